@@ -1,0 +1,175 @@
+"""The ``Parameter`` (a weight and its gradient) and the ``Layer`` every layer extends.
+
+A layer's life, as in Keras:
+
+    __init__(settings)     check and store the settings; no weights yet
+    build(input_shape)     make the weights, now that the input size is known
+    forward(x, training)   compute the output, caching what backward will need
+    backward(dout)         given dL/d(output), store dL/d(weights) in each
+                           ``Parameter.grad`` and return dL/d(input)
+
+Shapes passed to ``build`` and ``compute_output_shape`` leave out the batch
+axis: a Dense layer on MNIST sees ``input_shape=(784,)``.
+"""
+import re
+
+import numpy as np
+
+from .. import initializers
+
+_name_counts = {}
+
+
+def _unique_name(base):
+    """Keras's automatic names: ``dense``, ``dense_1``, ``dense_2``, ..."""
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _snake_case(class_name):
+    # Same rule as Keras, so names match its summaries: Dense -> dense, ReLU -> re_lu.
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Parameter:
+    """A weight array ``data`` and ``grad``, the gradient of the loss with respect to it.
+
+    Layers write ``grad`` in ``backward``; optimizers read it and update ``data``
+    in place. Non-trainable parameters (BatchNormalization's moving statistics)
+    are weights the optimizer never touches.
+    """
+
+    def __init__(self, data, name, trainable=True):
+        self.data = data
+        self.grad = np.zeros_like(data)
+        self.name = name
+        self.trainable = trainable
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    def __repr__(self):
+        return f"Parameter(name={self.name!r}, shape={self.shape}, trainable={self.trainable})"
+
+
+def as_shape(value, argument):
+    """A shape given as an int or a sequence of positive ints -> tuple of ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value,)
+    try:
+        shape = tuple(value)
+    except TypeError:
+        raise TypeError(
+            f"Received an invalid value for `{argument}`, expected a tuple of positive integers. "
+            f"Received: {argument}={value!r}") from None
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise ValueError(
+            f"Received an invalid value for `{argument}`, expected a tuple of positive integers. "
+            f"Received: {argument}={value!r}")
+    return tuple(int(d) for d in shape)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Subclasses implement ``forward`` and ``backward``, and ``build`` /
+    ``compute_output_shape`` when they have weights or change the shape.
+    ``input_shape`` (without the batch axis) may be given to the first layer of
+    a model, as in Keras.
+    """
+
+    def __init__(self, name=None, input_shape=None, trainable=True):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Received an invalid value for `name`, expected a string. Received: name={name!r}")
+        self.name = name or _unique_name(_snake_case(type(self).__name__))
+        # The shape the user declared (kept for get_config); ``input_shape`` is set by build.
+        self.declared_input_shape = None if input_shape is None else as_shape(input_shape, "input_shape")
+        self.input_shape = self.declared_input_shape
+        self.trainable = trainable
+        self.built = False
+        self.output_shape = None
+        self._parameters = []
+
+    # ----- lifecycle -------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (no batch axis)."""
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """Output shape (no batch axis) for inputs of ``input_shape``; identity by default."""
+        return tuple(input_shape)
+
+    def forward(self, x, training=False):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, x, training=False):
+        """Run ``forward`` on a batch, building the layer first if needed."""
+        if not self.built:
+            self.build(tuple(x.shape[1:]))
+        return self.forward(x, training=training)
+
+    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32):
+        """Create a ``Parameter`` initialised by ``initializer`` and register it, in order."""
+        data = initializers.get(initializer)(tuple(shape), dtype)
+        parameter = Parameter(np.ascontiguousarray(data, dtype=dtype), f"{self.name}/{name}", trainable)
+        self._parameters.append(parameter)
+        return parameter
+
+    # ----- weights ---------------------------------------------------------
+    @property
+    def weights(self):
+        """All parameters, in Keras's order (e.g. kernel then bias)."""
+        return list(self._parameters)
+
+    @property
+    def trainable_weights(self):
+        return [p for p in self._parameters if p.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return list(self._parameters)
+        return [p for p in self._parameters if not p.trainable]
+
+    def get_weights(self):
+        """Copies of the weight arrays, in Keras's order."""
+        return [p.data.copy() for p in self._parameters]
+
+    def set_weights(self, weights):
+        """Load arrays (e.g. from a Keras layer) into the weights, checking count and shapes."""
+        weights = list(weights)
+        if len(weights) != len(self._parameters):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(self._parameters)} weight arrays "
+                f"({', '.join(p.name for p in self._parameters) or 'none'}), but received {len(weights)}.")
+        for parameter, value in zip(self._parameters, weights):
+            value = np.asarray(value)
+            if value.shape != parameter.shape:
+                raise ValueError(
+                    f"Layer '{self.name}': weight '{parameter.name}' has shape {parameter.shape}, "
+                    f"but the array given for it has shape {value.shape}.")
+            parameter.data[...] = value
+
+    def count_params(self):
+        return int(sum(p.data.size for p in self._parameters))
+
+    def get_config(self):
+        """The settings that rebuild this layer: ``type(layer)(**layer.get_config())``."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.declared_input_shape is not None:
+            config["input_shape"] = self.declared_input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"

@@ -1,0 +1,186 @@
+"""The core layers: Dense, Activation, Dropout, Flatten, Reshape, InputLayer."""
+import numpy as np
+
+from ..utils import rng
+from . import activations
+from .base import Layer, as_shape
+
+
+def check_positive_int(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{argument}`, expected a positive integer. "
+            f"Received: {argument}={value!r}")
+    return int(value)
+
+
+class Dense(Layer):
+    """Fully connected layer: ``y = activation(x @ W + b)``.
+
+    Shapes: ``x: (N, D)``, kernel ``W: (D, units)``, bias ``b: (units,)``, ``y: (N, units)``
+    (inputs with more axes are applied to the last one, as in Keras).
+
+    Backward, with ``dz = dL/dz`` from the activation's backward:
+        dW = x^T dz        db = sum_n dz        dx = dz W^T
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", input_shape=None, input_dim=None, **kwargs):
+        if input_dim is not None:  # Keras 2 spelling: Dense(64, input_dim=784)
+            input_shape = (check_positive_int(input_dim, "input_dim"),)
+        super().__init__(input_shape=input_shape, **kwargs)
+        self.units = check_positive_int(units, "units")
+        self.activation = activations.get(activation, owner=self.name)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, training=False):
+        self.x = x  # dW = x^T dz needs the input
+        z = x @ self.kernel.data
+        if self.use_bias:
+            z += self.bias.data
+        return self.activation.forward(z, training)
+
+    def backward(self, dout):
+        dz = self.activation.backward(dout)
+        x2d = self.x.reshape(-1, self.x.shape[-1])
+        dz2d = dz.reshape(-1, self.units)
+        self.kernel.grad = x2d.T @ dz2d
+        if self.use_bias:
+            self.bias.grad = dz2d.sum(axis=0)
+        return dz @ self.kernel.data.T
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": _initializer_name(self.kernel_initializer),
+                "bias_initializer": _initializer_name(self.bias_initializer)}
+
+
+def _initializer_name(initializer):
+    return initializer if isinstance(initializer, str) else type(initializer).__name__
+
+
+class Activation(Layer):
+    """Applies an activation function by name: ``Activation('relu')``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation, owner=self.name)
+
+    def forward(self, x, training=False):
+        return self.activation.forward(x, training)
+
+    def backward(self, dout):
+        return self.activation.backward(dout)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.name_of(self.activation)}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training ``y = x * m / (1 - rate)``, ``m ~ Bernoulli(1 - rate)``.
+
+    Dividing by the keep probability at training time keeps E[y] = x, so at test
+    time the layer is the identity. Backward: ``dx = dout * m / (1 - rate)``.
+    """
+
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0 <= rate < 1:
+            raise ValueError(
+                f"Received an invalid value for `rate`, expected a float in [0, 1). Received: rate={rate!r}")
+        self.rate = float(rate)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0:
+            self.scaled_mask = None
+            return x
+        keep = 1.0 - self.rate
+        # The mask, already divided by the keep probability, is all backward needs.
+        self.scaled_mask = (rng().random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
+        return x * self.scaled_mask
+
+    def backward(self, dout):
+        return dout if self.scaled_mask is None else dout * self.scaled_mask
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}
+
+
+class Flatten(Layer):
+    """``(N, d1, d2, ...) -> (N, d1 * d2 * ...)``; backward reshapes back."""
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self.x_shape)
+
+
+class Reshape(Layer):
+    """``(N, *input_shape) -> (N, *target_shape)``; one entry of target_shape may be -1."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        target_shape = (target_shape,) if isinstance(target_shape, (int, np.integer)) else tuple(target_shape)
+        if sum(d == -1 for d in target_shape) > 1 or not all(
+                isinstance(d, (int, np.integer)) and (d > 0 or d == -1) for d in target_shape):
+            raise ValueError(
+                "Received an invalid value for `target_shape`, expected positive integers and at most "
+                f"one -1. Received: target_shape={target_shape!r}")
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def compute_output_shape(self, input_shape):
+        size = int(np.prod(input_shape))
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        if -1 in self.target_shape:
+            if size % known:
+                raise ValueError(
+                    f"Layer '{self.name}' cannot reshape inputs of shape {tuple(input_shape)} "
+                    f"({size} values) to {self.target_shape}.")
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if size != known:
+            raise ValueError(
+                f"Layer '{self.name}' cannot reshape inputs of shape {tuple(input_shape)} ({size} values) "
+                f"to {self.target_shape} ({known} values).")
+        return self.target_shape
+
+    def forward(self, x, training=False):
+        self.x_shape = x.shape
+        return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
+
+    def backward(self, dout):
+        return dout.reshape(self.x_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class InputLayer(Layer):
+    """Declares the model's input shape (no batch axis); passes data through."""
+
+    def __init__(self, input_shape=None, shape=None, **kwargs):
+        shape = input_shape if input_shape is not None else shape
+        if shape is None:
+            raise ValueError("InputLayer needs `input_shape`, e.g. InputLayer(input_shape=(784,)).")
+        super().__init__(input_shape=as_shape(shape, "input_shape"), **kwargs)
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, dout):
+        return dout

@@ -1,0 +1,183 @@
+"""Optimizers: SGD, RMSprop, Adam, with Keras's update rules and defaults.
+
+An optimizer keeps its state per parameter (created the first time it sees the
+parameter) and updates ``parameter.data`` in place from ``parameter.grad``.
+Each rule is written as in the Keras documentation: ``g`` is the gradient,
+``lr`` the learning rate, ``t`` the step count starting at 1.
+"""
+import math
+
+import numpy as np
+
+
+def _positive_float(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0:
+        raise ValueError(
+            f"Received an invalid value for `{argument}`, expected a positive number. "
+            f"Received: {argument}={value!r}")
+    return float(value)
+
+
+def _fraction(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0 <= value < 1:
+        raise ValueError(
+            f"Received an invalid value for `{argument}`, expected a number in [0, 1). "
+            f"Received: {argument}={value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: subclasses implement ``update(parameter, state)``.
+
+    ``learning_rate`` may be changed between steps (schedules do). ``lr`` is the
+    Keras 2 alias, accepted both as argument and attribute.
+    """
+
+    def __init__(self, learning_rate, lr=None, name=None):
+        if lr is not None:
+            learning_rate = lr
+        self.learning_rate = _positive_float(learning_rate, "learning_rate")
+        self.name = name or type(self).__name__
+        self.iterations = 0
+        self.state = {}  # Parameter -> dict of arrays, created on first sight
+
+    @property
+    def lr(self):
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value):
+        self.learning_rate = _positive_float(value, "learning_rate")
+
+    def apply(self, parameters):
+        """One step on every trainable parameter, from its current ``grad``."""
+        self.iterations += 1
+        for parameter in parameters:
+            if parameter not in self.state:
+                self.state[parameter] = self.init_state(parameter)
+            self.update(parameter, self.state[parameter])
+
+    def init_state(self, parameter):
+        return {}
+
+    def update(self, parameter, state):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate}
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+        v = momentum * v - lr * g
+        w = w + v                          (momentum)
+        w = w + momentum * v - lr * g      (nesterov=True)
+    With ``momentum=0``: ``w = w - lr * g``.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, lr=None, name=None):
+        super().__init__(learning_rate, lr, name)
+        self.momentum = _fraction(momentum, "momentum")
+        self.nesterov = bool(nesterov)
+
+    def init_state(self, parameter):
+        return {"velocity": np.zeros_like(parameter.data)} if self.momentum else {}
+
+    def update(self, parameter, state):
+        w, g, lr = parameter.data, parameter.grad, self.learning_rate
+        if not self.momentum:
+            w -= lr * g
+            return
+        v = state["velocity"]
+        v *= self.momentum
+        v -= lr * g
+        if self.nesterov:
+            w += self.momentum * v - lr * g
+        else:
+            w += v
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton, Coursera lecture 6e): divide by a running RMS of the gradient.
+
+        s = rho * s + (1 - rho) * g^2
+        w = w - lr * g / (sqrt(s) + epsilon)
+
+    NOTE: epsilon sits outside the square root, as the issue's Keras reference
+    documents; it only guards against dividing by ~0 for parameters that have
+    seen no gradient yet.
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lr=None, name=None):
+        super().__init__(learning_rate, lr, name)
+        self.rho = _fraction(rho, "rho")
+        self.epsilon = _positive_float(epsilon, "epsilon")
+
+    def init_state(self, parameter):
+        return {"mean_square": np.zeros_like(parameter.data)}
+
+    def update(self, parameter, state):
+        w, g, s = parameter.data, parameter.grad, state["mean_square"]
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        w -= self.learning_rate * g / (np.sqrt(s) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015, Algorithm 1 with the efficient bias correction).
+
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g^2
+        lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        w = w - lr_t * m / (sqrt(v) + epsilon)
+
+    NOTE: folding the bias correction into ``lr_t`` (as Keras does) puts epsilon
+    on the uncorrected ``sqrt(v)``; it only matters while ``v`` is tiny.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None):
+        super().__init__(learning_rate, lr, name)
+        self.beta_1 = _fraction(beta_1, "beta_1")
+        self.beta_2 = _fraction(beta_2, "beta_2")
+        self.epsilon = _positive_float(epsilon, "epsilon")
+
+    def init_state(self, parameter):
+        return {"m": np.zeros_like(parameter.data), "v": np.zeros_like(parameter.data)}
+
+    def update(self, parameter, state):
+        w, g, m, v = parameter.data, parameter.grad, state["m"], state["v"]
+        t = self.iterations
+        m *= self.beta_1
+        m += (1 - self.beta_1) * g
+        v *= self.beta_2
+        v += (1 - self.beta_2) * g * g
+        lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        w -= lr_t * m / (np.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+ALL = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+
+
+def get(identifier):
+    """An optimizer from a Keras name (``'adam'``) or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str) and identifier.lower() in ALL:
+        return ALL[identifier.lower()]()
+    raise ValueError(
+        f"Unknown optimizer: {identifier!r}. Expected one of {sorted(ALL)} or an Optimizer instance.")

@@ -1,0 +1,83 @@
+"""Keras's progress bar.
+
+On a terminal it redraws one line in place, with an ETA:
+
+    123/422 [========>.....................] - ETA: 2s - loss: 0.0523 - accuracy: 0.9829
+
+When stdout is not a terminal (a log file, CI) it writes only the finished line:
+
+    422/422 [==============================] - 3s 7ms/step - loss: 0.0523 - accuracy: 0.9829
+"""
+import sys
+import time
+
+
+def format_value(value):
+    # Same rule as Keras: 4 decimals, or scientific notation for tiny values.
+    return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
+
+
+def format_time_per_unit(seconds, unit):
+    if seconds >= 1 or seconds == 0:
+        return f"{seconds:.0f}s/{unit}"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms/{unit}"
+    return f"{seconds * 1e6:.0f}us/{unit}"
+
+
+def format_eta(seconds):
+    if seconds > 3600:
+        return f"{int(seconds) // 3600}:{int(seconds) % 3600 // 60:02d}:{int(seconds) % 60:02d}"
+    if seconds > 60:
+        return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+    return f"{seconds:.0f}s"
+
+
+class Progbar:
+    """Progress of ``target`` steps. ``verbose=1``: the bar; ``verbose=2``: one line at the end."""
+
+    def __init__(self, target, width=30, verbose=1, interval=0.05, unit_name="step", stream=None):
+        self.target, self.width, self.verbose = target, width, verbose
+        self.interval, self.unit_name = interval, unit_name
+        self.stream = stream or sys.stdout
+        self.dynamic = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.perf_counter()
+        self.last_draw = 0.0
+        self.previous_width = 0
+
+    def update(self, current, values=(), finalize=None):
+        """Show step ``current`` with ``values``: ``(name, value)`` pairs, already averaged."""
+        if finalize is None:
+            finalize = current >= self.target
+        if not self.verbose:
+            return
+        now = time.perf_counter()
+        elapsed = now - self.start
+        metrics = "".join(f" - {name}: {format_value(value)}" for name, value in values)
+        if self.verbose == 2:
+            if finalize:
+                per_step = format_time_per_unit(elapsed / max(current, 1), self.unit_name)
+                self.stream.write(f"{current}/{self.target} - {elapsed:.0f}s{metrics} - {elapsed:.0f}s/epoch - {per_step}\n")
+                self.stream.flush()
+            return
+        if not finalize and (not self.dynamic or now - self.last_draw < self.interval):
+            return
+        self.last_draw = now
+        digits = len(str(self.target))
+        done = int(self.width * current / self.target) if self.target else self.width
+        bar = ("=" * (done - 1) + (">" if current < self.target else "=")) if done else ""
+        line = f"{current:>{digits}}/{self.target} [{bar:.<{self.width}}]"
+        if finalize:
+            line += f" - {elapsed:.0f}s {format_time_per_unit(elapsed / max(current, 1), self.unit_name)}"
+        else:
+            line += f" - ETA: {format_eta(elapsed / max(current, 1) * (self.target - current))}"
+        line += metrics
+        if self.dynamic:
+            padding = " " * max(self.previous_width - len(line), 0)
+            self.stream.write("\r" + line + padding)
+            self.previous_width = len(line)
+        else:
+            self.stream.write(line)
+        if finalize:
+            self.stream.write("\n")
+        self.stream.flush()
