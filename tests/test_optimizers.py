@@ -1,0 +1,89 @@
+"""Optimizer steps against values computed by hand from the documented update rules."""
+import math
+
+import numpy as np
+import pytest
+
+from tinynet import optimizers
+from tinynet.layers import Parameter
+
+
+def run(optimizer, gradients, w0=1.0):
+    p = Parameter(np.array([w0], dtype=np.float64), "w")
+    values = []
+    for g in gradients:
+        p.grad = np.array([g], dtype=np.float64)
+        optimizer.apply([p])
+        values.append(float(p.data[0]))
+    return values
+
+
+GRADS = [0.5, -1.0, 2.0]
+
+
+def test_sgd_plain():
+    assert run(optimizers.SGD(0.1), GRADS) == pytest.approx([0.95, 1.05, 0.85])
+
+
+def test_sgd_momentum():
+    # v1 = -0.05; w = 0.95. v2 = 0.9*-0.05 + 0.1 = 0.055; w = 1.005. v3 = 0.0495 - 0.2 = -0.1505; w = 0.8545
+    assert run(optimizers.SGD(0.1, momentum=0.9), GRADS) == pytest.approx([0.95, 1.005, 0.8545])
+
+
+def test_sgd_nesterov():
+    # w += m*v - lr*g:  step1: v=-0.05, w = 1 - 0.045 - 0.05 = 0.905
+    # step2: v = -0.045 + 0.1 = 0.055, w = 0.905 + 0.0495 + 0.1 = 1.0545
+    # step3: v = 0.0495 - 0.2 = -0.1505, w = 1.0545 - 0.13545 - 0.2 = 0.71905
+    assert run(optimizers.SGD(0.1, momentum=0.9, nesterov=True), GRADS) == pytest.approx([0.905, 1.0545, 0.71905])
+
+
+def test_rmsprop():
+    lr, rho, eps = 0.01, 0.9, 1e-7
+    w, s, expected = 1.0, 0.0, []
+    for g in GRADS:
+        s = rho * s + (1 - rho) * g * g
+        w -= lr * g / (math.sqrt(s) + eps)
+        expected.append(w)
+    assert run(optimizers.RMSprop(lr, rho=rho, epsilon=eps), GRADS) == pytest.approx(expected, rel=1e-12)
+    # First step by hand: s = 0.1 * 0.25 = 0.025, step = 0.01 * 0.5 / 0.1581 = 0.0316
+    assert expected[0] == pytest.approx(1 - 0.01 * 0.5 / math.sqrt(0.025), rel=1e-6)
+
+
+def test_adam():
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
+    w, m, v, expected = 1.0, 0.0, 0.0, []
+    for t, g in enumerate(GRADS, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w -= lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (math.sqrt(v) + eps)
+        expected.append(w)
+    assert run(optimizers.Adam(lr), GRADS) == pytest.approx(expected, rel=1e-12)
+    # Adam's first step has size ~lr whatever the gradient's scale: m_hat / sqrt(v_hat) = sign(g).
+    assert expected[0] == pytest.approx(1 - lr, rel=1e-4)
+
+
+def test_keras2_lr_alias_and_defaults():
+    assert optimizers.Adam(lr=1e-4).learning_rate == 1e-4
+    assert optimizers.RMSprop(lr=0.001, rho=0.9, epsilon=1e-06).epsilon == 1e-6
+    assert optimizers.get("sgd").learning_rate == 0.01
+    assert optimizers.get("rmsprop").learning_rate == 0.001
+    adam = optimizers.get("adam")
+    assert (adam.learning_rate, adam.beta_1, adam.beta_2, adam.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+    adam.lr = 0.5
+    assert adam.learning_rate == 0.5
+
+
+def test_state_is_per_parameter():
+    opt = optimizers.Adam(0.1)
+    a, b = Parameter(np.zeros(2), "a"), Parameter(np.zeros(3), "b")
+    a.grad, b.grad = np.ones(2), -np.ones(3)
+    opt.apply([a, b])
+    assert opt.state[a]["m"].shape == (2,) and opt.state[b]["m"].shape == (3,)
+    assert np.all(a.data < 0) and np.all(b.data > 0)
+
+
+@pytest.mark.parametrize("make", [lambda: optimizers.SGD(0), lambda: optimizers.Adam(lr=-1),
+                                  lambda: optimizers.SGD(momentum=1.5), lambda: optimizers.get("adamw")])
+def test_bad_settings(make):
+    with pytest.raises(ValueError):
+        make()
