@@ -1,0 +1,67 @@
+"""Seconds per epoch of the seed-000 (``cca``) MLP: 784-512-512-10, Adam, batch 128.
+
+    python benchmarks/mlp_epoch_time.py            # 54000 MNIST samples, 5 epochs, median
+    python benchmarks/mlp_epoch_time.py --quick    # 5000 samples, 2 epochs: checks the script runs
+
+Data is random when MNIST is not available (speed does not depend on the pixels).
+"""
+import argparse
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import tinynet
+from tinynet import callbacks, layers
+from tinynet.models import Sequential
+
+
+class EpochTimer(callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def mnist_or_random(samples):
+    try:
+        (x, y), _ = tinynet.datasets.mnist.load_data()
+        source = "MNIST"
+    except Exception:  # noqa: BLE001 - any failure: time on random data instead
+        rng = np.random.default_rng(0)
+        x, y = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8), rng.integers(0, 10, samples)
+        source = "random data"
+    x = x[:samples].reshape(-1, 784).astype(np.float32) / 255
+    return x, tinynet.to_categorical(y[:samples], 10), source
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    samples, epochs = (5000, 2) if args.quick else (54000, args.epochs)
+
+    tinynet.set_random_seed(0)
+    x, y, source = mnist_or_random(samples)
+    model = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
+                        layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", ["acc"])
+    timer = EpochTimer()
+    model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0, callbacks=[timer])
+    median = statistics.median(timer.seconds)
+    print(f"cca MLP, {len(x)} samples of {source}, batch {args.batch_size}, NumPy {np.__version__}, "
+          f"{platform.processor() or platform.machine()}")
+    print("seconds per epoch: " + ", ".join(f"{s:.2f}" for s in timer.seconds))
+    print(f"median: {median:.2f} s/epoch; a 20-epoch run takes about {20 * median:.0f} s")
+    return median
+
+
+if __name__ == "__main__":
+    main()
