@@ -205,20 +205,23 @@ def load_npz(path, expected):
         CorruptDataError: the file is unreadable, truncated, not an .npz, or an
             array is missing or differs from its spec.
     """
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except _NPZ_READ_ERRORS as error:
-        raise CorruptDataError(f"{path} is not a readable .npz archive ({error!r})") from error
-    if isinstance(loaded, np.ndarray):
-        raise CorruptDataError(f"{path} holds a single .npy array, expected an .npz archive")
-    with loaded as npz:
-        missing = [name for name in expected if name not in npz.files]
-        if missing:
-            raise CorruptDataError(f"{path}: missing arrays {missing}, found {npz.files}")
+    # We open the file ourselves: np.load leaks its own handle when the zip
+    # turns out to be truncated.
+    with open(path, "rb") as file:
         try:
-            arrays = {name: npz[name] for name in expected}
+            npz = np.load(file, allow_pickle=False)
         except _NPZ_READ_ERRORS as error:
-            raise CorruptDataError(f"{path} is damaged ({error!r})") from error
+            raise CorruptDataError(f"{path} is not a readable .npz archive ({error!r})") from error
+        if isinstance(npz, np.ndarray):
+            raise CorruptDataError(f"{path} holds a single .npy array, expected an .npz archive")
+        with npz:
+            missing = [name for name in expected if name not in npz.files]
+            if missing:
+                raise CorruptDataError(f"{path}: missing arrays {missing}, found {npz.files}")
+            try:
+                arrays = {name: npz[name] for name in expected}
+            except _NPZ_READ_ERRORS as error:
+                raise CorruptDataError(f"{path} is damaged ({error!r})") from error
     verify_arrays(arrays, expected, source=str(path))
     return arrays
 
