@@ -240,6 +240,9 @@ def _save_many(args):
         _cache.save_npz(path, arrays)
 
 
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
 def test_concurrent_writers_leave_a_complete_cache(tmp_path):
     path = tmp_path / "mnist.npz"
     with multiprocessing.get_context("fork").Pool(2) as pool:
