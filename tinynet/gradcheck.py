@@ -52,6 +52,7 @@ def _as_float64(layers):
     for layer in layers:
         for parameter in layer.weights:
             parameter.data = parameter.data.astype(np.float64)
+            parameter.grad = np.zeros_like(parameter.data)
 
 
 def check_layer(layer, x, training=False, seed=None, eps=1e-6):

@@ -40,6 +40,7 @@ class Optimizer:
         self.name = name or type(self).__name__
         self.iterations = 0
         self.state = {}  # Parameter -> dict of arrays, created on first sight
+        self._scratch = {}  # (shape, dtype) -> temporary buffer, not part of the state
 
     @property
     def lr(self):
@@ -62,6 +63,14 @@ class Optimizer:
 
     def update(self, parameter, state):
         raise NotImplementedError
+
+    def scratch(self, like):
+        """A reusable buffer shaped like ``like``: updates write their temporaries here
+        instead of allocating new arrays at every step (elementwise work is the slow part)."""
+        key = (like.shape, like.dtype)
+        if key not in self._scratch:
+            self._scratch[key] = np.empty_like(like)
+        return self._scratch[key]
 
     def get_config(self):
         return {"learning_rate": self.learning_rate}
@@ -124,10 +133,16 @@ class RMSprop(Optimizer):
         return {"mean_square": np.zeros_like(parameter.data)}
 
     def update(self, parameter, state):
-        w, g, s = parameter.data, parameter.grad, state["mean_square"]
-        s *= self.rho
-        s += (1 - self.rho) * g * g
-        w -= self.learning_rate * g / (np.sqrt(s) + self.epsilon)
+        w, g, s, tmp = parameter.data, parameter.grad, state["mean_square"], self.scratch(parameter.data)
+        np.multiply(g, g, out=tmp)                      # s = rho * s + (1 - rho) * g^2,
+        tmp -= s                                        #   written as s += (1 - rho) * (g^2 - s)
+        tmp *= 1 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)                             # w -= lr * g / (sqrt(s) + epsilon)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.learning_rate
+        w -= tmp
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -155,14 +170,22 @@ class Adam(Optimizer):
         return {"m": np.zeros_like(parameter.data), "v": np.zeros_like(parameter.data)}
 
     def update(self, parameter, state):
-        w, g, m, v = parameter.data, parameter.grad, state["m"], state["v"]
+        w, g, m, v, tmp = parameter.data, parameter.grad, state["m"], state["v"], self.scratch(parameter.data)
         t = self.iterations
-        m *= self.beta_1
-        m += (1 - self.beta_1) * g
-        v *= self.beta_2
-        v += (1 - self.beta_2) * g * g
         lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        w -= lr_t * m / (np.sqrt(v) + self.epsilon)
+        # The same equations, computed in place through one buffer (no temporaries):
+        np.subtract(g, m, out=tmp)                      # m = beta_1 * m + (1 - beta_1) * g,
+        tmp *= 1 - self.beta_1                          #   written as m += (1 - beta_1) * (g - m)
+        m += tmp
+        np.multiply(g, g, out=tmp)                      # v += (1 - beta_2) * (g^2 - v)
+        tmp -= v
+        tmp *= 1 - self.beta_2
+        v += tmp
+        np.sqrt(v, out=tmp)                             # w -= lr_t * m / (sqrt(v) + epsilon)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr_t
+        w -= tmp
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -54,10 +54,12 @@ class Dense(Layer):
         dz = self.activation.backward(dout)
         x2d = self.x.reshape(-1, self.x.shape[-1])
         dz2d = dz.reshape(-1, self.units)
-        self.kernel.grad = x2d.T @ dz2d
+        np.matmul(x2d.T, dz2d, out=self.kernel.grad)          # dW = x^T dz
         if self.use_bias:
-            self.bias.grad = dz2d.sum(axis=0)
-        return dz @ self.kernel.data.T
+            # db = sum over the batch, as a product with ones: BLAS runs it on every
+            # core, while NumPy's .sum(axis=0) runs on one.
+            np.matmul(np.ones(len(dz2d), dz2d.dtype), dz2d, out=self.bias.grad)
+        return dz @ self.kernel.data.T                         # dx = dz W^T
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
