@@ -296,3 +296,19 @@ def test_label_encoding_mismatch_says_which_loss():
         model.fit(x, to_categorical(y), verbose=0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         model.fit(x, y + 5, verbose=0)
+
+
+def test_training_skips_the_unused_input_gradient_of_the_first_layer():
+    x, y = blobs(8)
+    model = Sequential([Flatten(input_shape=(2,)), Dense(4, activation="relu"), Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.train_on_batch(x, y)
+    flatten, first, second = model.layers
+    assert not first.needs_input_gradient and second.needs_input_gradient
+    model._forward(x, training=True)
+    model._loss_value(y, second.activation.p)
+    assert model._backward(model._training_loss.backward()) is None
+    model._forward(x, training=True)
+    model._loss_value(y, second.activation.p)
+    dx = model._backward(model._training_loss.backward(), input_gradient=True)
+    assert dx.shape == x.shape and np.abs(dx).sum() > 0

@@ -66,6 +66,7 @@ def check_layer(layer, x, training=False, seed=None, eps=1e-6):
     Returns ``{'input': error, '<weight name>': error, ...}``.
     """
     layer = copy.deepcopy(layer)
+    layer.needs_input_gradient = True  # a model may have switched dx off for its first layer
     x = np.array(x, dtype=np.float64)
     if not layer.built:
         layer.build(tuple(x.shape[1:]))
@@ -112,7 +113,7 @@ def check_model(model, x, y, seed=None, eps=1e-6):
         return model._loss_value(y, model._forward(x, training=True))
 
     f()
-    dx = model._backward(model._training_loss.backward())
+    dx = model._backward(model._training_loss.backward(), input_gradient=True)
     errors = {"input": relative_error(dx, numerical_gradient(f, x, eps))}
     for parameter in model.trainable_weights:
         analytic = parameter.grad.copy()

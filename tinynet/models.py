@@ -144,10 +144,21 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
-    def _backward(self, dout):
-        for layer in reversed(self.layers):
+    def _backward(self, dout, input_gradient=False):
+        """Backpropagate ``dout = dL/dy_pred`` through the layers in reverse order.
+
+        Training needs no gradient with respect to the data, so by default the walk
+        stops at the first layer with trainable weights, and that layer skips its dx
+        (for a first Dense layer that is a whole matrix product saved). Pass
+        ``input_gradient=True`` to get dL/dx back (gradient checks do).
+        """
+        trainable = [i for i, layer in enumerate(self.layers) if layer.trainable_weights]
+        first = 0 if input_gradient or not trainable else trainable[0]
+        for index in range(len(self.layers) - 1, first - 1, -1):
+            layer = self.layers[index]
+            layer.needs_input_gradient = input_gradient or index > first
             dout = layer.backward(dout)
-        return dout
+        return dout if input_gradient else None
 
     def _loss_value(self, y, y_pred):
         fused = self._fused_activation

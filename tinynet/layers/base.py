@@ -79,7 +79,13 @@ class Layer:
     ``compute_output_shape`` when they have weights or change the shape.
     ``input_shape`` (without the batch axis) may be given to the first layer of
     a model, as in Keras.
+
+    ``needs_input_gradient``: when the model knows nobody will use dL/dx (the
+    first layer with weights), it sets this to False and ``backward`` may skip
+    computing dx and return None.
     """
+
+    needs_input_gradient = True
 
     def __init__(self, name=None, input_shape=None, trainable=True):
         if name is not None and not isinstance(name, str):

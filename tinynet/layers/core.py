@@ -59,6 +59,8 @@ class Dense(Layer):
             # db = sum over the batch, as a product with ones: BLAS runs it on every
             # core, while NumPy's .sum(axis=0) runs on one.
             np.matmul(np.ones(len(dz2d), dz2d.dtype), dz2d, out=self.bias.grad)
+        if not self.needs_input_gradient:
+            return None
         return dz @ self.kernel.data.T                         # dx = dz W^T
 
     def get_config(self):
