@@ -28,11 +28,13 @@ class ReLU(Layer):
     """
 
     def forward(self, x, training=False):
-        self.positive = x > 0  # backward needs only where x was positive
-        return np.maximum(x, 0)
+        # Backward needs only where x > 0, which is where y > 0: keep y (a reference,
+        # no extra work) and find the mask in backward, so inference never pays for it.
+        self.y = np.maximum(x, 0)
+        return self.y
 
     def backward(self, dout):
-        return dout * self.positive
+        return dout * (self.y > 0)
 
 
 class Sigmoid(Layer):
