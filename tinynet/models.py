@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import losses, metrics as metrics_module, optimizers
+from . import losses, metrics as metrics_module, optimizers, saving
 from .callbacks import CallbackList, History, ProgbarLogger
 from .layers.activations import Sigmoid, Softmax
 from .layers.base import Layer, _unique_name, as_shape
@@ -344,6 +344,19 @@ class Sequential:
             layer.set_weights(weights[start:start + count])
             start += count
 
+    def save(self, path):
+        """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
+        ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.saving``."""
+        saving.save_model(self, path)
+
+    def save_weights(self, path):
+        """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture."""
+        saving.save_weights(self, path)
+
+    def load_weights(self, path):
+        """Load weights written by ``save_weights`` (or ``save``) into this built model; shapes must match."""
+        saving.load_weights(self, path)
+
     def count_params(self):
         self._check_built("count_params()")
         return sum(layer.count_params() for layer in self.layers)
@@ -365,3 +378,7 @@ class Sequential:
                   f"Non-trainable params: {total - trainable:,}", "_" * 65]
         for line in lines:
             print_fn(line)
+
+
+# Keras spells it keras.models.load_model.
+load_model = saving.load_model

@@ -1,0 +1,278 @@
+"""save_model / load_model / save_weights / load_weights: round trips, resuming, and damaged files."""
+import json
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import layers, optimizers, saving
+from tinynet.models import Sequential, load_model
+from tinynet.saving import ModelFileError
+
+
+def data(n=64, d=6, k=3, seed=0):
+    generator = np.random.default_rng(seed)
+    return generator.random((n, d), dtype=np.float32), generator.integers(0, k, n)
+
+
+def mlp(optimizer="adam", metrics=("acc",)):
+    model = Sequential([layers.Dense(8, activation="relu", input_shape=(6,)), layers.Dropout(0.3),
+                        layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=list(metrics))
+    return model
+
+
+def test_predict_is_bit_identical_and_architecture_restored(tmp_path):
+    x, y = data()
+    model = mlp()
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.save(tmp_path / "model.npz")
+    loaded = load_model(tmp_path / "model.npz")
+    assert np.array_equal(loaded.predict(x), model.predict(x))
+    assert [type(layer) for layer in loaded.layers] == [layers.Dense, layers.Dropout, layers.Dense]
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert loaded.layers[1].rate == 0.3 and loaded.layers[0].units == 8
+    assert loaded.name == model.name and loaded.input_shape == (None, 6)
+    assert [name for name, _ in loaded.metrics] == ["acc"]
+    assert loaded.loss.name == "sparse_categorical_crossentropy"
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda: "adam", lambda: "rmsprop",
+    lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda: optimizers.SGD(0.05)])
+def test_training_continues_exactly_as_if_never_interrupted(tmp_path, make_optimizer):
+    x, y = data()
+    tinynet.set_random_seed(5)
+    straight = mlp(make_optimizer())
+    straight.fit(x, y, batch_size=16, epochs=2, verbose=0)
+
+    tinynet.set_random_seed(5)
+    first_half = mlp(make_optimizer())
+    first_half.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    first_half.save(tmp_path / "checkpoint.npz")
+    tinynet.set_random_seed(123)  # a new process would start from some other random state
+    resumed = load_model(tmp_path / "checkpoint.npz")
+    assert resumed.optimizer.iterations == first_half.optimizer.iterations == 4
+    resumed.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_optimizer_config_and_learning_rate_are_restored(tmp_path):
+    x, y = data()
+    model = mlp(optimizers.Adam(learning_rate=0.003, beta_1=0.8))
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model.optimizer.learning_rate = 0.0007  # as a scheduler would have left it
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert isinstance(loaded.optimizer, optimizers.Adam)
+    assert loaded.optimizer.learning_rate == 0.0007 and loaded.optimizer.beta_1 == 0.8
+    for p, q in zip(model.trainable_weights, loaded.trainable_weights):
+        assert np.array_equal(model.optimizer.state[p]["m"], loaded.optimizer.state[q]["m"])
+        assert np.array_equal(model.optimizer.state[p]["v"], loaded.optimizer.state[q]["v"])
+
+
+def test_load_model_can_leave_the_random_state_alone(tmp_path):
+    model = mlp()
+    model.save(tmp_path / "m.npz")
+    tinynet.set_random_seed(7)
+    expected = tinynet.utils.rng().bit_generator.state
+    load_model(tmp_path / "m.npz", restore_rng_state=False)
+    assert tinynet.utils.rng().bit_generator.state == expected
+
+
+def test_file_is_plain_numpy_without_pickles(tmp_path):
+    model = mlp()
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
+        assert str(npz["tinynet_format"]) == "tinynet" and int(npz["format_version"]) == saving.FORMAT_VERSION
+        config = json.loads(str(npz["model_config"]))
+        assert [entry["class_name"] for entry in config["layers"]] == ["Dense", "Dropout", "Dense"]
+        assert np.array_equal(npz["weight/0000"], model.layers[0].kernel.data)
+        assert json.loads(str(npz["compile_config"]))["metrics"] == ["acc"]
+
+
+def test_uncompiled_model_built_from_data_round_trips(tmp_path):
+    model = Sequential([layers.Flatten(), layers.Dense(4, activation="tanh"), layers.Softmax()])
+    x = np.random.default_rng(1).random((5, 2, 3), dtype=np.float32)
+    expected = model.predict(x)  # builds the model for (2, 3) inputs
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.loss is None and loaded.input_shape == (None, 2, 3)
+    assert np.array_equal(loaded.predict(x), expected)
+
+
+def test_save_and_load_weights(tmp_path):
+    x, _ = data()
+    source = mlp()
+    source.save_weights(tmp_path / "w.npz")
+    target = mlp()
+    assert not np.array_equal(target.predict(x), source.predict(x))
+    target.load_weights(tmp_path / "w.npz")
+    assert np.array_equal(target.predict(x), source.predict(x))
+    with pytest.raises(ModelFileError, match="holds only weights"):
+        load_model(tmp_path / "w.npz")
+
+
+def test_load_weights_refuses_another_architecture_and_leaves_the_model_alone(tmp_path):
+    mlp().save_weights(tmp_path / "w.npz")
+    other = Sequential([layers.Dense(5, input_shape=(6,)), layers.Dense(3)])
+    before = other.get_weights()
+    with pytest.raises(ModelFileError, match=r"w\.npz.*'dense.*has shape \(6, 5\).*\(6, 8\)"):
+        other.load_weights(tmp_path / "w.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()))
+    with pytest.raises(ModelFileError, match="holds 4 weight arrays, but model .* has 2"):
+        Sequential([layers.Dense(3, input_shape=(6,))]).load_weights(tmp_path / "w.npz")
+
+
+def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    model = mlp()
+    model.save(path)
+    good = path.read_bytes()
+
+    def disk_full(file, **arrays):
+        file.write(b"PK\x03\x04 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        model.save(path)
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]  # the temporary file is gone
+
+
+def test_truncated_file(tmp_path):
+    mlp().save(tmp_path / "m.npz")
+    data_bytes = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data_bytes[: len(data_bytes) // 2])
+    with pytest.raises(ModelFileError, match=r"cut\.npz is not a tinynet model file: it is truncated, corrupt"):
+        load_model(tmp_path / "cut.npz")
+
+
+def test_corrupt_member(tmp_path):
+    mlp().save(tmp_path / "m.npz")
+    raw = bytearray((tmp_path / "m.npz").read_bytes())
+    start = raw.index(b"weight/0000.npy") + 200  # inside the kernel's data
+    raw[start:start + 16] = b"\xff" * 16
+    (tmp_path / "bad.npz").write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match=r"bad\.npz is corrupt: its entry 'weight/0000'"):
+        load_model(tmp_path / "bad.npz")
+
+
+def test_foreign_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ModelFileError, match=r"notes\.txt is not a tinynet model file"):
+        load_model(tmp_path / "notes.txt")
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(ModelFileError, match=r"other\.npz is an \.npz archive but not a tinynet model file"):
+        load_model(tmp_path / "other.npz")
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    with pytest.raises(ModelFileError, match=r"single\.npy is a single \.npy array"):
+        load_model(tmp_path / "single.npy")
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.npz")
+
+
+def rewrite(path, **changes):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays.update(changes)
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+
+
+def test_newer_format_version(tmp_path):
+    path = tmp_path / "m.npz"
+    mlp().save(path)
+    rewrite(path, format_version=np.array(saving.FORMAT_VERSION + 1))
+    with pytest.raises(ModelFileError, match=r"m\.npz was written by a newer tinynet \(file format version 2"):
+        load_model(path)
+
+
+def test_unknown_layer_class_is_never_imported(tmp_path):
+    path = tmp_path / "m.npz"
+    model = mlp()
+    model.save(path)
+    config = saving.model_config(model)
+    config["layers"][1]["class_name"] = "os.system"
+    rewrite(path, model_config=np.array(json.dumps(config)))
+    with pytest.raises(ModelFileError, match="layer class 'os.system', which tinynet does not have"):
+        load_model(path)
+
+
+def test_damaged_json(tmp_path):
+    path = tmp_path / "m.npz"
+    mlp().save(path)
+    rewrite(path, compile_config=np.array("{not json"))
+    with pytest.raises(ModelFileError, match="'compile_config' is not valid JSON"):
+        load_model(path)
+
+
+def test_custom_metric_needs_custom_objects(tmp_path):
+    def top_class_rate(y_true, y_pred):
+        return float(np.mean(y_pred.argmax(-1) == 0))
+
+    model = mlp(metrics=["acc", top_class_rate])
+    model.save(tmp_path / "m.npz")
+    with pytest.raises(ModelFileError, match="metric function 'top_class_rate'.*custom_objects"):
+        load_model(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz", custom_objects={"top_class_rate": top_class_rate})
+    assert [name for name, _ in loaded.metrics] == ["acc", "top_class_rate"]
+
+
+def test_unbuilt_model_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match="has not been built yet"):
+        Sequential([layers.Dense(3)]).save(tmp_path / "m.npz")
+    with pytest.raises(TypeError, match="Received: path=3"):
+        saving.save_model(mlp(), 3)
+
+
+@pytest.mark.parametrize("layer", [
+    layers.Dense(4, activation="sigmoid", use_bias=False, name="d"), layers.Activation("tanh"),
+    layers.Dropout(0.25), layers.Flatten(), layers.Reshape((3, 2)), layers.Softmax(), layers.ReLU()])
+def test_layer_get_config_from_config_round_trip(layer):
+    def as_json(config):
+        return json.loads(json.dumps(config))
+
+    clone = type(layer).from_config(as_json(layer.get_config()))
+    assert type(clone) is type(layer) and as_json(clone.get_config()) == as_json(layer.get_config())
+
+
+def cnn_layers():
+    """The CNN layers, once they exist: each must round-trip through a file like the core ones."""
+    if not hasattr(layers, "Conv2D"):
+        return None
+    stack = [layers.Conv2D(3, 3, activation="relu", input_shape=(8, 8, 1))]
+    for name, args in (("BatchNormalization", ()), ("MaxPooling2D", ()), ("AveragePooling2D", ()),
+                       ("GlobalAveragePooling2D", ())):
+        if hasattr(layers, name):
+            stack.append(getattr(layers, name)(*args))
+    stack.append(layers.Flatten() if not hasattr(layers, "GlobalAveragePooling2D") else layers.Dense(4))
+    stack.append(layers.Dense(2, activation="softmax"))
+    return stack
+
+
+def test_cnn_round_trip_and_resume(tmp_path):
+    if cnn_layers() is None:
+        pytest.skip("tinynet.layers.Conv2D does not exist yet")
+    generator = np.random.default_rng(0)
+    x, y = generator.random((12, 8, 8, 1), dtype=np.float32), generator.integers(0, 2, 12)
+
+    def fit(epochs):
+        tinynet.set_random_seed(3)
+        model = Sequential(cnn_layers())
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, batch_size=4, epochs=epochs, verbose=0)
+        return model
+
+    straight, half = fit(2), fit(1)
+    half.save(tmp_path / "cnn.npz")
+    loaded = load_model(tmp_path / "cnn.npz")
+    assert np.array_equal(loaded.predict(x), half.predict(x))
+    assert [type(a) for a in loaded.layers] == [type(b) for b in half.layers]
+    loaded.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    for a, b in zip(straight.get_weights(), loaded.get_weights()):  # includes BatchNorm's moving statistics
+        assert np.array_equal(a, b)
