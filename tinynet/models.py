@@ -19,7 +19,9 @@ from .layers.base import Layer, _unique_name, as_shape
 from .layers.core import InputLayer
 from .progbar import Progbar
 from .utils import rng
-from .validation import as_float_array, as_targets, check_batch_size, check_input_shape, check_same_length
+from .guards import StopAfterBatch, TrainingDivergedError, WeightSnapshot
+from .validation import (as_float_array, as_targets, check_batch_size, check_epochs, check_input_shape,
+                         check_same_length, check_validation_data, check_validation_split, check_values)
 
 
 class Sequential:
@@ -34,6 +36,8 @@ class Sequential:
         self.metrics = []  # (name, function) pairs
         self.stop_training = False
         self.history = None
+        self._snapshot = None  # guards.WeightSnapshot: undoes a failed optimizer step
+        self._warned_unscaled = False  # the 0-255 input warning is given once per model
         for layer in layers or []:
             self.add(layer)
 
@@ -164,23 +168,58 @@ class Sequential:
         fused = self._fused_activation
         return self._training_loss.forward(y, fused.logits if fused is not None else y_pred)
 
-    def _train_step(self, x, y):
-        """Forward, loss, backward, update. Returns (loss, y_pred) for the batch."""
+    def _train_step(self, x, y, epoch=None, batch=None):
+        """Forward, loss, backward, update. Returns (loss, y_pred) for the batch.
+
+        The step is all or nothing: a non-finite loss is caught before the update it
+        would drive, and an update that fails half-way or makes a weight non-finite
+        is undone (``guards.WeightSnapshot``). Divergence raises TrainingDivergedError.
+        """
         y_pred = self._forward(x, training=True)
         loss = self._loss_value(y, y_pred)
+        if not math.isfinite(loss):
+            raise self._diverged(f"the loss became {loss}", epoch, batch, loss)
         self._backward(self._training_loss.backward())
-        self.optimizer.apply(self.trainable_weights)
+        parameters = self.trainable_weights
+        if self._snapshot is None or self._snapshot.parameters != parameters:
+            self._snapshot = WeightSnapshot(parameters)
+        self._snapshot.take()
+        iterations = self.optimizer.iterations
+        try:
+            self.optimizer.apply(parameters)
+        except BaseException:  # KeyboardInterrupt included: never leave half the weights updated
+            self._snapshot.restore()
+            self.optimizer.iterations = iterations
+            raise
+        if not self._snapshot.all_finite():
+            self._snapshot.restore()
+            self.optimizer.iterations = iterations
+            raise self._diverged("the update made some weights NaN or infinite", epoch, batch, loss)
         return loss, y_pred
+
+    def _diverged(self, reason, epoch, batch, loss):
+        where = "" if epoch is None else f" at epoch {epoch + 1}, batch {batch + 1}"
+        lr = self.optimizer.learning_rate
+        return TrainingDivergedError(
+            f"Training diverged{where}: {reason}. The model keeps the weights of the last finite step "
+            f"(this batch's update was not applied). Try a lower learning rate, e.g. "
+            f"{type(self.optimizer).__name__}(learning_rate={lr / 10:g}) instead of {lr:g}, and check that "
+            "the inputs are scaled (pixels / 255).", epoch=epoch, batch=batch, loss=loss)
 
     def _batch_logs(self, loss, y, y_pred):
         return [("loss", loss)] + [(name, fn(y, y_pred)) for name, fn in self.metrics]
 
     def _prepare(self, x, y, x_name="x", y_name="y"):
-        x = as_float_array(x, x_name)
-        self._ensure_built(x)
-        y = as_targets(y, self.loss, self.output_shape[1:], y_name)
+        x = self._prepare_x(x, x_name)
+        y = as_targets(y, self.loss, self.output_shape[1:], y_name, output_layer=self.layers[-1])
         check_same_length(x, y, x_name, y_name)
         return x, y
+
+    def _prepare_x(self, x, x_name="x"):
+        x = as_float_array(x, x_name)
+        self._ensure_built(x)
+        self._warned_unscaled |= check_values(x, x_name, warn_unscaled=not self._warned_unscaled)
+        return x
 
     @staticmethod
     def _result(logs):
@@ -201,8 +240,7 @@ class Sequential:
         return self._result(self._batch_logs(self._loss_value(y, y_pred), y, y_pred))
 
     def predict_on_batch(self, x):
-        x = as_float_array(x, "x")
-        self._ensure_built(x)
+        x = self._prepare_x(x)
         return self._forward(x, training=False)
 
     # ----- whole data sets -------------------------------------------------
@@ -213,6 +251,21 @@ class Sequential:
         As in Keras: ``validation_split`` holds out the *last* fraction of the data
         before any shuffling; the training data is reshuffled every epoch; the last
         partial batch is used; the metrics shown are running means over the epoch.
+
+        When training goes wrong the model stays usable:
+
+        - The loss or the weights become NaN or infinite: fit stops at that batch and
+          raises ``tinynet.TrainingDivergedError`` naming the epoch and batch. The
+          weights are those of the last finite step; the optimizer's moment
+          estimates are not rolled back, so compile again (with a lower learning
+          rate) before training on.
+        - Ctrl-C: fit finishes the current batch, then stops and re-raises
+          KeyboardInterrupt, as a Ctrl-C in a Keras fit surfaces. A second Ctrl-C
+          stops at once; a step cut short that way is rolled back.
+
+        Either way callbacks' ``on_train_end`` runs first (a checkpoint can save),
+        and ``model.history`` holds the completed epochs only: the epoch that was
+        cut short is not recorded.
         """
         if "nb_epoch" in kwargs:  # Keras 1 spelling, used by older tutorials
             epochs = kwargs.pop("nb_epoch")
@@ -220,17 +273,13 @@ class Sequential:
             raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
         self._check_compiled("fit")
         batch_size = check_batch_size(batch_size)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"Received an invalid value for `epochs`, expected a non-negative integer. "
-                             f"Received: epochs={epochs!r}")
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"Received an invalid value for `validation_split`, expected a float in [0, 1). "
-                             f"Received: validation_split={validation_split!r}")
+        epochs = check_epochs(epochs)
+        validation_split = check_validation_split(validation_split)
+        if validation_data is not None:
+            check_validation_data(validation_data)
         x, y = self._prepare(x, y)
         val = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("`validation_data` must be a tuple (x_val, y_val).")
             val = self._prepare(*validation_data, "validation_data[0]", "validation_data[1]")
         elif validation_split:
             split_at = int(len(x) * (1.0 - validation_split))
@@ -247,29 +296,42 @@ class Sequential:
                                  {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size})
         self.stop_training = False
         callbacks.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            callbacks.on_epoch_begin(epoch)
-            order = rng().permutation(n) if shuffle else np.arange(n)
-            sums = np.zeros(1 + len(self.metrics))
-            seen = 0
-            for step in range(steps):
-                callbacks.on_train_batch_begin(step)
-                batch = order[step * batch_size:(step + 1) * batch_size]
-                xb, yb = x[batch], y[batch]
-                loss, y_pred = self._train_step(xb, yb)
-                batch_logs = self._batch_logs(loss, yb, y_pred)
-                sums += len(batch) * np.array([value for _, value in batch_logs])
-                seen += len(batch)
-                logs = {name: float(total / seen) for (name, _), total in zip(batch_logs, sums)}
-                callbacks.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
-            if val is not None:
-                val_logs = self._evaluate_arrays(*val, batch_size)
-                logs.update({f"val_{name}": value for name, value in val_logs})
-            callbacks.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        try:
+            with StopAfterBatch() as interrupt:
+                for epoch in range(initial_epoch, epochs):
+                    callbacks.on_epoch_begin(epoch)
+                    order = rng().permutation(n) if shuffle else np.arange(n)
+                    sums = np.zeros(1 + len(self.metrics))
+                    seen = 0
+                    for step in range(steps):
+                        callbacks.on_train_batch_begin(step)
+                        batch = order[step * batch_size:(step + 1) * batch_size]
+                        xb, yb = x[batch], y[batch]
+                        loss, y_pred = self._train_step(xb, yb, epoch, step)
+                        batch_logs = self._batch_logs(loss, yb, y_pred)
+                        sums += len(batch) * np.array([value for _, value in batch_logs])
+                        seen += len(batch)
+                        logs = {name: float(total / seen) for (name, _), total in zip(batch_logs, sums)}
+                        callbacks.on_train_batch_end(step, logs)
+                        if interrupt.requested:
+                            raise KeyboardInterrupt(f"fit stopped by Ctrl-C after epoch {epoch + 1}, batch {step + 1}")
+                        if self.stop_training:
+                            break
+                    if val is not None:
+                        val_logs = self._evaluate_arrays(*val, batch_size)
+                        logs.update({f"val_{name}": value for name, value in val_logs})
+                    callbacks.on_epoch_end(epoch, logs)
+                    if interrupt.requested:
+                        raise KeyboardInterrupt(f"fit stopped by Ctrl-C at the end of epoch {epoch + 1}")
+                    if self.stop_training:
+                        break
+        except (KeyboardInterrupt, TrainingDivergedError) as error:
+            # Stopped early, but not abruptly: the weights are those of the last whole
+            # step, and callbacks (a checkpoint) get their on_train_end before the error goes up.
+            if isinstance(error, TrainingDivergedError):
+                error.history = self.history
+            callbacks.on_train_end()
+            raise
         callbacks.on_train_end()
         return self.history
 
@@ -295,8 +357,7 @@ class Sequential:
     def predict(self, x, batch_size=None, verbose=0):
         """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode)."""
         batch_size = check_batch_size(batch_size)
-        x = as_float_array(x, "x")
-        self._ensure_built(x)
+        x = self._prepare_x(x)
         steps = math.ceil(len(x) / batch_size)
         progbar = Progbar(steps, verbose=verbose) if verbose else None
         outputs = []

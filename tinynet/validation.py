@@ -1,23 +1,82 @@
-"""Checks on the data given to fit / evaluate / predict, with messages that say what to do.
+"""Checks on the data and settings given to fit / evaluate / predict, with messages that say what to do.
 
 Each check runs before any work is done, so a mistake costs no training time.
+They are cheap: the whole training set is looked at once per ``fit`` (a min and
+a max over ``x``), never once per batch.
 """
+import numbers
+import os
+import sys
+import warnings
+
 import numpy as np
 
 
 def as_float_array(x, argument, dtype=np.float32):
     """``x`` as a C-contiguous float array of ``dtype``, refusing non-numeric or empty data."""
+    if x is None:
+        raise ValueError(f"Received no value for `{argument}`: expected an array of samples. Received: {argument}=None")
     try:
         array = np.asarray(x)
     except Exception as error:  # ragged lists and the like
         raise ValueError(f"`{argument}` could not be converted to a NumPy array: {error}") from None
     if array.dtype.kind not in "biuf":
+        kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}.get(
+            array.dtype.kind, f"values of dtype {array.dtype}")
         raise TypeError(
             f"`{argument}` must hold real numbers (int, uint, float or bool). "
-            f"Received an array of dtype {array.dtype}.")
+            f"Received an array of dtype {array.dtype} ({kind}).")
     if array.ndim == 0 or array.shape[0] == 0:
         raise ValueError(f"`{argument}` is empty (shape {array.shape}); expected at least one sample.")
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def check_values(x, argument, warn_unscaled=True):
+    """Refuse NaN / infinite values in ``x``; warn if it looks like unscaled 0-255 pixels.
+
+    Returns True when it warned, so the model can remember and warn only once.
+    """
+    # NOTE: min and max propagate NaN and reach +-inf, so two reductions (no
+    # temporary array) decide whether every value is finite; only when one is
+    # not do we build the mask that counts and locates them.
+    low, high = x.min(), x.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        _raise_not_finite(x, argument)
+    # Raw 8-bit images: whole numbers in [0, 255] whose maximum is in the upper half
+    # (a bright pixel); small counts such as 0-99 are left alone.
+    if not warn_unscaled or not (low >= 0 and 127 < high <= 255):
+        return False
+    # A sample of the values is enough to tell whole numbers from other data.
+    sample = x.reshape(-1)[:4096]
+    if not np.array_equal(sample, np.round(sample)):
+        return False
+    warnings.warn(
+        f"`{argument}` holds whole numbers from {low:g} to {high:g}: it looks like unscaled 0-255 pixel "
+        "values. Networks train poorly (accuracy stuck low) on inputs this large; scale them first, "
+        f"e.g. {argument} = {argument}.astype('float32') / 255. (tinynet warns once per model.)",
+        UserWarning, stacklevel=_stacklevel_outside_tinynet())
+    return True
+
+
+def _stacklevel_outside_tinynet():
+    """The ``stacklevel`` that makes a warning point at the user's line, not at tinynet's."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(2), 2  # frame 2 (level 2): the caller of the function that warns
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _raise_not_finite(array, argument):
+    bad = ~np.isfinite(array)
+    count = int(bad.sum())
+    first = np.unravel_index(int(np.argmax(bad)), array.shape)
+    where = f"{argument}[{', '.join(str(int(i)) for i in first)}]"
+    nans = int(np.isnan(array).sum())
+    raise ValueError(
+        f"`{argument}` contains {count} NaN or infinite value{'s' if count > 1 else ''} ({nans} NaN, "
+        f"{count - nans} infinite) out of {array.size}; the first is {where} = {array[first]}. "
+        "Remove those samples or replace the values (e.g. np.nan_to_num) before training.")
 
 
 def check_same_length(x, y, x_name="x", y_name="y"):
@@ -28,51 +87,80 @@ def check_same_length(x, y, x_name="x", y_name="y"):
 
 
 def check_input_shape(model, x, argument="x"):
-    expected = model.input_shape[1:]
-    if tuple(x.shape[1:]) != tuple(expected):
+    expected = tuple(model.input_shape[1:])
+    received = tuple(x.shape[1:])
+    if received != expected:
         first = model.layers[0]
+        hint = ""
+        if received + (1,) == expected:
+            hint = f" Add the channel axis: {argument}[..., None] (or {argument}.reshape(-1, {', '.join(map(str, expected))}))."
+        elif int(np.prod(received)) == int(np.prod(expected)):
+            hint = f" The sizes agree: reshape it with {argument}.reshape(-1, {', '.join(map(str, expected))})."
         raise ValueError(
             f"Input to layer '{first.name}' ({type(first).__name__}) of model '{model.name}' has the wrong "
             f"shape: expected {argument} of shape (None, {', '.join(map(str, expected))}), "
-            f"received {argument} of shape {x.shape}.")
+            f"received {argument} of shape {x.shape}.{hint}")
 
 
-def as_targets(y, loss, output_shape, argument="y"):
-    """Labels in the form ``loss`` needs: integers for sparse losses, floats otherwise."""
+def as_targets(y, loss, output_shape, argument="y", output_layer=None):
+    """Labels in the form ``loss`` needs: integers for sparse losses, floats otherwise.
+
+    ``output_layer`` is the model's last layer, named in the messages.
+    """
+    if y is None:
+        raise ValueError(f"Received no value for `{argument}`: expected the targets (labels). "
+                         f"Received: {argument}=None")
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
-        raise TypeError(f"`{argument}` must hold numbers. Received an array of dtype {y.dtype}.")
+        raise TypeError(f"`{argument}` must hold real numbers (int, uint, float or bool). "
+                        f"Received an array of dtype {y.dtype}.")
     if y.ndim == 0 or y.shape[0] == 0:
         raise ValueError(f"`{argument}` is empty (shape {y.shape}); expected at least one label.")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        _raise_not_finite(y, argument)
     classes = output_shape[-1]
+    last = f"the last layer '{output_layer.name}'" if output_layer is not None else "the model"
     if loss.name == "sparse_categorical_crossentropy":
         if y.ndim == 2 and y.shape[1] == classes and classes > 1:
             raise ValueError(
                 f"`{argument}` looks one-hot encoded (shape {y.shape}), but the loss "
                 "'sparse_categorical_crossentropy' expects integer class labels of shape (N,). "
-                "Use loss='categorical_crossentropy', or pass y.argmax(axis=1).")
+                f"Use loss='categorical_crossentropy', or pass {argument}.argmax(axis=1).")
         if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
             raise ValueError(
                 f"'sparse_categorical_crossentropy' expects integer labels of shape (N,). Received {argument} "
-                f"of shape {y.shape}.")
+                f"of shape {y.shape}, while {last} outputs {classes} classes.")
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError(f"'sparse_categorical_crossentropy' expects integer labels; `{argument}` has fractions.")
         labels = y.reshape(-1).astype(np.int64)
-        if labels.min() < 0 or labels.max() >= classes:
+        low, high = labels.min(), labels.max()
+        if low < 0 or high >= classes:
+            bad = low if low < 0 else high
             raise ValueError(
-                f"`{argument}` has label {labels.min() if labels.min() < 0 else labels.max()}, but the model "
-                f"outputs {classes} classes, so labels must be in [0, {classes - 1}].")
+                f"`{argument}` has label {bad} (at index {int(np.argmax(labels == bad))}), but {last} outputs "
+                f"{classes} classes, so labels must be in [0, {classes - 1}]. Give the last layer "
+                f"{high + 1} units if there are {high + 1} classes.")
         return labels
-    if loss.name == "categorical_crossentropy" and y.ndim == 1:
+    if loss.name == "categorical_crossentropy":
+        if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and classes > 1):
+            raise ValueError(
+                f"`{argument}` holds integer labels of shape {y.shape}, but 'categorical_crossentropy' expects "
+                f"one-hot labels of shape (N, {classes}). Use loss='sparse_categorical_crossentropy', or "
+                f"tinynet.utils.to_categorical({argument}, {classes}).")
+        if y.ndim == 2 and y.shape[1] != classes:
+            raise ValueError(
+                f"`{argument}` is one-hot encoded for {y.shape[1]} classes (shape {y.shape}), but {last} outputs "
+                f"{classes} classes. Give the last layer {y.shape[1]} units, or encode {argument} for {classes} "
+                "classes.")
+    if loss.name == "binary_crossentropy" and (y.min() < 0 or y.max() > 1):
         raise ValueError(
-            f"`{argument}` holds integer labels of shape {y.shape}, but 'categorical_crossentropy' expects "
-            f"one-hot labels of shape (N, {classes}). Use loss='sparse_categorical_crossentropy', or "
-            f"tinynet.utils.to_categorical(y, {classes}).")
+            f"'binary_crossentropy' expects targets in [0, 1]. Received `{argument}` with values from "
+            f"{y.min()} to {y.max()}. For more than two classes use 'sparse_categorical_crossentropy'.")
     if y.ndim == 1 and len(output_shape) == 1 and classes == 1:
         y = y.reshape(-1, 1)
     if tuple(y.shape[1:]) != tuple(output_shape):
         raise ValueError(
-            f"`{argument}` has shape {y.shape}, but the model's output has shape "
+            f"`{argument}` has shape {y.shape}, but {last} outputs shape "
             f"(None, {', '.join(map(str, output_shape))}) and loss '{loss.name}' compares them elementwise.")
     return np.ascontiguousarray(y, dtype=np.float32)
 
@@ -85,3 +173,31 @@ def check_batch_size(batch_size):
             f"Received an invalid value for `batch_size`, expected a positive integer. "
             f"Received: batch_size={batch_size!r}")
     return int(batch_size)
+
+
+def check_epochs(epochs):
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(
+            f"Received an invalid value for `epochs`, expected a non-negative integer. Received: epochs={epochs!r}")
+    return int(epochs)
+
+
+def check_validation_split(validation_split):
+    # numbers.Real leaves out strings and None, which would fail the comparison with a TypeError of their own.
+    if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
+            or not 0 <= validation_split < 1):
+        raise ValueError(
+            "Received an invalid value for `validation_split`, expected a float in [0, 1). "
+            f"Received: validation_split={validation_split!r}")
+    return float(validation_split)
+
+
+def check_validation_data(validation_data):
+    """``(x_val, y_val)`` from ``validation_data``; Keras's optional third item (sample weights) is refused."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        received = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
+                    if isinstance(validation_data, (tuple, list)) else f"a {type(validation_data).__name__}")
+        raise ValueError(
+            "Received an invalid value for `validation_data`, expected a tuple (x_val, y_val) "
+            f"(tinynet has no sample weights). Received: {received}.")
+    return validation_data
