@@ -11,9 +11,9 @@ import numpy as np
 
 
 def _positive_float(value, argument):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0 < value < math.inf:
         raise ValueError(
-            f"Received an invalid value for `{argument}`, expected a positive number. "
+            f"Received an invalid value for `{argument}`, expected a positive finite number. "
             f"Received: {argument}={value!r}")
     return float(value)
 
