@@ -4,7 +4,7 @@ import numpy as np
 from ..ops.conv import as_pair, check_padding, conv2d_input_gradient, conv_output_size, im2col
 from . import activations
 from .base import Layer
-from .core import _initializer_name, check_positive_int
+from .core import _initializer_name, check_initializer, check_positive_int
 
 
 class Conv2D(Layer):
@@ -50,8 +50,8 @@ class Conv2D(Layer):
         self.padding = check_padding(padding)
         self.activation = activations.get(activation, owner=self.name)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the input's rank and size

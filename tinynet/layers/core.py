@@ -1,6 +1,7 @@
 """The core layers: Dense, Activation, Dropout, Flatten, Reshape, InputLayer."""
 import numpy as np
 
+from .. import initializers
 from ..utils import rng
 from . import activations
 from .base import Layer, as_shape
@@ -12,6 +13,12 @@ def check_positive_int(value, argument):
             f"Received an invalid value for `{argument}`, expected a positive integer. "
             f"Received: {argument}={value!r}")
     return int(value)
+
+
+def check_initializer(value, argument):
+    """Refuse an unknown initializer name now, in ``__init__``, rather than at build time."""
+    initializers.get(value, argument)
+    return value
 
 
 class Dense(Layer):
@@ -32,8 +39,8 @@ class Dense(Layer):
         self.units = check_positive_int(units, "units")
         self.activation = activations.get(activation, owner=self.name)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
 
     def build(self, input_shape):
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
