@@ -1,0 +1,252 @@
+"""Keras's callbacks: EarlyStopping, ModelCheckpoint, TerminateOnNaN, LearningRateScheduler,
+ReduceLROnPlateau, CSVLogger, and History to / from JSON.
+
+Most tests drive a callback by hand with a sequence of logs, so the expected
+epochs can be worked out on paper; a few run it inside ``fit``.
+"""
+import csv
+import types
+
+import numpy as np
+import pytest
+
+from tinynet import callbacks, layers, optimizers
+from tinynet.models import Sequential, load_model
+
+
+class FakeModel:
+    """Just what callbacks touch: stop_training, an optimizer's learning rate, weights."""
+
+    def __init__(self, learning_rate=1.0):
+        self.stop_training = False
+        self.optimizer = types.SimpleNamespace(learning_rate=learning_rate)
+        self.weights = [np.array(-1.0)]
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        self.weights = [np.array(w) for w in weights]
+
+
+def drive(callback, values, monitor="val_loss", model=None):
+    """Run ``callback`` over one epoch per value, as fit would; returns the epochs run and the model.
+    The model's weight is set to the epoch number, so restored weights tell which epoch they came from."""
+    model = model or FakeModel()
+    callback.set_model(model)
+    callback.on_train_begin()
+    epochs = []
+    for epoch, value in enumerate(values):
+        callback.on_epoch_begin(epoch)
+        model.weights = [np.array(float(epoch))]
+        epochs.append(epoch)
+        callback.on_epoch_end(epoch, {monitor: value})
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    return epochs, model
+
+
+def tiny_model(optimizer="sgd"):
+    model = Sequential([layers.Dense(4, activation="relu", input_shape=(3,)), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def tiny_data(n=32):
+    generator = np.random.default_rng(0)
+    return generator.random((n, 3), dtype=np.float32), generator.integers(0, 2, n)
+
+
+# ---------------------------------------------------------------- EarlyStopping
+
+def test_early_stopping_patience():
+    stopper = callbacks.EarlyStopping(patience=2)
+    epochs, model = drive(stopper, [1.0, 0.9, 0.95, 0.91, 0.8])
+    # best 0.9 at epoch 1; epochs 2 and 3 do not improve -> stop at epoch 3
+    assert epochs == [0, 1, 2, 3] and stopper.stopped_epoch == 3 and model.stop_training
+    assert stopper.best == 0.9 and stopper.best_epoch == 1
+
+
+def test_early_stopping_min_delta_and_mode():
+    stopper = callbacks.EarlyStopping(patience=1, min_delta=0.2)
+    assert drive(stopper, [1.0, 0.85, 0.7])[0] == [0, 1]  # 0.85 is better, but not by more than 0.2
+    rising = callbacks.EarlyStopping(monitor="val_accuracy", patience=1)  # 'auto' -> max for accuracies
+    assert drive(rising, [0.5, 0.6, 0.7, 0.65], monitor="val_accuracy")[0] == [0, 1, 2, 3]
+    assert rising.best == 0.7
+    falling = callbacks.EarlyStopping(monitor="val_accuracy", patience=0, mode="min")
+    assert drive(falling, [0.5, 0.6], monitor="val_accuracy")[0] == [0, 1]
+
+
+def test_early_stopping_baseline():
+    # Never reaching the baseline: the patience counter is not reset, so training stops
+    # `patience` epochs after the start even though epoch 0 was the best so far.
+    assert drive(callbacks.EarlyStopping(patience=2, baseline=0.5), [0.9, 0.95, 0.97])[0] == [0, 1]
+    assert drive(callbacks.EarlyStopping(patience=2), [0.9, 0.95, 0.97])[0] == [0, 1, 2]
+
+
+def test_early_stopping_restores_best_weights_and_resets_between_fits(capsys):
+    stopper = callbacks.EarlyStopping(patience=1, restore_best_weights=True, verbose=1)
+    epochs, model = drive(stopper, [0.5, 0.3, 0.4, 0.45])
+    assert epochs == [0, 1, 2] and model.weights[0] == 1.0  # the weights at the end of epoch 1
+    assert "Epoch 3: early stopping" in capsys.readouterr().out
+    # Reused: the previous best (0.3) must not carry over.
+    epochs, model = drive(stopper, [0.9, 0.8, 0.7, 0.6])
+    assert epochs == [0, 1, 2, 3] and not model.stop_training and stopper.best == 0.6
+
+
+def test_early_stopping_warns_when_monitor_missing():
+    with pytest.warns(UserWarning, match="`val_loss` which is not available. Available metrics are: loss"):
+        drive(callbacks.EarlyStopping(), [0.1], monitor="loss")
+
+
+def test_early_stopping_in_fit_stops_training():
+    x, y = tiny_data()
+    model = tiny_model()
+    # A min_delta no real improvement can beat: stop after 1 + patience epochs.
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[callbacks.EarlyStopping("loss", min_delta=10,
+                                                                                        patience=2)])
+    assert history.epoch == [0, 1, 2]
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="Received: patience=-1"):
+        callbacks.EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match="Received: mode='best'"):
+        callbacks.EarlyStopping(mode="best")
+    with pytest.raises(ValueError, match="factor=1.5"):
+        callbacks.ReduceLROnPlateau(factor=1.5)
+    with pytest.raises(TypeError, match="Received: schedule=0.1"):
+        callbacks.LearningRateScheduler(0.1)
+
+
+# ---------------------------------------------------------------- ModelCheckpoint
+
+def test_model_checkpoint_every_epoch_with_placeholders(tmp_path):
+    x, y = tiny_data()
+    model = tiny_model()
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "model.{epoch:02d}-{loss:.2f}.npz"))
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"model.{e + 1:02d}-{history.history['loss'][e]:.2f}.npz" for e in range(2)]
+    last = load_model(tmp_path / names[-1])
+    assert np.array_equal(last.predict(x), model.predict(x))
+
+
+def test_model_checkpoint_save_best_only(tmp_path, capsys):
+    model = tiny_model()
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, save_weights_only=True,
+                                           verbose=1)
+    checkpoint.set_model(model)
+    checkpoint.on_train_begin()
+    saved_at = []
+    for epoch, val_loss in enumerate([0.9, 0.7, 0.8, 0.6]):
+        model.layers[0].bias.data[...] = epoch  # marks which epoch's weights were saved
+        checkpoint.on_epoch_end(epoch, {"val_loss": val_loss})
+        saved_at.append(float(np.load(tmp_path / "best.npz")["weight/0001"][0]))
+    assert saved_at == [0, 1, 1, 3]
+    out = capsys.readouterr().out
+    assert "Epoch 3: val_loss did not improve from 0.70000" in out
+    assert "Epoch 4: val_loss improved from 0.70000 to 0.60000, saving model to" in out
+    fresh = tiny_model()
+    fresh.load_weights(tmp_path / "best.npz")
+    assert fresh.layers[0].bias.data[0] == 3
+
+
+def test_model_checkpoint_unknown_placeholder(tmp_path):
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{val_acc:.2f}.npz"))
+    checkpoint.set_model(tiny_model())
+    checkpoint.on_train_begin()
+    with pytest.raises(KeyError, match="names 'val_acc', which is not in the logs. Available: epoch, loss"):
+        checkpoint.on_epoch_end(0, {"loss": 1.0})
+
+
+# ---------------------------------------------------------------- TerminateOnNaN
+
+def test_terminate_on_nan_stops_at_the_bad_batch(capsys):
+    # Driven by hand: inside fit a non-finite loss already raises TrainingDivergedError
+    # before any callback sees it, so TerminateOnNaN matters for Keras code and custom loops.
+    model = FakeModel()
+    terminate = callbacks.TerminateOnNaN()
+    terminate.set_model(model)
+    terminate.on_train_begin()
+    for batch, loss in enumerate([0.7, 0.6, float("inf"), 0.5]):
+        terminate.on_train_batch_end(batch, {"loss": loss})
+        if model.stop_training:
+            break
+    assert batch == 2
+    assert "Batch 2: Invalid loss, terminating training" in capsys.readouterr().out
+    model.stop_training = False
+    terminate.on_train_batch_end(0, {"loss": float("nan")})
+    assert model.stop_training
+
+
+# ------------------------------------------------------- learning-rate callbacks
+
+def test_learning_rate_scheduler_two_and_one_argument_schedules():
+    x, y = tiny_data()
+    model = tiny_model(optimizers.SGD(learning_rate=0.1))
+    history = model.fit(x, y, epochs=3, verbose=0,
+                        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)])
+    assert history.history["learning_rate"] == [0.05, 0.025, 0.0125]
+    history = model.fit(x, y, epochs=2, verbose=0,
+                        callbacks=[callbacks.LearningRateScheduler(lambda epoch: 0.01 * (epoch + 1))])
+    assert history.history["learning_rate"] == [0.01, 0.02]
+
+
+def test_reduce_lr_on_plateau_with_cooldown_and_min_lr(capsys):
+    model = FakeModel(learning_rate=1.0)
+    reducer = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, cooldown=1, min_lr=0.1, verbose=1)
+    reducer.set_model(model)
+    reducer.on_train_begin()
+    rates = []
+    for epoch in range(6):
+        reducer.on_epoch_end(epoch, {"val_loss": 1.0})  # a plateau from the start
+        rates.append(model.optimizer.learning_rate)
+    assert rates == [1.0, 0.5, 0.25, 0.125, 0.1, 0.1]
+    assert "Epoch 2: ReduceLROnPlateau reducing learning rate to 0.5." in capsys.readouterr().out
+
+
+def test_reduce_lr_on_plateau_waits_for_patience_and_min_delta():
+    model = FakeModel(learning_rate=1.0)
+    reducer = callbacks.ReduceLROnPlateau(factor=0.1, patience=2, min_delta=0.05)
+    reducer.set_model(model)
+    reducer.on_train_begin()
+    rates = []
+    for epoch, value in enumerate([1.0, 0.97, 0.96, 0.5, 0.49, 0.48]):
+        reducer.on_epoch_end(epoch, {"val_loss": value})
+        rates.append(round(model.optimizer.learning_rate, 6))
+    # 0.97 and 0.96 are within min_delta of 1.0: reduce at epoch 2; 0.5 improves; 0.49, 0.48 do not: reduce at 5.
+    assert rates == [1.0, 1.0, 0.1, 0.1, 0.1, 0.01]
+
+
+# ---------------------------------------------------------------- CSVLogger
+
+def test_csv_logger_writes_and_appends(tmp_path):
+    x, y = tiny_data()
+    model = tiny_model()
+    path = tmp_path / "log.csv"
+    history = model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[callbacks.CSVLogger(path)])
+    with open(path) as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["epoch", "acc", "loss", "val_acc", "val_loss"]
+    assert [row[0] for row in rows[1:]] == ["0", "1"]
+    assert [float(row[2]) for row in rows[1:]] == history.history["loss"]
+    logger = callbacks.CSVLogger(path, append=True, separator=";")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[logger])
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4 and lines[-1].startswith("0;")  # no second header
+
+
+# ---------------------------------------------------------------- History
+
+def test_history_json_round_trip(tmp_path):
+    x, y = tiny_data()
+    history = tiny_model().fit(x, y, epochs=3, verbose=0, validation_split=0.25)
+    text = history.to_json(tmp_path / "history.json")
+    for restored in (callbacks.History.from_json(text), callbacks.History.from_json(path=tmp_path / "history.json")):
+        assert restored.history == history.history and restored.epoch == [0, 1, 2]
+    with pytest.raises(ValueError, match="exactly one of `text` or `path`"):
+        callbacks.History.from_json()
+    with pytest.raises(ValueError, match="with a 'history' object"):
+        callbacks.History.from_json("[1, 2]")
