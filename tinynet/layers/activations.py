@@ -13,6 +13,8 @@ from .base import Layer
 class Linear(Layer):
     """y = x;  dx = dout."""
 
+    equation = "y = x"
+
     def forward(self, x, training=False):
         return x
 
@@ -26,6 +28,8 @@ class ReLU(Layer):
     NOTE: ReLU has no derivative at 0; we use 0 there (the subgradient Keras,
     PyTorch and TensorFlow use), so a numerical check at exactly 0 would disagree.
     """
+
+    equation = "y = max(x, 0)"
 
     def forward(self, x, training=False):
         # Backward needs only where x > 0, which is where y > 0: keep y (a reference,
@@ -43,6 +47,8 @@ class Sigmoid(Layer):
     As the output layer before binary cross-entropy it can be fused with the
     loss, like Softmax (see ``Softmax``).
     """
+
+    equation = "y = 1 / (1 + exp(-x))"
 
     fused_with_loss = False
 
@@ -63,6 +69,8 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """y = tanh(x);  dx = dout * (1 - y^2)."""
 
+    equation = "y = tanh(x)"
+
     def forward(self, x, training=False):
         self.y = np.tanh(x)
         return self.y
@@ -82,6 +90,8 @@ class Softmax(Layer):
     ``log(0)``), its gradient is already dL/dz = (p - y) / N, and this backward
     passes it through unchanged.
     """
+
+    equation = "p = exp(z - max z) / sum(exp(z - max z))"
 
     fused_with_loss = False
 

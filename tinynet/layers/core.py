@@ -31,6 +31,8 @@ class Dense(Layer):
         dW = x^T dz        db = sum_n dz        dx = dz W^T
     """
 
+    equation = "y = act(x @ W + b)"
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, input_dim=None, **kwargs):
         if input_dim is not None:  # Keras 2 spelling: Dense(64, input_dim=784)
@@ -84,6 +86,8 @@ def _initializer_name(initializer):
 class Activation(Layer):
     """Applies an activation function by name: ``Activation('relu')``."""
 
+    equation = "y = act(x)"
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation, owner=self.name)
@@ -104,6 +108,8 @@ class Dropout(Layer):
     Dividing by the keep probability at training time keeps E[y] = x, so at test
     time the layer is the identity. Backward: ``dx = dout * m / (1 - rate)``.
     """
+
+    equation = "y = x * m / (1 - rate), m ~ Bernoulli(1 - rate) (training); y = x (inference)"
 
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)
@@ -131,6 +137,8 @@ class Dropout(Layer):
 class Flatten(Layer):
     """``(N, d1, d2, ...) -> (N, d1 * d2 * ...)``; backward reshapes back."""
 
+    equation = "y = x.reshape(N, -1)"
+
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
@@ -144,6 +152,8 @@ class Flatten(Layer):
 
 class Reshape(Layer):
     """``(N, *input_shape) -> (N, *target_shape)``; one entry of target_shape may be -1."""
+
+    equation = "y = x.reshape(N, *target_shape)"
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -183,6 +193,8 @@ class Reshape(Layer):
 
 class InputLayer(Layer):
     """Declares the model's input shape (no batch axis); passes data through."""
+
+    equation = "y = x"
 
     def __init__(self, input_shape=None, shape=None, **kwargs):
         shape = input_shape if input_shape is not None else shape
