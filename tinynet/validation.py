@@ -28,7 +28,9 @@ def as_float_array(x, argument, dtype=np.float32):
             f"Received an array of dtype {array.dtype} ({kind}).")
     if array.ndim == 0 or array.shape[0] == 0:
         raise ValueError(f"`{argument}` is empty (shape {array.shape}); expected at least one sample.")
-    return np.ascontiguousarray(array, dtype=dtype)
+    # A float64 too large for float32 becomes inf here; check_values reports it, with its place.
+    with np.errstate(over="ignore"):
+        return np.ascontiguousarray(array, dtype=dtype)
 
 
 def check_values(x, argument, warn_unscaled=True):
