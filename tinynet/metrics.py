@@ -2,8 +2,15 @@
 
 Each metric function takes ``(y_true, y_pred)`` for one batch and returns the
 batch mean; ``fit`` and ``evaluate`` average them over an epoch weighted by batch size.
+
+The metrics for a finished model (confusion matrix, classification report, ROC
+curves and AUC) live in ``evaluation.py`` and are re-exported here, so
+``tinynet.metrics.confusion_matrix`` works like scikit-learn's.
 """
 import numpy as np
+
+from .evaluation import (auc, classification_report, confusion_matrix, precision_recall_fscore_support,  # noqa: F401
+                         roc_curve, roc_curves)
 
 
 def categorical_accuracy(y_true, y_pred):
