@@ -119,7 +119,7 @@ def test_plot_filters(tmp_path):
     figure = plot.plot_filters(model.layers[0], cols=4, path=tmp_path / "filters.png")
     assert is_png(tmp_path / "filters.png")
     assert len(figure.axes) == 6
-    assert figure.axes[0].get_images()[0].get_array().shape == (2, 2)  # 10 -> 8 -> 4 -> 2
+    assert figure.axes[0].get_images()[0].get_array().shape == (3, 3)
     assert figure._suptitle.get_text() == f"{model.layers[0].name}: 6 of 6 filters (3x3, input channel 0)"
     with pytest.raises(TypeError, match="expected a built Conv2D layer"):
         plot.plot_filters(model.layers[1])
