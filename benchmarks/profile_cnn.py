@@ -1,0 +1,176 @@
+"""Seconds per epoch of the seed-001 (b) ``tf2`` MNIST CNN, and where one epoch's time goes.
+
+    python benchmarks/profile_cnn.py                      # 60000 samples, batch 32 and 128, 3 epochs each
+    python benchmarks/profile_cnn.py --epochs 5 --batch-sizes 128
+    python benchmarks/profile_cnn.py --quick              # 2000 samples: checks the script runs
+
+The model is Reshape -> [Conv2D(16, 3, same) -> BatchNormalization -> ReLU -> MaxPooling2D]
+x (16, 32 filters) -> Flatten -> Dense 128 -> BatchNormalization -> ReLU -> Dense 10 softmax,
+Adam, sparse labels. Data is MNIST when available, else random (speed does not depend on
+the pixels). The machine may be shared: every figure is a median over epochs.
+
+The breakdown wraps each layer's forward / backward, the im2col and dx helpers Conv2D calls,
+the loss and the optimizer in time.perf_counter timers installed by this script (nothing is
+timed inside the library). A Conv2D's "product" rows are what is left of its forward (or
+backward) once im2col, dx and its activation are taken out: the matrix products and the bias.
+"""
+import argparse
+import collections
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import tinynet
+from tinynet import callbacks, layers, optimizers
+from tinynet.layers import conv as conv_module
+from tinynet.models import Sequential
+
+
+def tf2_model():
+    """Seed 001 (b), as the article writes it (Adam's learning rate does not change the speed)."""
+    model = Sequential([
+        layers.InputLayer(input_shape=(28, 28)), layers.Reshape((28, 28, 1)),
+        layers.Conv2D(kernel_size=3, strides=1, filters=16, padding="same"), layers.BatchNormalization(),
+        layers.ReLU(), layers.MaxPooling2D(pool_size=2, strides=2),
+        layers.Conv2D(kernel_size=3, strides=1, filters=32, padding="same"), layers.BatchNormalization(),
+        layers.ReLU(), layers.MaxPooling2D(pool_size=2, strides=2),
+        layers.Flatten(),
+        layers.Dense(units=128), layers.BatchNormalization(), layers.ReLU(),
+        layers.Dense(units=10, activation="softmax"),
+    ])
+    model.compile(optimizer=optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+class EpochTimer(callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def mnist_or_random(samples):
+    try:
+        (x, y), _ = tinynet.datasets.mnist.load_data()
+        source = "MNIST"
+    except Exception:  # noqa: BLE001 - any failure: time on random data instead
+        rng = np.random.default_rng(0)
+        x, y = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8), rng.integers(0, 10, samples)
+        source = "random data"
+    return x[:samples].astype(np.float32) / 255, y[:samples], source
+
+
+def seconds_per_epoch(x, y, batch_size, epochs):
+    tinynet.set_random_seed(0)
+    model = tf2_model()
+    timer = EpochTimer()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer])
+    return timer.seconds
+
+
+class Profiler:
+    """Accumulates wall time per named operation; ``current`` names the layer running now."""
+
+    def __init__(self):
+        self.seconds = collections.defaultdict(float)
+        self.current = None
+
+    def wrap(self, function, key, layer_name=None):
+        def timed(*args, **kwargs):
+            outer, self.current = self.current, layer_name or self.current
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[key(self.current) if callable(key) else key] += time.perf_counter() - start
+                self.current = outer
+        return timed
+
+
+def install(profiler, model):
+    """Wrap the model's layers, their activations, Conv2D's helpers, the loss and the optimizer."""
+    for layer in model.layers:
+        for method in ("forward", "backward"):
+            setattr(layer, method, profiler.wrap(getattr(layer, method), (layer.name, method), layer.name))
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            for method in ("forward", "backward"):
+                setattr(activation, method, profiler.wrap(getattr(activation, method), (layer.name, f"activation {method}")))
+    conv_module.im2col = profiler.wrap(conv_module.im2col, lambda name: (name, "im2col"))
+    conv_module.conv2d_input_gradient = profiler.wrap(
+        conv_module.conv2d_input_gradient, lambda name: (name, "dx: per-offset products + scatter (col2im)"))
+    loss = model._training_loss
+    loss.forward = profiler.wrap(loss.forward, ("loss", "forward"))
+    loss.backward = profiler.wrap(loss.backward, ("loss", "backward"))
+    model.optimizer.apply = profiler.wrap(model.optimizer.apply, ("optimizer", "Adam update"))
+
+
+def breakdown(x, y, batch_size):
+    """One epoch with timers installed: [(operation, seconds)], and the epoch's wall time."""
+    tinynet.set_random_seed(0)
+    model = tf2_model()
+    model.build((None, 28, 28))
+    profiler = Profiler()
+    install(profiler, model)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    total = time.perf_counter() - start
+    s = profiler.seconds
+    rows = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        fwd, bwd = s[(layer.name, "forward")], s[(layer.name, "backward")]
+        act_f, act_b = s[(layer.name, "activation forward")], s[(layer.name, "activation backward")]
+        if isinstance(layer, (layers.Conv2D, layers.Dense)):
+            im2col, dx = s[(layer.name, "im2col")], s[(layer.name, "dx: per-offset products + scatter (col2im)")]
+            if im2col:
+                rows.append((f"{layer.name} ({kind}) im2col", im2col))
+            rows.append((f"{layer.name} ({kind}) forward product + bias", fwd - im2col - act_f))
+            rows.append((f"{layer.name} ({kind}) backward dW, db products" + ("" if dx else " (+ dx product)"),
+                         bwd - dx - act_b))
+            if dx:
+                rows.append((f"{layer.name} ({kind}) dx: per-offset products + col2im scatter", dx))
+            if act_f + act_b > 1e-3:
+                rows.append((f"{layer.name} activation ({type(layer.activation).__name__}) fwd + bwd", act_f + act_b))
+        elif fwd + bwd > 0:
+            rows.append((f"{layer.name} ({kind}) forward", fwd))
+            rows.append((f"{layer.name} ({kind}) backward", bwd))
+    rows.append(("loss (fused softmax + cross-entropy) fwd + bwd", s[("loss", "forward")] + s[("loss", "backward")]))
+    rows.append(("optimizer (Adam, all weights)", s[("optimizer", "Adam update")]))
+    rows.append(("rest of fit (batch indexing, metrics, bookkeeping)", total - sum(seconds for _, seconds in rows)))
+    return rows, total
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per batch size (the median is reported)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
+    parser.add_argument("--samples", type=int, default=60000)
+    parser.add_argument("--profile-batch-size", type=int, default=128, help="batch size of the breakdown epoch")
+    parser.add_argument("--quick", action="store_true", help="2000 samples, 2 epochs: checks the script runs")
+    args = parser.parse_args(argv)
+    samples, epochs = (2000, 2) if args.quick else (args.samples, args.epochs)
+
+    x, y, source = mnist_or_random(samples)
+    print(f"tf2 CNN (seed 001 b), {len(x)} samples of {source}, NumPy {np.__version__}, "
+          f"{platform.processor() or platform.machine()}")
+    for batch_size in args.batch_sizes:
+        seconds = seconds_per_epoch(x, y, batch_size, epochs)
+        print(f"batch {batch_size:4d}: median: {statistics.median(seconds):.2f} s/epoch  "
+              f"(epochs: {', '.join(f'{t:.2f}' for t in seconds)})")
+
+    rows, total = breakdown(x, y, args.profile_batch_size)
+    print(f"\nOne epoch at batch {args.profile_batch_size}, by operation ({total:.2f} s in all):")
+    for name, seconds in sorted(rows, key=lambda row: -row[1]):
+        print(f"  {name:68s} {seconds:8.3f} s {100 * seconds / total:5.1f} %")
+
+
+if __name__ == "__main__":
+    main()

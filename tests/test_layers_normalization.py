@@ -1,0 +1,128 @@
+"""BatchNormalization: gradients, batch vs moving statistics, Keras's weights and arguments."""
+import numpy as np
+import pytest
+
+from tinynet import Sequential, gradcheck
+from tinynet.layers import BatchNormalization, Conv2D, Dense, Flatten, ReLU
+
+TOLERANCE = 1e-6
+
+
+def data(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return 3.0 + 2.0 * rng.standard_normal(shape)  # not already normalized
+
+
+def with_random_gamma_beta(layer, C, seed=1):
+    rng = np.random.default_rng(seed)
+    layer.gamma.data[...] = 1 + 0.5 * rng.standard_normal(C)
+    layer.beta.data[...] = rng.standard_normal(C)
+    return layer
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (3, 5, 4, 3), (2, 3, 2, 5)], ids=["after-Dense", "after-Conv2D", "tiny"])
+def test_training_mode_gradients(shape):
+    layer = BatchNormalization()
+    layer.build(shape[1:])
+    with_random_gamma_beta(layer, shape[-1])
+    errors = gradcheck.check_layer(layer, data(shape), training=True)
+    assert set(errors) == {"input", f"{layer.name}/gamma", f"{layer.name}/beta"}  # moving stats: not trainable
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+@pytest.mark.parametrize("center, scale", [(False, True), (True, False), (False, False)])
+def test_training_mode_gradients_without_center_or_scale(center, scale):
+    layer = BatchNormalization(center=center, scale=scale)
+    layer.build((3, 3, 2))
+    errors = gradcheck.check_layer(layer, data((4, 3, 3, 2)), training=True)
+    assert len(errors) == 1 + center + scale and max(errors.values()) < TOLERANCE, errors
+    assert len(layer.weights) == 2 + center + scale
+
+
+def test_inference_mode_gradients():
+    layer = BatchNormalization()
+    layer.build((3,))
+    layer.moving_mean.data[...] = [1.0, -2.0, 0.5]
+    layer.moving_variance.data[...] = [4.0, 0.25, 1.0]
+    errors = gradcheck.check_layer(layer, data((5, 3)), training=False)
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+def test_bn_after_conv2d_and_after_dense_in_a_model():
+    model = Sequential([Conv2D(3, 2, use_bias=False, input_shape=(5, 5, 2)), BatchNormalization(), ReLU(),
+                        Flatten(), Dense(4, use_bias=False), BatchNormalization(), ReLU(),
+                        Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    errors = gradcheck.check_model(model, data((5, 5, 5, 2)), np.array([0, 1, 2, 0, 1]))
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+def test_training_normalizes_per_channel_with_the_biased_variance():
+    x = data((8, 4, 4, 3)).astype(np.float32)
+    y = BatchNormalization(epsilon=1e-3)(x, training=True)
+    mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))  # np.var is the biased one
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-3), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(y.mean(axis=(0, 1, 2)), 0, atol=1e-5)
+
+
+def test_moving_statistics_update_as_keras_does():
+    layer = BatchNormalization(momentum=0.9)
+    x1, x2 = data((10, 2), seed=1), data((10, 2), seed=2)
+    layer(x1, training=True)
+    np.testing.assert_allclose(layer.moving_mean.data, 0.9 * 0 + 0.1 * x1.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.data, 0.9 * 1 + 0.1 * x1.var(0), rtol=1e-5)
+    layer(x2, training=True)
+    mean = 0.9 * (0.1 * x1.mean(0)) + 0.1 * x2.mean(0)
+    variance = 0.9 * (0.9 + 0.1 * x1.var(0)) + 0.1 * x2.var(0)
+    np.testing.assert_allclose(layer.moving_mean.data, mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.moving_variance.data, variance, rtol=1e-5)
+    before = layer.moving_mean.data.copy()
+    layer(x1, training=False)
+    np.testing.assert_array_equal(layer.moving_mean.data, before)  # inference never updates them
+
+
+def test_inference_uses_the_moving_statistics():
+    layer = BatchNormalization(epsilon=0.01)
+    layer.build((2,))
+    layer.set_weights([np.array([2.0, 0.5]), np.array([1.0, -1.0]),   # gamma, beta
+                       np.array([3.0, -1.0]), np.array([0.99, 3.99])])  # moving mean, moving variance
+    x = np.array([[4.0, 1.0], [3.0, -5.0]], dtype=np.float32)
+    # By hand: (x - mean) / sqrt(var + 0.01) * gamma + beta, with sqrt(1.0) = 1 and sqrt(4.0) = 2.
+    expected = [[(4 - 3) / 1 * 2 + 1, (1 + 1) / 2 * 0.5 - 1],
+                [(3 - 3) / 1 * 2 + 1, (-5 + 1) / 2 * 0.5 - 1]]
+    np.testing.assert_allclose(layer(x, training=False), expected, rtol=1e-6)
+    # One sample alone gives the same output as in a batch: no batch statistics at inference.
+    np.testing.assert_allclose(layer(x[:1], training=False), np.array(expected)[:1], rtol=1e-6)
+
+
+def test_keras_weights_defaults_and_summary_counts():
+    layer = BatchNormalization()
+    assert (layer.axis, layer.momentum, layer.epsilon, layer.center, layer.scale) == (-1, 0.99, 1e-3, True, True)
+    model = Sequential([Dense(4, input_shape=(3,)), BatchNormalization()])
+    bn = model.layers[1]
+    assert [p.name.split("/")[1] for p in bn.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert [p.trainable for p in bn.weights] == [True, True, False, False]
+    np.testing.assert_array_equal(np.stack(bn.get_weights()), [[1] * 4, [0] * 4, [0] * 4, [1] * 4])
+    assert bn.moving_mean not in model.trainable_weights
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Total params: 32" in lines and "Trainable params: 24" in lines and "Non-trainable params: 8" in lines
+
+
+def test_axis_and_arguments_are_checked():
+    BatchNormalization(axis=3).build((5, 5, 2))  # the channels axis of (N, H, W, C), written as Keras users do
+    with pytest.raises(ValueError, match=r"'bn' \(BatchNormalization\) supports only the last axis.*axis=1"):
+        BatchNormalization(axis=1, name="bn").build((5, 5, 2))
+    with pytest.raises(ValueError, match="momentum"):
+        BatchNormalization(momentum=1.5)
+    with pytest.raises(ValueError, match="epsilon"):
+        BatchNormalization(epsilon=0)
+    with pytest.raises(ValueError, match="axis"):
+        BatchNormalization(axis="channels")
+
+
+def test_config_round_trip():
+    layer = BatchNormalization(momentum=0.9, epsilon=1e-5, center=False, name="bn_x")
+    config = layer.get_config()
+    assert BatchNormalization(**config).get_config() == config
+    assert "gamma" in BatchNormalization.equation
