@@ -6,6 +6,8 @@ Each rule is written as in the Keras documentation: ``g`` is the gradient,
 ``lr`` the learning rate, ``t`` the step count starting at 1.
 """
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -27,7 +29,15 @@ def _fraction(value, argument):
 
 
 class Optimizer:
-    """Base class: subclasses implement ``update(parameter, state)``.
+    """Base class: subclasses implement ``init_state(parameter)`` and ``update(w, g, tmp, **state)``.
+
+    ``update`` is the update rule, written on plain arrays and changing ``w`` and
+    the state arrays in place: ``g`` is the gradient, ``tmp`` a scratch buffer for
+    temporaries (so no step allocates memory). The rules are elementwise, so
+    ``apply`` may hand ``update`` any slice of the arrays: it cuts large parameters
+    into one piece per core and updates the pieces in parallel threads. NumPy
+    releases the GIL inside array operations, and left alone it would do this
+    elementwise work on a single core while the matrix products use them all.
 
     ``learning_rate`` may be changed between steps (schedules do). ``lr`` is the
     Keras 2 alias, accepted both as argument and attribute.
@@ -40,7 +50,7 @@ class Optimizer:
         self.name = name or type(self).__name__
         self.iterations = 0
         self.state = {}  # Parameter -> dict of arrays, created on first sight
-        self._scratch = {}  # (shape, dtype) -> temporary buffer, not part of the state
+        self._scratch = {}  # Parameter -> temporary buffer (not state: it holds nothing between steps)
 
     @property
     def lr(self):
@@ -53,30 +63,54 @@ class Optimizer:
     def apply(self, parameters):
         """One step on every trainable parameter, from its current ``grad``."""
         self.iterations += 1
+        pieces = []
         for parameter in parameters:
             if parameter not in self.state:
+                parameter.data = np.ascontiguousarray(parameter.data)  # updated through flat views
                 self.state[parameter] = self.init_state(parameter)
-            self.update(parameter, self.state[parameter])
+                self._scratch[parameter] = np.empty_like(parameter.data)
+            pieces.extend(_split(dict(w=parameter.data, g=parameter.grad, tmp=self._scratch[parameter],
+                                      **self.state[parameter])))
+        _run_in_parallel(self.update, pieces)
 
     def init_state(self, parameter):
         return {}
 
-    def update(self, parameter, state):
+    def update(self, w, g, tmp, **state):
         raise NotImplementedError
-
-    def scratch(self, like):
-        """A reusable buffer shaped like ``like``: updates write their temporaries here
-        instead of allocating new arrays at every step (elementwise work is the slow part)."""
-        key = (like.shape, like.dtype)
-        if key not in self._scratch:
-            self._scratch[key] = np.empty_like(like)
-        return self._scratch[key]
 
     def get_config(self):
         return {"learning_rate": self.learning_rate}
 
     def __repr__(self):
         return f"{type(self).__name__}({self.get_config()})"
+
+
+# Parameters smaller than this are updated whole: splitting them costs more than it saves.
+_PARALLEL_MIN_SIZE = 65536
+_WORKERS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_pool = None
+
+
+def _split(arrays):
+    """Flat views of same-shaped arrays, cut into ``_WORKERS`` contiguous pieces (or one)."""
+    flat = {name: array.reshape(-1) for name, array in arrays.items()}
+    size = flat["w"].size
+    pieces = _WORKERS if size >= _PARALLEL_MIN_SIZE else 1
+    bounds = [size * i // pieces for i in range(pieces + 1)]
+    return [{name: array[bounds[i]:bounds[i + 1]] for name, array in flat.items()} for i in range(pieces)]
+
+
+def _run_in_parallel(update, pieces):
+    global _pool
+    if _WORKERS == 1 or len(pieces) == 1:
+        for piece in pieces:
+            update(**piece)
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="tinynet-optimizer")
+    # list() waits for every piece and re-raises the first error, if any.
+    list(_pool.map(lambda piece: update(**piece), pieces))
 
 
 class SGD(Optimizer):
@@ -96,18 +130,20 @@ class SGD(Optimizer):
     def init_state(self, parameter):
         return {"velocity": np.zeros_like(parameter.data)} if self.momentum else {}
 
-    def update(self, parameter, state):
-        w, g, lr = parameter.data, parameter.grad, self.learning_rate
-        if not self.momentum:
-            w -= lr * g
+    def update(self, w, g, tmp, velocity=None):
+        lr = self.learning_rate
+        np.multiply(g, lr, out=tmp)                     # tmp = lr * g
+        if velocity is None:
+            w -= tmp                                    # w = w - lr * g
             return
-        v = state["velocity"]
-        v *= self.momentum
-        v -= lr * g
+        velocity *= self.momentum                       # v = momentum * v - lr * g
+        velocity -= tmp
         if self.nesterov:
-            w += self.momentum * v - lr * g
+            w -= tmp                                    # w = w + momentum * v - lr * g
+            np.multiply(velocity, self.momentum, out=tmp)
+            w += tmp
         else:
-            w += v
+            w += velocity                               # w = w + v
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -132,8 +168,8 @@ class RMSprop(Optimizer):
     def init_state(self, parameter):
         return {"mean_square": np.zeros_like(parameter.data)}
 
-    def update(self, parameter, state):
-        w, g, s, tmp = parameter.data, parameter.grad, state["mean_square"], self.scratch(parameter.data)
+    def update(self, w, g, tmp, mean_square):
+        s = mean_square
         np.multiply(g, g, out=tmp)                      # s = rho * s + (1 - rho) * g^2,
         tmp -= s                                        #   written as s += (1 - rho) * (g^2 - s)
         tmp *= 1 - self.rho
@@ -169,11 +205,9 @@ class Adam(Optimizer):
     def init_state(self, parameter):
         return {"m": np.zeros_like(parameter.data), "v": np.zeros_like(parameter.data)}
 
-    def update(self, parameter, state):
-        w, g, m, v, tmp = parameter.data, parameter.grad, state["m"], state["v"], self.scratch(parameter.data)
+    def update(self, w, g, tmp, m, v):
         t = self.iterations
         lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        # The same equations, computed in place through one buffer (no temporaries):
         np.subtract(g, m, out=tmp)                      # m = beta_1 * m + (1 - beta_1) * g,
         tmp *= 1 - self.beta_1                          #   written as m += (1 - beta_1) * (g - m)
         m += tmp
