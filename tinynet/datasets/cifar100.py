@@ -1,0 +1,158 @@
+"""CIFAR-100, loaded exactly like ``keras.datasets.cifar100.load_data``.
+
+60,000 colour images of 32x32 pixels in 100 classes (the "fine" labels), grouped into 20
+superclasses (the "coarse" labels): 50,000 for training and 10,000 for testing.
+
+The data is read from the canonical archive ``cifar-100-python.tar.gz`` (the "CIFAR-100
+python version" of https://www.cs.toronto.edu/~kriz/cifar.html, 161 MB, md5
+``eb9058c3a382ffc7106e4002c42a8d85``), without extracting it. First hit wins:
+
+1. ``load_data(path=...)``: the archive, or the directory it extracts to;
+2. the tinynet cache, ``~/.tinynet/datasets/cifar-100-python.tar.gz``
+   (``$TINYNET_HOME/datasets/...`` when TINYNET_HOME is set);
+3. Keras's cache, ``~/.keras/datasets/cifar-100-python.tar.gz`` or its extracted
+   ``cifar-100-python`` directory (read, never written).
+
+tinynet does not download the archive: when none of these exists, ``load_data`` raises
+DatasetUnavailableError saying where to put it.
+
+Inside, ``train`` and ``test`` are Python 2 pickles of a dict with the keys ``data``
+(uint8 (N, 3072): each row the red, then green, then blue 32x32 plane), ``fine_labels``,
+``coarse_labels`` (lists of ints), ``filenames`` and ``batch_label``. They are read with
+the restricted unpickler, which may rebuild NumPy arrays and nothing else.
+"""
+
+import os
+import tarfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from . import _cache
+from ._cache import CorruptDataError, DatasetUnavailableError
+
+FILENAME = "cifar-100-python.tar.gz"
+DIRNAME = "cifar-100-python"
+URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+ARCHIVE_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
+
+LABEL_MODES = {"fine": 100, "coarse": 20}  # label mode -> number of classes
+
+# The only globals the archive's Python 2 pickles name: how NumPy 1.x rebuilt an array.
+ALLOWED_GLOBALS = {
+    key: _cache.SAFE_NUMPY_GLOBALS[key]
+    for key in [("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")]
+}
+
+
+def load_data(label_mode="fine", path=None):
+    """Load CIFAR-100 from the archive (see the module docstring for where it is looked for).
+
+    Args:
+        label_mode: ``"fine"`` (100 classes) or ``"coarse"`` (20 superclasses).
+        path: optional location of ``cifar-100-python.tar.gz`` or of its extracted
+            ``cifar-100-python`` directory.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)`` as Keras returns them:
+        x uint8 (N, 32, 32, 3) channels-last, y int64 (N, 1); N = 50000 and 10000.
+
+    Raises:
+        ValueError: ``label_mode`` is neither "fine" nor "coarse".
+        DatasetUnavailableError: no archive found; the message says where to put it.
+        CorruptDataError: the archive is damaged or not CIFAR-100's format.
+    """
+    if label_mode not in LABEL_MODES:
+        raise ValueError(
+            f'Received an invalid value for `label_mode`, expected "fine" or "coarse". '
+            f"Received: label_mode={label_mode!r}")
+    source = _find_source(path)
+    parts = _read_parts(source)
+    (x_train, y_train) = _keras_layout(parts["train"], label_mode, f"{source}: train")
+    (x_test, y_test) = _keras_layout(parts["test"], label_mode, f"{source}: test")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _find_source(path):
+    if path is not None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                "Received an invalid value for `path`, expected a str or os.PathLike naming "
+                f"{FILENAME} or its extracted {DIRNAME} directory. Received: path={path!r}")
+        path = Path(path).expanduser()
+        if not path.exists():
+            raise DatasetUnavailableError(f"load_data(path={str(path)!r}): no such file or directory.\n{_where_to_put_it()}")
+        return path
+    candidates = [_cache.cache_dir() / FILENAME, _cache.keras_cache_dir() / FILENAME,
+                  _cache.keras_cache_dir() / DIRNAME]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise DatasetUnavailableError(
+        "CIFAR-100 is not on this machine, and tinynet does not download it (161 MB). Looked for:\n"
+        + "".join(f"  {candidate}\n" for candidate in candidates) + _where_to_put_it())
+
+
+def _where_to_put_it():
+    return (f"Download the 'CIFAR-100 python version' {FILENAME} (md5 {ARCHIVE_MD5}) from\n"
+            f"  {URL}\n"
+            f"and put it at {_cache.cache_dir() / FILENAME},\n"
+            f"or pass its location: tinynet.datasets.cifar100.load_data(path='/path/to/{FILENAME}').")
+
+
+def _read_parts(source):
+    """{'train': dict, 'test': dict} unpickled from the archive or the extracted directory."""
+    parts = {}
+    try:
+        if source.is_dir():
+            for part in ("train", "test"):
+                file_path = source / part
+                if not file_path.exists():
+                    raise CorruptDataError(f"{source}: no '{part}' file in the directory")
+                with open(file_path, "rb") as file:
+                    parts[part] = _unpickle(file, f"{file_path}")
+        else:
+            # Stream through the gzip once ("r|gz"), picking the two members as they come.
+            with tarfile.open(source, mode="r|gz") as archive:
+                for member in archive:
+                    part = Path(member.name).name
+                    if member.isfile() and part in ("train", "test") and part not in parts:
+                        parts[part] = _unpickle(archive.extractfile(member), f"{source}:{member.name}")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise CorruptDataError(f"{source} is not a readable {FILENAME} archive ({error!r})") from error
+    missing = [part for part in ("train", "test") if part not in parts]
+    if missing:
+        raise CorruptDataError(f"{source}: no {' or '.join(missing)} member, expected {DIRNAME}/train and "
+                               f"{DIRNAME}/test as in {FILENAME}")
+    return parts
+
+
+def _unpickle(file, source):
+    try:
+        # Written by Python 2: its byte strings (the array data) decode only as latin1.
+        content = _cache.restricted_load(file, encoding="latin1", allowed=ALLOWED_GLOBALS)
+    except _cache.FETCH_ERRORS as error:
+        raise CorruptDataError(f"{source}: not a CIFAR-100 pickle ({error})") from error
+    if not isinstance(content, dict):
+        raise CorruptDataError(f"{source}: expected a pickled dict, found {type(content).__name__}")
+    # Keys are str with encoding="latin1"; accept bytes too, as Keras's encoding="bytes" sees them.
+    return {key.decode("latin1") if isinstance(key, bytes) else key: value for key, value in content.items()}
+
+
+def _keras_layout(part, label_mode, source):
+    """(x uint8 (N, 32, 32, 3), y int64 (N, 1)) from one unpickled dict, checked first."""
+    data, labels = part.get("data"), part.get(f"{label_mode}_labels")
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise CorruptDataError(
+            f"{source}: 'data' should be a uint8 array of shape (N, 3072), found "
+            f"{getattr(data, 'dtype', type(data).__name__)} of shape {getattr(data, 'shape', None)}")
+    labels = np.asarray(labels if labels is not None else [], dtype=np.int64)
+    classes = LABEL_MODES[label_mode]
+    if labels.shape != (len(data),) or labels.min(initial=0) < 0 or labels.max(initial=0) >= classes:
+        raise CorruptDataError(
+            f"{source}: '{label_mode}_labels' should be {len(data)} integers in [0, {classes}), "
+            f"found shape {labels.shape}")
+    # Each row is 3 planes of 32x32 (channels-first); Keras returns channels-last images.
+    x = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    return x, labels.reshape(-1, 1)
