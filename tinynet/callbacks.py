@@ -411,3 +411,7 @@ class CSVLogger(Callback):
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+# GradientStats lives in its own module (one concept per file); it is a callback like the others.
+from .gradient_stats import GradientStats  # noqa: E402
