@@ -216,3 +216,17 @@ def test_global_average_pooling_after_conv_feeds_dense():
     model = Sequential([Conv2D(6, 3, padding="same", input_shape=(8, 8, 3)), GlobalAveragePooling2D(),
                         Dense(2, activation="softmax")])
     assert model.output_shape == (None, 2) and model.layers[1].output_shape == (None, 6)
+
+
+def test_predict_and_evaluate_split_huge_batches_without_changing_results():
+    model = Sequential([Conv2D(4, 3, padding="same", input_shape=(6, 6, 1)), BatchNormalization(), ReLU(),
+                        Flatten(), Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = images((50, 6, 6, 1)).astype(np.float32), np.arange(50) % 3
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)  # moving statistics away from their start
+    whole = model.predict(x, batch_size=50)
+    scores = model.evaluate(x, y, batch_size=50, verbose=0)
+    model.max_inference_activation_bytes = 6 * 6 * 4 * 4 * 7  # seven samples of the largest output
+    assert model._inference_batch_size(50) == 7
+    np.testing.assert_allclose(model.predict(x, batch_size=50), whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=50, verbose=0), scores, rtol=1e-5)

@@ -346,11 +346,26 @@ class Sequential:
                 progbar.update(step + 1, list(zip(names, sums / min(start + batch_size, len(x)))))
         return list(zip(names, (float(s) for s in sums / len(x))))
 
+    # predict / evaluate hold at most this many bytes of any one layer's output at a time.
+    max_inference_activation_bytes = 64 * 2 ** 20
+
+    def _inference_batch_size(self, batch_size):
+        """``batch_size``, lowered so no layer's float32 output for one batch exceeds
+        ``max_inference_activation_bytes``.
+
+        Inference treats every sample on its own (BatchNormalization uses its moving
+        statistics), so smaller batches give the same outputs and only lower the peak
+        memory: for 10000 images, the MNIST CNN's first Conv2D alone outputs 500 MB.
+        """
+        per_sample = 4 * max(int(np.prod(layer.output_shape[1:])) for layer in self.layers)
+        return max(1, min(batch_size, self.max_inference_activation_bytes // per_sample))
+
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1):
         """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]``."""
         self._check_compiled("evaluate")
         batch_size = check_batch_size(batch_size)
         x, y = self._prepare(x, y)
+        batch_size = self._inference_batch_size(batch_size)
         progbar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
         return self._result(self._evaluate_arrays(x, y, batch_size, progbar))
 
@@ -358,6 +373,7 @@ class Sequential:
         """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode)."""
         batch_size = check_batch_size(batch_size)
         x = self._prepare_x(x)
+        batch_size = self._inference_batch_size(batch_size)
         steps = math.ceil(len(x) / batch_size)
         progbar = Progbar(steps, verbose=verbose) if verbose else None
         outputs = []
