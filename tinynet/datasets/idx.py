@@ -107,8 +107,14 @@ def _read_stream(file, path, max_bytes, plain_size):
                 f"{path}: the IDX header declares shape {dims} ({n_bytes:,} bytes of data), but the file holds "
                 f"{plain_size - header_size:,} bytes after its {header_size}-byte header"
                 + (" (truncated)" if plain_size < header_size + n_bytes else " (trailing bytes)"))
-        data = np.empty(n_bytes, dtype=np.uint8)
-        filled = _read_into(file, data)
+        if plain_size is None:
+            # A gzip stream does not say how much it holds: read it in bounded chunks, so a
+            # header that lies about the size costs only the memory of the data really there.
+            data = np.frombuffer(_read_up_to(file, n_bytes), dtype=np.uint8)
+            filled = len(data)
+        else:
+            data = np.empty(n_bytes, dtype=np.uint8)
+            filled = _read_into(file, data)
         if filled < n_bytes:
             raise CorruptDataError(
                 f"{path} is truncated: the IDX header declares shape {dims} ({n_bytes:,} bytes of data), "
@@ -126,6 +132,18 @@ def _read_exactly(file, n, path, what):
     if len(data) != n:
         raise CorruptDataError(f"{path} is too short to be an IDX file: it ends inside {what}")
     return data
+
+
+def _read_up_to(file, n, chunk_size=1 << 22):
+    """Up to ``n`` bytes from ``file`` (fewer at end of file), read ``chunk_size`` at a time."""
+    chunks = []
+    while n > 0:
+        chunk = file.read(min(n, chunk_size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
 
 
 def _read_into(file, buffer):
