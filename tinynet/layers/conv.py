@@ -1,6 +1,7 @@
 """Conv2D: the 2-D convolution layer, as one matrix product over im2col's patches."""
 import numpy as np
 
+from ..ops import naive
 from ..ops.conv import as_pair, check_padding, conv2d_input_gradient, conv_output_size, im2col
 from . import activations
 from .base import Layer
@@ -42,8 +43,10 @@ class Conv2D(Layer):
     max_inference_cols_bytes = 64 * 2 ** 20
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, impl="fast", **kwargs):
         super().__init__(input_shape=input_shape, **kwargs)
+        # impl='naive': the nested-loop reference in tinynet.ops.naive, to read and to compare with
+        self.impl = naive.check_impl(impl, self.name)
         self.filters = check_positive_int(filters, "filters")
         self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.strides = as_pair(strides, "strides")
@@ -75,6 +78,11 @@ class Conv2D(Layer):
                 self.filters)
 
     def forward(self, x, training=False):
+        if self.impl == "naive":
+            self.x = x
+            bias = self.bias.data if self.use_bias else None
+            return self.activation.forward(
+                naive.conv2d_forward(x, self.kernel.data, bias, self.strides, self.padding), training)
         kh, kw = self.kernel_size
         N = x.shape[0]
         out_h, out_w, _ = self.compute_output_shape(x.shape[1:])
@@ -97,6 +105,13 @@ class Conv2D(Layer):
         return self.activation.forward(z.reshape(N, out_h, out_w, self.filters), training)
 
     def backward(self, dout):
+        if self.impl == "naive":
+            dx, dw, db = naive.conv2d_backward(
+                self.activation.backward(dout), self.x, self.kernel.data, self.strides, self.padding)
+            self.kernel.grad[...] = dw
+            if self.use_bias:
+                self.bias.grad[...] = db
+            return dx
         dz = self.activation.backward(dout).reshape(-1, self.filters)   # (N*out_h*out_w, filters)
         kh, kw = self.kernel_size
         cols = self.cols if self.cols is not None else im2col(self.x, kh, kw, self.strides, self.padding)
@@ -113,4 +128,4 @@ class Conv2D(Layer):
                 "strides": self.strides, "padding": self.padding,
                 "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _initializer_name(self.kernel_initializer),
-                "bias_initializer": _initializer_name(self.bias_initializer)}
+                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl}

@@ -1,7 +1,7 @@
 """BatchNormalization: normalize each channel by the batch's statistics, then scale and shift."""
 import numpy as np
 
-from ..ops import normalization as ops
+from ..ops import naive, normalization as ops
 from .base import Layer
 
 
@@ -35,8 +35,10 @@ class BatchNormalization(Layer):
 
     equation = "y = gamma * (x - mean) / sqrt(var + epsilon) + beta"
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, impl="fast", **kwargs):
         super().__init__(**kwargs)
+        # impl='naive': the per-channel, step-by-step version in tinynet.ops.naive
+        self.impl = naive.check_impl(impl, self.name)
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise ValueError(
                 f"Received an invalid value for `axis`, expected an integer (the channels axis, -1). "
@@ -78,14 +80,19 @@ class BatchNormalization(Layer):
         beta = self.beta.data if self.center else np.zeros(C, dtype)
         return gamma, beta
 
+    @property
+    def _ops(self):
+        """Where the arithmetic lives: tinynet.ops.normalization, or tinynet.ops.naive for impl='naive'."""
+        return naive if self.impl == "naive" else ops
+
     def forward(self, x, training=False):
         gamma, beta = self._gamma_beta()
         self.training = training  # backward differs: batch statistics depend on x, moving ones do not
         if not training:
             self.x = x  # inference backward recomputes xhat from x (a reference, no copy)
-            return ops.batch_norm_inference(x, gamma, beta, self.moving_mean.data, self.moving_variance.data,
-                                            self.epsilon)
-        y, mean, var, self.cache = ops.batch_norm_forward(x, gamma, beta, self.epsilon)
+            return self._ops.batch_norm_inference(x, gamma, beta, self.moving_mean.data,
+                                                  self.moving_variance.data, self.epsilon)
+        y, mean, var, self.cache = self._ops.batch_norm_forward(x, gamma, beta, self.epsilon)
         # moving = moving * momentum + batch * (1 - momentum), written as one in-place update.
         self.moving_mean.data += (mean - self.moving_mean.data) * (1 - self.momentum)
         self.moving_variance.data += (var - self.moving_variance.data) * (1 - self.momentum)
@@ -93,10 +100,10 @@ class BatchNormalization(Layer):
 
     def backward(self, dout):
         if self.training:
-            dx, dgamma, dbeta = ops.batch_norm_backward(dout, self.cache)
+            dx, dgamma, dbeta = self._ops.batch_norm_backward(dout, self.cache)
         else:
             gamma, _ = self._gamma_beta()
-            dx, dgamma, dbeta = ops.batch_norm_inference_backward(
+            dx, dgamma, dbeta = self._ops.batch_norm_inference_backward(
                 dout, self.x, gamma, self.moving_mean.data, self.moving_variance.data, self.epsilon)
         if self.scale:
             self.gamma.grad[...] = dgamma
@@ -106,4 +113,4 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale, "impl": self.impl}

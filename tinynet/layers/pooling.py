@@ -4,7 +4,7 @@ Each channel is pooled on its own over windows of ``pool_size`` moved by ``strid
 (default: ``pool_size``), with Keras/TensorFlow output sizes; the arithmetic lives in
 ``tinynet.ops.pooling``.
 """
-from ..ops import pooling
+from ..ops import naive, pooling
 from ..ops.conv import as_pair, check_padding, conv_output_size
 from .base import Layer
 
@@ -55,14 +55,27 @@ class MaxPooling2D(_Pooling2D):
 
     equation = "y[n,i,j,c] = max_{di,dj} x[n, i*sh+di, j*sw+dj, c]"
 
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", impl="fast", **kwargs):
+        super().__init__(pool_size, strides, padding, **kwargs)
+        # impl='naive': the per-window loop in tinynet.ops.naive, to read and to compare with
+        self.impl = naive.check_impl(impl, self.name)
+
     def forward(self, x, training=False):
+        if self.impl == "naive":
+            y, self.cache = naive.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
+            return y
         # The cache holds (a padded view of) x and y itself, the references backward needs
         # to find each window's maximum again; it costs no copy unless 'same' pads.
         y, self.cache = pooling.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
         return y
 
     def backward(self, dout):
+        if self.impl == "naive":
+            return naive.maxpool2d_backward(dout, self.cache)
         return pooling.maxpool2d_backward(dout, self.cache)
+
+    def get_config(self):
+        return {**super().get_config(), "impl": self.impl}
 
 
 class AveragePooling2D(_Pooling2D):
