@@ -1,0 +1,65 @@
+"""Backprop by hand: a 2-4-3 network on two samples, every number small enough to follow on paper.
+
+    python examples/backprop_walkthrough.py           # prints the weights, the trace and the gradient check
+    python examples/backprop_walkthrough.py --quick   # the same (it is tiny); the test suite runs this
+
+The weights are round binary fractions (0.5, 0.25, ...), so the first layer's values are exact:
+
+    x = [[1, 2], [2, -1]]
+    z1 = x @ W1 + b1 = [[1, 0.5, -0.75, 1.5], [0.75, -1.5, 1, -1.5]]
+    h = relu(z1)     = [[1, 0.5, 0, 1.5],     [0.75, 0, 1, 0]]
+    z2 = h @ W2 + b2, p = softmax(z2), loss = -mean(log p[label])
+    dL/dz2 = (p - y) / 2                     the fused softmax-cross-entropy gradient
+    dW2 = h^T dz2, db2 = sum dz2, dh = dz2 W2^T
+    dz1 = dh * [z1 > 0], dW1 = x^T dz1, db1 = sum dz1, dx = dz1 W1^T
+
+Check any line of the trace against these formulas, then let the gradient check confirm
+the whole backward pass numerically.
+"""
+import argparse
+
+import numpy as np
+
+import tinynet
+from tinynet import gradcheck, layers
+
+X = np.array([[1.0, 2.0], [2.0, -1.0]])
+LABELS = np.array([0, 2])
+W1 = np.array([[0.5, -0.5, 0.25, 0.0],
+               [0.25, 0.5, -0.5, 1.0]])
+B1 = np.array([0.0, 0.0, 0.0, -0.5])
+W2 = np.array([[0.5, -0.5, 0.0],
+               [0.0, 0.5, -0.5],
+               [0.25, 0.0, 0.25],
+               [-0.25, 0.25, 0.5]])
+B2 = np.array([0.0, 0.0, 0.0])
+
+
+def build_model():
+    model = tinynet.Sequential([layers.Dense(4, activation="relu", input_shape=(2,), name="hidden"),
+                                layers.Dense(3, activation="softmax", name="output")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.set_weights([W1, B1, W2, B2])
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the same run (the example is already tiny)")
+    parser.parse_args()
+    np.set_printoptions(precision=4, suppress=True)
+    model = build_model()
+    y = tinynet.to_categorical(LABELS, 3)
+    print("x =", X.tolist(), "  labels =", LABELS.tolist())
+    print("W1 =", W1.tolist(), "  b1 =", B1.tolist())
+    print("W2 =", W2.tolist(), "  b2 =", B2.tolist())
+    print()
+    print("== trace: one forward and one backward pass ==")
+    tinynet.trace(model, X, y)
+    print()
+    print("== gradient check: backprop vs centred differences ==")
+    gradcheck.check_model(model, X, y)
+
+
+if __name__ == "__main__":
+    main()

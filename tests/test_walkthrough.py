@@ -1,0 +1,44 @@
+"""examples/backprop_walkthrough.py prints numbers that a NumPy computation in this test reproduces."""
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import REPO
+
+
+def matrix_after(lines, label, rows):
+    """The ``rows`` printed rows that follow the line containing ``label``, as an array."""
+    start = next(i for i, line in enumerate(lines) if label in line) + 1
+    text = " ".join(lines[start:start + rows]).replace("[", " ").replace("]", " ")
+    return np.array([float(v) for v in text.split()]).reshape(rows, -1)
+
+
+def test_walkthrough_prints_the_hand_computed_values():
+    result = subprocess.run([sys.executable, "examples/backprop_walkthrough.py", "--quick"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+
+    x = np.array([[1.0, 2.0], [2.0, -1.0]])
+    y = np.eye(3)[[0, 2]]
+    W1 = np.array([[0.5, -0.5, 0.25, 0.0], [0.25, 0.5, -0.5, 1.0]])
+    b1 = np.array([0.0, 0.0, 0.0, -0.5])
+    W2 = np.array([[0.5, -0.5, 0.0], [0.0, 0.5, -0.5], [0.25, 0.0, 0.25], [-0.25, 0.25, 0.5]])
+    z1 = x @ W1 + b1
+    h = np.maximum(z1, 0)
+    z2 = h @ W2
+    p = np.exp(z2) / np.exp(z2).sum(1, keepdims=True)
+    loss = -np.log((p * y).sum(1)).mean()
+    dz2 = (p - y) / 2
+    dz1 = dz2 @ W2.T * (z1 > 0)
+
+    printed_loss = float(re.search(r"on the logits z \(fused with the final softmax\) = ([\d.]+)",
+                                   result.stdout).group(1))
+    assert abs(printed_loss - loss) < 1e-5
+    np.testing.assert_allclose(matrix_after(lines, "zeros after ReLU", 2), h, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "p - y:", 2), p - y, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dL/dkernel    (4, 3)", 4), h.T @ dz2, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dL/dkernel    (2, 4)", 2), x.T @ dz1, atol=1e-4)
+    assert "all gradients agree" in result.stdout and result.stdout.count(" pass") == 5
