@@ -1,0 +1,180 @@
+"""docs/backprop.md: every code pointer exists, and each documented formula, in NumPy, matches the code."""
+import ast
+import os
+import re
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from tinynet import losses
+from tinynet.layers import (AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, MaxPooling2D, ReLU,
+                            Sigmoid, Softmax, Tanh)
+from tinynet.ops import log_softmax, softmax
+
+DOC = open(os.path.join(REPO, "docs", "backprop.md"), encoding="utf-8").read()
+POINTERS = sorted(set(re.findall(r"`(tinynet/[\w/]+\.py)::([\w.]+)`", DOC)))
+rng = np.random.default_rng(0)
+
+
+def defined_names(path):
+    """'function' and 'Class.method' names defined at the top of a Python file."""
+    tree = ast.parse(open(os.path.join(REPO, path), encoding="utf-8").read())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            names |= {f"{node.name}.{item.name}" for item in node.body if isinstance(item, ast.FunctionDef)}
+    return names
+
+
+def test_the_doc_has_pointers_for_every_part():
+    files = {path for path, _ in POINTERS}
+    assert len(POINTERS) >= 30
+    assert {"tinynet/layers/core.py", "tinynet/layers/activations.py", "tinynet/losses.py", "tinynet/ops/conv.py",
+            "tinynet/ops/pooling.py", "tinynet/ops/normalization.py", "tinynet/ops/naive.py"} <= files
+
+
+@pytest.mark.parametrize("path,name", POINTERS)
+def test_every_code_pointer_names_an_existing_function(path, name):
+    assert os.path.isfile(os.path.join(REPO, path)), path
+    assert name in defined_names(path), f"{path} has no {name}"
+
+
+def backward(layer, x, training=False):
+    y = layer(x, training=training)
+    dout = rng.standard_normal(y.shape)
+    return y, dout, layer.backward(dout)
+
+
+def test_dense():
+    layer = Dense(3)
+    x = rng.standard_normal((4, 5))
+    y, dz, dx = backward(layer, x)
+    W, b = layer.kernel.data, layer.bias.data
+    np.testing.assert_allclose(y, x @ W + b)
+    np.testing.assert_allclose(layer.kernel.grad, x.T @ dz)        # dW = x^T dz
+    np.testing.assert_allclose(layer.bias.grad, dz.sum(0))         # db = sum_n dz
+    np.testing.assert_allclose(dx, dz @ W.T)                       # dx = dz W^T
+
+
+@pytest.mark.parametrize("layer,forward,local", [
+    (ReLU(), lambda x: np.maximum(x, 0), lambda x, y: (x > 0).astype(float)),
+    (Sigmoid(), lambda x: 1 / (1 + np.exp(-x)), lambda x, y: y * (1 - y)),
+    (Tanh(), np.tanh, lambda x, y: 1 - y ** 2),
+])
+def test_elementwise_activations(layer, forward, local):
+    x = rng.standard_normal((3, 4))
+    y, dout, dx = backward(layer, x)
+    np.testing.assert_allclose(y, forward(x))
+    np.testing.assert_allclose(dx, dout * local(x, y))
+
+
+def test_softmax_forward_and_vector_jacobian_product():
+    z = rng.standard_normal((3, 5)) * 10
+    p, dp, dz = backward(Softmax(), z)
+    np.testing.assert_allclose(p, np.exp(z) / np.exp(z).sum(1, keepdims=True))
+    np.testing.assert_allclose(dz, p * (dp - (dp * p).sum(1, keepdims=True)))   # p_k (dp_k - sum_i dp_i p_i)
+    jacobian = np.einsum("ni,ik->nik", p, np.eye(5)) - np.einsum("ni,nk->nik", p, p)
+    np.testing.assert_allclose(dz, np.einsum("ni,nik->nk", dp, jacobian), atol=1e-12)
+
+
+def test_dropout_uses_the_same_scaled_mask():
+    layer = Dropout(0.5)
+    x = rng.standard_normal((50, 4)) + 3
+    y, dout, dx = backward(layer, x, training=True)
+    m = (y != 0)
+    np.testing.assert_allclose(y, x * m / 0.5)
+    np.testing.assert_allclose(dx, dout * m / 0.5)
+
+
+def test_softmax_cross_entropy_gradient_is_p_minus_y_over_n():
+    z = rng.standard_normal((4, 3))
+    y = np.eye(3)[[0, 2, 1, 1]]
+    loss = losses.CategoricalCrossentropy(from_logits=True)
+    value = loss(y, z)
+    p = softmax(z)
+    assert value == pytest.approx(-(y * np.log(p)).sum() / 4)
+    assert value == pytest.approx(np.mean(-(y * z).sum(1) + np.log(np.exp(z).sum(1))))   # the expanded form
+    np.testing.assert_allclose(loss.backward(), (p - y) / 4)
+    sparse = losses.SparseCategoricalCrossentropy(from_logits=True)
+    sparse(np.array([0, 2, 1, 1]), z)
+    np.testing.assert_allclose(sparse.backward(), (p - y) / 4)
+    np.testing.assert_allclose(log_softmax(z), np.log(p))
+
+
+def test_other_losses():
+    p = rng.uniform(0.1, 0.9, (4, 3))
+    y = rng.integers(0, 2, (4, 3)).astype(float)
+    cce = losses.CategoricalCrossentropy()
+    cce(y, p)
+    np.testing.assert_allclose(cce.backward(), -y / (4 * p))
+    mse = losses.MeanSquaredError()
+    mse(y, p)
+    np.testing.assert_allclose(mse.backward(), 2 * (p - y) / 12)
+    z = rng.standard_normal((4, 3))
+    bce = losses.BinaryCrossentropy(from_logits=True)
+    value = bce(y, z)
+    s = 1 / (1 + np.exp(-z))
+    assert value == pytest.approx(np.mean(-y * np.log(s) - (1 - y) * np.log(1 - s)))
+    np.testing.assert_allclose(bce.backward(), (s - y) / 12)
+
+
+def test_conv2d_is_the_documented_sum_and_im2col_matrix_product():
+    from tinynet.ops.conv import im2col
+    layer = Conv2D(2, (2, 3), strides=(2, 1), padding="same")
+    x = rng.standard_normal((2, 5, 6, 3))
+    z, dz, dx = backward(layer, x, training=True)
+    W, b = layer.kernel.data, layer.bias.data
+    xp = np.pad(x, ((0, 0), (0, 1), (1, 1), (0, 0)))       # TensorFlow 'same': extra row at the bottom
+    expected = np.zeros_like(z)
+    for i in range(z.shape[1]):
+        for j in range(z.shape[2]):
+            expected[:, i, j, :] = np.einsum("nabc,abcf->nf", xp[:, 2 * i:2 * i + 2, j:j + 3, :], W) + b
+    np.testing.assert_allclose(z, expected)
+    cols = im2col(x, 2, 3, (2, 1), "same")
+    np.testing.assert_allclose(z.reshape(-1, 2), cols @ W.reshape(-1, 2) + b)       # one matrix product
+    np.testing.assert_allclose(layer.kernel.grad.reshape(-1, 2), cols.T @ dz.reshape(-1, 2))
+    np.testing.assert_allclose(layer.bias.grad, dz.reshape(-1, 2).sum(0))
+
+
+def test_maxpool_ties_go_to_the_first_maximum():
+    x = np.array([[5.0, 5.0], [1.0, 5.0]]).reshape(1, 2, 2, 1)
+    y, dout, dx = backward(MaxPooling2D(2), x)
+    assert y.item() == 5.0
+    np.testing.assert_array_equal(dx.reshape(2, 2), [[dout.item(), 0.0], [0.0, 0.0]])
+    _, dout, dx = backward(MaxPooling2D(2, impl="naive"), x)
+    np.testing.assert_array_equal(dx.reshape(2, 2), [[dout.item(), 0.0], [0.0, 0.0]])
+
+
+def test_average_pooling_spreads_dout_over_count():
+    x = rng.standard_normal((1, 4, 4, 2))
+    y, dout, dx = backward(AveragePooling2D(2), x)
+    np.testing.assert_allclose(dx, np.repeat(np.repeat(dout, 2, 1), 2, 2) / 4)
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (2, 3, 3, 4)])
+def test_batchnorm_backward_formulas(shape):
+    layer = BatchNormalization()
+    x = rng.standard_normal(shape) * 2 + 1
+    layer.build(shape[1:])
+    layer.gamma.data = rng.standard_normal(shape[-1])
+    y, dout, dx = backward(layer, x, training=True)
+    axes = tuple(range(len(shape) - 1))
+    M = x.size // shape[-1]
+    mean, var = x.mean(axes), x.var(axes)
+    s = np.sqrt(var + layer.epsilon)
+    xhat = (x - mean) / s
+    gamma = layer.gamma.data
+    np.testing.assert_allclose(y, gamma * xhat + layer.beta.data, atol=1e-12)
+    dbeta, dgamma = dout.sum(axes), (dout * xhat).sum(axes)
+    np.testing.assert_allclose(layer.beta.grad, dbeta)
+    np.testing.assert_allclose(layer.gamma.grad, dgamma)
+    dxhat = dout * gamma
+    compact = (M * dxhat - dxhat.sum(axes) - xhat * (dxhat * xhat).sum(axes)) / (M * s)
+    np.testing.assert_allclose(dx, compact, atol=1e-12)
+    np.testing.assert_allclose(dx, gamma / s * (dout - dbeta / M - xhat * dgamma / M), atol=1e-12)
+    dvar = (dxhat * (x - mean) * -0.5 * s ** -3).sum(axes)         # the staged three-path version
+    dmean = (-dxhat / s).sum(axes)
+    np.testing.assert_allclose(dx, dxhat / s + dvar * 2 * (x - mean) / M + dmean / M, atol=1e-12)
