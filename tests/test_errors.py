@@ -241,9 +241,9 @@ def test_unknown_padding_lists_the_valid_ones():
 
 
 def test_unknown_initializer_is_refused_in_init_naming_the_argument():
-    with raises(ValueError, "Unknown kernel_initializer: 'glorot'", "'glorot_uniform'"):
+    with raises(ValueError, "Unknown initializer for `kernel_initializer`: 'glorot'", "'glorot_uniform'"):
         layers.Dense(3, kernel_initializer="glorot")  # no input shape yet: nothing is built
-    with raises(ValueError, "Unknown bias_initializer: 'zero'", "'zeros'"):
+    with raises(ValueError, "Unknown initializer for `bias_initializer`: 'zero'", "'zeros'"):
         layers.Conv2D(3, 3, bias_initializer="zero")
     with raises(ValueError, "Unknown initializer: 'xavier'"):
         initializers.get("xavier")

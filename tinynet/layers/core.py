@@ -17,7 +17,7 @@ def check_positive_int(value, argument):
 
 def check_initializer(value, argument):
     """Refuse an unknown initializer name now, in ``__init__``, rather than at build time."""
-    initializers.get(value, argument)
+    initializers.get(value, f"initializer for `{argument}`")
     return value
 
 
