@@ -7,7 +7,7 @@ import pytest
 import tinynet
 from tinynet import Sequential
 from tinynet.callbacks import GradientStats, History
-from tinynet.gradient_stats import plot_gradient_stats
+from tinynet.plot import plot_gradient_stats
 from tinynet.layers import Dense, ReLU
 
 

@@ -2,7 +2,7 @@
 
     stats = tinynet.callbacks.GradientStats()
     history = model.fit(x, y, epochs=10, callbacks=[stats])
-    tinynet.gradient_stats.plot_gradient_stats(history)
+    tinynet.plot.plot_gradient_stats(history)      # after `import tinynet.plot`; defined below
 
 Three signals, the ones practitioners watch to spot vanishing or exploding gradients:
 

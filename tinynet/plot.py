@@ -7,6 +7,7 @@
     plot_roc(y_true, probs)                one-vs-rest ROC curves with micro and macro averages
     plot_filters(conv_layer)               a Conv2D layer's kernels, one small image per filter
     plot_feature_maps(model, image)        what a Conv2D layer outputs for one image
+    plot_gradient_stats(history)           per-layer gradient norms, update ratios, dead ReLUs (GradientStats)
 
 Each returns the matplotlib Figure, and saves it (PNG, PDF, ... by the
 extension) when given ``path=``. With no display (a server, CI) matplotlib
@@ -327,4 +328,8 @@ def _find_layer(layers, layer):
                      f"layers. Received: {layer!r}")
 
 
-__all__ = ["plot_history", "plot_confusion_matrix", "plot_images", "plot_roc", "plot_filters", "plot_feature_maps"]
+# Drawn next to the callback that records what it plots (one concept per file).
+from .gradient_stats import plot_gradient_stats  # noqa: E402
+
+__all__ = ["plot_history", "plot_confusion_matrix", "plot_images", "plot_roc", "plot_filters", "plot_feature_maps",
+           "plot_gradient_stats"]
