@@ -3,6 +3,11 @@
     python benchmarks/profile_cnn.py                      # 60000 samples, batch 32 and 128, 3 epochs each
     python benchmarks/profile_cnn.py --epochs 5 --batch-sizes 128
     python benchmarks/profile_cnn.py --quick              # 2000 samples: checks the script runs
+    python benchmarks/profile_cnn.py --memory-only        # peak memory of predict / evaluate, 10000 images
+
+The memory figure is the peak resident set size of a fresh process that builds the model
+and runs predict and evaluate on 10000 images with batch_size=10000 (Keras would hold the
+whole batch at once; tinynet splits it so no layer output exceeds 64 MB).
 
 The model is Reshape -> [Conv2D(16, 3, same) -> BatchNormalization -> ReLU -> MaxPooling2D]
 x (16, 32 filters) -> Flatten -> Dense 128 -> BatchNormalization -> ReLU -> Dense 10 softmax,
@@ -17,7 +22,10 @@ backward) once im2col, dx and its activation are taken out: the matrix products 
 import argparse
 import collections
 import platform
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -148,6 +156,23 @@ def breakdown(x, y, batch_size):
     return rows, total
 
 
+def inference_peak_memory(images):
+    """Peak resident memory in MB of a child process running predict and evaluate on ``images`` images."""
+    result = subprocess.run([sys.executable, __file__, "--inference-memory-child", str(images)],
+                            capture_output=True, text=True, check=True)
+    return float(result.stdout.split("peak_rss_mb=")[1])
+
+
+def inference_memory_child(images):
+    """Run in the child: one batch of ``images`` images through predict and evaluate, then report the peak."""
+    x, y, _ = mnist_or_random(images)
+    model = tf2_model()
+    model.build((None, 28, 28))
+    model.predict(x, batch_size=images)
+    model.evaluate(x, y, batch_size=images, verbose=0)
+    print(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")  # Linux: KB
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="epochs per batch size (the median is reported)")
@@ -155,7 +180,17 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--profile-batch-size", type=int, default=128, help="batch size of the breakdown epoch")
     parser.add_argument("--quick", action="store_true", help="2000 samples, 2 epochs: checks the script runs")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak memory of predict / evaluate")
+    parser.add_argument("--inference-memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.inference_memory_child:
+        return inference_memory_child(args.inference_memory_child)
+    images = 2000 if args.quick else 10000
+    memory = (f"predict + evaluate on {images} images at batch_size={images}: "
+              f"peak resident memory {inference_peak_memory(images):.0f} MB")
+    if args.memory_only:
+        print(memory)
+        return
     samples, epochs = (2000, 2) if args.quick else (args.samples, args.epochs)
 
     x, y, source = mnist_or_random(samples)
@@ -165,6 +200,8 @@ def main(argv=None):
         seconds = seconds_per_epoch(x, y, batch_size, epochs)
         print(f"batch {batch_size:4d}: median: {statistics.median(seconds):.2f} s/epoch  "
               f"(epochs: {', '.join(f'{t:.2f}' for t in seconds)})")
+
+    print(memory)
 
     rows, total = breakdown(x, y, args.profile_batch_size)
     print(f"\nOne epoch at batch {args.profile_batch_size}, by operation ({total:.2f} s in all):")
