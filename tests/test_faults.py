@@ -6,9 +6,11 @@ half-way, and two processes filling the data set cache at once.
 """
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
+
 
 import numpy as np
 import pytest
@@ -79,6 +81,21 @@ def test_nan_loss_stops_at_that_batch_with_the_last_finite_weights():
     assert_weights_equal(model.get_weights(), recorder.after_batch[-1])
     assert recorder.ended
     assert model.history.epoch == [0, 1] and error.history is model.history  # completed epochs only
+    assert np.all(np.isfinite(model.predict(x)))
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_terminate_on_nan_makes_fit_stop_quietly_as_in_keras(capsys):
+    model = Sequential([layers.Dense(1, input_shape=(4,))])
+    model.compile(optimizers.SGD(0.01), "mse")
+    recorder = Recorder()
+    x, y = RNG.random((32, 4), dtype=np.float32), RNG.random(32, dtype=np.float32)
+    history = model.fit(x, y, batch_size=4, epochs=50, shuffle=False, verbose=0,
+                        callbacks=[RaiseLearningRate(2, 1000.0), recorder, callbacks.TerminateOnNaN()])
+    assert len(history.history["loss"]) == 2  # the two completed epochs; no exception
+    assert re.search(r"Batch \d+: Invalid loss, terminating training", capsys.readouterr().out)
+    assert_weights_equal(model.get_weights(), recorder.after_batch[-1])
+    assert recorder.ended
     assert np.all(np.isfinite(model.predict(x)))
 
 

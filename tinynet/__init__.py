@@ -1,7 +1,10 @@
 """tinynet: a neural-network library in pure NumPy with a Keras-like API."""
-from . import callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers, utils
+import importlib
+
+from . import callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers, saving, utils
 from .guards import TrainingDivergedError
 from .models import Sequential
+from .saving import load_model
 from .trace import trace
 from .utils import set_random_seed, to_categorical
 
@@ -9,4 +12,11 @@ __version__ = "0.1.0"
 
 __all__ = ["Sequential", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
            "ops", "optimizers", "utils", "set_random_seed", "to_categorical",
-           "TrainingDivergedError", "trace"]
+           "TrainingDivergedError", "trace", "saving", "load_model", "plot"]
+
+
+def __getattr__(name):
+    # tinynet.plot imports matplotlib, which takes a while: load it on first use only.
+    if name == "plot":
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'tinynet' has no attribute {name!r}")

@@ -275,9 +275,11 @@ class ModelCheckpoint(Callback):
 class TerminateOnNaN(Callback):
     """Stop training as soon as a batch's loss is NaN or infinite.
 
-    tinynet's ``fit`` already stops at a non-finite loss, raising
-    ``TrainingDivergedError`` before the bad update; this callback is here so
-    Keras code runs unchanged, and for loops that call the hooks themselves.
+    tinynet's ``fit`` always stops at a non-finite loss, before the bad update.
+    Without this callback it raises ``TrainingDivergedError``; with it, ``fit``
+    behaves as Keras's does: it prints "Batch N: Invalid loss, terminating
+    training" and returns the History. The hook below serves loops that call
+    the callbacks themselves.
     """
 
     def on_batch_end(self, batch, logs=None):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import losses, metrics as metrics_module, optimizers, saving
-from .callbacks import CallbackList, History, ProgbarLogger
+from .callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from .layers.activations import Sigmoid, Softmax
 from .layers.base import Layer, _unique_name, as_shape
 from .layers.core import InputLayer
@@ -331,6 +331,11 @@ class Sequential:
             if isinstance(error, TrainingDivergedError):
                 error.history = self.history
             callbacks.on_train_end()
+            if isinstance(error, TrainingDivergedError) and any(
+                    isinstance(callback, TerminateOnNaN) for callback in callbacks.callbacks):
+                # The user asked for Keras's behaviour: stop quietly and return the History.
+                print(f"Batch {error.batch}: Invalid loss, terminating training")
+                return self.history
             raise
         callbacks.on_train_end()
         return self.history
