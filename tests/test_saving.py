@@ -211,6 +211,16 @@ def test_damaged_json(tmp_path):
         load_model(path)
 
 
+def test_initializer_given_as_an_object_round_trips(tmp_path):
+    # get_config saves an Initializer object by its class name ("HeNormal"); loading must read it back.
+    model = Sequential([layers.Dense(4, kernel_initializer=tinynet.initializers.HeNormal(), input_shape=(3,))])
+    model.save(tmp_path / "m.npz")
+    loaded = load_model(tmp_path / "m.npz")
+    assert loaded.layers[0].get_config()["kernel_initializer"] == "HeNormal"
+    assert isinstance(tinynet.initializers.get(loaded.layers[0].kernel_initializer), tinynet.initializers.HeNormal)
+    assert np.array_equal(loaded.get_weights()[0], model.get_weights()[0])
+
+
 def test_custom_metric_needs_custom_objects(tmp_path):
     def top_class_rate(y_true, y_pred):
         return float(np.mean(y_pred.argmax(-1) == 0))

@@ -178,15 +178,24 @@ zeros, ones, glorot_uniform, glorot_normal = Zeros, Ones, GlorotUniform, GlorotN
 he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
 
 
+# By class name too: a layer's get_config saves an Initializer object as its class name
+# ("HeNormal"), and loading the model must read that name back.
+_BY_CLASS_NAME = {cls.__name__: cls for cls in ALL.values()}
+
+
 def get(identifier, argument="initializer"):
-    """An initialiser from a Keras name (``'glorot_uniform'``), an instance or a class."""
+    """An initialiser from a Keras name (``'glorot_uniform'``), a class name (``'GlorotUniform'``),
+    an instance or a class."""
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if isinstance(identifier, str) and identifier.lower() in ALL:
         return ALL[identifier.lower()]()
+    if isinstance(identifier, str) and identifier in _BY_CLASS_NAME:
+        return _BY_CLASS_NAME[identifier]()
     if callable(identifier) and not isinstance(identifier, str):
         return identifier
     raise ValueError(
-        f"Unknown {argument}: {identifier!r}. Expected one of {sorted(ALL)} or an Initializer.")
+        f"Unknown {argument}: {identifier!r}. Expected one of {sorted(ALL)}, a class name such as "
+        "'GlorotUniform', or an Initializer.")
