@@ -186,11 +186,7 @@ def test_model_loader_mutated(data):
     run(load_model_bytes, data, saving.ModelFileError)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known, left to saving.py's owner: a member re-zipped with a sound CRC but hostile content escapes as "
-    "AttributeError (_compile_from_config: optimizer state that is not an array), tokenize.TokenError "
-    "(np.lib.format header parsing in _Archive.array) or ValueError (rng_state not PCG64) instead of ModelFileError"))
-@KNOWN_FAILURE
+@FUZZ
 @given(st.tuples(st.integers(0, 99), st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1,
                                                max_size=4), st.one_of(st.none(), st.integers(0, 300))))
 def test_model_loader_mutated_members(member_mutations):

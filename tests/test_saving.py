@@ -1,5 +1,8 @@
 """save_model / load_model / save_weights / load_weights: round trips, resuming, and damaged files."""
+import io
 import json
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -209,6 +212,73 @@ def test_damaged_json(tmp_path):
     rewrite(path, compile_config=np.array("{not json"))
     with pytest.raises(ModelFileError, match="'compile_config' is not valid JSON"):
         load_model(path)
+
+
+def test_array_header_promising_more_than_its_member_holds_is_refused_before_reading(tmp_path):
+    path = tmp_path / "m.npz"
+    mlp().save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    # A header claiming a billion floats (4 GB) in front of 16 bytes of data.
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (10 ** 9,)})
+    members["weight/0000.npy"] = header.getvalue() + bytes(16)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"'weight/0000' declares float32 of shape \(1000000000,\) "
+                                                 r"\(4,000,000,000 bytes\), but holds 16 bytes"):
+            load_model(path)
+        assert tracemalloc.get_traced_memory()[1] < 10 << 20
+    finally:
+        tracemalloc.stop()
+
+
+def test_arrays_of_unexpected_dtypes_are_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    model = mlp()
+    model.fit(*data(), epochs=1, verbose=0)
+    model.save(path)
+    rewrite(path, **{"weight/0000": model.get_weights()[0].astype(np.int64)})
+    with pytest.raises(ModelFileError, match="'weight/0000' holds int64, expected float32 or float64"):
+        load_model(path)
+    model.save(path)
+    rewrite(path, **{"optimizer/0000/m": np.array("not an array")})
+    with pytest.raises(ModelFileError, match="'optimizer/0000/m' holds <U12, expected float32 or float64"):
+        load_model(path)
+
+
+def test_invalid_layer_config_names_the_layer(tmp_path):
+    path = tmp_path / "m.npz"
+    model = mlp()
+    model.save(path)
+    for change, message in ((("rate", 2), r"`rate`.*Received: rate=2"),
+                            (("colour", "red"), "unexpected keyword argument 'colour'")):
+        config = saving.model_config(model)
+        config["layers"][1]["config"].update([change])
+        rewrite(path, model_config=np.array(json.dumps(config)))
+        with pytest.raises(ModelFileError, match=rf"layer 1 \(Dropout '{model.layers[1].name}'\) cannot be rebuilt "
+                                                 rf"from its saved config \(.*{message}"):
+            load_model(path)
+    config = saving.model_config(model)
+    config["layers"][0]["config"] = ["units", 8]
+    rewrite(path, model_config=np.array(json.dumps(config)))
+    with pytest.raises(ModelFileError, match=r"model_config\.layers\[0\]\.config should be a JSON object, but is \["):
+        load_model(path)
+
+
+def test_damaged_rng_state_is_refused_and_a_failed_load_leaves_the_generator_alone(tmp_path):
+    path = tmp_path / "m.npz"
+    model = mlp()
+    model.save(path)
+    rewrite(path, rng_state=np.array(json.dumps({**tinynet.utils.rng().bit_generator.state, "bit_generator": "MT19937"})))
+    tinynet.set_random_seed(7)
+    expected = tinynet.utils.rng().bit_generator.state
+    with pytest.raises(ModelFileError, match="rng_state is not a state of NumPy's PCG64 generator"):
+        load_model(path)  # after building the layers, which drew their initial weights
+    assert tinynet.utils.rng().bit_generator.state == expected
 
 
 def test_initializer_given_as_an_object_round_trips(tmp_path):

@@ -25,7 +25,9 @@ A file is written to a temporary file beside ``path`` and then renamed onto
 it, so a crash or a full disk during ``save`` leaves the previous file intact.
 """
 import json
+import math
 import os
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -39,8 +41,9 @@ from .layers.base import Layer
 FORMAT_NAME = "tinynet"
 FORMAT_VERSION = 1
 
-# What np.load and reading one member can raise on a damaged archive.
-_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zlib.error, zipfile.BadZipFile)
+# What zipfile can raise on a damaged archive, when opening it or reading a member
+# (NotImplementedError: a zip feature it lacks, such as a newer zip version).
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, NotImplementedError, zlib.error, zipfile.BadZipFile)
 
 
 class ModelFileError(ValueError):
@@ -152,6 +155,12 @@ def _check_path(path):
 
 
 # ----------------------------------------------------------------- reading
+#
+# A model file may come from anywhere, so nothing read from it is trusted: every JSON field
+# is checked for the type the code below uses, every array's .npy header is checked against
+# the size of its zip member before any memory is set aside for it, and the errors that
+# interpreting damaged content can raise (a bad config given to a layer, a header NumPy cannot
+# parse) are caught around the steps that interpret it and reported as ModelFileError.
 
 def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
     """Rebuild the model saved by ``save_model`` / ``model.save``.
@@ -175,31 +184,25 @@ def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
             from a newer format version, or names a layer class tinynet lacks.
         FileNotFoundError: there is no such file.
     """
-    from .models import Sequential  # here, not at the top: models.py imports this module
-
     custom_objects = dict(custom_objects or {})
     # Building the layers draws initial weights (overwritten at once) from tinynet's generator;
-    # putting its state back afterwards means loading a model never shifts the user's random sequence.
+    # putting its state back afterwards, also when loading fails, means loading a model never
+    # shifts the user's random sequence.
     rng_state = utils.rng().bit_generator.state
-    with _open(path) as archive:
-        if archive.kind != "model":
-            raise ModelFileError(
-                f"{path} holds only weights (written by save_weights), not a model: build the model in code "
-                "and call model.load_weights(path).")
-        config = archive.json("model_config")
-        try:
-            layers = [_layer_from_config(entry, custom_objects) for entry in config["layers"]]
-            model = Sequential(layers, name=config["name"])
-            if config["input_shape"] is not None and not model.built:
-                model.build((None, *config["input_shape"]))
-        except (KeyError, TypeError) as error:
-            raise ModelFileError(f"{path}: the model description is damaged ({type(error).__name__}: {error})") from error
-        if compile and archive.has("compile_config"):
-            _compile_from_config(model, archive, custom_objects)
-        # After compiling: restoring the optimizer's state takes one zero step, which may move weights.
-        _assign_weights(model, archive)
-        if restore_rng_state and archive.has("rng_state"):
-            rng_state = archive.json("rng_state")
+    try:
+        with _open(path) as archive:
+            if archive.kind != "model":
+                raise ModelFileError(
+                    f"{path} holds only weights (written by save_weights), not a model: build the model in code "
+                    "and call model.load_weights(path).")
+            model = _model_from_config(archive, custom_objects)
+            if compile and archive.has("compile_config"):
+                _compile_from_config(model, archive, custom_objects)
+            # After compiling: restoring the optimizer's state takes one zero step, which may move weights.
+            _assign_weights(model, archive)
+            if restore_rng_state and archive.has("rng_state"):
+                rng_state = _rng_state_from_file(archive)
+    finally:
         utils.rng().bit_generator.state = rng_state
     return model
 
@@ -217,23 +220,64 @@ def load_weights(model, path):
         _assign_weights(model, archive)
 
 
-def _layer_from_config(entry, custom_objects):
-    class_name = entry["class_name"]
+def _model_from_config(archive, custom_objects):
+    from .models import Sequential  # here, not at the top: models.py imports this module
+
+    config = archive.json("model_config")
+    name = _field(archive, config, "name", str, "model_config")
+    input_shape = _field(archive, config, "input_shape", (list, type(None)), "model_config")
+    _check_input_shape(archive, input_shape, "model_config.input_shape")
+    entries = _field(archive, config, "layers", list, "model_config")
+    if not entries:
+        raise ModelFileError(f"{archive.path} is corrupt: model_config.layers is empty (a saved model has layers)")
+    layers = [_layer_from_config(archive, i, entry, custom_objects) for i, entry in enumerate(entries)]
+    # The layers were each valid on their own; now they must also fit together (a Reshape that
+    # receives the wrong number of values, a pooling window larger than its input, ...).
+    try:
+        model = Sequential(layers, name=name)
+        if input_shape is not None and not model.built:
+            model.build((None, *input_shape))
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(
+            f"{archive.path}: the saved layers do not fit together into a model ({_cut(str(error))})") from error
+    except MemoryError as error:
+        raise ModelFileError(
+            f"{archive.path}: the model it describes is too large to build in memory ({error})") from error
+    if not model.built:
+        # save_model refuses unbuilt models, so a saved model always knows its input shape.
+        raise ModelFileError(f"{archive.path} is corrupt: it does not say the model's input shape")
+    return model
+
+
+def _layer_from_config(archive, index, entry, custom_objects):
+    where = f"model_config.layers[{index}]"
+    class_name = _field(archive, entry, "class_name", str, where)
+    config = _field(archive, entry, "config", dict, where)
     known = {**_layer_registry(), **{k: v for k, v in custom_objects.items() if isinstance(v, type)}}
     if class_name not in known:
         raise ModelFileError(
-            f"the file uses the layer class {class_name!r}, which tinynet does not have. Known layers: "
+            f"{archive.path} uses the layer class {class_name!r}, which tinynet does not have. Known layers: "
             f"{sorted(known)}. For a layer class of your own, pass custom_objects={{{class_name!r}: YourLayer}}.")
-    return known[class_name].from_config(entry["config"])
+    # Checked here because Layer accepts an empty shape, which would only fail later, inside build.
+    _check_input_shape(archive, config.get("input_shape"), f"{where}.config.input_shape")
+    # The config's keys become keyword arguments and its values go through the layer's own
+    # checks: an unknown key is a TypeError, a bad value a ValueError or TypeError.
+    try:
+        return known[class_name].from_config(config)
+    except (TypeError, ValueError) as error:
+        layer = f"{class_name} {config['name']!r}" if isinstance(config.get("name"), str) else class_name
+        raise ModelFileError(
+            f"{archive.path}: layer {index} ({layer}) cannot be rebuilt from its saved config ({_cut(str(error))})") from error
 
 
 def _layer_registry():
-    """Every layer class tinynet defines, by class name (found by walking Layer's subclasses,
-    so new layer modules need no registration; only classes from tinynet's own modules count)."""
-    registry, pending = {}, [Layer]
+    """Every concrete layer class tinynet defines, by class name (found by walking Layer's
+    subclasses, so new layer modules need no registration; only public classes from tinynet's
+    own modules count: not the base ``Layer``, nor private bases such as ``_Pooling2D``)."""
+    registry, pending = {}, list(Layer.__subclasses__())
     while pending:
         cls = pending.pop()
-        if cls.__module__.startswith(layers_module.__name__):
+        if cls.__module__.startswith(layers_module.__name__) and not cls.__name__.startswith("_"):
             registry[cls.__name__] = cls
         pending.extend(cls.__subclasses__())
     return registry
@@ -241,6 +285,8 @@ def _layer_registry():
 
 def _assign_weights(model, archive):
     names = archive.json("weight_names")
+    if not isinstance(names, list):
+        raise ModelFileError(f"{archive.path} is corrupt: weight_names should be a list, but is {_short(names)}")
     weights = model.weights
     if len(names) != len(weights):
         raise ModelFileError(
@@ -259,13 +305,33 @@ def _assign_weights(model, archive):
 
 def _compile_from_config(model, archive, custom_objects):
     config = archive.json("compile_config")
-    try:
-        loss_cls = {cls.__name__: cls for cls in losses.ALL.values()}[config["loss"]["class_name"]]
-        optimizer_cls = {cls.__name__: cls for cls in optimizers.ALL.values()}[config["optimizer"]["class_name"]]
-    except KeyError as error:
-        raise ModelFileError(f"{archive.path}: unknown loss or optimizer class {error}") from error
+    loss_entry = _field(archive, config, "loss", dict, "compile_config")
+    optimizer_entry = _field(archive, config, "optimizer", dict, "compile_config")
+    metric_names = _field(archive, config, "metrics", list, "compile_config")
+    loss_cls = _class_named(archive, _field(archive, loss_entry, "class_name", str, "compile_config.loss"),
+                            losses.ALL.values(), "loss")
+    optimizer_cls = _class_named(archive, _field(archive, optimizer_entry, "class_name", str, "compile_config.optimizer"),
+                                 optimizers.ALL.values(), "optimizer")
+    loss_config = _field(archive, loss_entry, "config", dict, "compile_config.loss")
+    optimizer_config = _field(archive, optimizer_entry, "config", dict, "compile_config.optimizer")
+    iterations = _field(archive, optimizer_entry, "iterations", int, "compile_config.optimizer")
+    state_names = _field(archive, optimizer_entry, "state", list, "compile_config.optimizer")
+    # No run reaches 2**63 steps (Keras keeps the count as an int64), and past a float's range
+    # Adam's beta ** t would raise OverflowError at the next step.
+    if not 0 <= iterations < 2 ** 63:
+        raise ModelFileError(
+            f"{archive.path} is corrupt: compile_config.optimizer.iterations should be a step count, but is "
+            f"{_short(iterations)}")
+    for i, keys in enumerate(state_names):
+        if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
+            raise ModelFileError(
+                f"{archive.path} is corrupt: compile_config.optimizer.state[{i}] should be null or a list of "
+                f"names, but is {_short(keys)}")
     metrics = []
-    for name in config["metrics"]:
+    for name in metric_names:
+        if not isinstance(name, str):
+            raise ModelFileError(
+                f"{archive.path} is corrupt: compile_config.metrics should hold metric names, but holds {_short(name)}")
         if name in custom_objects:
             metrics.append(custom_objects[name])
             continue
@@ -276,10 +342,15 @@ def _compile_from_config(model, archive, custom_objects):
                 f"{archive.path}: the model was compiled with the metric function {name!r}, which a file cannot "
                 f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
         metrics.append(name)
-    optimizer = optimizer_cls(**config["optimizer"]["config"])
-    model.compile(optimizer=optimizer, loss=loss_cls(**config["loss"]["config"]), metrics=metrics)
+    # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
+    try:
+        loss = loss_cls(**loss_config)
+        optimizer = optimizer_cls(**optimizer_config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(
+            f"{archive.path}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     trainable = model.trainable_weights
-    state_names = config["optimizer"]["state"]
     if len(state_names) != len(trainable):
         raise ModelFileError(
             f"{archive.path} holds optimizer state for {len(state_names)} trainable weights, but the model has "
@@ -298,7 +369,7 @@ def _compile_from_config(model, archive, custom_objects):
         state = optimizer.state[parameter]
         if sorted(state) != keys:
             raise ModelFileError(
-                f"{archive.path}: the optimizer state of '{parameter.name}' holds {keys}, but "
+                f"{archive.path}: the optimizer state of '{parameter.name}' holds {_short(keys)}, but "
                 f"{type(optimizer).__name__} keeps {sorted(state)}.")
         for key in keys:
             value = archive.array(f"optimizer/{i:04d}/{key}")
@@ -307,60 +378,239 @@ def _compile_from_config(model, archive, custom_objects):
                     f"{archive.path}: optimizer state '{key}' of '{parameter.name}' has shape {value.shape}, "
                     f"expected {state[key].shape}.")
             state[key][...] = value
-    optimizer.iterations = int(config["optimizer"]["iterations"])
+    optimizer.iterations = iterations
+
+
+def _class_named(archive, class_name, classes, what):
+    by_name = {cls.__name__: cls for cls in classes}
+    if class_name not in by_name:
+        raise ModelFileError(
+            f"{archive.path}: unknown {what} class {class_name!r}, expected one of {sorted(by_name)}")
+    return by_name[class_name]
+
+
+def _rng_state_from_file(archive):
+    """The saved state of tinynet's generator, checked to be one NumPy's PCG64 accepts.
+
+    ``utils.rng()`` is always ``np.random.default_rng``, whose bit generator is PCG64: a 128-bit
+    state and increment, and one buffered 32-bit value.
+    """
+    state = archive.json("rng_state")
+    bit_generator = _field(archive, state, "bit_generator", str, "rng_state")
+    counters = _field(archive, state, "state", dict, "rng_state")
+    fits = (bit_generator == "PCG64"
+            and 0 <= _field(archive, counters, "state", int, "rng_state.state") < 2 ** 128
+            and 0 <= _field(archive, counters, "inc", int, "rng_state.state") < 2 ** 128
+            and _field(archive, state, "has_uint32", int, "rng_state") in (0, 1)
+            and 0 <= _field(archive, state, "uinteger", int, "rng_state") < 2 ** 32)
+    if not fits:
+        raise ModelFileError(f"{archive.path} is corrupt: rng_state is not a state of NumPy's PCG64 generator")
+    return state
+
+
+# How error messages name JSON types.
+_JSON_TYPE_NAMES = {dict: "a JSON object", list: "a list", str: "a string", int: "an integer",
+                    float: "a number", bool: "true or false", type(None): "null"}
+
+
+def _field(archive, mapping, key, expected, where):
+    """``mapping[key]`` from one of the file's JSON entries, checked to be of type ``expected``.
+
+    ``where`` says where ``mapping`` sits in the file (``model_config.layers[2]``), for the message.
+    JSON's true and false arrive as Python bools, which are also ints: a bool is accepted only
+    where bool is expected.
+    """
+    if not isinstance(mapping, dict):
+        raise ModelFileError(f"{archive.path} is corrupt: {where} should be a JSON object, but is {_short(mapping)}")
+    if key not in mapping:
+        raise ModelFileError(f"{archive.path} is corrupt: {where} has no {key!r}")
+    value = mapping[key]
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+        wanted = " or ".join(_JSON_TYPE_NAMES[t] for t in expected)
+        raise ModelFileError(f"{archive.path} is corrupt: {where}.{key} should be {wanted}, but is {_short(value)}")
+    return value
+
+
+def _check_input_shape(archive, shape, where):
+    """An input shape from the file must be None or a non-empty list of positive integers."""
+    if shape is None:
+        return
+    if not (isinstance(shape, list) and shape and all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
+        raise ModelFileError(
+            f"{archive.path} is corrupt: {where} should be a list of positive integers, but is {_short(shape)}")
+
+
+def _short(value):
+    """``repr(value)``, cut short: a hostile file's values can be megabytes long."""
+    return _cut(repr(value), 60)
+
+
+def _cut(text, limit=300):
+    """``text`` cut short; for error messages that quote a value from the file."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# The dtypes each kind of entry may have: weights and optimizer state are float arrays
+# (float32, or float64 for gradient checks), the format version an integer.
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+# Our .npy headers are under 128 bytes; NumPy's own limit is 10000. A small limit keeps
+# NumPy's header parser (ast.literal_eval) away from large hostile inputs.
+_MAX_NPY_HEADER = 1024
+# NOTE: deflate cannot expand data more than about 1032-fold (its best case codes a run of
+# 258 bytes in 2 bits), so a deflated member claiming more than that is lying about its size.
+_MAX_DEFLATE_RATIO = 1032
+# What reading one member can raise on damaged content: _READ_ERRORS, and tokenize.TokenError,
+# which NumPy's .npy header parser lets out on an unterminated bracket.
+_MEMBER_ERRORS = _READ_ERRORS + (tokenize.TokenError,)
 
 
 class _Archive:
-    """An open, checked model file: ``kind``, ``json(key)``, ``array(key)``, ``has(key)``."""
+    """An open, checked model file: ``kind``, ``json(key)``, ``text(key)``, ``array(key)``, ``has(key)``.
+
+    The file is read with ``zipfile`` and ``numpy.lib.format`` rather than ``np.load``, so that each
+    member's sizes and its .npy header are checked before anything is read from it: a damaged or
+    hostile header cannot make NumPy set aside more memory than the file holds.
+    """
 
     def __init__(self, path):
         self.path = path
         self._file = open(path, "rb")
         try:
-            self._npz = np.load(self._file, allow_pickle=False)
+            self._size = os.fstat(self._file.fileno()).st_size
+            self._zip = self._open_zip()
+            # np.savez names each array's member "<key>.npy".
+            self._members = {info.filename[:-len(".npy")]: info for info in self._zip.infolist()
+                             if info.filename.endswith(".npy")}
+            self._check_header()
+        except Exception:
+            self.close()
+            raise
+
+    def _open_zip(self):
+        magic = np.lib.format.MAGIC_PREFIX
+        if self._file.read(len(magic)) == magic:
+            raise ModelFileError(f"{self.path} is a single .npy array, not a tinynet model file")
+        self._file.seek(0)
+        try:
+            return zipfile.ZipFile(self._file)
         except _READ_ERRORS as error:
-            self._file.close()
             raise ModelFileError(
-                f"{path} is not a tinynet model file: it is truncated, corrupt or not an .npz archive "
+                f"{self.path} is not a tinynet model file: it is truncated, corrupt or not an .npz archive "
                 f"({type(error).__name__}: {error})") from error
-        if not isinstance(self._npz, np.lib.npyio.NpzFile):
-            self._file.close()
-            raise ModelFileError(f"{path} is a single .npy array, not a tinynet model file")
-        self._check_header()
 
     def _check_header(self):
-        if "tinynet_format" not in self._npz.files or str(self.array("tinynet_format")) != FORMAT_NAME:
-            self.close()
+        if not self.has("tinynet_format") or self.text("tinynet_format") != FORMAT_NAME:
             raise ModelFileError(
-                f"{self.path} is an .npz archive but not a tinynet model file (it holds {sorted(self._npz.files)[:8]})")
-        version = int(self.array("format_version"))
+                f"{self.path} is an .npz archive but not a tinynet model file (it holds {sorted(self._members)[:8]})")
+        version = self.array("format_version", _INT_DTYPES)
+        if version.shape != () or int(version) < 1:
+            raise ModelFileError(f"{self.path} is corrupt: its format_version is {_short(version.tolist())}")
+        version = int(version)
         if version > FORMAT_VERSION:
-            self.close()
             raise ModelFileError(
                 f"{self.path} was written by a newer tinynet (file format version {version}; this tinynet reads "
                 f"versions up to {FORMAT_VERSION}). Upgrade tinynet to load it.")
-        self.kind = str(self.array("kind"))
+        self.kind = self.text("kind")
+        if self.kind not in ("model", "weights"):
+            raise ModelFileError(f"{self.path} is corrupt: its kind is {_short(self.kind)}, not 'model' or 'weights'")
 
     def has(self, key):
-        return key in self._npz.files
+        return key in self._members
 
-    def array(self, key):
-        if key not in self._npz.files:
-            raise ModelFileError(f"{self.path} is incomplete: it has no entry {key!r}")
+    def array(self, key, dtypes=_FLOAT_DTYPES):
+        """Entry ``key`` as a (read-only) array, whose dtype must be one of ``dtypes``."""
+        shape, fortran_order, dtype, data = self._read(
+            key, lambda dtype: dtype in dtypes, " or ".join(str(dtype) for dtype in dtypes))
         try:
-            return self._npz[key]
-        except _READ_ERRORS as error:
-            raise ModelFileError(
-                f"{self.path} is corrupt: its entry {key!r} cannot be read ({type(error).__name__}: {error})") from error
+            return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran_order else "C")
+        except ValueError as error:  # more axes than NumPy allows, or a size past its limits
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} has the shape {_short(shape)} ({error})") from error
+
+    def text(self, key):
+        """Entry ``key``, a single string (a name, or JSON)."""
+        shape, _, dtype, data = self._read(key, lambda dtype: dtype.kind == "U", "a unicode string")
+        if shape != ():
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} should be one string, but has shape {shape}")
+        # A NumPy string is UTF-32, padded with NULs to the dtype's length. Decoding it here (rather than
+        # with str(array)) turns invalid code points into a UnicodeDecodeError instead of a SystemError.
+        try:
+            return data.decode("utf-32-be" if dtype.byteorder == ">" else "utf-32-le").rstrip("\0")
+        except UnicodeDecodeError as error:
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} is not valid text ({error})") from error
 
     def json(self, key):
+        text = self.text(key)
         try:
-            return json.loads(str(self.array(key)))
-        except json.JSONDecodeError as error:
-            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} is not valid JSON ({error})") from error
+            return json.loads(text)
+        # ValueError: not JSON (JSONDecodeError), or an integer longer than Python's 4300-digit limit.
+        # RecursionError: brackets nested deeper than the parser recurses.
+        except (ValueError, RecursionError) as error:
+            raise ModelFileError(
+                f"{self.path} is corrupt: its entry {key!r} is not valid JSON ({_cut(str(error))})") from error
+
+    def _read(self, key, accepts, expected):
+        """The .npy header (shape, Fortran order, dtype) and the data bytes of entry ``key``.
+
+        ``accepts(dtype)`` says whether the entry may hold that dtype; ``expected`` describes it.
+        Everything the header claims is checked against the member's real size before the data is read.
+        """
+        info = self._member(key)
+        try:
+            with self._zip.open(info) as member:
+                shape, fortran_order, dtype = _read_npy_header(member)
+                header_size = member.tell()
+        except _MEMBER_ERRORS as error:
+            raise ModelFileError(
+                f"{self.path} is corrupt: its entry {key!r} has no readable .npy header "
+                f"({type(error).__name__}: {_cut(str(error))})") from error
+        if not accepts(dtype):
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} holds {dtype}, expected {expected}")
+        if any(d < 0 for d in shape):
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} has the shape {_short(shape)}")
+        data_size = math.prod(shape) * dtype.itemsize
+        if header_size + data_size != info.file_size:
+            raise ModelFileError(
+                f"{self.path} is corrupt: its entry {key!r} declares {dtype} of shape {_short(shape)} "
+                f"({data_size:,} bytes), but holds {info.file_size - header_size:,} bytes of data")
+        try:
+            with self._zip.open(info) as member:
+                member.read(header_size)
+                data = member.read(data_size)
+        except _MEMBER_ERRORS as error:
+            raise ModelFileError(
+                f"{self.path} is corrupt: its entry {key!r} cannot be read ({type(error).__name__}: {error})") from error
+        if len(data) != data_size:
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} ends early")
+        return shape, fortran_order, dtype, data
+
+    def _member(self, key):
+        """The zip directory's record of entry ``key``, checked to be a member this file can really hold."""
+        info = self._members.get(key)
+        if info is None:
+            raise ModelFileError(f"{self.path} is incomplete: it has no entry {key!r}")
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} is marked as encrypted")
+        if info.compress_type == zipfile.ZIP_STORED:  # np.savez
+            sizes_agree = info.file_size == info.compress_size
+        elif info.compress_type == zipfile.ZIP_DEFLATED:  # np.savez_compressed
+            sizes_agree = info.file_size <= _MAX_DEFLATE_RATIO * info.compress_size
+        else:
+            raise ModelFileError(
+                f"{self.path}: its entry {key!r} uses zip compression method {info.compress_type}; tinynet reads "
+                "stored and deflated entries (what np.savez and np.savez_compressed write)")
+        # zipfile trusts the directory's sizes; a damaged directory could otherwise ask for gigabytes.
+        if info.compress_size > self._size or not sizes_agree:
+            raise ModelFileError(
+                f"{self.path} is corrupt: the zip directory gives its entry {key!r} {info.compress_size:,} bytes "
+                f"compressed and {info.file_size:,} uncompressed, impossible in a {self._size:,}-byte file")
+        return info
 
     def close(self):
-        self._npz.close()
+        if getattr(self, "_zip", None) is not None:
+            self._zip.close()
         self._file.close()
 
     def __enter__(self):
@@ -368,6 +618,16 @@ class _Archive:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _read_npy_header(member):
+    """``(shape, fortran_order, dtype)`` from the start of a .npy file; ValueError if it is not one."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(member, max_header_size=_MAX_NPY_HEADER)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(member, max_header_size=_MAX_NPY_HEADER)
+    raise ValueError(f".npy format version {version}, expected 1.0 or 2.0 (what np.savez writes)")
 
 
 def _open(path):
