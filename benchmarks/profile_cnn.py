@@ -141,8 +141,13 @@ def breakdown(x, y, batch_size):
             if im2col:
                 rows.append((f"{layer.name} ({kind}) im2col", im2col))
             rows.append((f"{layer.name} ({kind}) forward product + bias", fwd - im2col - act_f))
-            rows.append((f"{layer.name} ({kind}) backward dW, db products" + ("" if dx else " (+ dx product)"),
-                         bwd - dx - act_b))
+            if dx:
+                note = ""
+            elif layer.needs_input_gradient:
+                note = " (+ dx product)"
+            else:
+                note = " (dx skipped: first layer)"
+            rows.append((f"{layer.name} ({kind}) backward dW, db products{note}", bwd - dx - act_b))
             if dx:
                 rows.append((f"{layer.name} ({kind}) dx: per-offset products + col2im scatter", dx))
             if act_f + act_b > 1e-3:

@@ -5,9 +5,11 @@ import pytest
 
 from test_examples import result_line, run_example
 
-# One epoch on 2000 samples. tf2 is judged in inference mode, i.e. with BatchNormalization's
-# moving statistics, which after 16 steps at momentum 0.99 are still mostly their initial 0
-# and 1: measured 0.49; keras measured 0.86. Chance is 0.10.
+# One epoch on 2000 samples (16 steps). Measured: tf2 0.84, keras 0.86; chance is 0.10. tf2 is
+# judged in inference mode, with BatchNormalization's moving statistics, which after so few
+# steps at momentum 0.99 still lag the fast-changing weights (3 such epochs: 0.14, while the
+# same model with batch statistics scores 0.94, and with momentum 0.5 0.94 either way), hence
+# the low threshold.
 QUICK_THRESHOLDS = {"tf2": 0.30, "keras": 0.70}
 
 
