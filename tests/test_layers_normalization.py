@@ -126,3 +126,15 @@ def test_config_round_trip():
     config = layer.get_config()
     assert BatchNormalization(**config).get_config() == config
     assert "gamma" in BatchNormalization.equation
+
+
+def test_a_frozen_layer_uses_and_keeps_its_moving_statistics_in_fit():
+    model = Sequential([Dense(3, input_shape=(4,)), BatchNormalization(trainable=False), Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    bn = model.layers[1]
+    before = [w.copy() for w in bn.get_weights()]
+    model.fit(data((16, 4)), np.arange(16) % 2, batch_size=4, epochs=1, verbose=0)
+    for old, new in zip(before, bn.get_weights()):
+        np.testing.assert_array_equal(old, new)  # neither gamma/beta nor the moving statistics moved
+    x = data((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(bn.forward(x, training=True), bn.forward(x, training=False))

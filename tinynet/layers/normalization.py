@@ -87,8 +87,11 @@ class BatchNormalization(Layer):
 
     def forward(self, x, training=False):
         gamma, beta = self._gamma_beta()
-        self.training = training  # backward differs: batch statistics depend on x, moving ones do not
-        if not training:
+        # A frozen layer (trainable=False) runs in inference mode even inside fit, as in Keras
+        # 2.x/3: fine-tuning keeps its statistics. Backward differs: batch statistics depend
+        # on x, moving ones do not.
+        self.training = training and self.trainable
+        if not self.training:
             self.x = x  # inference backward recomputes xhat from x (a reference, no copy)
             return self._ops.batch_norm_inference(x, gamma, beta, self.moving_mean.data,
                                                   self.moving_variance.data, self.epsilon)
