@@ -79,3 +79,18 @@ def test_maxpool_tie_is_skipped():
 def test_max_entry_error_ignores_rounding_noise_on_tiny_entries():
     assert gradcheck.max_entry_error(np.array([1.0, 1e-13]), np.array([1.0, 3e-13])) < 1e-6
     assert gradcheck.max_entry_error(np.array([1.0, 0.5]), np.array([1.0, 0.6])) > 0.05
+
+
+def test_a_truly_zero_gradient_passes_instead_of_comparing_noise_with_noise():
+    """A Dense bias followed by BatchNormalization has gradient exactly 0 (BN removes any shift)."""
+    import tinynet
+    from tinynet import gradcheck, layers
+    model = tinynet.Sequential([layers.Dense(4, input_shape=(3,)), layers.BatchNormalization(),
+                                layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    result = gradcheck.check_model(model, x, np.array([0, 1, 2, 0, 1, 2]), verbose=False)
+    bias = next(name for name in result if name.endswith("dense/bias") or name.endswith("/bias"))
+    assert result[bias] == 0.0 and result.passed
+    # ... while a real mismatch of the same tiny size is still caught relative to itself
+    assert gradcheck.relative_error(np.full(4, 1e-3), np.full(4, 2e-3)) > 0.3
