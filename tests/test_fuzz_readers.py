@@ -217,26 +217,44 @@ def read_mnist_pickle_gz(data):
     assert arrays["x_train"].dtype == np.uint8 and arrays["x_train"].shape[1:] == (28, 28)
 
 
-PICKLE_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "known, left to datasets/_cache.py's owner: mnist._arrays_from_wheel lets EOFError / ValueError / "
-    "AttributeError escape instead of CorruptDataError, and the unpickler allocates from size fields "
-    "(BINBYTES8 lengths, _reconstruct shapes: GBs for a 25-byte input); fix: gzip.decompress, pre-scan with "
-    "pickletools.genops, allow _reconstruct only for shape (0,), wrap other errors in CorruptDataError"))
-
-
-@PICKLE_XFAIL
-@KNOWN_FAILURE
+@FUZZ
 @given(st.binary(max_size=512))
 def test_mnist_pickle_random_bytes(data):
     run(read_mnist_pickle_gz, gzip.compress(data, mtime=0), PICKLE_ERRORS)
     run(read_mnist_pickle_gz, data, PICKLE_ERRORS)
 
 
-@PICKLE_XFAIL
-@KNOWN_FAILURE
+@FUZZ
 @given(st.sampled_from([3, 4, 5]).flatmap(lambda protocol: mutations(_valid_pickle(protocol), header=256)))
 def test_mnist_pickle_mutated(data):
     run(read_mnist_pickle_gz, gzip.compress(data, mtime=0), PICKLE_ERRORS)
+
+
+# Hand-written pickles whose numbers would cost gigabytes, or a hang, if believed.
+_RECONSTRUCT = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+HOSTILE_PICKLES = {
+    "BINBYTES8 length 2**40": b"\x80\x04\x8e" + (2**40).to_bytes(8, "little") + b"abc.",
+    "LONG_BINPUT memo index 2**31": b"\x80\x02]r" + (2**31).to_bytes(4, "little") + b".",
+    "_reconstruct shape 10**9": b"\x80\x02" + _RECONSTRUCT + b"J\x00\xca\x9a\x3b\x85U\x01b\x87R.",
+    "ndarray((10**9,)) via NEWOBJ": b"\x80\x02cnumpy\nndarray\nJ\x00\xca\x9a\x3b\x85\x85\x81.",
+    "array state of shape 10**9 with 4 bytes": b"\x80\x02" + _RECONSTRUCT + b"K\x00\x85U\x01b\x87R(K\x01J\x00\xca\x9a"
+        b"\x3b\x85cnumpy\ndtype\nU\x02f4K\x00K\x01\x87R\x89U\x04abcdtb.",
+    "object dtype": b"\x80\x02cnumpy\ndtype\nU\x02O8K\x00K\x01\x87R.",
+    "tuples sharing tuples, 2**60 paths": b"\x80\x02N" + b"2\x86" * 60 + b".",
+}
+
+
+def test_mnist_pickle_lying_sizes_are_refused_before_allocating():
+    for name, data in HOSTILE_PICKLES.items():
+        assert not run(read_mnist_pickle_gz, gzip.compress(data, mtime=0), CorruptDataError), name
+    # A float32 dtype whose BUILD state sets NumPy's "holds Python objects" flag: the array gets a clean dtype.
+    flagged = (_RECONSTRUCT + b"K\x00\x85U\x01b\x87R(K\x01K\x02\x85cnumpy\ndtype\nU\x02f4K\x00K\x01\x87R(K\x03U\x01<NNN"
+               b"J\xff\xff\xff\xffJ\xff\xff\xff\xffK\x01tb\x89U\x08\x00\x00\x80?\x00\x00\x00@tb.")
+    array = _cache.restricted_loads(b"\x80\x02" + flagged, encoding="latin1")
+    assert type(array) is np.ndarray and not array.dtype.hasobject and array.tolist() == [1.0, 2.0]
+    # A gzip bomb: 10 MB of zeros in 10 kB, against a 1 MB cap.
+    with pytest.raises(CorruptDataError, match="decompresses to more than 1,048,576 bytes"):
+        _cache.gunzip(gzip.compress(bytes(10 << 20)), max_size=1 << 20, source="bomb.gz")
 
 
 def test_valid_files_still_load():

