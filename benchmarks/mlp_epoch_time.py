@@ -17,17 +17,6 @@ from tinynet import callbacks, layers
 from tinynet.models import Sequential
 
 
-class EpochTimer(callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def mnist_or_random(samples):
     try:
         (x, y), _ = tinynet.datasets.mnist.load_data()
@@ -53,7 +42,7 @@ def main(argv=None):
     model = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
                         layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
     model.compile("adam", "categorical_crossentropy", ["acc"])
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     model.fit(x, y, batch_size=args.batch_size, epochs=epochs, verbose=0, callbacks=[timer])
     median = statistics.median(timer.seconds)
     print(f"cca MLP, {len(x)} samples of {source}, batch {args.batch_size}, NumPy {np.__version__}, "

@@ -53,17 +53,6 @@ def tf2_model():
     return model
 
 
-class EpochTimer(callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def mnist_or_random(samples):
     try:
         (x, y), _ = tinynet.datasets.mnist.load_data()
@@ -78,7 +67,7 @@ def mnist_or_random(samples):
 def seconds_per_epoch(x, y, batch_size, epochs):
     tinynet.set_random_seed(0)
     model = tf2_model()
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer])
     return timer.seconds
 

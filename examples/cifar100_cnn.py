@@ -15,7 +15,6 @@ with 128-1024 channels are about 1.3 GFLOP per image, forward and backward), so 
 import argparse
 import statistics
 import sys
-import time
 
 import matplotlib
 
@@ -63,17 +62,6 @@ def load(quick, path):
     return (x_train, to_categorical(y_train, 100)), (x_test, to_categorical(y_test, 100))
 
 
-class EpochTimer(callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def plot_curves(history, path):
     """The article's two figures, side by side: accuracy and loss, train vs validation."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
@@ -107,7 +95,7 @@ def main(argv=None):
     scnn_model.compile(loss="categorical_crossentropy", optimizer="sgd", metrics=["acc", "mse"])
     scnn_model.summary()
 
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     epochs = 1 if args.quick else args.epochs
     scnn = scnn_model.fit(x=x_train, y=y_train, batch_size=32, epochs=epochs, verbose=args.verbose,
                           validation_data=(x_test, y_test), shuffle=True, callbacks=[timer])

@@ -15,7 +15,6 @@ the learning curves and the confusion matrix as PNGs.
 """
 import argparse
 import statistics
-import time
 
 import tinynet
 from tinynet import callbacks, layers, metrics, optimizers, plot
@@ -64,19 +63,6 @@ def build(name):
     raise ValueError(f"unknown model {name!r}")
 
 
-class EpochTimer(callbacks.Callback):
-    """Wall time of each epoch (validation included), for the s/epoch figure."""
-
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(SETTINGS), default="mlp")
@@ -103,7 +89,7 @@ def main(argv=None):
         settings["epochs"] = args.epochs
     model.summary()
 
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     # The last 10% of the training set is held out to draw the validation curves;
     # the test set is used once, at the end.
     history = model.fit(x_train, y_train, validation_split=0.1, verbose=args.verbose, callbacks=[timer], **settings)

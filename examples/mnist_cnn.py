@@ -21,16 +21,10 @@ and saves the accuracy / loss curves as a PNG.
 """
 import argparse
 import statistics
-import time
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
-import tinynet  # noqa: E402
-from tinynet import callbacks, datasets, layers, optimizers  # noqa: E402
-from tinynet.models import Sequential  # noqa: E402
+import tinynet
+from tinynet import callbacks, datasets, layers, optimizers, plot
+from tinynet.models import Sequential
 
 # What each source publishes, and what it measures it on.
 PUBLISHED = {
@@ -86,19 +80,6 @@ def step_decay(epoch):
     return 1e-3 * 0.5 ** (epoch // 2)
 
 
-class EpochTimer(callbacks.Callback):
-    """Wall time of each epoch's training (validation included), for the s/epoch figure."""
-
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
 def settings(name, article):
     """(optimizer, fit settings, extra callbacks, a one-line description of the settings)."""
     if name == "tf2" and article:
@@ -121,22 +102,6 @@ def load(name, quick):
     if name == "keras":
         x_train, x_test = x_train.reshape(-1, 28, 28, 1), x_test.reshape(-1, 28, 28, 1)
     return (x_train, y_train), (x_test, y_test)
-
-
-def plot_curves(history, path, title):
-    """Accuracy and loss per epoch, training and validation."""
-    figure = plt.figure(facecolor="white", figsize=(7, 7))
-    for position, key, label in ((1, "accuracy", "Accuracy"), (2, "loss", "Loss")):
-        axes = figure.add_subplot(2, 1, position)
-        axes.plot(history[key], "b-", label=f"Training {label}")
-        if f"val_{key}" in history:
-            axes.plot(history[f"val_{key}"], "r-", label=f"Validation {label}")
-        axes.legend(loc="best")
-        axes.set_xlabel("Epochs")
-        axes.set_ylabel(label)
-    figure.suptitle(title)
-    figure.savefig(path)
-    plt.close(figure)
 
 
 def main(argv=None):
@@ -165,7 +130,7 @@ def main(argv=None):
     model.summary()
     print(f"Training settings: {described}")
 
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     log = model.fit(x_train, y_train, validation_data=(x_test, y_test), verbose=args.verbose,
                     callbacks=[timer] + extra_callbacks, **fit_settings)
     loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
@@ -185,7 +150,7 @@ def main(argv=None):
         print(f"{'final test accuracy':24}{'':>12}{test_accuracy:>12.4f}")
     print(f"{'seconds per epoch':24}{'':>12}{seconds_per_epoch:>12.2f}")
     plot_path = args.plot or f"mnist_cnn_{args.model}.png"
-    plot_curves(history, plot_path, f"tinynet: {args.model} ({described})")
+    plot.plot_history(history, title=f"tinynet: {args.model} ({described})", path=plot_path)
     print(f"curves saved to {plot_path}")
     print(f"RESULT model={args.model} test_accuracy={test_accuracy:.4f} best_val_accuracy={best_val:.4f} "
           f"seconds_per_epoch={seconds_per_epoch:.3f} epochs={len(timer.seconds)}")

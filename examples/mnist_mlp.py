@@ -12,17 +12,11 @@ published number next to tinynet's, and saves the accuracy/loss curves as a PNG.
 """
 import argparse
 import statistics
-import time
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
-import tinynet  # noqa: E402
-from tinynet import callbacks, datasets, layers, optimizers  # noqa: E402
-from tinynet.models import Sequential  # noqa: E402
-from tinynet.utils import to_categorical  # noqa: E402
+import tinynet
+from tinynet import callbacks, datasets, layers, optimizers, plot
+from tinynet.models import Sequential
+from tinynet.utils import to_categorical
 
 # What each article publishes, and what it measures it on.
 PUBLISHED = {
@@ -84,36 +78,6 @@ def load(name, quick):
     return (x_train, to_categorical(y_train, 10)), (x_test, to_categorical(y_test, 10))
 
 
-class EpochTimer(callbacks.Callback):
-    """Wall time of each epoch's training (validation included), for the s/epoch figure."""
-
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
-
-
-def plot_curves(history, path, title):
-    """Accuracy and loss per epoch, training and validation, as seed 000 draws them."""
-    acc_key = "acc" if "acc" in history else "accuracy"
-    figure = plt.figure(facecolor="white", figsize=(7, 7))
-    for position, key, label in ((1, acc_key, "Accuracy"), (2, "loss", "Loss")):
-        axes = figure.add_subplot(2, 1, position)
-        axes.plot(history[key], "b-", label=f"Training {label}")
-        if f"val_{key}" in history:
-            axes.plot(history[f"val_{key}"], "r-", label=f"Validation {label}")
-        axes.legend(loc="best")
-        axes.set_xlabel("Epochs")
-        axes.set_ylabel(label)
-    figure.suptitle(title)
-    figure.savefig(path)
-    plt.close(figure)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(PUBLISHED), default="cca")
@@ -135,7 +99,7 @@ def main(argv=None):
         settings["validation_data"] = (x_test, y_test)
     model.summary()
 
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     log = model.fit(x_train, y_train, verbose=args.verbose, callbacks=[timer], **settings)
     loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=128, verbose=0)
 
@@ -154,7 +118,7 @@ def main(argv=None):
         print(f"{'test accuracy':24}{'':>12}{test_accuracy:>12.4f}")
     print(f"{'seconds per epoch':24}{'':>12}{seconds_per_epoch:>12.2f}")
     plot_path = args.plot or f"mnist_mlp_{args.model}.png"
-    plot_curves(history, plot_path, f"tinynet: {args.model}")
+    plot.plot_history(history, title=f"tinynet: {args.model}", path=plot_path)
     print(f"curves saved to {plot_path}")
     best = f"{best_val:.4f}" if best_val is not None else "none"
     print(f"RESULT model={args.model} test_accuracy={test_accuracy:.4f} best_val_accuracy={best} "

@@ -250,3 +250,13 @@ def test_history_json_round_trip(tmp_path):
         callbacks.History.from_json()
     with pytest.raises(ValueError, match="with a 'history' object"):
         callbacks.History.from_json("[1, 2]")
+
+
+def test_epoch_timer_records_one_positive_duration_per_epoch():
+    x, y = tiny_data()
+    model = tiny_model(optimizers.SGD(learning_rate=0.1))
+    timer = callbacks.EpochTimer()
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[timer])
+    assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[timer])
+    assert len(timer.seconds) == 1  # reset at on_train_begin, like every callback

@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import os
+import time
 import warnings
 
 from .progbar import Progbar
@@ -105,6 +106,19 @@ class History(Callback):
         history.history = {key: list(values) for key, values in data["history"].items()}
         history.epoch = list(data.get("epoch", range(len(next(iter(history.history.values()), [])))))
         return history
+
+
+class EpochTimer(Callback):
+    """Records each epoch's wall time in seconds (validation included) in ``seconds``."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 class ProgbarLogger(Callback):
