@@ -14,7 +14,13 @@ viewed as rows of W*C values, ``(N*H, W*C)``, and each per-channel vector is til
 to match (``_tiled``). NumPy then works along rows of W*C values instead of rows of C (16
 or 32 here), which its loops handle several times faster; and the sums over M become one
 product ``ones @ rows`` (BLAS, on every core) followed by folding the W copies of each
-channel together (``_channel_sums``).
+channel together (``_channel_sums``); sums of a product, sum(a * b), go through np.einsum,
+which never builds the a * b array (``_channel_dots``).
+
+Every pass over x costs about the same (the arrays are larger than the cache), so the code
+is arranged to make few of them: the forward keeps x - mean rather than xhat, which saves
+the pass that would scale it (backward needs only a per-channel scale of it), and neither
+direction builds a product array just to sum it.
 """
 
 from typing import NamedTuple
@@ -25,7 +31,7 @@ import numpy as np
 class BatchNormCache(NamedTuple):
     """What batch_norm_backward needs from a training-mode forward pass."""
 
-    xhat: np.ndarray     # (R, k*C) the normalized input, in the rows layout of _rows
+    xc: np.ndarray       # (R, k*C) the centred input x - mean, in the rows layout of _rows
     inv_std: np.ndarray  # (C,) 1 / sqrt(var + epsilon)
     gamma: np.ndarray    # (C,) the scale used
     x_shape: tuple       # the shape of x, to give dx the same shape
@@ -56,6 +62,15 @@ def _channel_sums(rows, C):
     return (ones @ rows).reshape(-1, C).sum(axis=0)
 
 
+def _channel_dots(a, b, C):
+    """Per-channel sums of a * b for two (R, k*C) rows arrays -> (C,).
+
+    np.einsum multiplies and adds in one pass without building a * b: measured 1.2-1.4x
+    faster than ``_channel_sums(a * b, C)`` even though that sum runs in BLAS.
+    """
+    return np.einsum("ij,ij->j", a, b).reshape(-1, C).sum(axis=0)
+
+
 def batch_norm_forward(x, gamma, beta, epsilon):
     """Training-mode batch normalization with the batch's own statistics.
 
@@ -66,14 +81,15 @@ def batch_norm_forward(x, gamma, beta, epsilon):
     C = x.shape[-1]
     rows = _rows(x)
     M = rows.size // C
+    row_length = rows.shape[1]
     mean = _channel_sums(rows, C) / M
-    xhat = rows - _tiled(mean, rows.shape[1])          # x - mean, a new array
-    var = _channel_sums(xhat * xhat, C) / M            # biased: divide by M, not M - 1
+    xc = rows - _tiled(mean, row_length)               # x - mean
+    var = _channel_dots(xc, xc, C) / M                 # biased: divide by M, not M - 1
     inv_std = 1.0 / np.sqrt(var + epsilon)
-    xhat *= _tiled(inv_std, rows.shape[1])             # now (x - mean) / sqrt(var + eps)
-    y = xhat * _tiled(gamma, rows.shape[1])
-    y += _tiled(beta, rows.shape[1])
-    cache = BatchNormCache(xhat=xhat, inv_std=inv_std, gamma=gamma, x_shape=x.shape)
+    # y = gamma * xhat + beta with xhat = xc * inv_std, without building xhat.
+    y = xc * _tiled(gamma * inv_std, row_length)
+    y += _tiled(beta, row_length)
+    cache = BatchNormCache(xc=xc, inv_std=inv_std, gamma=gamma, x_shape=x.shape)
     return y.reshape(x.shape), mean, var, cache
 
 
@@ -91,19 +107,23 @@ def batch_norm_backward(dout, cache):
 
         dx = gamma * inv_std * (dout - dbeta / M - xhat * dgamma / M).
 
+    The cache holds xc = x - mean, not xhat = xc * inv_std, so the code uses
+    dgamma = inv_std * sum(dout * xc) and xhat * dgamma / M = xc * (inv_std * dgamma / M):
+    per-channel factors instead of a pass over every value.
+
     Derivation, per channel: xhat_i = (x_i - mean) * inv_std, so
     d xhat_i / d x_j = inv_std * ([i = j] - 1/M - xhat_i * xhat_j / M); the first term is
     the direct path, the second comes through the mean, the third through the variance
     (d var / d x_j = 2 (x_j - mean) / M). Summing dxhat_i times this over i gives the above.
     """
-    xhat, inv_std, gamma, x_shape = cache
+    xc, inv_std, gamma, x_shape = cache
     C = gamma.shape[0]
     drows = _rows(dout)
     M = drows.size // C
     row_length = drows.shape[1]
     dbeta = _channel_sums(drows, C)
-    dgamma = _channel_sums(drows * xhat, C)
-    dx = xhat * _tiled(dgamma / M, row_length)
+    dgamma = _channel_dots(drows, xc, C) * inv_std     # sum(dout * xhat)
+    dx = xc * _tiled(inv_std * dgamma / M, row_length)  # xhat * dgamma / M
     np.subtract(drows, dx, out=dx)
     dx -= _tiled(dbeta / M, row_length)
     dx *= _tiled(gamma * inv_std, row_length)
