@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from tinynet import datasets
-from tinynet.datasets import _cache, mnist
+from tinynet.datasets import _cache, mnist, safe_pickle
 from tinynet.datasets._cache import ArraySpec, CorruptDataError, DatasetUnavailableError
 
 N_TRAIN, N_VALID, N_TEST = 5, 3, 4
@@ -379,7 +379,7 @@ def test_restricted_unpickler_refuses_os_system(tmp_path, protocol):
     marker = tmp_path / "pwned"
     data = pickle.dumps(CallsOnLoad(os.system, f"touch {marker}"), protocol=protocol)
     with pytest.raises(pickle.UnpicklingError, match=r"refusing to load global (posix|nt|os)\.system"):
-        _cache.restricted_load(io.BytesIO(data))
+        safe_pickle.restricted_load(io.BytesIO(data))
     assert not marker.exists()
 
 
@@ -388,14 +388,14 @@ def test_restricted_unpickler_refuses_eval(tmp_path):
     code = f"open({str(marker)!r}, 'w').close()"
     data = pickle.dumps((np.zeros(2), CallsOnLoad(eval, code)))
     with pytest.raises(pickle.UnpicklingError, match=r"builtins\.eval"):
-        _cache.restricted_load(io.BytesIO(data))
+        safe_pickle.restricted_load(io.BytesIO(data))
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("protocol", [3, 4, 5])
 def test_restricted_unpickler_loads_a_tuple_of_arrays(protocol):
     arrays = (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([1, 2], dtype=np.int64))
-    loaded = _cache.restricted_load(io.BytesIO(pickle.dumps(arrays, protocol=protocol)))
+    loaded = safe_pickle.restricted_load(io.BytesIO(pickle.dumps(arrays, protocol=protocol)))
     assert isinstance(loaded, tuple) and len(loaded) == 2
     for got, want in zip(loaded, arrays):
         assert got.dtype == want.dtype
@@ -411,7 +411,7 @@ def test_restricted_unpickler_loads_python2_numpy_pickle():
         b"(K\x01K\x03\x85cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R"
         b"(K\x03U\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89U\x03\x01\x02\xfftb."
     )
-    loaded = _cache.restricted_load(io.BytesIO(data), encoding="latin1")
+    loaded = safe_pickle.restricted_load(io.BytesIO(data), encoding="latin1")
     np.testing.assert_array_equal(loaded, np.array([1, 2, 255], dtype=np.uint8))
 
 

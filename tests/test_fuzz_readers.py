@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from tinynet import layers, saving
-from tinynet.datasets import _cache, idx, mnist
+from tinynet.datasets import _cache, idx, mnist, safe_pickle
 from tinynet.datasets._cache import CorruptDataError
 from tinynet.models import Sequential
 
@@ -250,11 +250,11 @@ def test_mnist_pickle_lying_sizes_are_refused_before_allocating():
     # A float32 dtype whose BUILD state sets NumPy's "holds Python objects" flag: the array gets a clean dtype.
     flagged = (_RECONSTRUCT + b"K\x00\x85U\x01b\x87R(K\x01K\x02\x85cnumpy\ndtype\nU\x02f4K\x00K\x01\x87R(K\x03U\x01<NNN"
                b"J\xff\xff\xff\xffJ\xff\xff\xff\xffK\x01tb\x89U\x08\x00\x00\x80?\x00\x00\x00@tb.")
-    array = _cache.restricted_loads(b"\x80\x02" + flagged, encoding="latin1")
+    array = safe_pickle.restricted_loads(b"\x80\x02" + flagged, encoding="latin1")
     assert type(array) is np.ndarray and not array.dtype.hasobject and array.tolist() == [1.0, 2.0]
     # A gzip bomb: 10 MB of zeros in 10 kB, against a 1 MB cap.
     with pytest.raises(CorruptDataError, match="decompresses to more than 1,048,576 bytes"):
-        _cache.gunzip(gzip.compress(bytes(10 << 20)), max_size=1 << 20, source="bomb.gz")
+        safe_pickle.gunzip(gzip.compress(bytes(10 << 20)), max_size=1 << 20, source="bomb.gz")
 
 
 def test_valid_files_still_load():

