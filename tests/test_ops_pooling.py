@@ -142,6 +142,21 @@ def test_valid_pooling_drops_the_leftover_row_and_column():
     assert dx.shape == x.shape and dx[0, 4, :, 0].sum() == 0 and dx[0, :, 4, 0].sum() == 0
 
 
+def test_maxpool_backward_zeroes_every_cell_no_window_covers():
+    # dx is only left unzeroed when the windows tile the input exactly; with strides wider
+    # than the pool (gaps between windows) or leftover rows, those cells must read 0
+    x = np.random.default_rng(0).standard_normal((2, 7, 7, 3))
+    for pool, strides in ((2, 3), (2, 2), (3, 3)):
+        out, cache = maxpool2d_forward(x, pool, strides)
+        dx = maxpool2d_backward(np.ones_like(out), cache)
+        covered = np.zeros((7, 7), dtype=bool)
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                covered[i * strides:i * strides + pool, j * strides:j * strides + pool] = True
+        assert np.all(dx[:, ~covered] == 0)
+        np.testing.assert_array_equal(dx.sum(axis=(1, 2)), out.shape[1] * out.shape[2])
+
+
 # ---------------------------------------------------------------- against the references
 
 
