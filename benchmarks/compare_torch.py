@@ -53,21 +53,8 @@ def prepare(model_name, x_train, y_train, x_test, y_test):
 
 # ----- tinynet -------------------------------------------------------------
 def build_tinynet(model_name):
-    from tinynet import layers, optimizers
-    from tinynet.models import Sequential
-    if model_name == "cca":
-        model = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
-                            layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
-        model.compile(optimizers.Adam(), "sparse_categorical_crossentropy", ["accuracy"])
-        return model
-    model = Sequential([
-        layers.Reshape((28, 28, 1), input_shape=(28, 28)),
-        layers.Conv2D(16, 3, padding="same"), layers.BatchNormalization(), layers.ReLU(), layers.MaxPooling2D(2),
-        layers.Conv2D(32, 3, padding="same"), layers.BatchNormalization(), layers.ReLU(), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(128), layers.BatchNormalization(), layers.ReLU(),
-        layers.Dense(10, activation="softmax")])
-    model.compile(optimizers.Adam(), "sparse_categorical_crossentropy", ["accuracy"])
-    return model
+    import seed_models
+    return seed_models.cca_mlp() if model_name == "cca" else seed_models.tf2_cnn()
 
 
 class TinynetRunner:

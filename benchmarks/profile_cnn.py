@@ -31,42 +31,15 @@ import time
 import numpy as np
 
 import tinynet
-from tinynet import callbacks, layers, optimizers
+from tinynet import callbacks, layers
 from tinynet.layers import conv as conv_module
-from tinynet.models import Sequential
 
-
-def tf2_model():
-    """Seed 001 (b), as the article writes it (Adam's learning rate does not change the speed)."""
-    model = Sequential([
-        layers.InputLayer(input_shape=(28, 28)), layers.Reshape((28, 28, 1)),
-        layers.Conv2D(kernel_size=3, strides=1, filters=16, padding="same"), layers.BatchNormalization(),
-        layers.ReLU(), layers.MaxPooling2D(pool_size=2, strides=2),
-        layers.Conv2D(kernel_size=3, strides=1, filters=32, padding="same"), layers.BatchNormalization(),
-        layers.ReLU(), layers.MaxPooling2D(pool_size=2, strides=2),
-        layers.Flatten(),
-        layers.Dense(units=128), layers.BatchNormalization(), layers.ReLU(),
-        layers.Dense(units=10, activation="softmax"),
-    ])
-    model.compile(optimizer=optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
-
-
-def mnist_or_random(samples):
-    try:
-        (x, y), _ = tinynet.datasets.mnist.load_data()
-        source = "MNIST"
-    except Exception:  # noqa: BLE001 - any failure: time on random data instead
-        rng = np.random.default_rng(0)
-        x, y = rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8), rng.integers(0, 10, samples)
-        source = "random data"
-    return x[:samples].astype(np.float32) / 255, y[:samples], source
+from seed_models import mnist_or_random, tf2_cnn
 
 
 def seconds_per_epoch(x, y, batch_size, epochs):
     tinynet.set_random_seed(0)
-    model = tf2_model()
+    model = tf2_cnn()
     timer = callbacks.EpochTimer()
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer])
     return timer.seconds
@@ -112,7 +85,7 @@ def install(profiler, model):
 def breakdown(x, y, batch_size):
     """One epoch with timers installed: [(operation, seconds)], and the epoch's wall time."""
     tinynet.set_random_seed(0)
-    model = tf2_model()
+    model = tf2_cnn()
     model.build((None, 28, 28))
     profiler = Profiler()
     install(profiler, model)
@@ -160,7 +133,7 @@ def inference_peak_memory(images):
 def inference_memory_child(images):
     """Run in the child: one batch of ``images`` images through predict and evaluate, then report the peak."""
     x, y, _ = mnist_or_random(images)
-    model = tf2_model()
+    model = tf2_cnn()
     model.build((None, 28, 28))
     model.predict(x, batch_size=images)
     model.evaluate(x, y, batch_size=images, verbose=0)
