@@ -87,25 +87,3 @@ def test_state_is_per_parameter():
 def test_bad_settings(make):
     with pytest.raises(ValueError):
         make()
-
-
-@pytest.mark.parametrize("make", [lambda: optimizers.Adam(0.01), lambda: optimizers.RMSprop(0.01),
-                                  lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True)])
-def test_parameters_updated_in_parallel_pieces_match_the_serial_update(make, monkeypatch):
-    """A parameter big enough to be split across threads gets exactly the one-piece result."""
-    rng = np.random.default_rng(0)
-    start = rng.standard_normal((400, 300)).astype(np.float32)
-    gradients = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(3)]
-
-    def train(workers):
-        monkeypatch.setattr(optimizers, "_WORKERS", workers)
-        parameter, optimizer = Parameter(start.copy(), "w"), make()
-        for g in gradients:
-            parameter.grad = g
-            optimizer.apply([parameter])
-        return parameter.data
-
-    assert start.size >= optimizers._PARALLEL_MIN_SIZE
-    parallel = train(workers=3)  # three pieces, whatever this machine's core count
-    np.testing.assert_array_equal(parallel, train(workers=1))
-    assert not np.array_equal(parallel, start)

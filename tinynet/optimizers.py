@@ -6,8 +6,6 @@ Each rule is written as in the Keras documentation: ``g`` is the gradient,
 ``lr`` the learning rate, ``t`` the step count starting at 1.
 """
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -33,11 +31,12 @@ class Optimizer:
 
     ``update`` is the update rule, written on plain arrays and changing ``w`` and
     the state arrays in place: ``g`` is the gradient, ``tmp`` a scratch buffer for
-    temporaries (so no step allocates memory). The rules are elementwise, so
-    ``apply`` may hand ``update`` any slice of the arrays: it cuts large parameters
-    into one piece per core and updates the pieces in parallel threads. NumPy
-    releases the GIL inside array operations, and left alone it would do this
-    elementwise work on a single core while the matrix products use them all.
+    temporaries (so no step allocates memory).
+
+    NOTE: the update runs in the calling thread. Splitting large parameters across
+    one thread per core measured faster on its own, but slower inside ``fit`` (2
+    cores, seed MLP: 7-20 % slower per step, ``benchmarks/optimizer_in_fit.py``):
+    right after the backward pass, BLAS's own threads still hold the cores.
 
     ``learning_rate`` may be changed between steps (schedules do). ``lr`` is the
     Keras 2 alias, accepted both as argument and attribute.
@@ -63,15 +62,11 @@ class Optimizer:
     def apply(self, parameters):
         """One step on every trainable parameter, from its current ``grad``."""
         self.iterations += 1
-        pieces = []
         for parameter in parameters:
             if parameter not in self.state:
-                parameter.data = np.ascontiguousarray(parameter.data)  # updated through flat views
                 self.state[parameter] = self.init_state(parameter)
                 self._scratch[parameter] = np.empty_like(parameter.data)
-            pieces.extend(_split(dict(w=parameter.data, g=parameter.grad, tmp=self._scratch[parameter],
-                                      **self.state[parameter])))
-        _run_in_parallel(self.update, pieces)
+            self.update(parameter.data, parameter.grad, self._scratch[parameter], **self.state[parameter])
 
     def init_state(self, parameter):
         return {}
@@ -85,32 +80,6 @@ class Optimizer:
     def __repr__(self):
         return f"{type(self).__name__}({self.get_config()})"
 
-
-# Parameters smaller than this are updated whole: splitting them costs more than it saves.
-_PARALLEL_MIN_SIZE = 65536
-_WORKERS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-_pool = None
-
-
-def _split(arrays):
-    """Flat views of same-shaped arrays, cut into ``_WORKERS`` contiguous pieces (or one)."""
-    flat = {name: array.reshape(-1) for name, array in arrays.items()}
-    size = flat["w"].size
-    pieces = _WORKERS if size >= _PARALLEL_MIN_SIZE else 1
-    bounds = [size * i // pieces for i in range(pieces + 1)]
-    return [{name: array[bounds[i]:bounds[i + 1]] for name, array in flat.items()} for i in range(pieces)]
-
-
-def _run_in_parallel(update, pieces):
-    global _pool
-    if _WORKERS == 1 or len(pieces) == 1:
-        for piece in pieces:
-            update(**piece)
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="tinynet-optimizer")
-    # list() waits for every piece and re-raises the first error, if any.
-    list(_pool.map(lambda piece: update(**piece), pieces))
 
 
 class SGD(Optimizer):
