@@ -7,9 +7,12 @@
 Each framework runs in its own worker process (so each one's peak resident memory
 is its own), both limited to the same number of threads, float32, data already in
 memory. The parent builds the initial weights in tinynet, copies them into the
-PyTorch model, draws one batch order per epoch and sends it to both, then runs the
-epochs alternately (tinynet, torch, tinynet, ...) so both see the same machine state.
-Reported: median seconds per epoch, predict throughput (batch 1000), peak RSS, test
+PyTorch model, draws one batch order per epoch and sends it to both, then has them
+train in turns of a tenth of an epoch (tinynet, torch, torch, tinynet, ...), so
+both see the same machine state: on a shared machine the speed drifts within seconds,
+and alternating whole epochs (10-20 s each for the CNN) measured ratios that moved
+by 15 % between runs. A framework's epoch time is the sum of its turns.
+Reported: median seconds per epoch, predict throughput (batch 1000, median of turns), peak RSS, test
 accuracy after the same epochs, and the ratio tinynet / PyTorch.
 
 torch is optional: without it the script prints tinynet's numbers and how to install
@@ -26,6 +29,8 @@ import time
 import numpy as np
 
 MODELS = ("cca", "tf2")
+TURNS_PER_EPOCH = 10  # the two frameworks take turns this often per epoch
+PREDICT_TURNS = 6     # predict on the test images this many times each, in turns
 
 
 # ----- data ------------------------------------------------------------------
@@ -64,8 +69,9 @@ class TinynetRunner:
         self.batch_size = batch_size
         self.x, self.y, self.x_test, self.y_test = data
 
-    def epoch(self, order):
-        x, y = self.x[order], self.y[order]  # the batch order the parent chose, outside the timing
+    def train(self, indices):
+        """Train on x[indices] in that order (whole batches); returns the seconds it took."""
+        x, y = self.x[indices], self.y[indices]  # the batch order the parent chose, outside the timing
         start = time.perf_counter()
         self.model.fit(x, y, batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0)
         return time.perf_counter() - start
@@ -141,9 +147,9 @@ class TorchRunner:
         self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
         self.x_test, self.y_test = torch.from_numpy(x_test), y_test
 
-    def epoch(self, order):
+    def train(self, indices):
         torch = self.torch
-        x, y = self.x[torch.from_numpy(order)], self.y[torch.from_numpy(order)]
+        x, y = self.x[torch.from_numpy(indices)], self.y[torch.from_numpy(indices)]
         self.model.train()
         start = time.perf_counter()
         for i in range(0, len(x), self.batch_size):
@@ -170,7 +176,7 @@ class TorchRunner:
 
 # ----- worker processes ----------------------------------------------------------
 def worker(framework, threads, connection):
-    """Serve commands from the parent: ('setup', ...), ('epoch', order), ('finish',)."""
+    """Serve commands from the parent: ('setup', ...), ('train', indices), ('finish',)."""
     os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
     if framework == "torch":
         import torch
@@ -183,13 +189,13 @@ def worker(framework, threads, connection):
             data = prepare(model_name, *load_mnist(quick))
             runner = (TorchRunner if framework == "torch" else TinynetRunner)(model_name, batch_size, data, weights)
             connection.send(len(data[0]))
-        elif command == "epoch":
-            connection.send(runner.epoch(args[0]))
+        elif command == "train":
+            connection.send(runner.train(args[0]))
+        elif command == "predict":
+            connection.send(runner.predict_seconds())
         elif command == "finish":
-            predict = statistics.median(runner.predict_seconds() for _ in range(3))
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-            connection.send({"accuracy": runner.accuracy(), "images_per_second": len(runner.x_test) / predict,
-                             "peak_mb": peak_mb})
+            connection.send({"accuracy": runner.accuracy(), "test_images": len(runner.x_test), "peak_mb": peak_mb})
             return
 
 
@@ -217,16 +223,30 @@ def compare(model_name, batch_size, epochs, quick, threads, with_torch):
     sizes = {name: connection.recv() for name, (_, connection) in workers.items()}
     orders = np.random.default_rng(1)
     seconds = {name: [] for name in frameworks}
+    batches = -(-sizes["tinynet"] // batch_size)
+    turn_batches = -(-batches // TURNS_PER_EPOCH)
     for epoch in range(epochs):
         order = orders.permutation(sizes["tinynet"])
-        # Alternate who goes first, so neither always runs on a machine warmed (or heated) by the other.
-        for name in frameworks if epoch % 2 == 0 else frameworks[::-1]:
-            workers[name][1].send(("epoch", order))
-            seconds[name].append(workers[name][1].recv())
+        spent = dict.fromkeys(frameworks, 0.0)
+        for turn, start in enumerate(range(0, len(order), turn_batches * batch_size)):
+            indices = order[start:start + turn_batches * batch_size]
+            # Alternate who goes first, so neither always runs on a machine warmed (or heated) by the other.
+            for name in frameworks if turn % 2 == 0 else frameworks[::-1]:
+                workers[name][1].send(("train", indices))
+                spent[name] += workers[name][1].recv()
+        for name in frameworks:
+            seconds[name].append(spent[name])
+    predict = {name: [] for name in frameworks}
+    for turn in range(PREDICT_TURNS):
+        for name in frameworks if turn % 2 == 0 else frameworks[::-1]:
+            workers[name][1].send(("predict",))
+            predict[name].append(workers[name][1].recv())
     results = {}
     for name, (process, connection) in workers.items():
         connection.send(("finish",))
-        results[name] = {**connection.recv(), "seconds": seconds[name]}
+        result = connection.recv()
+        result["images_per_second"] = result["test_images"] / statistics.median(predict[name])
+        results[name] = {**result, "seconds": seconds[name]}
         process.join()
     return results
 
