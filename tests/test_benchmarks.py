@@ -1,0 +1,31 @@
+"""The speed benchmarks run in their --quick mode, so they cannot rot. Nothing here asserts on time."""
+import re
+
+from test_examples import run_example
+
+
+def test_compare_torch_quick_prints_both_models():
+    output = run_example("benchmarks/compare_torch.py", "--quick", "--batch-sizes", "32")
+    for model in ("cca", "tf2"):
+        row = re.search(rf"^{model}\s+32 \| +([\d.]+) +(\S+) +(\S+) \|", output, re.M)
+        assert row, output
+        assert float(row.group(1)) > 0  # tinynet's seconds per epoch
+        torch_seconds, ratio = row.group(2), row.group(3)
+        # With PyTorch installed both columns are numbers, else both are '-' and the script says why.
+        if torch_seconds == "-":
+            assert ratio == "-" and "PyTorch is not installed" in output
+        else:
+            assert float(ratio) > 0
+
+
+def test_optimizer_in_fit_quick_prints_the_three_variants():
+    output = run_example("benchmarks/optimizer_in_fit.py", "--quick", "--batch-sizes", "32")
+    match = re.search(r"batch\s+32: serial ([\d.]+) ms, threads ([\d.]+) ms \(x[\d.]+\), no update ([\d.]+) ms",
+                      output)
+    assert match, output
+    assert all(float(value) > 0 for value in match.groups())
+
+
+def test_gradient_stats_overhead_quick():
+    output = run_example("benchmarks/gradient_stats_overhead.py", "--quick")
+    assert re.search(r"without [\d.]+ s/epoch", output) and re.search(r"hooks: [\d.]+ s = [\d.]+% of an epoch", output)
