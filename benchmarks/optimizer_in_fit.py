@@ -21,7 +21,10 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 import tinynet
+from tinynet import optimizers
 
 from seed_models import cca_mlp, mnist_or_random
 
@@ -36,14 +39,18 @@ def threaded_apply(optimizer, pool):
         for parameter in parameters:
             if parameter not in optimizer.state:
                 optimizer.state[parameter] = optimizer.init_state(parameter)
-                optimizer._scratch[parameter] = parameter.data * 0
-            arrays = dict(w=parameter.data, g=parameter.grad, tmp=optimizer._scratch[parameter],
+                optimizer._spare[parameter] = np.empty_like(parameter.data)
+            arrays = dict(w=parameter.data, g=parameter.grad, out=optimizer._spare[parameter],
                           **optimizer.state[parameter])
             flat = {name: array.reshape(-1) for name, array in arrays.items()}
             count = CORES if parameter.data.size >= 65536 else 1
             bounds = [parameter.data.size * i // count for i in range(count + 1)]
             pieces += [{name: a[bounds[i]:bounds[i + 1]] for name, a in flat.items()} for i in range(count)]
         list(pool.map(lambda piece: optimizer.update(**piece), pieces))
+        finite = all(optimizers._all_finite(optimizer._spare[parameter]) for parameter in parameters)
+        for parameter in parameters:  # the same all-or-nothing commit as Optimizer.apply
+            parameter.data, optimizer._spare[parameter] = optimizer._spare[parameter], parameter.data
+        return finite
     return apply
 
 
@@ -53,7 +60,7 @@ def make_model(variant, x, y, batch_size, pool):
     if variant == "threads":
         model.optimizer.apply = threaded_apply(model.optimizer, pool)
     elif variant == "no update":
-        model.optimizer.apply = lambda parameters: None
+        model.optimizer.apply = lambda parameters: True  # "step taken"
     model.fit(x[:batch_size * 4], y[:batch_size * 4], batch_size=batch_size, epochs=1, verbose=0)  # warm up
     return model
 

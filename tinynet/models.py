@@ -19,7 +19,7 @@ from .layers.base import Layer, _unique_name, as_shape
 from .layers.core import InputLayer
 from .progbar import Progbar
 from .utils import rng
-from .guards import StopAfterBatch, TrainingDivergedError, WeightSnapshot
+from .guards import StopAfterBatch, TrainingDivergedError
 from .validation import (as_float_array, as_targets, check_batch_size, check_epochs, check_input_shape,
                          check_same_length, check_validation_data, check_validation_split, check_values)
 
@@ -36,7 +36,6 @@ class Sequential:
         self.metrics = []  # (name, function) pairs
         self.stop_training = False
         self.history = None
-        self._snapshot = None  # guards.WeightSnapshot: undoes a failed optimizer step
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
         for layer in layers or []:
             self.add(layer)
@@ -172,28 +171,16 @@ class Sequential:
         """Forward, loss, backward, update. Returns (loss, y_pred) for the batch.
 
         The step is all or nothing: a non-finite loss is caught before the update it
-        would drive, and an update that fails half-way or makes a weight non-finite
-        is undone (``guards.WeightSnapshot``). Divergence raises TrainingDivergedError.
+        would drive, and the optimizer applies an update to all weights or, if it
+        fails half-way or would make a weight non-finite, to none
+        (``Optimizer.apply``). Divergence raises TrainingDivergedError.
         """
         y_pred = self._forward(x, training=True)
         loss = self._loss_value(y, y_pred)
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", epoch, batch, loss)
         self._backward(self._training_loss.backward())
-        parameters = self.trainable_weights
-        if self._snapshot is None or self._snapshot.parameters != parameters:
-            self._snapshot = WeightSnapshot(parameters)
-        self._snapshot.take()
-        iterations = self.optimizer.iterations
-        try:
-            self.optimizer.apply(parameters)
-        except BaseException:  # KeyboardInterrupt included: never leave half the weights updated
-            self._snapshot.restore()
-            self.optimizer.iterations = iterations
-            raise
-        if not self._snapshot.all_finite():
-            self._snapshot.restore()
-            self.optimizer.iterations = iterations
+        if not self.optimizer.apply(self.trainable_weights):
             raise self._diverged("the update made some weights NaN or infinite", epoch, batch, loss)
         return loss, y_pred
 

@@ -36,9 +36,11 @@ def _snake_case(class_name):
 class Parameter:
     """A weight array ``data`` and ``grad``, the gradient of the loss with respect to it.
 
-    Layers write ``grad`` in ``backward``; optimizers read it and update ``data``
-    in place. Non-trainable parameters (BatchNormalization's moving statistics)
-    are weights the optimizer never touches.
+    Layers write ``grad`` in ``backward``; optimizers read it and give ``data``
+    its new value (a new array at each step: ``Optimizer.apply`` writes the new
+    weights beside the old ones and swaps, which makes the step all or nothing).
+    Non-trainable parameters (BatchNormalization's moving statistics) are weights
+    the optimizer never touches.
     """
 
     def __init__(self, data, name, trainable=True):
