@@ -29,6 +29,9 @@ class Conv2D(Layer):
 
     Backward, with dz = dL/dz from the activation's backward, as (M, filters) rows:
         dW2 = cols^T dz        db = sum over rows of dz        dcols = dz W2^T
+
+    (The code appends a column of ones to cols and the bias as a row to W2, so z and
+    [dW2; db] are each one product: see ``_kernel_rows``.)
     and dx folds dcols back onto the image (col2im: every input pixel collects the gradient
     of each patch it appeared in). Here dx is computed offset by offset
     (``conv2d_input_gradient``), the same sum without materialising dcols.
@@ -86,10 +89,10 @@ class Conv2D(Layer):
         kh, kw = self.kernel_size
         N = x.shape[0]
         out_h, out_w, _ = self.compute_output_shape(x.shape[1:])
-        w2 = self.kernel.data.reshape(-1, self.filters)       # (kh*kw*C_in, filters)
+        w2 = self._kernel_rows()                               # (kh*kw*C_in [+ 1], filters)
         self.x = x  # backward rebuilds im2col(x) from it after an inference-mode forward
         if training:
-            self.cols = im2col(x, kh, kw, self.strides, self.padding)  # dW = cols^T dz needs it
+            self.cols = self._im2col(x)                        # dW = cols^T dz needs it
             z = self.cols @ w2
         else:
             self.cols = None
@@ -98,11 +101,20 @@ class Conv2D(Layer):
             chunk = max(1, self.max_inference_cols_bytes // patch_bytes)   # samples per im2col
             rows = out_h * out_w
             for start in range(0, N, chunk):
-                cols = im2col(x[start:start + chunk], kh, kw, self.strides, self.padding)
+                cols = self._im2col(x[start:start + chunk])
                 np.matmul(cols, w2, out=z[start * rows:start * rows + len(cols)])
-        if self.use_bias:
-            z += self.bias.data
         return self.activation.forward(z.reshape(N, out_h, out_w, self.filters), training)
+
+    def _im2col(self, x):
+        kh, kw = self.kernel_size
+        return im2col(x, kh, kw, self.strides, self.padding, ones_column=self.use_bias)
+
+    def _kernel_rows(self):
+        """The kernel as a (kh*kw*C_in, filters) matrix, with the bias as one more row when
+        there is one: im2col's column of ones multiplies it, so z = [cols, 1] @ [W2; b]
+        adds the bias inside the product instead of in a pass over z of its own."""
+        w2 = self.kernel.data.reshape(-1, self.filters)
+        return np.vstack([w2, self.bias.data]) if self.use_bias else w2
 
     def backward(self, dout):
         if self.impl == "naive":
@@ -113,12 +125,11 @@ class Conv2D(Layer):
                 self.bias.grad[...] = db
             return dx
         dz = self.activation.backward(dout).reshape(-1, self.filters)   # (N*out_h*out_w, filters)
-        kh, kw = self.kernel_size
-        cols = self.cols if self.cols is not None else im2col(self.x, kh, kw, self.strides, self.padding)
-        np.matmul(cols.T, dz, out=self.kernel.grad.reshape(-1, self.filters))   # dW2 = cols^T dz
+        cols = self.cols if self.cols is not None else self._im2col(self.x)
+        dw2 = cols.T @ dz                                      # dW2 = cols^T dz
         if self.use_bias:
-            # db = sum of the rows of dz, as a product with ones: BLAS runs it on every core.
-            np.matmul(np.ones(len(dz), dz.dtype), dz, out=self.bias.grad)
+            dw2, self.bias.grad[...] = dw2[:-1], dw2[-1]       # the ones column's row: db = sum of dz's rows
+        self.kernel.grad[...] = dw2.reshape(self.kernel.grad.shape)
         if not self.needs_input_gradient:
             return None  # the first layer of a model: nobody uses dx, skip its kh*kw products
         return conv2d_input_gradient(dz, self.kernel.data, self.x.shape, self.strides, self.padding)
