@@ -78,7 +78,7 @@ def test_state_is_per_parameter():
     a, b = Parameter(np.zeros(2), "a"), Parameter(np.zeros(3), "b")
     a.grad, b.grad = np.ones(2), -np.ones(3)
     opt.apply([a, b])
-    assert opt.state[a]["m"].shape == (2,) and opt.state[b]["m"].shape == (3,)
+    assert opt.state[a]["m_sum"].shape == (2,) and opt.state[b]["m_sum"].shape == (3,)
     assert np.all(a.data < 0) and np.all(b.data > 0)
 
 

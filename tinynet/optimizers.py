@@ -96,6 +96,13 @@ class Optimizer:
     def init_state(self, parameter):
         return {}
 
+    def state_from_file(self, arrays):
+        """The state of one parameter from the arrays a model file holds for it (by name).
+
+        The identity here; an optimizer whose state changed form overrides it to read
+        files written in the old form."""
+        return arrays
+
     def update(self, w, g, out, **state):
         raise NotImplementedError
 
@@ -200,6 +207,16 @@ class Adam(Optimizer):
 
     NOTE: folding the bias correction into ``lr_t`` (as Keras does) puts epsilon
     on the uncorrected ``sqrt(v)``; it only matters while ``v`` is tiny.
+
+    The moments are kept without their (1 - beta) factors, as the sums
+    ``m_sum = m / (1 - beta_1)`` and ``v_sum = v / (1 - beta_2)``:
+
+        m_sum = beta_1 * m_sum + g                 (two passes over the arrays, not three)
+        v_sum = beta_2 * v_sum + g^2               (three, not four)
+        w = w - lr_t * (1 - beta_1) / sqrt(1 - beta_2) * m_sum / (sqrt(v_sum) + epsilon / sqrt(1 - beta_2))
+
+    the same step as above, with the factors moved onto scalars: 10 passes over the
+    arrays per update instead of 12 (``benchmarks/RESULTS.md`` has what that saves).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None):
@@ -209,24 +226,28 @@ class Adam(Optimizer):
         self.epsilon = _positive_float(epsilon, "epsilon")
 
     def init_state(self, parameter):
-        return {"m": np.zeros_like(parameter.data), "v": np.zeros_like(parameter.data)}
+        return {"m_sum": np.zeros_like(parameter.data), "v_sum": np.zeros_like(parameter.data)}
 
-    def update(self, w, g, out, m, v):
-        tmp = out
+    def state_from_file(self, arrays):
+        # Files written before the moments were kept as sums hold Keras's m and v.
+        if set(arrays) == {"m", "v"}:
+            return {"m_sum": arrays["m"] / (1 - self.beta_1), "v_sum": arrays["v"] / (1 - self.beta_2)}
+        return arrays
+
+    def update(self, w, g, out, m_sum, v_sum):
         t = self.iterations
+        scale_2 = math.sqrt(1 - self.beta_2)
         lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        np.subtract(g, m, out=tmp)                      # m = beta_1 * m + (1 - beta_1) * g,
-        tmp *= 1 - self.beta_1                          #   written as m += (1 - beta_1) * (g - m)
-        m += tmp
-        np.multiply(g, g, out=tmp)                      # v += (1 - beta_2) * (g^2 - v)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
-        np.sqrt(v, out=tmp)                             # w -= lr_t * m / (sqrt(v) + epsilon)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr_t
-        np.subtract(w, tmp, out=out)
+        m_sum *= self.beta_1                            # m_sum = beta_1 * m_sum + g
+        m_sum += g
+        np.multiply(g, g, out=out)                      # v_sum = beta_2 * v_sum + g^2
+        v_sum *= self.beta_2
+        v_sum += out
+        np.sqrt(v_sum, out=out)                         # w - lr_t * m / (sqrt(v) + epsilon)
+        out += self.epsilon / scale_2
+        np.divide(m_sum, out, out=out)
+        out *= lr_t * (1 - self.beta_1) / scale_2
+        np.subtract(w, out, out=out)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

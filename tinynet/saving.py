@@ -367,12 +367,12 @@ def _compile_from_config(model, archive, custom_objects):
             del optimizer.state[parameter]
             continue
         state = optimizer.state[parameter]
-        if sorted(state) != keys:
+        saved = optimizer.state_from_file({key: archive.array(f"optimizer/{i:04d}/{key}") for key in keys})
+        if sorted(state) != sorted(saved):
             raise ModelFileError(
                 f"{archive.path}: the optimizer state of '{parameter.name}' holds {_short(keys)}, but "
                 f"{type(optimizer).__name__} keeps {sorted(state)}.")
-        for key in keys:
-            value = archive.array(f"optimizer/{i:04d}/{key}")
+        for key, value in saved.items():
             if value.shape != state[key].shape:
                 raise ModelFileError(
                     f"{archive.path}: optimizer state '{key}' of '{parameter.name}' has shape {value.shape}, "
