@@ -29,3 +29,10 @@ def test_optimizer_in_fit_quick_prints_the_three_variants():
 def test_gradient_stats_overhead_quick():
     output = run_example("benchmarks/gradient_stats_overhead.py", "--quick")
     assert re.search(r"without [\d.]+ s/epoch", output) and re.search(r"hooks: [\d.]+ s = [\d.]+% of an epoch", output)
+
+
+def test_compare_checkouts_quick_compares_this_checkout_with_itself():
+    output = run_example("benchmarks/compare_checkouts.py", ".", ".", "--quick")
+    match = re.search(r"A ([\d.]+) ms/step, B ([\d.]+) ms/step, B / A ([\d.]+)", output)
+    assert match, output
+    assert all(float(value) > 0 for value in match.groups())
