@@ -12,8 +12,9 @@ train in turns of a tenth of an epoch (tinynet, torch, torch, tinynet, ...), so
 both see the same machine state: on a shared machine the speed drifts within seconds,
 and alternating whole epochs (10-20 s each for the CNN) measured ratios that moved
 by 15 % between runs. A framework's epoch time is the sum of its turns.
-Reported: median seconds per epoch, predict throughput (batch 1000, median of turns), peak RSS, test
-accuracy after the same epochs, and the ratio tinynet / PyTorch.
+Reported: median seconds per epoch, predict throughput (batch 1000, median of turns),
+peak RSS (after training, and after predict too), test accuracy after the same epochs,
+and the ratio tinynet / PyTorch.
 
 torch is optional: without it the script prints tinynet's numbers and how to install
 the CPU build (``pip install torch --index-url https://download.pytorch.org/whl/cpu``,
@@ -44,8 +45,11 @@ def load_mnist(quick):
         x_test, y_test = rng.integers(0, 256, (10000, 28, 28), np.uint8), rng.integers(0, 10, 10000)
     if quick:
         x_train, y_train, x_test, y_test = x_train[:2000], y_train[:2000], x_test[:1000], y_test[:1000]
-    return ((x_train / np.float32(255)).astype(np.float32), y_train.astype(np.int64),
-            (x_test / np.float32(255)).astype(np.float32), y_test.astype(np.int64))
+    def scaled(images):  # one float32 copy (a division then astype would hold two at once)
+        images = images.astype(np.float32)
+        images /= 255
+        return images
+    return scaled(x_train), y_train.astype(np.int64), scaled(x_test), y_test.astype(np.int64)
 
 
 def prepare(model_name, x_train, y_train, x_test, y_test):
@@ -181,7 +185,7 @@ def worker(framework, threads, connection):
     if framework == "torch":
         import torch
         torch.set_num_threads(threads)
-    runner = None
+    runner = train_peak_mb = None
     while True:
         command, *args = connection.recv()
         if command == "setup":
@@ -192,11 +196,17 @@ def worker(framework, threads, connection):
         elif command == "train":
             connection.send(runner.train(args[0]))
         elif command == "predict":
+            # The first predict comes after the last training turn: the peak so far is training's.
+            train_peak_mb = train_peak_mb or peak_resident_mb()
             connection.send(runner.predict_seconds())
         elif command == "finish":
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-            connection.send({"accuracy": runner.accuracy(), "test_images": len(runner.x_test), "peak_mb": peak_mb})
+            connection.send({"accuracy": runner.accuracy(), "test_images": len(runner.x_test),
+                             "train_peak_mb": train_peak_mb, "peak_mb": peak_resident_mb()})
             return
+
+
+def peak_resident_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def start_worker(framework, threads):
@@ -251,6 +261,10 @@ def compare(model_name, batch_size, epochs, quick, threads, with_torch):
     return results
 
 
+def memory(result):
+    return f"{result['train_peak_mb']:.0f}/{result['peak_mb']:.0f}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
@@ -269,7 +283,7 @@ def main(argv=None):
               "build: pip install torch --index-url https://download.pytorch.org/whl/cpu")
 
     header = (f"{'model':6} {'batch':>5} | {'tinynet s/epoch':>15} {'torch s/epoch':>13} {'ratio':>6} | "
-              f"{'tinynet img/s':>13} {'torch img/s':>11} {'ratio':>6} | {'tinynet MB':>10} {'torch MB':>8} | "
+              f"{'tinynet img/s':>13} {'torch img/s':>11} {'ratio':>6} | {'tinynet MB':>10} {'torch MB':>10} | "
               f"{'tinynet acc':>11} {'torch acc':>9}")
     rows = []
     for model_name in args.models:
@@ -282,17 +296,18 @@ def main(argv=None):
                 p_epoch = statistics.median(p["seconds"])
                 rows.append(f"{model_name:6} {batch_size:>5} | {t_epoch:>15.2f} {p_epoch:>13.2f} {t_epoch / p_epoch:>6.2f} | "
                             f"{t['images_per_second']:>13.0f} {p['images_per_second']:>11.0f} "
-                            f"{t['images_per_second'] / p['images_per_second']:>6.2f} | {t['peak_mb']:>10.0f} "
-                            f"{p['peak_mb']:>8.0f} | {t['accuracy']:>11.4f} {p['accuracy']:>9.4f}")
+                            f"{t['images_per_second'] / p['images_per_second']:>6.2f} | {memory(t):>10} "
+                            f"{memory(p):>10} | {t['accuracy']:>11.4f} {p['accuracy']:>9.4f}")
             else:
                 rows.append(f"{model_name:6} {batch_size:>5} | {t_epoch:>15.2f} {'-':>13} {'-':>6} | "
-                            f"{t['images_per_second']:>13.0f} {'-':>11} {'-':>6} | {t['peak_mb']:>10.0f} {'-':>8} | "
+                            f"{t['images_per_second']:>13.0f} {'-':>11} {'-':>6} | {memory(t):>10} {'-':>10} | "
                             f"{t['accuracy']:>11.4f} {'-':>9}")
             print("  epochs (s): tinynet " + ", ".join(f"{s:.2f}" for s in t["seconds"]) +
                   ("; torch " + ", ".join(f"{s:.2f}" for s in r["torch"]["seconds"]) if with_torch else ""),
                   flush=True)
     print(f"\n{epochs} epochs each, {args.threads} threads, float32; ratio = tinynet / PyTorch "
-          "(seconds: lower is better for tinynet; img/s: higher is better)")
+          "(seconds: lower is better for tinynet; img/s: higher is better); MB: peak resident memory "
+          "after training / after predict too")
     print(header)
     print("-" * len(header))
     for row in rows:
