@@ -107,17 +107,12 @@ def _tiles(xp, ph, pw, out_h, out_w):
     return np.ascontiguousarray(windows).reshape(ph * pw, N, out_h, out_w, C)
 
 
-def _route_to_winners(winners, dout, xp_shape, ph, pw):
-    """dx of non-overlapping max pooling: each window's dout goes to its winner, in image order.
-
-    Cell (i, j) of every window gets ``winners[i*pw + j] * dout``, written straight into its
-    strided place in the image; cells in no window get 0.
-    """
-    _, N, out_h, out_w, C = winners.shape
-    dxp = (np.empty if xp_shape[1:3] == (out_h * ph, out_w * pw) else np.zeros)(xp_shape, dtype=dout.dtype)
-    cells = dxp[:, :out_h * ph, :out_w * pw].reshape(N, out_h, ph, out_w, pw, C)
-    for k in range(ph * pw):
-        np.multiply(winners[k], dout, out=cells[:, :, k // pw, :, k % pw, :])
+def _untile(tiles, xp_shape, ph, pw):
+    """Inverse of _tiles: put the cells back in image order; cells in no window get 0."""
+    _, N, out_h, out_w, C = tiles.shape
+    dxp = (np.empty if xp_shape[1:3] == (out_h * ph, out_w * pw) else np.zeros)(xp_shape, dtype=tiles.dtype)
+    dxp[:, :out_h * ph, :out_w * pw].reshape(N, out_h, ph, out_w, pw, C)[...] = (
+        tiles.reshape(ph, pw, N, out_h, out_w, C).transpose(2, 3, 0, 4, 1, 5))
     return dxp
 
 
@@ -160,7 +155,7 @@ def maxpool2d_backward(dout, cache):
     out_h, out_w = out.shape[1:3]
     _check_dout_shape(dout, out.shape)
     if winners is not None:
-        return crop2d(_route_to_winners(winners, dout, xp.shape, ph, pw), pads)
+        return crop2d(_untile(winners * dout, xp.shape, ph, pw), pads)  # dx = dout at each winner
     # When windows do not overlap (strides >= pool_size, e.g. the usual 2x2 / stride 2)
     # each input cell gets gradient from one window at most, so we may assign instead of
     # accumulate: up to 20% faster measured, and the tie rule below is the same either way.
