@@ -78,23 +78,14 @@ def distinct_values(shape, seed):
     return np.random.default_rng(seed).permutation(size).reshape(shape) / size - 0.5
 
 
-def maxpool2d_forward_finding_winners(x, pool_size=2, strides=None, padding="valid"):
-    """The training forward: records each window's winner for backward (non-overlapping windows)."""
-    return maxpool2d_forward(x, pool_size, strides, padding, find_winners=True)
-
-
 POOLS = {"max": (maxpool2d_forward, maxpool2d_backward),
-         "max_winners": (maxpool2d_forward_finding_winners, maxpool2d_backward),
          "avg": (avgpool2d_forward, avgpool2d_backward)}
-MAX_FORWARDS = [maxpool2d_forward, maxpool2d_forward_finding_winners]
-REFERENCE_KIND = {"max": "max", "max_winners": "max", "avg": "avg"}
 
 
 # ---------------------------------------------------------------- hand-computed cases
 
 
-@pytest.mark.parametrize("maxpool2d_forward", MAX_FORWARDS)
-def test_maxpool_2x2_hand_computed(maxpool2d_forward):
+def test_maxpool_2x2_hand_computed():
     x = np.array([[1, 2, 5, 0],
                   [3, 4, 1, 1],
                   [0, 0, 9, 8],
@@ -107,8 +98,7 @@ def test_maxpool_2x2_hand_computed(maxpool2d_forward):
     )
 
 
-@pytest.mark.parametrize("maxpool2d_forward", MAX_FORWARDS)
-def test_maxpool_tie_rule_first_maximum_in_row_major_order(maxpool2d_forward):
+def test_maxpool_tie_rule_first_maximum_in_row_major_order():
     # non-overlapping windows (assigning path): each window has ties
     x = np.array([[1, 1, 0, 3],
                   [1, 1, 3, 3],
@@ -126,8 +116,7 @@ def test_maxpool_tie_rule_first_maximum_in_row_major_order(maxpool2d_forward):
     np.testing.assert_array_equal(dx[0, :, :, 0], [[1, 1, 0], [1, 1, 0], [0, 0, 0]])
 
 
-@pytest.mark.parametrize("maxpool2d_forward", MAX_FORWARDS)
-def test_maxpool_same_padding_never_picks_padding(maxpool2d_forward):
+def test_maxpool_same_padding_never_picks_padding():
     # all negative values: zero padding would win, -inf padding does not
     x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     out, cache = maxpool2d_forward(x, 2, 2, "same")
@@ -145,8 +134,7 @@ def test_avgpool_same_does_not_count_padding():
     np.testing.assert_allclose(dx[0, :, :, 0], [[.25, .25, .5], [.25, .25, .5], [.5, .5, 1]])
 
 
-@pytest.mark.parametrize("maxpool2d_forward", MAX_FORWARDS)
-def test_valid_pooling_drops_the_leftover_row_and_column(maxpool2d_forward):
+def test_valid_pooling_drops_the_leftover_row_and_column():
     x = np.arange(25.0).reshape(1, 5, 5, 1)
     out, cache = maxpool2d_forward(x, 2)
     np.testing.assert_array_equal(out[0, :, :, 0], [[6, 8], [16, 18]])
@@ -154,8 +142,7 @@ def test_valid_pooling_drops_the_leftover_row_and_column(maxpool2d_forward):
     assert dx.shape == x.shape and dx[0, 4, :, 0].sum() == 0 and dx[0, :, 4, 0].sum() == 0
 
 
-@pytest.mark.parametrize("maxpool2d_forward", MAX_FORWARDS)
-def test_maxpool_backward_zeroes_every_cell_no_window_covers(maxpool2d_forward):
+def test_maxpool_backward_zeroes_every_cell_no_window_covers():
     # dx is only left unzeroed when the windows tile the input exactly; with strides wider
     # than the pool (gaps between windows) or leftover rows, those cells must read 0
     x = np.random.default_rng(0).standard_normal((2, 7, 7, 3))
@@ -173,7 +160,7 @@ def test_maxpool_backward_zeroes_every_cell_no_window_covers(maxpool2d_forward):
 # ---------------------------------------------------------------- against the references
 
 
-@pytest.mark.parametrize("kind", ["max", "max_winners", "avg"])
+@pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize(
     "x_shape, pool, strides, padding",
     [
@@ -193,13 +180,13 @@ def test_pool_matches_reference_and_numerical_gradient(kind, x_shape, pool, stri
     sh, sw = (ph, pw) if strides is None else (
         (strides, strides) if isinstance(strides, int) else strides)
     out, cache = forward(x, pool, strides, padding)
-    np.testing.assert_allclose(out, reference_pool(x, ph, pw, sh, sw, padding, REFERENCE_KIND[kind]),
+    np.testing.assert_allclose(out, reference_pool(x, ph, pw, sh, sw, padding, kind),
                                rtol=1e-12, atol=1e-12)
 
     dout = np.random.default_rng(1).standard_normal(out.shape)
     dx = backward(dout, cache)
     np.testing.assert_allclose(
-        dx, reference_pool_backward(dout, x, ph, pw, sh, sw, padding, REFERENCE_KIND[kind]), atol=1e-12)
+        dx, reference_pool_backward(dout, x, ph, pw, sh, sw, padding, kind), atol=1e-12)
     dx_num = numerical_gradient(lambda: np.sum(forward(x, pool, strides, padding)[0] * dout), x)
     assert relative_error(dx, dx_num) < 1e-6
 
@@ -208,7 +195,7 @@ def test_pool_matches_reference_and_numerical_gradient(kind, x_shape, pool, stri
 @given(
     N=st.integers(1, 2), H=st.integers(1, 8), W=st.integers(1, 8), C=st.integers(1, 3),
     ph=st.integers(1, 3), pw=st.integers(1, 3), sh=st.integers(1, 3), sw=st.integers(1, 3),
-    padding=st.sampled_from(["valid", "same"]), kind=st.sampled_from(["max", "max_winners", "avg"]),
+    padding=st.sampled_from(["valid", "same"]), kind=st.sampled_from(["max", "avg"]),
     ties=st.booleans(), seed=st.integers(0, 2**16),
 )
 def test_pool_matches_reference_hypothesis(N, H, W, C, ph, pw, sh, sw, padding, kind, ties, seed):
@@ -224,11 +211,11 @@ def test_pool_matches_reference_hypothesis(N, H, W, C, ph, pw, sh, sw, padding, 
     out, cache = forward(x, (ph, pw), (sh, sw), padding)
     assert out.shape == (N, tf_geometry(H, ph, sh, padding)[0],
                          tf_geometry(W, pw, sw, padding)[0], C)
-    np.testing.assert_allclose(out, reference_pool(x, ph, pw, sh, sw, padding, REFERENCE_KIND[kind]), atol=1e-12)
+    np.testing.assert_allclose(out, reference_pool(x, ph, pw, sh, sw, padding, kind), atol=1e-12)
     dout = rng.standard_normal(out.shape)
     np.testing.assert_allclose(
         backward(dout, cache),
-        reference_pool_backward(dout, x, ph, pw, sh, sw, padding, REFERENCE_KIND[kind]), atol=1e-12)
+        reference_pool_backward(dout, x, ph, pw, sh, sw, padding, kind), atol=1e-12)
 
 
 # ---------------------------------------------------------------- global average pooling

@@ -197,8 +197,7 @@ def _kink_state(kinks):
         if isinstance(kink, ReLU):
             state.append(kink.y > 0)
         else:
-            cache = kink.cache
-            xp, out, (ph, pw), (sh, sw) = cache.xp, cache.out, cache.pool_size, cache.strides
+            xp, out, (ph, pw), (sh, sw), _ = kink.cache
             out_h, out_w = out.shape[1:3]
             choice = np.full(out.shape, -1)
             for i in range(ph):

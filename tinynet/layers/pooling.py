@@ -65,10 +65,8 @@ class MaxPooling2D(_Pooling2D):
             y, self.cache = naive.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
             return y
         # The cache holds (a padded view of) x and y itself, the references backward needs
-        # to find each window's maximum again. In training, forward also records each
-        # window's winner (one 0/1 value per input), which makes backward one product.
-        y, self.cache = pooling.maxpool2d_forward(x, self.pool_size, self.strides, self.padding,
-                                                  find_winners=training)
+        # to find each window's maximum again; it costs no copy unless 'same' pads.
+        y, self.cache = pooling.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
         return y
 
     def backward(self, dout):

@@ -113,7 +113,7 @@ def maxpool2d_backward(dout, cache):
 
     dout: (N, out_h, out_w, C) -> dx: (N, H, W, C)
     """
-    xp, out, (ph, pw), (sh, sw), pads = cache.xp, cache.out, cache.pool_size, cache.strides, cache.pads
+    xp, out, (ph, pw), (sh, sw), pads = cache
     N, out_h, out_w, C = out.shape
     dxp = np.zeros(xp.shape, dtype=dout.dtype)
     for n in range(N):

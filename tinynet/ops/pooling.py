@@ -36,8 +36,6 @@ class MaxPool2DCache(NamedTuple):
     pool_size: tuple   # (ph, pw)
     strides: tuple     # (sh, sw)
     pads: tuple        # ((top, bottom), (left, right))
-    winners: object = None  # (ph*pw, N, out_h, out_w, C): 1 where a cell is its window's
-                            # (first) maximum, else 0; None unless forward was asked to find them
 
 
 class AvgPool2DCache(NamedTuple):
@@ -68,7 +66,7 @@ def _pool_geometry(x, pool_size, strides, padding):
     return (ph, pw), (sh, sw), padding, out_h, out_w, pads
 
 
-def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid", find_winners=False):
+def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid"):
     """Max pooling: out[n, y, x_, c] = max over the window of xp[n, y*sh + i, x_*sw + j, c].
 
     x: (N, H, W, C) -> out: (N, out_h, out_w, C), cache: MaxPool2DCache
@@ -76,16 +74,9 @@ def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid", find_winner
     With 'same' padding the input is padded with -inf, so padding never wins a window
     (unless the window's real cells are -inf too; then its gradient is lost in the padding).
     The cache keeps the (padded) input and the output, so backward can find each maximum.
-
-    ``find_winners=True`` (training) also records, for windows that do not overlap, which
-    cell won each window, so that backward is one product: see ``_tiled_max``.
     """
     (ph, pw), strides, padding, out_h, out_w, pads = _pool_geometry(x, pool_size, strides, padding)
     xp = pad2d(x, pads, value=-np.inf)
-    if find_winners and strides == (ph, pw):
-        out, winners = _tiled_max(xp, ph, pw, out_h, out_w)
-        return out, MaxPool2DCache(xp=xp, out=out, pool_size=(ph, pw), strides=strides, pads=pads,
-                                   winners=winners)
     out = xp[window_slice(0, 0, out_h, out_w, strides)].copy()
     for i in range(ph):
         for j in range(pw):
@@ -93,51 +84,6 @@ def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid", find_winner
                 np.maximum(out, xp[window_slice(i, j, out_h, out_w, strides)], out=out)
     cache = MaxPool2DCache(xp=xp, out=out, pool_size=(ph, pw), strides=strides, pads=pads)
     return out, cache
-
-
-def _tiles(xp, ph, pw, out_h, out_w):
-    """The ph*pw cells of non-overlapping windows as separate images: (ph*pw, N, out_h, out_w, C).
-
-    tiles[i*pw + j, n, y, x_, c] = xp[n, y*ph + i, x_*pw + j, c] (cells past the last whole
-    window are left out). One copy puts each offset's cells side by side in memory.
-    """
-    N, C = xp.shape[0], xp.shape[3]
-    covered = xp[:, :out_h * ph, :out_w * pw]
-    windows = covered.reshape(N, out_h, ph, out_w, pw, C).transpose(2, 4, 0, 1, 3, 5)
-    return np.ascontiguousarray(windows).reshape(ph * pw, N, out_h, out_w, C)
-
-
-def _untile(tiles, xp_shape, ph, pw):
-    """Inverse of _tiles: put the cells back in image order; cells in no window get 0."""
-    _, N, out_h, out_w, C = tiles.shape
-    dxp = (np.empty if xp_shape[1:3] == (out_h * ph, out_w * pw) else np.zeros)(xp_shape, dtype=tiles.dtype)
-    dxp[:, :out_h * ph, :out_w * pw].reshape(N, out_h, ph, out_w, pw, C)[...] = (
-        tiles.reshape(ph, pw, N, out_h, out_w, C).transpose(2, 3, 0, 4, 1, 5))
-    return dxp
-
-
-def _tiled_max(xp, ph, pw, out_h, out_w):
-    """Max pooling over non-overlapping windows, and each window's winner.
-
-    -> out (N, out_h, out_w, C), winners (ph*pw, N, out_h, out_w, C) of 1s and 0s.
-
-    Measured on 2 cores (N=128, 28x28x16, 2x2, float32), forward and backward together take
-    0.64x the time of the strided-slice path: every step below runs over contiguous memory
-    (the strided slices of a channels-last image give NumPy inner loops only C long), and
-    backward no longer compares each cell with its window's maximum again.
-    """
-    tiles = _tiles(xp, ph, pw, out_h, out_w)
-    out = tiles[0].copy()
-    for k in range(1, ph * pw):
-        np.maximum(out, tiles[k], out=out)
-    winners = np.empty_like(tiles)
-    taken = np.zeros(out.shape, dtype=bool)  # windows whose winner is already found
-    for k in range(ph * pw):
-        is_max = tiles[k] == out
-        np.greater(is_max, taken, out=is_max)  # the first maximum in row-major order wins ties
-        taken |= is_max
-        winners[k] = is_max
-    return out, winners
 
 
 def maxpool2d_backward(dout, cache):
@@ -151,11 +97,9 @@ def maxpool2d_backward(dout, cache):
     # dout window by window. Away from ties max is differentiable and finite differences
     # agree with dx; at a tie they do not (the one-sided slopes differ).
     """
-    xp, out, (ph, pw), strides, pads, winners = cache
+    xp, out, (ph, pw), strides, pads = cache
     out_h, out_w = out.shape[1:3]
     _check_dout_shape(dout, out.shape)
-    if winners is not None:
-        return crop2d(_untile(winners * dout, xp.shape, ph, pw), pads)  # dx = dout at each winner
     # When windows do not overlap (strides >= pool_size, e.g. the usual 2x2 / stride 2)
     # each input cell gets gradient from one window at most, so we may assign instead of
     # accumulate: up to 20% faster measured, and the tie rule below is the same either way.
