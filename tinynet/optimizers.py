@@ -74,6 +74,7 @@ class Optimizer:
         cores, seed MLP: 7-20 % slower per step, ``benchmarks/optimizer_in_fit.py``):
         right after the backward pass, BLAS's own threads still hold the cores.
         """
+        parameters = list(parameters)
         self.iterations += 1
         try:
             for parameter in parameters:

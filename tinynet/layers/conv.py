@@ -29,12 +29,11 @@ class Conv2D(Layer):
 
     Backward, with dz = dL/dz from the activation's backward, as (M, filters) rows:
         dW2 = cols^T dz        db = sum over rows of dz        dcols = dz W2^T
-
-    (The code appends a column of ones to cols and the bias as a row to W2, so z and
-    [dW2; db] are each one product: see ``_kernel_rows``.)
     and dx folds dcols back onto the image (col2im: every input pixel collects the gradient
     of each patch it appeared in). Here dx is computed offset by offset
-    (``conv2d_input_gradient``), the same sum without materialising dcols.
+    (``conv2d_input_gradient``), the same sum without materialising dcols; and the code
+    appends a column of ones to cols and the bias as a row to W2, so that z and [dW2; db]
+    are each one product (``_kernel_rows``).
     """
 
     equation = "y[n,i,j,o] = act(b[o] + sum_{di,dj,c} x[n, i*sh+di, j*sw+dj, c] * W[di,dj,c,o])"
