@@ -11,7 +11,7 @@ PyTorch model, draws one batch order per epoch and sends it to both, then has th
 train in turns of a tenth of an epoch (tinynet, torch, torch, tinynet, ...), so
 both see the same machine state: on a shared machine the speed drifts within seconds,
 and alternating whole epochs (10-20 s each for the CNN) measured ratios that moved
-by 15 % between runs. A framework's epoch time is the sum of its turns.
+by 15 % and more between runs. A framework's epoch time is the sum of its turns.
 Reported: median seconds per epoch, predict throughput (batch 1000, median of turns),
 peak RSS (after training, and after predict too), test accuracy after the same epochs,
 and the ratio tinynet / PyTorch.
