@@ -87,3 +87,45 @@ def test_state_is_per_parameter():
 def test_bad_settings(make):
     with pytest.raises(ValueError):
         make()
+
+
+@pytest.mark.parametrize("make", [lambda: optimizers.SGD(0.1, momentum=0.9), lambda: optimizers.RMSprop(0.01),
+                                  lambda: optimizers.Adam(0.01)])
+def test_a_step_that_would_make_a_weight_non_finite_changes_no_weight(make):
+    optimizer = make()
+    a, b = Parameter(np.array([1.0, 2.0]), "a"), Parameter(np.array([3.0]), "b")
+    a.grad, b.grad = np.array([0.5, -0.5]), np.array([0.5])
+    assert optimizer.apply([a, b]) is True and optimizer.iterations == 1
+    after_one = a.data.copy(), b.data.copy()
+    a.grad, b.grad = np.array([0.5, -0.5]), np.array([np.nan])  # a would update fine, b would not
+    assert optimizer.apply([a, b]) is False
+    np.testing.assert_array_equal(a.data, after_one[0])
+    np.testing.assert_array_equal(b.data, after_one[1])
+    assert optimizer.iterations == 1
+
+
+def test_an_update_that_raises_half_way_changes_no_weight():
+    optimizer = optimizers.Adam(0.1)
+    a, b = Parameter(np.array([1.0, 2.0]), "a"), Parameter(np.array([3.0]), "b")
+    a.grad, b.grad = np.ones(2), np.ones(1)
+    update = optimizer.update
+
+    def fail_on_b(w, g, out, **state):
+        if w.shape == (1,):
+            raise KeyboardInterrupt
+        update(w, g, out, **state)
+
+    optimizer.update = fail_on_b
+    with pytest.raises(KeyboardInterrupt):
+        optimizer.apply([a, b])
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])  # a's new weights were computed, never swapped in
+    np.testing.assert_array_equal(b.data, [3.0])
+    assert optimizer.iterations == 0
+
+
+def test_adam_reads_kerass_m_and_v_from_older_files():
+    adam = optimizers.Adam(beta_1=0.8, beta_2=0.99)
+    state = adam.state_from_file({"m": np.array([0.2, -0.4]), "v": np.array([0.01, 0.03])})
+    np.testing.assert_allclose(state["m_sum"], [1.0, -2.0])    # m / (1 - 0.8)
+    np.testing.assert_allclose(state["v_sum"], [1.0, 3.0])     # v / (1 - 0.99)
+    assert adam.state_from_file({"m_sum": 1, "v_sum": 2}) == {"m_sum": 1, "v_sum": 2}

@@ -71,7 +71,7 @@ class Optimizer:
 
         NOTE: the update runs in the calling thread. Splitting large parameters across
         one thread per core measured faster on its own, but slower inside ``fit`` (2
-        cores, seed MLP: 7-20 % slower per step, ``benchmarks/optimizer_in_fit.py``):
+        cores, seed MLP: 6-12 % slower per step, ``benchmarks/optimizer_in_fit.py``):
         right after the backward pass, BLAS's own threads still hold the cores.
         """
         parameters = list(parameters)
