@@ -1,0 +1,130 @@
+"""Argument checks, with one wording for every message (Keras's):
+
+    Received an invalid value for `units`, expected a positive integer. Received: units=-3
+
+Every layer, optimizer, callback and function that takes settings checks them
+here, in ``__init__`` (before any work is done). ``owner`` names who received the
+argument (a layer's name, ``'EarlyStopping'``, ``'fit'``) and starts the message.
+A bool is never taken for a number, NumPy scalars are, and strings never are.
+"""
+import math
+import numbers
+
+import numpy as np
+
+
+def invalid(argument, expected, value, owner=None):
+    """The ValueError every check raises: what was expected and what was received."""
+    where = f"{owner}: received" if owner else "Received"
+    return ValueError(f"{where} an invalid value for `{argument}`, expected {expected}. "
+                      f"Received: {argument}={_short(value)}")
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value):
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, argument, minimum=None, maximum=None, owner=None):
+    """``value`` as an int in ``[minimum, maximum]`` (either bound may be None)."""
+    if not is_int(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise invalid(argument, _int_expected(minimum, maximum), value, owner)
+    return int(value)
+
+
+def _int_expected(minimum, maximum):
+    if minimum == 1 and maximum is None:
+        return "a positive integer"
+    if minimum == 0 and maximum is None:
+        return "a non-negative integer"
+    if minimum is not None and maximum is not None:
+        return f"an integer in [{minimum}, {maximum}]"
+    if minimum is not None:
+        return f"an integer >= {minimum}"
+    if maximum is not None:
+        return f"an integer <= {maximum}"
+    return "an integer"
+
+
+def check_float(value, argument, minimum=None, maximum=None, min_open=False, max_open=False, owner=None,
+                expected=None):
+    """``value`` as a finite float within the bounds; ``min_open`` / ``max_open`` exclude a bound itself."""
+    ok = is_real(value) and math.isfinite(float(value))
+    if ok and minimum is not None:
+        ok = value > minimum if min_open else value >= minimum
+    if ok and maximum is not None:
+        ok = value < maximum if max_open else value <= maximum
+    if not ok:
+        if expected is None:
+            expected = _float_expected(minimum, maximum, min_open, max_open)
+        raise invalid(argument, expected, value, owner)
+    return float(value)
+
+
+def _float_expected(minimum, maximum, min_open, max_open):
+    if minimum == 0 and maximum is None:
+        return "a positive finite number" if min_open else "a non-negative finite number"
+    if minimum is not None and maximum is not None:
+        return f"a number in {'(' if min_open else '['}{minimum:g}, {maximum:g}{')' if max_open else ']'}"
+    if minimum is not None:
+        return f"a finite number {'>' if min_open else '>='} {minimum:g}"
+    if maximum is not None:
+        return f"a finite number {'<' if max_open else '<='} {maximum:g}"
+    return "a finite number"
+
+
+def check_bool(value, argument, owner=None):
+    if not isinstance(value, (bool, np.bool_)):
+        raise invalid(argument, "True or False", value, owner)
+    return bool(value)
+
+
+def check_choice(value, argument, choices, owner=None):
+    """``value`` if it is one of ``choices`` (strings are compared lower-cased)."""
+    key = value.lower() if isinstance(value, str) else value
+    if not isinstance(value, (str, type(None), bool, int)) or key not in choices:
+        raise invalid(argument, f"one of {tuple(choices)}", value, owner)
+    return key
+
+
+def check_callable(value, argument, expected="a function", owner=None):
+    if not callable(value):
+        raise invalid(argument, expected, value, owner)
+    return value
+
+
+def check_pair(value, argument, owner=None):
+    """A positive int or a pair of them -> a pair: ``2 -> (2, 2)``, ``(2, 3) -> (2, 3)``.
+
+    Kernel sizes, pool sizes and strides, which Keras accepts in either form.
+    """
+    pair = (value, value) if is_int(value) else value
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(is_int(v) and v > 0 for v in pair):
+        raise invalid(argument, "a positive integer or a pair of positive integers", value, owner)
+    return int(pair[0]), int(pair[1])
+
+
+def check_shape(value, argument, owner=None):
+    """A shape without the batch axis: an int or a non-empty sequence of positive ints -> a tuple."""
+    shape = (value,) if is_int(value) else value
+    if isinstance(shape, (str, bytes)):
+        shape = None
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = ()
+    if not shape or not all(is_int(d) and d > 0 for d in shape):
+        raise invalid(argument, "a non-empty tuple of positive integers", value, owner)
+    return tuple(int(d) for d in shape)
