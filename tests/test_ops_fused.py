@@ -1,0 +1,150 @@
+"""The fused batch norm -> ReLU -> max-pool op against its reference, the three ops in a row."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tinynet.gradcheck import numerical_gradient
+from tinynet.ops import fused, normalization, pooling
+
+EPS = 1e-3
+
+
+@st.composite
+def blocks(draw):
+    """A random block: z (float64), gamma of every sign (zero too), beta, pooling settings."""
+    N, H, W, C = (draw(st.integers(1, 3)), draw(st.integers(2, 7)), draw(st.integers(2, 7)),
+                  draw(st.integers(1, 4)))
+    ph, pw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = min(ph, H), min(pw, W)
+    strides = draw(st.sampled_from([None, (ph, pw), (ph + 1, pw), (max(ph - 1, 1), pw), (1, 1)]))
+    padding = draw(st.sampled_from(["valid", "valid", "same"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    if draw(st.booleans()):
+        z = rng.integers(-2, 3, (N, H, W, C)) * 0.5          # few values: many ties in each window
+    else:
+        z = rng.standard_normal((N, H, W, C)) * 3 + rng.standard_normal(C)
+    gamma = rng.choice([-1.5, -0.3, 0.0, 0.7, 2.0], C) if draw(st.booleans()) else rng.standard_normal(C)
+    beta = rng.standard_normal(C)
+    return z, gamma, beta, (ph, pw), strides, padding, rng
+
+
+def assert_same_gradients(got, want):
+    for g, w, name in zip(got, want, ("dz", "dgamma", "dbeta")):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@given(blocks())
+def test_fused_forward_and_backward_equal_the_reference(block):
+    z, gamma, beta, pool_size, strides, padding, rng = block
+    y_ref, mean_ref, var_ref, cache_ref = fused.unfused_forward(z, gamma, beta, EPS, pool_size, strides, padding)
+    y, mean, var, cache = fused.fused_forward(z, gamma, beta, EPS, pool_size, strides, padding)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mean, mean_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(var, var_ref, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(y.shape)
+    assert_same_gradients(fused.fused_backward(dout, cache), fused.unfused_backward(dout, cache_ref))
+
+
+@given(blocks())
+def test_fused_inference_and_its_backward_equal_the_reference(block):
+    z, gamma, beta, pool_size, strides, padding, rng = block
+    C = z.shape[-1]
+    mean, var = rng.standard_normal(C), rng.random(C) + 0.1
+    y_ref, cache_ref = fused.unfused_inference(z, gamma, beta, mean, var, EPS, pool_size, strides, padding)
+    y, cache = fused.fused_inference(z, gamma, beta, mean, var, EPS, pool_size, strides, padding)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(y.shape)
+    assert_same_gradients(fused.fused_backward(dout, cache), fused.unfused_backward(dout, cache_ref))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_is_bit_for_bit_the_layer_by_layer_result(dtype):
+    # The fast batch norm rounds (z - mean) * (gamma * inv_std) + beta; the fused op rounds the
+    # same expression on the pooled values, and every step of it is monotone: the same bits.
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal((8, 28, 28, 16)) * 2 + 1).astype(dtype)
+    gamma = rng.standard_normal(16).astype(dtype)
+    beta = rng.standard_normal(16).astype(dtype)
+    t, mean, var, _ = normalization.batch_norm_forward(z, gamma, beta, EPS)
+    want, _ = pooling.maxpool2d_forward(np.maximum(t, 0), 2)
+    y, mean_f, var_f, _ = fused.fused_forward(z, gamma, beta, EPS)
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(mean_f, mean)
+    np.testing.assert_array_equal(var_f, var)
+
+
+@pytest.mark.parametrize("g", [2.0, -2.0, 0.0])
+def test_ties_send_the_gradient_to_the_same_cell(g):
+    # Every window holds its extreme twice, and some windows hold one value four times; with
+    # gamma > 0 the first maximum wins, with gamma < 0 the first minimum, with gamma = 0 the
+    # first cell (all cells tie after the map) -- as max-pool after the map decides.
+    z = np.array([[1.0, 3.0, 2.0, 2.0],
+                  [3.0, 0.0, 2.0, 2.0],
+                  [0.0, 0.0, 5.0, -1.0],
+                  [4.0, 4.0, -1.0, 5.0]]).reshape(1, 4, 4, 1)
+    gamma, beta = np.array([g]), np.array([0.5])
+    y_ref, _, _, cache_ref = fused.unfused_forward(z, gamma, beta, EPS)
+    y, _, _, cache = fused.fused_forward(z, gamma, beta, EPS)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12)
+    dout = np.arange(1.0, 5.0).reshape(1, 2, 2, 1)
+    dz, dgamma, dbeta = fused.fused_backward(dout, cache)
+    dz_ref, dgamma_ref, dbeta_ref = fused.unfused_backward(dout, cache_ref)
+    assert_same_gradients((dz, dgamma, dbeta), (dz_ref, dgamma_ref, dbeta_ref))
+    winners = {2.0: [1, 0, 2, 0], -2.0: [3, 0, 0, 1], 0.0: [0, 0, 0, 0]}[g]  # di*2 + dj per window
+    np.testing.assert_array_equal(cache.winner.ravel(), winners)
+
+
+def test_windows_that_are_zero_after_the_relu_pass_no_gradient_on_either_path():
+    # beta pushes every output below 0: layer by layer, every cell of each window ties at 0
+    # after the ReLU and the first one gets dout * relu'(u) = 0; fused, the max of z wins and
+    # also gets 0. So dz is batch norm's correction alone, and dgamma = dbeta = 0.
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((2, 4, 4, 3))
+    gamma, beta = np.array([1.0, -1.0, 0.5]), np.full(3, -10.0)
+    y_ref, _, _, cache_ref = fused.unfused_forward(z, gamma, beta, EPS)
+    y, _, _, cache = fused.fused_forward(z, gamma, beta, EPS)
+    assert not y.any() and not y_ref.any()
+    dout = rng.standard_normal(y.shape)
+    dz, dgamma, dbeta = fused.fused_backward(dout, cache)
+    assert_same_gradients((dz, dgamma, dbeta), fused.unfused_backward(dout, cache_ref))
+    assert not dz.any() and not dgamma.any() and not dbeta.any()
+
+
+@pytest.mark.parametrize("pool_size, strides, padding", [
+    (2, None, "valid"), (3, 2, "valid"), ((2, 3), (2, 3), "valid"), (2, None, "same"), (2, 1, "same")])
+def test_settings_the_fused_op_does_not_handle_run_the_reference(pool_size, strides, padding):
+    z = np.random.default_rng(0).standard_normal((2, 7, 6, 2))
+    gamma, beta = np.array([1.0, -0.5]), np.array([0.1, 0.2])
+    _, _, _, cache = fused.fused_forward(z, gamma, beta, EPS, pool_size, strides, padding)
+    expect_fused = fused.fusable(pool_size, strides, padding)
+    assert isinstance(cache, fused.FusedCache) == expect_fused
+    assert isinstance(cache, fused.UnfusedCache) == (not expect_fused)
+
+
+@pytest.mark.parametrize("gamma", [np.array([1.3, -0.7, 0.05]), np.array([0.2, 1.0, -2.0])])
+def test_fused_gradients_match_centred_differences(gamma):
+    # Random z has no ties and no u exactly 0, so the block is differentiable there. gamma = 0
+    # is a kink (the winner jumps from the max to the min of each window): avoided here.
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((2, 6, 5, 3))
+    beta = np.array([0.3, -0.2, 0.1])
+    gamma = gamma.copy()
+    y, _, _, cache = fused.fused_forward(z, gamma, beta, EPS)
+    dout = rng.standard_normal(y.shape)
+
+    def f():
+        return float((fused.fused_forward(z, gamma, beta, EPS)[0] * dout).sum())
+
+    dz, dgamma, dbeta = fused.fused_backward(dout, cache)
+    np.testing.assert_allclose(dz, numerical_gradient(f, z), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(dgamma, numerical_gradient(f, gamma), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(dbeta, numerical_gradient(f, beta), rtol=1e-5, atol=1e-8)
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2, 4, 4, 3)).astype(np.float32)
+    gamma, beta = np.ones(3, np.float32), np.zeros(3, np.float32)
+    y, mean, var, cache = fused.fused_forward(z, gamma, beta, EPS)
+    grads = fused.fused_backward(np.ones_like(y), cache)
+    assert y.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
