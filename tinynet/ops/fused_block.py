@@ -1,0 +1,98 @@
+"""Where a model runs BatchNormalization -> ReLU -> MaxPooling2D as one op: the FusedBlock step.
+
+A model's forward and backward walk its layers one at a time. ``steps(layers)`` is the same
+walk with every run of these three layers that ``tinynet.ops.fused`` handles replaced by one
+``FusedBlock``, which the walk treats like a layer (``forward``, ``backward``,
+``trainable_weights``, ``needs_input_gradient``). The three layers stay in ``model.layers``:
+``summary()``, the weights, saving and loading see them unchanged. The block computes with their
+settings and weights and writes what they would: gamma's and beta's gradients, and batch norm's
+``state_updates`` (the new moving statistics, committed by the model with the step).
+
+A run is fused when the three layers are exactly BatchNormalization, ReLU and MaxPooling2D on
+images, all with ``impl='fast'`` (``impl='naive'`` on any of them runs them one by one), and the
+pooling is 'valid' with windows that do not overlap.
+"""
+
+from . import fused
+
+
+class FusedBlock:
+    """batch norm -> ReLU -> max-pool as one step of a model's forward and backward walk."""
+
+    fused = True
+
+    def __init__(self, batch_norm, relu, pool):
+        self.layers = (batch_norm, relu, pool)
+        self.name = " -> ".join(layer.name for layer in self.layers) + " (fused)"
+        self.needs_input_gradient = True
+        self.cache = None            # (training, the fused op's cache)
+
+    @property
+    def trainable_weights(self):
+        return self.layers[0].trainable_weights
+
+    def forward(self, z, training=False):
+        bn, _, pool = self.layers
+        gamma, beta = bn._gamma_beta()
+        training = training and bn.trainable     # a frozen batch norm runs in inference mode, as alone
+        settings = (pool.pool_size, pool.strides, pool.padding)
+        if training:
+            y, mean, var, cache = fused.fused_forward(z, gamma, beta, bn.epsilon, *settings)
+            # The same moving-average update as BatchNormalization.forward, recorded, not written.
+            m = bn.momentum
+            bn.state_updates = [(bn.moving_mean, bn.moving_mean.data * m + mean * (1 - m)),
+                                (bn.moving_variance, bn.moving_variance.data * m + var * (1 - m))]
+        else:
+            y, cache = fused.fused_inference(z, gamma, beta, bn.moving_mean.data, bn.moving_variance.data,
+                                             bn.epsilon, *settings)
+            bn.state_updates = []
+        self.cache = (training, cache)
+        return y
+
+    def backward(self, dout):
+        bn = self.layers[0]
+        _, cache = self.cache
+        dz, dgamma, dbeta = fused.fused_backward(dout, cache)
+        if bn.scale:
+            bn.gamma.grad[...] = dgamma
+        if bn.center:
+            bn.beta.grad[...] = dbeta
+        return dz
+
+    def kink_state(self):
+        """Which side of each kink the last forward was on: each window's winner, and [u > 0].
+
+        (Layer by layer these are the max-pool's first maxima and the ReLU's mask; a gradient
+        check skips an entry whose centred difference changes either.)
+        """
+        _, cache = self.cache
+        return [cache.winner, cache.y > 0]
+
+    def __repr__(self):
+        return f"<FusedBlock {self.name}>"
+
+
+def steps(layers):
+    """``layers`` in order, with each fusable BatchNormalization -> ReLU -> MaxPooling2D as one FusedBlock."""
+    walk, i = [], 0
+    while i < len(layers):
+        if _fusable(layers[i:i + 3]):
+            walk.append(FusedBlock(*layers[i:i + 3]))
+            i += 3
+        else:
+            walk.append(layers[i])
+            i += 1
+    return walk
+
+
+def _fusable(run):
+    from ..layers import BatchNormalization, MaxPooling2D, ReLU  # the layers import ops: import late
+
+    if len(run) != 3:
+        return False
+    bn, relu, pool = run
+    return (type(bn) is BatchNormalization and type(relu) is ReLU and type(pool) is MaxPooling2D
+            and all(getattr(layer, "impl", "fast") == "fast" for layer in run)
+            and bn.built and len(bn.input_shape) == 3
+            and fused.fusable(pool.pool_size, pool.strides, pool.padding))
+
