@@ -140,12 +140,7 @@ def fused_forward(z, gamma, beta, epsilon, pool_size=2, strides=None, padding="v
     if not fusable(pool_size, strides, padding) or z.ndim != 4:
         return unfused_forward(z, gamma, beta, epsilon, pool_size, strides, padding)
     C = z.shape[-1]
-    rows = _rows(z)
-    M = rows.size // C
-    # The statistics exactly as batch_norm_forward takes them (so y matches it bit for bit).
-    mean = _channel_sums(rows, C) / M
-    zc = rows - _tiled(mean, rows.shape[1])
-    var = _channel_dots(zc, zc, C) / M
+    mean, var, zc = _batch_statistics(z)
     inv_std = 1.0 / np.sqrt(var + epsilon)
     scale = gamma * inv_std
     pc, winner = _pool_winners(z, scale, pool_size, strides)
@@ -196,22 +191,46 @@ def fused_backward(dout, cache):
     dbeta = _channel_sums(du, C)                          # sum du
     dgamma = _channel_dots(du, _rows(pc), C) * inv_std    # sum du * phat
     du *= _tiled(gamma * inv_std, k)                      # what batch norm's direct path passes on
-    dwinner = du.reshape(y.shape)
     if zc is None:                                        # inference: mean and var are constants
-        dz = np.zeros(z_shape, dtype=dwinner.dtype)
+        dz = np.zeros(z_shape, dtype=du.dtype)
     else:
-        # batch norm's correction through mean and var, for every cell:
-        # -gamma * inv_std / M * (dbeta + zhat * dgamma), zhat = zc * inv_std
-        M = zc.size // C
-        dz = zc * _tiled(-gamma * inv_std ** 2 * dgamma / M, zc.shape[1])
-        dz -= _tiled(gamma * inv_std * dbeta / M, zc.shape[1])
-        dz = dz.reshape(z_shape)
-    out_h, out_w = y.shape[1:3]
+        dz = _batch_norm_correction(zc, gamma, inv_std, dgamma, dbeta).reshape(z_shape)
+    _scatter_to_winners(dz, du.reshape(y.shape), winner, (ph, pw), strides)
+    return dz, dgamma, dbeta
+
+
+def _batch_statistics(z):
+    """Per-channel mean and (biased) variance of z: (..., C), and z - mean in the rows layout.
+
+    Taken exactly as batch_norm_forward takes them, so the fused output matches it bit for bit.
+    """
+    C = z.shape[-1]
+    rows = _rows(z)
+    M = rows.size // C
+    mean = _channel_sums(rows, C) / M
+    zc = rows - _tiled(mean, rows.shape[1])
+    var = _channel_dots(zc, zc, C) / M
+    return mean, var, zc
+
+
+def _batch_norm_correction(zc, gamma, inv_std, dgamma, dbeta):
+    """Batch norm's gradient through the mean and the variance, for every cell (rows layout):
+
+        -gamma * inv_std / M * (dbeta + zhat * dgamma),   zhat = zc * inv_std
+    """
+    M = zc.size // gamma.shape[0]
+    dz = zc * _tiled(-gamma * inv_std ** 2 * dgamma / M, zc.shape[1])
+    dz -= _tiled(gamma * inv_std * dbeta / M, zc.shape[1])
+    return dz
+
+
+def _scatter_to_winners(dz, dwinner, winner, pool_size, strides):
+    """dz[the winner of each window] += dwinner, in place. dz: (N, H, W, C), dwinner, winner: pooled."""
+    (ph, pw), (out_h, out_w) = pool_size, dwinner.shape[1:3]
     for di in range(ph):
         for dj in range(pw):
             # NOTE: windows do not overlap, so each cell gets at most one window's gradient.
             dz[window_slice(di, dj, out_h, out_w, strides)] += dwinner * (winner == di * pw + dj)
-    return dz, dgamma, dbeta
 
 
 def _pair_geometry(pool_size, strides):
