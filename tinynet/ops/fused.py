@@ -52,8 +52,9 @@ Supported: 'valid' padding with windows that do not overlap (strides >= pool_siz
 2x2 / stride 2; rows and columns left over at the edge still count in the statistics). Anything
 else runs the layer-by-layer reference, so both functions accept every setting.
 
-Memory: the cache keeps z - mean (as batch norm's does), the pooled values, y, and the winner's
-offset per window as one byte.
+Memory: the cache keeps z and z - mean (as batch norm keeps x - mean), and pooled-size arrays.
+Which cell of each window won is worked out again in backward (``winners``), so inference never
+pays for it.
 """
 
 from typing import NamedTuple
@@ -114,11 +115,11 @@ def unfused_backward(dout, cache):
 class FusedCache(NamedTuple):
     """What fused_backward needs from fused_forward / fused_inference."""
 
+    z: np.ndarray        # (N, H, W, C) the input
     zc: np.ndarray       # (R, k*C) z - mean in batch norm's rows layout (training), else None
-    z_shape: tuple       # (N, H, W, C)
-    pc: np.ndarray       # (N, out_h, out_w, C) p - mean, p = each window's winner in z
+    p: np.ndarray        # (N, out_h, out_w, C) each window's winning value of z
+    pc: np.ndarray       # (N, out_h, out_w, C) p - mean
     y: np.ndarray        # (N, out_h, out_w, C) the output, relu(a * p + b)
-    winner: np.ndarray   # (N, out_h, out_w, C) the winner's offset di*pw + dj in its window
     inv_std: np.ndarray  # (C,) 1 / sqrt(var + epsilon)
     gamma: np.ndarray    # (C,)
     pool_size: tuple     # (ph, pw)
@@ -143,16 +144,16 @@ def fused_forward(z, gamma, beta, epsilon, pool_size=2, strides=None, padding="v
     mean, var, zc = _batch_statistics(z)
     inv_std = 1.0 / np.sqrt(var + epsilon)
     scale = gamma * inv_std
-    pc, winner = _pool_winners(z, scale, pool_size, strides)
+    p = _pooled_extremes(z, scale, pool_size, strides)
     # NOTE: the pooled arrays in batch norm's rows layout (runs of out_w*C values, not C).
-    pc_rows, k = _rows(pc), pc.shape[2] * C
-    pc_rows -= _tiled(mean, k)                            # p - mean, as zc holds z - mean
-    y = pc_rows * _tiled(scale, k)                        # a * p + b, as batch norm rounds it:
+    p_rows, k = _rows(p), p.shape[2] * C
+    pc = p_rows - _tiled(mean, k)                         # p - mean, as zc holds z - mean
+    y = pc * _tiled(scale, k)                             # a * p + b, as batch norm rounds it:
     y += _tiled(beta, k)                                  # (p - mean) * scale + beta
     np.maximum(y, 0, out=y)
-    y = y.reshape(pc.shape)
-    cache = FusedCache(zc, z.shape, pc, y, winner, inv_std, gamma, *_pair_geometry(pool_size, strides))
-    return y, mean, var, cache
+    cache = FusedCache(z, zc, p, pc.reshape(p.shape), y.reshape(p.shape), inv_std, gamma,
+                       *_pair_geometry(pool_size, strides))
+    return cache.y, mean, var, cache
 
 
 def fused_inference(z, gamma, beta, mean, var, epsilon, pool_size=2, strides=None, padding="valid"):
@@ -165,15 +166,15 @@ def fused_inference(z, gamma, beta, mean, var, epsilon, pool_size=2, strides=Non
     inv_std = 1.0 / np.sqrt(var + epsilon)
     scale = gamma / np.sqrt(var + epsilon)                # as batch_norm_inference computes it
     shift = beta - mean * scale
-    p, winner = _pool_winners(z, scale, pool_size, strides)
+    p = _pooled_extremes(z, scale, pool_size, strides)
     p_rows, k = _rows(p), p.shape[2] * z.shape[-1]
     y = p_rows * _tiled(scale, k)                         # as batch_norm_inference rounds it:
     y += _tiled(shift, k)                                 # x * scale + shift
     np.maximum(y, 0, out=y)
     y = y.reshape(p.shape)
-    p_rows -= _tiled(mean, k)
-    cache = FusedCache(None, z.shape, p, y, winner, inv_std, gamma, *_pair_geometry(pool_size, strides))
-    return y, cache
+    # Backward (a frozen batch norm inside fit) needs p - mean; predict pays one pooled-size pass.
+    pc = (p_rows - _tiled(mean, k)).reshape(p.shape)
+    return y, FusedCache(z, None, p, pc, y, inv_std, gamma, *_pair_geometry(pool_size, strides))
 
 
 def fused_backward(dout, cache):
@@ -183,20 +184,31 @@ def fused_backward(dout, cache):
     """
     if isinstance(cache, UnfusedCache):                   # the settings fused_forward left alone
         return unfused_backward(dout, cache)
-    zc, z_shape, pc, y, winner, inv_std, gamma, (ph, pw), strides = cache
+    z, zc, p, pc, y, inv_std, gamma, pool_size, strides = cache
     pooling._check_dout_shape(dout, y.shape)
-    C = z_shape[-1]
+    C = z.shape[-1]
     du = _rows(dout) * _rows(y > 0)                       # ReLU
     k = du.shape[1]
     dbeta = _channel_sums(du, C)                          # sum du
     dgamma = _channel_dots(du, _rows(pc), C) * inv_std    # sum du * phat
     du *= _tiled(gamma * inv_std, k)                      # what batch norm's direct path passes on
     if zc is None:                                        # inference: mean and var are constants
-        dz = np.zeros(z_shape, dtype=du.dtype)
+        dz = np.zeros(z.shape, dtype=du.dtype)
     else:
-        dz = _batch_norm_correction(zc, gamma, inv_std, dgamma, dbeta).reshape(z_shape)
-    _scatter_to_winners(dz, du.reshape(y.shape), winner, (ph, pw), strides)
+        dz = _batch_norm_correction(zc, gamma, inv_std, dgamma, dbeta).reshape(z.shape)
+    _scatter_to_winners(dz, du.reshape(y.shape), winners(cache), pool_size, strides)
     return dz, dgamma, dbeta
+
+
+def winners(cache):
+    """From a fused cache: each window's winning cell, as its offset di*pw + dj in the window.
+
+    The FIRST cell in row-major window order whose z equals the pooled value p: the first maximum
+    (gamma > 0), the first minimum (gamma < 0), or the first cell (gamma = 0, where p is that cell).
+    """
+    z, p, (ph, pw), strides = cache.z, cache.p, cache.pool_size, cache.strides
+    out_h, out_w = p.shape[1:3]
+    return _first_equal([z[window_slice(di, dj, out_h, out_w, strides)] for di in range(ph) for dj in range(pw)], p)
 
 
 def _batch_statistics(z):
@@ -251,24 +263,22 @@ def _pair_geometry(pool_size, strides):
     return (ph, pw), as_pair((ph, pw) if strides is None else strides, "strides")
 
 
-def _pool_winners(z, scale, pool_size, strides):
-    """Each window's winner for a per-channel map of slope ``scale``, and its offset.
+def _pooled_extremes(z, scale, pool_size, strides):
+    """Each window's winning value for a per-channel map of slope ``scale``.
 
-    z: (N, H, W, C), scale: (C,) -> p: (N, out_h, out_w, C) (a fresh array), winner: the
-    offset di*pw + dj of p's cell in its window. The winner is the FIRST maximum in row-major
-    window order where scale > 0, the FIRST minimum where scale < 0, the first cell where
-    scale == 0: the cell max-pool picks after the map (see the NOTE in the module docstring).
+    z: (N, H, W, C), scale: (C,) -> p: (N, out_h, out_w, C) (a fresh array): the maximum where
+    scale > 0, the minimum where scale < 0, the window's first cell where scale == 0 (the map is
+    constant there, every cell ties, and max-pool after the map picks the first).
     """
     (ph, pw), (sh, sw) = _pair_geometry(pool_size, strides)
     N, H, W, C = z.shape
     out_h, out_w = conv_output_size(H, ph, sh, "valid"), conv_output_size(W, pw, sw, "valid")
     p = _window_extreme(z, np.maximum, (ph, pw), (sh, sw), out_h, out_w)
-    cells = [z[window_slice(di, dj, out_h, out_w, (sh, sw))] for di in range(ph) for dj in range(pw)]
     if (scale < 0).any():
         p = np.where(scale < 0, _window_extreme(z, np.minimum, (ph, pw), (sh, sw), out_h, out_w), p)
     if (scale == 0).any():
-        p = np.where(scale == 0, cells[0], p)
-    return p, _first_equal(cells, p)
+        p = np.where(scale == 0, z[window_slice(0, 0, out_h, out_w, (sh, sw))], p)
+    return p
 
 
 def _window_extreme(z, extreme, pool_size, strides, out_h, out_w):

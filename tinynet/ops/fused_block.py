@@ -66,7 +66,7 @@ class FusedBlock:
         check skips an entry whose centred difference changes either.)
         """
         _, cache = self.cache
-        return [cache.winner, cache.y > 0]
+        return [fused.winners(cache), cache.y > 0]
 
     def __repr__(self):
         return f"<FusedBlock {self.name}>"
