@@ -148,3 +148,67 @@ def test_float32_stays_float32():
     y, mean, var, cache = fused.fused_forward(z, gamma, beta, EPS)
     grads = fused.fused_backward(np.ones_like(y), cache)
     assert y.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
+
+
+# ----- FusedBlock: the step a model runs in place of the three layers ------------------------
+def seed_block_layers(impl="fast", trainable=True):
+    from tinynet import layers
+    run = [layers.BatchNormalization(impl=impl, trainable=trainable), layers.ReLU(),
+           layers.MaxPooling2D(2, impl=impl)]
+    shape = (6, 6, 3)
+    for layer in run:
+        layer.build(shape)
+        shape = layer.compute_output_shape(shape)
+    return run
+
+
+def layer_by_layer(run, x, dout, training):
+    for layer in run:
+        x = layer.forward(x, training=training)
+    for layer in reversed(run):
+        dout = layer.backward(dout)
+    return x, dout
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+def test_fused_block_does_what_the_three_layers_do(trainable):
+    from tinynet.ops.fused_block import FusedBlock, steps
+    rng = np.random.default_rng(0)
+    run = seed_block_layers(trainable=trainable)
+    bn = run[0]
+    if not hasattr(bn, "state_updates"):
+        pytest.skip("BatchNormalization records state_updates after the ops branch lands")
+    bn.gamma.data[:] = [1.5, -0.5, 0.0]
+    bn.beta.data[:] = [0.1, 0.2, -0.3]
+    (block,) = steps(run)
+    assert isinstance(block, FusedBlock) and block.layers == tuple(run)
+    x = rng.standard_normal((4, 6, 6, 3)).astype(np.float32)
+    dout = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    y, dx = layer_by_layer(run, x, dout, training=True)
+    want = dict(y=y, dx=dx, dgamma=bn.gamma.grad.copy(), dbeta=bn.beta.grad.copy(), updates=bn.state_updates)
+    bn.gamma.grad[:] = bn.beta.grad[:] = np.nan
+    bn.state_updates = None
+    y = block.forward(x, training=True)
+    dx = block.backward(dout)
+    np.testing.assert_allclose(y, want["y"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dx, want["dx"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.gamma.grad, want["dgamma"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(bn.beta.grad, want["dbeta"], rtol=1e-5, atol=1e-5)
+    assert len(bn.state_updates) == len(want["updates"]) == (2 if trainable else 0)
+    for (p, v), (p_want, v_want) in zip(bn.state_updates, want["updates"]):
+        assert p is p_want
+        np.testing.assert_allclose(v, v_want, rtol=1e-6)
+    np.testing.assert_array_equal(bn.moving_mean.data, 0)  # recorded, not written: the model commits
+
+
+def test_steps_fuse_only_fast_layers_with_settings_the_op_handles():
+    from tinynet import layers
+    from tinynet.ops.fused_block import FusedBlock, steps
+    assert not any(isinstance(s, FusedBlock) for s in steps(seed_block_layers(impl="naive")))
+    run = seed_block_layers()
+    assert [type(s) for s in steps([layers.Flatten()] + run)] == [layers.Flatten, FusedBlock]
+    overlapping = seed_block_layers()
+    overlapping[2] = layers.MaxPooling2D(2, strides=1)
+    overlapping[2].build((6, 6, 3))
+    assert steps(overlapping) == overlapping
+    assert steps(run[:2]) == run[:2]
