@@ -302,9 +302,15 @@ def main(argv=None):
                 rows.append(f"{model_name:6} {batch_size:>5} | {t_epoch:>15.2f} {'-':>13} {'-':>6} | "
                             f"{t['images_per_second']:>13.0f} {'-':>11} {'-':>6} | {memory(t):>10} {'-':>10} | "
                             f"{t['accuracy']:>11.4f} {'-':>9}")
-            print("  epochs (s): tinynet " + ", ".join(f"{s:.2f}" for s in t["seconds"]) +
+            print(f"  {model_name} batch {batch_size}: epochs (s): tinynet " + ", ".join(f"{s:.2f}" for s in t["seconds"]) +
                   ("; torch " + ", ".join(f"{s:.2f}" for s in r["torch"]["seconds"]) if with_torch else ""),
                   flush=True)
+            if with_torch:
+                # Each epoch's ratio (its turns ran side by side): how much the machine moved the result.
+                ratios = [a / b for a, b in zip(t["seconds"], r["torch"]["seconds"])]
+                print(f"  {model_name} batch {batch_size}: ratio per epoch " + ", ".join(f"{q:.2f}" for q in ratios) +
+                      f" (min {min(ratios):.2f}, median {statistics.median(ratios):.2f}, max {max(ratios):.2f})",
+                      flush=True)
     print(f"\n{epochs} epochs each, {args.threads} threads, float32; ratio = tinynet / PyTorch "
           "(seconds: lower is better for tinynet; img/s: higher is better); MB: peak resident memory "
           "after training / after predict too")
