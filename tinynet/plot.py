@@ -329,7 +329,7 @@ def _find_layer(layers, layer):
 
 
 # Drawn next to the callback that records what it plots (one concept per file).
-from .gradient_stats import plot_gradient_stats  # noqa: E402
+from .callbacks.gradient_stats import plot_gradient_stats  # noqa: E402
 
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_images", "plot_roc", "plot_filters", "plot_feature_maps",
            "plot_gradient_stats"]

@@ -29,8 +29,8 @@ Measured on the cca MLP (784-512-512-10, Adam, batch 128, 2 cores): see README
 """
 import numpy as np
 
-from .callbacks import Callback
-from .layers.activations import ReLU
+from .base import Callback
+from ..layers.activations import ReLU
 
 
 class GradientStats(Callback):
