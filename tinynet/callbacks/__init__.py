@@ -9,7 +9,7 @@ The rest are Keras's callbacks with Keras's arguments: ``EarlyStopping``,
 ``on_train_begin``, so one instance can be passed to several ``fit`` calls.
 """
 from .base import Callback, CallbackList
-from .checkpoint import ModelCheckpoint
+from .checkpoint import CheckpointWarning, ModelCheckpoint
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping, TerminateOnNaN
 from .gradient_stats import GradientStats
@@ -17,5 +17,5 @@ from .history import EpochTimer, History
 from .progbar_logger import ProgbarLogger
 from .schedules import LearningRateScheduler, ReduceLROnPlateau
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "EpochTimer", "GradientStats", "History",
+__all__ = ["Callback", "CallbackList", "CheckpointWarning", "CSVLogger", "EarlyStopping", "EpochTimer", "GradientStats", "History",
            "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]

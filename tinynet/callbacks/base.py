@@ -2,9 +2,16 @@
 monitor helpers (``'auto'`` mode, a missing monitored value) that several callbacks share."""
 import warnings
 
+from ..checks import check_choice, invalid
+
 
 class Callback:
-    """Base class: override the hooks you need. ``self.model`` is the model being fitted."""
+    """Base class: override the hooks you need. ``self.model`` is the model being fitted.
+
+    Every hook receives ``logs``, a dict (possibly empty): the running means of the
+    loss and metrics after a batch, the epoch's values (with ``val_`` ones) after
+    an epoch. A callback may add entries, and later callbacks see them.
+    """
 
     def __init__(self):
         self.model = None
@@ -24,33 +31,72 @@ class Callback:
     def on_batch_end(self, batch, logs=None): pass
     def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs)
     def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs)
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
 
 
 class CallbackList:
-    """Calls a hook on every callback in order."""
+    """Calls a hook on every callback in order, always with a ``logs`` dict.
+
+    ``callbacks.on_epoch_end(epoch, logs)`` calls ``c.on_epoch_end(epoch, logs)`` for each
+    callback ``c``; a hook called without logs passes ``{}``, so a callback written as
+    Keras's examples write it (``def on_train_begin(self, logs):``) works.
+    """
 
     def __init__(self, callbacks, model, params):
+        if callbacks is None:
+            callbacks = []
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"Received an invalid value for `callbacks`, expected a list of Callback instances. "
+                            f"Received: callbacks={callbacks!r:.80}")
+        for index, callback in enumerate(callbacks):
+            if not isinstance(callback, Callback):
+                hint = (" To call a function from fit, wrap it: "
+                        "tinynet.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ...)."
+                        if callable(callback) and not isinstance(callback, type) else "")
+                if isinstance(callback, type) and issubclass(callback, Callback):
+                    hint = f" Pass an instance: {callback.__name__}(...), not the class."
+                raise TypeError(f"Received an invalid value for `callbacks[{index}]`, expected an instance of "
+                                f"tinynet.callbacks.Callback.{hint} Received: callbacks[{index}]={callback!r:.80}")
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)
 
-    def __getattr__(self, hook):
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
+    def _call(self, hook, *args, logs):
+        logs = {} if logs is None else logs
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args, logs)
 
-        def call_all(*args):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args)
-        return call_all
-
+    def on_train_begin(self, logs=None): self._call("on_train_begin", logs=logs)
+    def on_train_end(self, logs=None): self._call("on_train_end", logs=logs)
+    def on_test_begin(self, logs=None): self._call("on_test_begin", logs=logs)
+    def on_test_end(self, logs=None): self._call("on_test_end", logs=logs)
+    def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs=logs)
+    def on_predict_end(self, logs=None): self._call("on_predict_end", logs=logs)
+    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs=logs)
+    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs=logs)
+    def on_batch_begin(self, batch, logs=None): self._call("on_batch_begin", batch, logs=logs)
+    def on_batch_end(self, batch, logs=None): self._call("on_batch_end", batch, logs=logs)
+    def on_train_batch_begin(self, batch, logs=None): self._call("on_train_batch_begin", batch, logs=logs)
+    def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs=logs)
+    def on_test_batch_begin(self, batch, logs=None): self._call("on_test_batch_begin", batch, logs=logs)
+    def on_test_batch_end(self, batch, logs=None): self._call("on_test_batch_end", batch, logs=logs)
+    def on_predict_batch_begin(self, batch, logs=None): self._call("on_predict_batch_begin", batch, logs=logs)
+    def on_predict_batch_end(self, batch, logs=None): self._call("on_predict_batch_end", batch, logs=logs)
 
 
 def _monitor_mode(mode, monitor, owner):
     """'min' or 'max' for ``monitor``. ``'auto'`` follows Keras: accuracies and AUC go up, everything else down."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"{owner}: received an invalid value for `mode`, expected 'auto', 'min' or 'max'. "
-                         f"Received: mode={mode!r}")
+    if not isinstance(monitor, str) or not monitor:
+        raise invalid("monitor", "the name of a logged value such as 'val_loss'", monitor, owner)
+    mode = check_choice(mode, "mode", ("auto", "min", "max"), owner)
     if mode != "auto":
         return mode
     name = monitor.removeprefix("val_")

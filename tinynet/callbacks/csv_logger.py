@@ -2,6 +2,7 @@
 import csv
 import os
 
+from ..checks import check_bool, invalid
 from .base import Callback
 
 
@@ -14,9 +15,13 @@ class CSVLogger(Callback):
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
+        if not isinstance(filename, (str, os.PathLike)):
+            raise invalid("filename", "a path (str or os.PathLike)", filename, "CSVLogger", error=TypeError)
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise invalid("separator", "a one-character string", separator, "CSVLogger")
         self.filename = os.fspath(filename)
         self.separator = separator
-        self.append = append
+        self.append = check_bool(append, "append", owner="CSVLogger")
         self.file = None
 
     def on_train_begin(self, logs=None):

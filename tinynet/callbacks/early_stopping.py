@@ -1,6 +1,7 @@
 """Callbacks that stop training: ``EarlyStopping`` (no more progress) and ``TerminateOnNaN``."""
 import math
 
+from ..checks import check_bool, check_float, check_int, check_optional_float
 from .base import Callback, _monitor_mode, _monitored
 
 
@@ -18,17 +19,15 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"Received an invalid value for `patience`, expected a non-negative integer. "
-                             f"Received: patience={patience!r}")
+        owner = "EarlyStopping"
         self.monitor = monitor
-        self.mode = _monitor_mode(mode, monitor, "EarlyStopping")
-        self.min_delta = abs(float(min_delta))
-        self.patience = patience
-        self.verbose = verbose
-        self.baseline = baseline
-        self.restore_best_weights = restore_best_weights
-        self.start_from_epoch = start_from_epoch
+        self.mode = _monitor_mode(mode, monitor, owner)
+        self.min_delta = abs(check_float(min_delta, "min_delta", owner=owner))  # Keras uses |min_delta|
+        self.patience = check_int(patience, "patience", minimum=0, owner=owner)
+        self.verbose = check_int(verbose, "verbose", minimum=0, owner=owner)
+        self.baseline = check_optional_float(baseline, "baseline", owner=owner)
+        self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights", owner=owner)
+        self.start_from_epoch = check_int(start_from_epoch, "start_from_epoch", minimum=0, owner=owner)
 
     def _improves(self, value, reference):
         if reference is None:

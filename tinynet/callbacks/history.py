@@ -2,6 +2,7 @@
 import json
 import time
 
+from ..checks import invalid, is_int, is_real
 from .base import Callback
 
 
@@ -36,21 +37,48 @@ class History(Callback):
 
     @classmethod
     def from_json(cls, text=None, path=None):
-        """A ``History`` from ``to_json``'s text, or from the file at ``path``."""
+        """A ``History`` from ``to_json``'s text, or from the file at ``path``.
+
+        Everything is checked before the History is made: ``history`` maps names to
+        lists of numbers (``None`` stands for a missing value), ``epoch`` is a list
+        of integers, and all the lists have one entry per epoch.
+        """
         if (text is None) == (path is None):
             raise ValueError("History.from_json needs exactly one of `text` or `path`. "
                              f"Received: text={text!r:.40}, path={path!r}")
         if path is not None:
             with open(path, encoding="utf-8") as file:
                 text = file.read()
-        data = json.loads(text)
+        if not isinstance(text, (str, bytes)):
+            raise invalid("text", "the JSON text written by History.to_json", text, "History.from_json",
+                          error=TypeError)
+        expected = "the JSON written by History.to_json: {\"epoch\": [...], \"history\": {name: [numbers]}}"
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"History.from_json expects {expected}; the text is not JSON ({error}). "
+                             f"Received: {text[:60]!r}") from None
         if not isinstance(data, dict) or not isinstance(data.get("history"), dict):
-            raise ValueError(f"History.from_json expects the JSON written by History.to_json, with a 'history' "
-                             f"object. Received: {text[:60]!r}")
-        history = cls()
-        history.history = {key: list(values) for key, values in data["history"].items()}
-        history.epoch = list(data.get("epoch", range(len(next(iter(history.history.values()), [])))))
-        return history
+            raise ValueError(f"History.from_json expects {expected}, with a 'history' object. "
+                             f"Received: {text[:60]!r}")
+        history = {}
+        for key, values in data["history"].items():
+            if not isinstance(values, list) or not all(v is None or is_real(v) for v in values):
+                raise invalid(f"history[{key!r}]", "a list of numbers", values, "History.from_json")
+            history[key] = [None if v is None else float(v) for v in values]
+        lengths = {len(values) for values in history.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"History.from_json: the lists in 'history' have different lengths. "
+                             f"Received: { {key: len(values) for key, values in history.items()} }")
+        epochs = data.get("epoch", list(range(lengths.pop() if lengths else 0)))
+        if not isinstance(epochs, list) or not all(is_int(e) for e in epochs) or (
+                history and len(epochs) != len(next(iter(history.values())))):
+            raise invalid("epoch", "a list of integers, one per entry of each history list", epochs,
+                          "History.from_json")
+        result = cls()
+        result.history = history
+        result.epoch = [int(e) for e in epochs]
+        return result
 
 
 class EpochTimer(Callback):

@@ -1,4 +1,5 @@
 """``ProgbarLogger``: prints the epoch header and Keras's progress bar."""
+from ..checks import check_int
 from ..progbar import Progbar
 from .base import Callback
 
@@ -8,7 +9,7 @@ class ProgbarLogger(Callback):
 
     def __init__(self, verbose=1):
         super().__init__()
-        self.verbose = verbose
+        self.verbose = check_int(verbose, "verbose", minimum=0, maximum=2, owner="ProgbarLogger")
 
     def on_epoch_begin(self, epoch, logs=None):
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)

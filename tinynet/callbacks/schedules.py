@@ -1,5 +1,8 @@
 """Callbacks that change the learning rate: ``LearningRateScheduler`` and ``ReduceLROnPlateau``."""
+import inspect
 import math
+
+from ..checks import check_float, check_int, invalid
 
 from .base import Callback, _monitor_mode, _monitored
 
@@ -15,26 +18,38 @@ class LearningRateScheduler(Callback):
     def __init__(self, schedule, verbose=0):
         super().__init__()
         if not callable(schedule):
-            raise TypeError(f"Received an invalid value for `schedule`, expected a function (epoch, lr) -> lr. "
-                            f"Received: schedule={schedule!r}")
+            raise invalid("schedule", "a function (epoch, lr) -> lr", schedule, error=TypeError)
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = check_int(verbose, "verbose", minimum=0, owner="LearningRateScheduler")
+        self.takes_lr = _takes_two_arguments(schedule)
 
     def on_epoch_begin(self, epoch, logs=None):
         lr = self.model.optimizer.learning_rate
-        try:
-            new_lr = self.schedule(epoch, lr)
-        except TypeError:  # a one-argument schedule(epoch)
-            new_lr = self.schedule(epoch)
-        if isinstance(new_lr, bool) or not isinstance(new_lr, (int, float)) or not math.isfinite(new_lr):
-            raise ValueError(f'The output of the "schedule" function should be a float. Got: {new_lr!r}')
-        self.model.optimizer.learning_rate = float(new_lr)
+        new_lr = self.schedule(epoch, lr) if self.takes_lr else self.schedule(epoch)
+        # Checked before it is set: a refused rate leaves the optimizer as it was.
+        call = f"schedule(epoch={epoch}, lr={lr})" if self.takes_lr else f"schedule(epoch={epoch})"
+        new_lr = check_float(new_lr, call, minimum=0, min_open=True, owner="LearningRateScheduler",
+                             expected="a positive finite learning rate")
+        self.model.optimizer.learning_rate = new_lr
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(new_lr)}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+def _takes_two_arguments(function):
+    """Whether ``function`` can be called as ``f(epoch, lr)`` (Keras 2) rather than only ``f(epoch)`` (Keras 1)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # some builtins have no signature: assume Keras 2's form
+        return True
+    try:
+        signature.bind(0, 0.1)
+        return True
+    except TypeError:
+        return False
 
 
 class ReduceLROnPlateau(Callback):
@@ -48,16 +63,15 @@ class ReduceLROnPlateau(Callback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0):
         super().__init__()
-        if not 0 < factor < 1:
-            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0 (or <= 0). Received factor={factor}")
+        owner = "ReduceLROnPlateau"
         self.monitor = monitor
-        self.factor = float(factor)
-        self.patience = patience
-        self.verbose = verbose
-        self.mode = _monitor_mode(mode, monitor, "ReduceLROnPlateau")
-        self.min_delta = float(min_delta)
-        self.cooldown = cooldown
-        self.min_lr = float(min_lr)
+        self.factor = check_float(factor, "factor", minimum=0, maximum=1, min_open=True, max_open=True, owner=owner)
+        self.patience = check_int(patience, "patience", minimum=0, owner=owner)
+        self.verbose = check_int(verbose, "verbose", minimum=0, owner=owner)
+        self.mode = _monitor_mode(mode, monitor, owner)
+        self.min_delta = check_float(min_delta, "min_delta", minimum=0, owner=owner)
+        self.cooldown = check_int(cooldown, "cooldown", minimum=0, owner=owner)
+        self.min_lr = check_float(min_lr, "min_lr", minimum=0, owner=owner)
 
     def on_train_begin(self, logs=None):
         self.best = math.inf if self.mode == "min" else -math.inf
