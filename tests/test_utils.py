@@ -77,3 +77,23 @@ def test_to_categorical_names_the_label_as_given(labels, shown):
     # Before: a uint64 2**64-1 was reported as label -1, a float 1e20 as -9223372036854775808.
     with pytest.raises(ValueError, match=f"Received: y={shown}$"):
         to_categorical(labels)
+
+
+def test_progbar_verbose_2_picks_keras_units_for_epoch_and_step(monkeypatch):
+    import io
+
+    from tinynet import progbar
+    clock = iter([100.0, 100.186])  # start, then the end of a 313-step epoch 186 ms later
+    monkeypatch.setattr(progbar.time, "perf_counter", lambda: next(clock))
+    stream = io.StringIO()
+    bar = progbar.Progbar(313, verbose=2, stream=stream)
+    bar.update(313, [("loss", 0.25), ("accuracy", 0.9)])
+    assert stream.getvalue() == "313/313 - 0s - loss: 0.2500 - accuracy: 0.9000 - 186ms/epoch - 594us/step\n"
+
+
+def test_progbar_refuses_bad_settings():
+    from tinynet.progbar import Progbar
+    with pytest.raises(ValueError, match="Received: verbose=3"):
+        Progbar(10, verbose=3)
+    with pytest.raises(ValueError, match="Received: target=-1"):
+        Progbar(-1)
