@@ -13,6 +13,8 @@ images, all with ``impl='fast'`` (``impl='naive'`` on any of them runs them one 
 pooling is 'valid' with windows that do not overlap.
 """
 
+import numpy as np
+
 from . import fused
 
 
@@ -20,6 +22,8 @@ class FusedBlock:
     """batch norm -> ReLU -> max-pool as one step of a model's forward and backward walk."""
 
     fused = True
+    equation = ("y = maxpool(relu(gamma * (z - mean) / sqrt(var + eps) + beta)) "
+                "= relu(a * maxpool(z) + b),  a = gamma / sqrt(var + eps), b = beta - mean * a  (min-pool where a < 0)")
 
     def __init__(self, batch_norm, relu, pool):
         self.layers = (batch_norm, relu, pool)
@@ -60,13 +64,13 @@ class FusedBlock:
         return dz
 
     def kink_state(self):
-        """Which side of each kink the last forward was on: each window's winner, and [u > 0].
+        """Which side of each kink the last forward was on, as one array (2, N, out_h, out_w, C):
+        each window's winner (the max-pool's kink) and [u > 0] (the ReLU's, at the winner).
 
-        (Layer by layer these are the max-pool's first maxima and the ReLU's mask; a gradient
-        check skips an entry whose centred difference changes either.)
+        A gradient check skips an entry whose centred difference changes it.
         """
         _, cache = self.cache
-        return [fused.winners(cache), cache.y > 0]
+        return np.stack([fused.winners(cache), cache.y > 0])
 
     def __repr__(self):
         return f"<FusedBlock {self.name}>"
