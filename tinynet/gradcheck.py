@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validation
+from .checks import check_float, check_int
 from .layers.activations import ReLU
 from .layers.normalization import BatchNormalization
 from .layers.pooling import MaxPooling2D
@@ -292,15 +293,10 @@ def _sample(size, max_entries, rng):
 
 
 def _check_settings(eps, tolerance, max_entries):
-    if not (isinstance(eps, float) and 0 < eps < 1):
-        raise ValueError(f"Received an invalid value for `eps`, expected a float in (0, 1). Received: eps={eps!r}")
-    if not (isinstance(tolerance, float) and tolerance > 0):
-        raise ValueError("Received an invalid value for `tolerance`, expected a positive float. "
-                         f"Received: tolerance={tolerance!r}")
-    if max_entries is not None and not (isinstance(max_entries, (int, np.integer)) and not
-                                        isinstance(max_entries, bool) and max_entries > 0):
-        raise ValueError("Received an invalid value for `max_entries`, expected a positive integer or None. "
-                         f"Received: max_entries={max_entries!r}")
+    check_float(eps, "eps", minimum=0, maximum=1, min_open=True, max_open=True)
+    check_float(tolerance, "tolerance", minimum=0, min_open=True)
+    if max_entries is not None:
+        check_int(max_entries, "max_entries", minimum=1)
 
 
 def _check_deterministic(f, who, random_layers):
