@@ -26,6 +26,7 @@
 
 # %%
 import argparse
+import sys
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "backprop walkthrough")
     parser.add_argument("--quick", action="store_true", help="the same run (the example is already tiny)")
     parser.add_argument("--plot", help="save the picture of the traced graph to this PNG file")
-    args = parser.parse_args()
+    args = parser.parse_args([] if "ipykernel" in sys.modules else None)   # a notebook passes no arguments
     np.set_printoptions(precision=4, suppress=True)
     model = build_model()
     print("x =", X.tolist(), "  labels =", LABELS.tolist())

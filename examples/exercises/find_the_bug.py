@@ -64,7 +64,7 @@ def data():
 def main():
     parser = argparse.ArgumentParser(description="Find the planted bug.")
     parser.add_argument("--guess", help="the name of the layer you think is wrong")
-    args = parser.parse_args()
+    args = parser.parse_args([] if "ipykernel" in sys.modules else None)   # a notebook passes no arguments
     model = buggy_model()
     x, y = data()
     if args.guess:
