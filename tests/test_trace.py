@@ -158,7 +158,7 @@ def test_cnn_stages_im2col_winners_batch_norm_and_the_bias_before_it():
     winners = pool.stage("winners").value
     assert winners.sum() == pool.y.size
     assert np.all(pool.dx[winners == 0] == 0)
-    assert any("bias sits right before 'batch_normalization'" in note for note in conv.notes)
+    assert any(f"bias sits right before '{bn.name}'" in note for note in conv.notes)
     assert np.abs(conv.grads[conv.layer.bias.name]).max() < 1e-10
 
 
