@@ -349,7 +349,8 @@ def check_layer(layer, x, training=True, seed=None, eps=1e-6, verbose=True, prin
         if seed is not None:
             set_random_seed(seed)
         y = layer.forward(x, training=training)
-        kinks[:] = [_kink_record(layer, x, y)] if _kink_record(layer, x, y) is not None else []
+        state = _kink_record(layer, x, y)
+        kinks[:] = [] if state is None else [state]
         return y
 
     dout = np.random.default_rng(1234).standard_normal(forward().shape)
