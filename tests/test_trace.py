@@ -27,7 +27,7 @@ def test_trace_prints_each_layer_forward_then_backward():
     text = "\n".join(lines)
     assert str(trace) == text
     assert text.index("[1] hidden (Dense)   (2, 3) -> (2, 4)") < text.index("loss") < text.index("backward")
-    assert "y = act(x @ W + b),  act: y = max(x, 0)" in text
+    assert "act: y = max(x, 0)" in text and "z = x @ W + b" in text
     assert "zeros after ReLU" in text and "p - y" in text and "dL/dz = (p - y) / N = (p - y) / 2" in text
     assert text.index("[3] out (Dense)\n") < text.index("[1] hidden (Dense)\n")
     assert lines[-1].startswith(f"loss {trace.loss:.6g}")
