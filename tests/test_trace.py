@@ -27,7 +27,7 @@ def test_trace_prints_each_layer_forward_then_backward():
     text = "\n".join(lines)
     assert str(trace) == text
     assert text.index("[1] hidden (Dense)   (2, 3) -> (2, 4)") < text.index("loss") < text.index("backward")
-    assert "act: y = max(x, 0)" in text and "z = x @ W + b" in text
+    assert "act: y = max(x, 0)" in text and "z = x @ w + b" in text
     assert "zeros after ReLU" in text and "p - y" in text and "dL/dz = (p - y) / N = (p - y) / 2" in text
     assert text.index("[3] out (Dense)\n") < text.index("[1] hidden (Dense)\n")
     assert lines[-1].startswith(f"loss {trace.loss:.6g}")
@@ -123,10 +123,10 @@ def test_dense_stages_are_the_walkthrough_equations():
     np.testing.assert_allclose(output.stage("dz").value, (p - y) / 2, atol=1e-12)
     dz1 = hidden.stage("dz").value
     np.testing.assert_allclose(dz1, hidden.dout * (z1 > 0))
-    np.testing.assert_allclose(hidden.stage("dW").value, x.T @ dz1, atol=1e-12)
+    np.testing.assert_allclose(hidden.stage("dw").value, x.T @ dz1, atol=1e-12)
     np.testing.assert_allclose(hidden.stage("dx").value, dz1 @ W1.T, atol=1e-12)
     text = "\n".join(trace.lines)
-    for label in ("relu'(z) = [z > 0]", "dz = dy * [z > 0]", "dW = x^T @ dz", "dx = dz @ W^T", "p - y:"):
+    for label in ("relu'(z) = [z > 0]", "dz = dy * [z > 0]", "dw = x^T @ dz", "dx = dz @ w^T", "p - y:"):
         assert label in text, label
 
 
@@ -144,7 +144,7 @@ def test_cnn_stages_im2col_winners_batch_norm_and_the_bias_before_it():
     assert conv.stage("dcols").shape == (2 * 28 * 28, 9)
     w_col = conv.layer.kernel.data.reshape(9, 16)
     np.testing.assert_allclose(conv.stage("dcols").value, conv.stage("dz").value.reshape(-1, 16) @ w_col.T)
-    np.testing.assert_allclose(conv.stage("dW").value.reshape(9, 16),
+    np.testing.assert_allclose(conv.stage("dw").value.reshape(9, 16),
                                conv.stage("cols").value.T @ conv.stage("dz").value.reshape(-1, 16), atol=1e-10)
     # batch norm: xhat has mean 0, and dx matches the stages' formula
     xhat = bn.stage("xhat").value

@@ -43,8 +43,8 @@ def test_walkthrough_prints_the_hand_computed_values(tmp_path):
     np.testing.assert_allclose(matrix_after(lines, "y        (2, 4)", 2), h, atol=1e-4)
     np.testing.assert_allclose(matrix_after(lines, "p - y:", 2), p - y, atol=1e-4)
     np.testing.assert_allclose(matrix_after(lines, "dz       (2, 4)", 2), dz1, atol=1e-4)
-    np.testing.assert_allclose(matrix_after(lines, "dW       (4, 3)", 4), h.T @ dz2, atol=1e-4)
-    np.testing.assert_allclose(matrix_after(lines, "dW       (2, 4)", 2), x.T @ dz1, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dw       (4, 3)", 4), h.T @ dz2, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dw       (2, 4)", 2), x.T @ dz1, atol=1e-4)
     assert "all gradients agree" in result.stdout
     assert plot.stat().st_size > 20_000
     assert sum(line.endswith("  pass") for line in lines) == 5     # input, 2 kernels, 2 biases

@@ -6,8 +6,8 @@
 Every layer is shown as the stages its docstring's equations name, forward and backward,
 each with its shape (N samples first), its norm, and its values when it is small:
 
-    Dense          x -> z = x @ W + b -> act'(z) (ReLU: the mask [z > 0]) -> y
-                   dy -> dz = dy * act'(z) -> dW = x^T @ dz, db = sum_n dz -> dx = dz @ W^T
+    Dense          x -> z = x @ w + b -> act'(z) (ReLU: the mask [z > 0]) -> y
+                   dy -> dz = dy * act'(z) -> dw = x^T @ dz, db = sum_n dz -> dx = dz @ w^T
     Conv2D         x -> cols = im2col(x): (N*out_h*out_w, kh*kw*C) -> z = cols @ w_col + b -> y
                    dy -> dz -> dw_col = cols^T @ dz, db -> dcols = dz @ w_col^T -> dx = col2im(dcols)
     MaxPooling2D   the winners (the input each window routes its gradient to)
@@ -44,7 +44,7 @@ from .utils import rng
 class Stage:
     """One value in the traced step: ``kind`` is 'forward', 'local' (a local derivative) or 'backward'."""
 
-    key: str            # short name: 'x', 'z', 'mask', 'y', 'dy', 'dz', 'dW', 'dx', ...
+    key: str            # short name: 'x', 'z', 'mask', 'y', 'dy', 'dz', 'dw', 'dx', ...
     label: str          # the equation that made it
     value: np.ndarray
     kind: str
@@ -70,7 +70,7 @@ class LayerTrace:
     after_relu: bool = False        # its output went through a ReLU
     dout: np.ndarray = None         # dL/d(output) arriving in backward
     dx: np.ndarray = None           # dL/d(input) it passed back
-    grads: dict = field(default_factory=dict)   # '<layer>/<weight>' -> dL/dW
+    grads: dict = field(default_factory=dict)   # '<layer>/<weight>' -> dL/dw
     forward_stages: list = field(default_factory=list)
     backward_stages: list = field(default_factory=list)
     notes: list = field(default_factory=list)   # known zeros, explained
@@ -219,7 +219,7 @@ def _dense_or_conv(record, layer, skipped):
     forward, backward = [], []
     if isinstance(layer, Dense):
         z = x @ w + b
-        forward.append(Stage("z", "z = x @ W + b", z, "forward"))
+        forward.append(Stage("z", "z = x @ w + b", z, "forward"))
     else:
         n, out_h, out_w, filters = y.shape
         cols = im2col(x, layer.kernel_size, layer.strides, layer.padding, out_h, out_w)
@@ -240,24 +240,24 @@ def _dense_or_conv(record, layer, skipped):
     backward += dz_stage
     grads = record.grads
     if isinstance(layer, Dense):
-        backward.append(Stage("dW", "dW = x^T @ dz", grads[layer.kernel.name], "backward"))
+        backward.append(Stage("dw", "dw = x^T @ dz", grads[layer.kernel.name], "backward"))
         if layer.bias is not None:
             backward.append(Stage("db", "db = sum over samples of dz", grads[layer.bias.name], "backward"))
     else:
-        backward.append(Stage("dW", "dw_col = cols^T @ dz, reshaped to (kh, kw, C, F)",
+        backward.append(Stage("dw", "dw_col = cols^T @ dz, reshaped to (kh, kw, C, F)",
                               grads[layer.kernel.name], "backward"))
         if layer.bias is not None:
             backward.append(Stage("db", "db = sum over n, i, j of dz", grads[layer.bias.name], "backward"))
         dcols = dz.reshape(-1, w.shape[-1]) @ w.reshape(-1, w.shape[-1]).T
         backward.append(Stage("dcols", "dcols = dz @ w_col^T (one row per output pixel)", dcols, "backward"))
     if record.dx is not None:
-        label = "dx = dz @ W^T" if isinstance(layer, Dense) else "dx = col2im(dcols): each pixel sums its patches' rows"
+        label = "dx = dz @ w^T" if isinstance(layer, Dense) else "dx = col2im(dcols): each pixel sums its patches' rows"
         backward.append(Stage("dx", label, record.dx, "backward"))
     if _has_relu(layer):
         dead = int((~(z > 0)).all(axis=tuple(range(z.ndim - 1))).sum())
         if dead:
             record.notes.append(f"{dead} of {z.shape[-1]} units are 0 for every sample here (z <= 0): their "
-                                "column of dz, dW and db is 0.")
+                                "column of dz, dw and db is 0.")
     return forward, backward
 
 

@@ -14,7 +14,7 @@ with their gradients. Heat-maps show sample 0 (an image: its first channel).
 Bottom: a zoom on one unit, the scalar circuit of a single output neuron with the numbers of
 this batch: its inputs a_i and weights w_i, the products, the sum plus bias z, and the
 gradient flowing back: dL/dz from the trace, then dL/dw_i = a_i dL/dz and dL/da_i = w_i dL/dz
-(computed here by ``tinynet.scalar``). This sample's dL/dw_i is one term of dW = x^T @ dz.
+(computed here by ``tinynet.scalar``). This sample's dL/dw_i is one term of dw = x^T @ dz.
 """
 import numpy as np
 
@@ -22,7 +22,7 @@ from .scalar import Value
 
 # the gradient stage belonging to each forward stage (None: a local derivative, no gradient of its own)
 GRADIENT_OF = {"cols": "dcols", "z": "dz", "xhat": "dxhat", "mean": "dmean", "var": "dvar", "y": "dy"}
-PARAMETER_GRADIENT = {"kernel": "dW", "bias": "db", "gamma": "dgamma", "beta": "dbeta"}
+PARAMETER_GRADIENT = {"kernel": "dw", "bias": "db", "gamma": "dgamma", "beta": "dbeta"}
 FORWARD_COLOR, LOCAL_COLOR, GRADIENT_COLOR = "#2e7d32", "#1565c0", "#c62828"
 
 
@@ -240,7 +240,7 @@ def _draw_circuit(ax, circuit):
     ax.text(9.3, sum_y, "to the activation\nand the loss", fontsize=7, va="center")
     ax.set_title(f"one unit: {circuit['layer']} ({circuit['kind']}) unit {circuit['unit']}, {circuit['where']}.  "
                  "green: forward value, red: gradient.  dL/dw_i = a_i * dL/dz (this sample's term of "
-                 "dW = x^T @ dz), dL/da_i = w_i * dL/dz", fontsize=7.5)
+                 "dw = x^T @ dz), dL/da_i = w_i * dL/dz", fontsize=7.5)
 
 
 def plot_trace(trace, path=None, unit=None, layer=None, columns=8, heatmaps=True, show_unit=True):
