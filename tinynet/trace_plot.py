@@ -205,7 +205,7 @@ def _draw_circuit(ax, circuit):
     k = len(circuit["a"])
     rows = k + (1 if circuit["n_inputs"] > k else 0) + 1
     ax.set_xlim(-0.5, 10.5)
-    ax.set_ylim(-0.8, 2 * rows + 0.2)
+    ax.set_ylim(-0.8, 2 * rows + 0.6)
     ax.axis("off")
 
     def wire(start, end, forward, backward, at=0.5):
@@ -223,11 +223,11 @@ def _draw_circuit(ax, circuit):
     for i in range(k):
         y = 2 * (rows - 1 - i) + 0.6
         index = circuit["order"][i]
-        ax.text(0.0, y + 0.45, f"a[{index}]", fontsize=7, ha="left")
-        ax.text(0.0, y - 0.55, f"w[{index}]", fontsize=7, ha="left")
+        ax.text(0.0, y + 0.65, f"a[{index}]", fontsize=7, ha="left", va="center")
+        ax.text(0.0, y - 0.65, f"w[{index}]", fontsize=7, ha="left", va="center")
         gate(3.0, y, "*")
-        wire((0.7, y + 0.45), (2.68, y + 0.1), f"{circuit['a'][i]:.3g}", f"{circuit['da'][i]:.3g}", at=0.3)
-        wire((0.7, y - 0.55), (2.68, y - 0.1), f"{circuit['w'][i]:.3g}", f"{circuit['dw'][i]:.3g}", at=0.3)
+        wire((0.7, y + 0.65), (2.68, y + 0.1), f"{circuit['a'][i]:.3g}", f"{circuit['da'][i]:.3g}", at=0.2)
+        wire((0.7, y - 0.65), (2.68, y - 0.1), f"{circuit['w'][i]:.3g}", f"{circuit['dw'][i]:.3g}", at=0.2)
         wire((3.32, y), (sum_x - 0.32, sum_y), f"{circuit['products'][i]:.3g}", f"{circuit['dz']:.3g}", at=0.25)
     if circuit["n_inputs"] > k:
         y = 2 * (rows - 1 - k) + 0.6
@@ -255,9 +255,9 @@ def plot_trace(trace, path=None, unit=None, layer=None, columns=8, heatmaps=True
     rows = (len(nodes) + columns - 1) // columns
     graph_height = 3.0 * rows
     circuit = unit_circuit(trace, layer, unit) if show_unit else None
-    height = graph_height + (4.2 if circuit else 0)
+    height = graph_height + (5.0 if circuit else 0)
     fig = plt.figure(figsize=(2.1 * columns + 0.4, height))
-    ratios = [graph_height, 4.2] if circuit else [graph_height]
+    ratios = [graph_height, 5.0] if circuit else [graph_height]
     grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios, hspace=0.08)
     ax = fig.add_subplot(grid[0])
     _draw_graph(ax, nodes, columns, heatmaps)
