@@ -133,6 +133,8 @@ def test_flatten_and_reshape_shapes():
     (lambda: Reshape(()), "target_shape"),
     (lambda: Dense(3, trainable="no"), r"`trainable`, expected True or False. Received: trainable='no'"),
     (lambda: Dropout(float("nan")), "rate"),
+    (lambda: Dense(3, use_bias="no"), r"`use_bias`, expected True or False"),
+    (lambda: Softmax(axis=1), r"`axis`, expected -1"),
 ])
 def test_bad_settings_are_named(make, message):
     with pytest.raises(ValueError, match=message):

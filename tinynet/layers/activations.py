@@ -7,6 +7,7 @@ gets a fresh instance from ``get``.
 """
 import numpy as np
 
+from ..checks import invalid, is_int
 from ..ops import softmax
 from .base import Layer
 
@@ -95,8 +96,8 @@ class Softmax(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if axis != -1:
-            raise ValueError(f"Softmax supports only axis=-1 (the last axis). Received: axis={axis!r}")
+        if not is_int(axis) or axis != -1:
+            raise invalid("axis", "-1 (Softmax supports only the last axis)", axis)
         self.axis = axis
 
     def forward(self, x, training=False):

@@ -1,5 +1,5 @@
 """Conv2D: the 2-D convolution layer, a Dense layer applied to im2col's patches."""
-from ..checks import check_pair
+from ..checks import check_bool, check_pair
 from ..ops import check_impl
 from ..ops.conv import check_padding, conv_output_size
 from . import activations
@@ -48,7 +48,7 @@ class Conv2D(Layer):
         self.strides = check_pair(strides, "strides")
         self.padding = check_padding(padding)
         self.activation = activations.get(activation, owner=self.name)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
 

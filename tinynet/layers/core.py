@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import initializers
-from ..checks import check_float, check_int, check_shape, invalid
+from ..checks import check_bool, check_float, check_int, check_shape, invalid
 from ..ops import check_impl
 from ..utils import rng
 from . import activations
@@ -39,7 +39,7 @@ class Dense(Layer):
         self.impl = check_impl(impl, self.name)
         self.units = check_positive_int(units, "units")
         self.activation = activations.get(activation, owner=self.name)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
 

@@ -1,7 +1,7 @@
 """BatchNormalization: normalize each channel by the batch's statistics, then scale and shift."""
 import numpy as np
 
-from ..checks import check_float, check_int
+from ..checks import check_bool, check_float, check_int
 from ..ops import check_impl
 from .base import Layer
 
@@ -47,8 +47,8 @@ class BatchNormalization(Layer):
         self.axis = check_int(axis, "axis")
         self.momentum = check_float(momentum, "momentum", 0, 1)
         self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        self.center = check_bool(center, "center")
+        self.scale = check_bool(scale, "scale")
 
     def build(self, input_shape):
         # Only the last (channels) axis is supported; Keras users often write it as a positive
