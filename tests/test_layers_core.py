@@ -150,6 +150,17 @@ def test_set_weights_names_layer_and_shapes():
         layer.set_weights([np.zeros((3, 4))])
 
 
+@pytest.mark.parametrize("bad", [np.full(4, np.nan), np.full(4, 1e300), np.full(4, None), np.full(4, 1j), np.full(4, "a")])
+def test_set_weights_refuses_non_finite_or_non_real_arrays_and_changes_nothing(bad):
+    layer = Dense(4, name="hidden")
+    layer.build((3,))
+    before = layer.get_weights()
+    with pytest.raises(ValueError, match=r"'hidden': weight 'hidden/bias' must be finite real numbers"):
+        layer.set_weights([np.ones((3, 4)), bad])    # the kernel is fine and comes first: still not written
+    for old, new in zip(before, layer.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
 def test_automatic_names_follow_keras():
     a, b, r = Dense(1), Dense(1), ReLU()
     assert b.name.startswith("dense_") and a.name != b.name

@@ -190,18 +190,30 @@ class Layer:
         return [p.data.copy() for p in self._parameters]
 
     def set_weights(self, weights):
-        """Load arrays (e.g. from a Keras layer) into the weights, checking count and shapes."""
+        """Load arrays (e.g. from a Keras layer) into the weights: all of them, or none.
+
+        Every array is checked first (count, shape, finite real numbers once cast to the
+        weight's dtype); a ValueError naming the layer and the weight leaves every weight as it was.
+        """
         weights = list(weights)
         if len(weights) != len(self._parameters):
             raise ValueError(
                 f"Layer '{self.name}' expects {len(self._parameters)} weight arrays "
                 f"({', '.join(p.name for p in self._parameters) or 'none'}), but received {len(weights)}.")
+        checked = []
         for parameter, value in zip(self._parameters, weights):
             value = np.asarray(value)
             if value.shape != parameter.shape:
                 raise ValueError(
                     f"Layer '{self.name}': weight '{parameter.name}' has shape {parameter.shape}, "
                     f"but the array given for it has shape {value.shape}.")
+            with np.errstate(over="ignore"):
+                cast = value.astype(parameter.data.dtype) if value.dtype.kind in "biuf" else None
+            if cast is None or not np.isfinite(cast).all():
+                raise ValueError(f"Layer '{self.name}': weight '{parameter.name}' must be finite real numbers "
+                                 f"(in {parameter.data.dtype}). Received: {_describe(value)}")
+            checked.append(cast)
+        for parameter, value in zip(self._parameters, checked):
             parameter.data[...] = value
 
     def count_params(self):
