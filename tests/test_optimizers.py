@@ -78,7 +78,7 @@ def test_state_is_per_parameter():
     a, b = Parameter(np.zeros(2), "a"), Parameter(np.zeros(3), "b")
     a.grad, b.grad = np.ones(2), -np.ones(3)
     opt.apply([a, b])
-    assert opt.state[a]["m_sum"].shape == (2,) and opt.state[b]["m_sum"].shape == (3,)
+    assert opt.state[a]["m"].shape == (2,) and opt.state[b]["v"].shape == (3,)
     assert np.all(a.data < 0) and np.all(b.data > 0)
 
 
@@ -104,28 +104,90 @@ def test_a_step_that_would_make_a_weight_non_finite_changes_no_weight(make):
     assert optimizer.iterations == 1
 
 
-def test_an_update_that_raises_half_way_changes_no_weight():
+def test_an_update_that_raises_half_way_changes_nothing():
     optimizer = optimizers.Adam(0.1)
     a, b = Parameter(np.array([1.0, 2.0]), "a"), Parameter(np.array([3.0]), "b")
     a.grad, b.grad = np.ones(2), np.ones(1)
     update = optimizer.update
 
-    def fail_on_b(w, g, out, **state):
+    def fail_on_b(w, g, **state):
         if w.shape == (1,):
             raise KeyboardInterrupt
-        update(w, g, out, **state)
+        return update(w, g, **state)
 
     optimizer.update = fail_on_b
     with pytest.raises(KeyboardInterrupt):
         optimizer.apply([a, b])
-    np.testing.assert_array_equal(a.data, [1.0, 2.0])  # a's new weights were computed, never swapped in
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])  # a's new weights were computed, never committed
     np.testing.assert_array_equal(b.data, [3.0])
-    assert optimizer.iterations == 0
+    assert optimizer.iterations == 0 and optimizer.state == {}
 
 
-def test_adam_reads_kerass_m_and_v_from_older_files():
+def test_a_refused_step_keeps_the_state_and_the_state_updates():
+    optimizer = optimizers.Adam(0.1)
+    w, moving = Parameter(np.array([1.0, 2.0]), "w"), Parameter(np.array([0.5]), "moving", trainable=False)
+    w.grad = np.array([1.0, -1.0])
+    assert optimizer.apply([w], [(moving, np.array([0.25]))])
+    assert moving.data.tolist() == [0.25]
+    state = {key: value.copy() for key, value in optimizer.state[w].items()}
+    w.grad = np.array([1e200, -1.0])    # v = g^2 overflows to inf, m / sqrt(v) = 0: the weights alone look fine
+    with np.errstate(over="ignore"):
+        assert optimizer.apply([w], [(moving, np.array([0.75]))]) is False
+    assert moving.data.tolist() == [0.25] and optimizer.iterations == 1
+    for key in state:
+        np.testing.assert_array_equal(optimizer.state[w][key], state[key])
+    w.grad = np.array([1.0, 1.0])
+    assert optimizer.apply([w], [(moving, np.array([np.nan]))]) is False  # a non-finite moving statistic
+    assert moving.data.tolist() == [0.25] and optimizer.iterations == 1
+
+
+def test_state_uses_kerass_names_and_init_state():
+    p = Parameter(np.zeros((2, 3), np.float32), "p")
+    assert sorted(optimizers.Adam().init_state(p)) == ["m", "v"]
+    assert sorted(optimizers.RMSprop().init_state(p)) == ["velocity"]
+    assert sorted(optimizers.SGD(momentum=0.9).init_state(p)) == ["momentum"]
+    assert optimizers.SGD().init_state(p) == {}
+    assert optimizers.Adam().init_state(p)["m"].dtype == np.float32
+
+
+def test_load_state_converts_the_previous_versions_files():
     adam = optimizers.Adam(beta_1=0.8, beta_2=0.99)
-    state = adam.state_from_file({"m": np.array([0.2, -0.4]), "v": np.array([0.01, 0.03])})
-    np.testing.assert_allclose(state["m_sum"], [1.0, -2.0])    # m / (1 - 0.8)
-    np.testing.assert_allclose(state["v_sum"], [1.0, 3.0])     # v / (1 - 0.99)
-    assert adam.state_from_file({"m_sum": 1, "v_sum": 2}) == {"m_sum": 1, "v_sum": 2}
+    p = Parameter(np.zeros(2), "p")
+    adam.load_state(p, {"m_sum": np.array([1.0, -2.0]), "v_sum": np.array([1.0, 3.0])})
+    np.testing.assert_allclose(adam.state[p]["m"], [0.2, -0.4])     # m = m_sum * (1 - 0.8)
+    np.testing.assert_allclose(adam.state[p]["v"], [0.01, 0.03])    # v = v_sum * (1 - 0.99)
+    adam.load_state(p, {"m": np.array([0.2, -0.4]), "v": np.array([0.01, 0.03])})   # older files: as is
+    np.testing.assert_array_equal(adam.state[p]["m"], [0.2, -0.4])
+    rms, sgd = optimizers.RMSprop(), optimizers.SGD(momentum=0.9)
+    rms.load_state(p, {"mean_square": np.array([1.0, 2.0])})
+    sgd.load_state(p, {"velocity": np.array([1.0, 2.0])})
+    assert list(rms.state[p]) == ["velocity"] and list(sgd.state[p]) == ["momentum"]
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"m": np.zeros(2)}, r"holds \['m'\], but Adam keeps \['m', 'v'\]"),
+    ({"m": np.zeros(3), "v": np.zeros(3)}, r"'m' of 'p' has shape \(3,\)"),
+    ({"m": np.zeros(2), "v": np.array([0.1, np.nan])}, "NaN or infinite"),
+    ({"m": np.zeros(2), "v": np.array([0.1, -0.1])}, "'v' of 'p' has negative values"),
+    ({"m": np.array(["a", "b"]), "v": np.zeros(2)}, "expected floats"),
+])
+def test_load_state_refuses_impossible_state_and_installs_nothing(arrays, message):
+    adam = optimizers.Adam()
+    p = Parameter(np.zeros(2), "p")
+    with pytest.raises(ValueError, match=message):
+        adam.load_state(p, arrays)
+    assert p not in adam.state
+
+
+def test_rmsprop_refuses_a_negative_velocity():
+    with pytest.raises(ValueError, match="negative"):
+        optimizers.RMSprop().load_state(Parameter(np.zeros(1), "p"), {"velocity": np.array([-1.0])})
+
+
+def test_no_module_level_buffer_keeps_memory_alive():
+    assert not hasattr(optimizers, "_ones")
+    optimizer = optimizers.SGD(0.1)
+    p = Parameter(np.zeros(10), "p")
+    p.grad = np.ones(10)
+    optimizer.apply([p])
+    assert optimizer.state == {p: {}}   # plain SGD keeps nothing per parameter

@@ -39,6 +39,8 @@ class Callback:
     def on_batch_end(self, batch, logs=None): pass
     def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs)
     def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs)
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
 
 
 class CallbackList:
