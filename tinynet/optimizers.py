@@ -8,6 +8,11 @@ rules: it computes every parameter's update, and commits them all -- weights,
 state, step count, and any other new values the step brings (BatchNormalization's
 moving statistics) -- only if every one is finite.
 
+The rules as written allocate a new array for every intermediate result; by default
+(``impl='fast'``) ``apply`` runs their fused in-place twins from
+``tinynet.ops.optimizer_updates`` instead, same signature, same results, and
+``impl='naive'`` runs the rules below.
+
 The state of each parameter is kept under Keras's names (Adam: ``m``, ``v``; SGD
 with momentum: ``momentum``; RMSprop: ``velocity``), created by ``init_state`` the
 first time the optimizer sees the parameter. ``load_state`` installs a state read
@@ -17,13 +22,16 @@ import math
 
 import numpy as np
 
-from .checks import check_float
+from .checks import check_choice, check_float
+from .ops import optimizer_updates
 
 
 def _finite(array):
-    # NOTE: a sum is NaN or infinite when any term is; one reduction, no temporary array. It
-    # also overflows for weights near 3e38, which is divergence too.
-    return bool(np.isfinite(np.sum(array)))
+    # NOTE: a sum of squares is NaN or infinite when any term is: one BLAS product, faster
+    # than any NumPy reduction. It also overflows, past 1.8e19, for values that are
+    # finite: only then is each value looked at.
+    flat = array.reshape(-1)
+    return bool(np.isfinite(flat @ flat) or np.isfinite(flat).all())
 
 
 class Optimizer:
@@ -31,19 +39,23 @@ class Optimizer:
 
     ``learning_rate`` may be changed between steps (schedules do). ``lr`` is the
     Keras 2 alias, accepted both as argument and attribute. ``iterations`` counts
-    the steps taken (committed).
+    the steps taken (committed). ``impl``: ``'fast'`` runs ``fast_update``, the rule's
+    in-place twin in ``tinynet.ops.optimizer_updates``; ``'naive'`` runs ``update``.
     """
 
     # Older files named some state differently: {old key: Keras's key}.
     renamed_state = {}
+    fast_update = None
 
-    def __init__(self, learning_rate, lr=None, name=None):
+    def __init__(self, learning_rate, lr=None, name=None, impl="fast"):
         if lr is not None:
             learning_rate = lr
         self.learning_rate = check_float(learning_rate, "learning_rate", 0, min_open=True)
         self.name = name or type(self).__name__
+        self.impl = check_choice(impl, "impl", ("fast", "naive"))
         self.iterations = 0
         self.state = {}  # Parameter -> dict of arrays
+        self._spare = {}  # Parameter -> (w, state) its last step replaced: where the fast rule writes
 
     @property
     def lr(self):
@@ -73,23 +85,30 @@ class Optimizer:
         Each parameter's ``data`` is a new array after a step: keep a copy, not a reference.
         """
         parameters = list(parameters)
-        steps = []
-        for parameter in parameters:
-            state = self.state.get(parameter)
-            if state is None:
-                state = self.init_state(parameter)
-            steps.append(self.update(parameter.data, parameter.grad, **state))
+        steps = [self._update(parameter) for parameter in parameters]
         new_values = [w for w, _ in steps] + [a for _, state in steps for a in state.values()]
         new_values += [value for _, value in state_updates]
         if not all(_finite(value) for value in new_values):
             return False
         for parameter, (w, state) in zip(parameters, steps):
-            parameter.data = w
-            self.state[parameter] = state
+            self._spare[parameter] = (parameter.data, self.state.get(parameter))
+            parameter.data, self.state[parameter] = w, state
         for parameter, value in state_updates:
             parameter.data = value
         self.iterations += 1
         return True
+
+    def _update(self, parameter):
+        """``(new w, new state)`` of one parameter by the rule ``impl`` chooses; changes nothing."""
+        w, state = parameter.data, self.state.get(parameter)
+        if state is None:
+            state = self.init_state(parameter)
+        if self.impl == "naive" or self.fast_update is None:
+            return self.update(w, parameter.grad, **state)
+        spare = self._spare.get(parameter)
+        if spare is None or spare[1] is None or spare[0].shape != w.shape or spare[0].dtype != w.dtype:
+            spare = None  # nothing to reuse yet: the fast rule allocates
+        return self.fast_update(w, parameter.grad, **state, out=spare)
 
     def load_state(self, parameter, arrays):
         """Install the state of ``parameter`` read from a file: ``{name: array}``.
@@ -148,8 +167,10 @@ class SGD(Optimizer):
 
     renamed_state = {"velocity": "momentum"}  # tinynet before 0.2
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, lr=None, name=None):
-        super().__init__(learning_rate, lr, name)
+    fast_update = optimizer_updates.sgd_update
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, lr=None, name=None, impl="fast"):
+        super().__init__(learning_rate, lr, name, impl)
         self.momentum = check_float(momentum, "momentum", 0, 1, max_open=True)
         self.nesterov = bool(nesterov)
 
@@ -182,8 +203,10 @@ class RMSprop(Optimizer):
 
     renamed_state = {"mean_square": "velocity"}  # tinynet before 0.2
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lr=None, name=None):
-        super().__init__(learning_rate, lr, name)
+    fast_update = optimizer_updates.rmsprop_update
+
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lr=None, name=None, impl="fast"):
+        super().__init__(learning_rate, lr, name, impl)
         self.rho = check_float(rho, "rho", 0, 1, max_open=True)
         self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
 
@@ -215,8 +238,11 @@ class Adam(Optimizer):
     before Section 2.1 of the paper. It only matters while ``v`` is tiny.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None):
-        super().__init__(learning_rate, lr, name)
+    fast_update = optimizer_updates.adam_update
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None,
+                 impl="fast"):
+        super().__init__(learning_rate, lr, name, impl)
         self.beta_1 = check_float(beta_1, "beta_1", 0, 1, max_open=True)
         self.beta_2 = check_float(beta_2, "beta_2", 0, 1, max_open=True)
         self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
