@@ -125,7 +125,8 @@ class Model:
         self.backward(self.loss.backward())
         state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
         if not self.optimizer.apply(self.trainable_weights, state_updates):
-            raise self._diverged("the update made some weights NaN or infinite", loss)
+            raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "
+                                 "moving statistic)", loss)
         return loss, self._output_from(z)
 
     def _output_from(self, z):
@@ -411,6 +412,6 @@ def _weight_value(layer, parameter, value):
         cast = value.astype(parameter.data.dtype)
     bad = ~np.isfinite(cast)
     if bad.any():
-        raise ValueError(f"{where}: the array given for it holds {int(bad.sum())} NaN, infinite or too large values "
-                         f"for {parameter.data.dtype} (the first: {value[bad].flat[0]!r}).")
+        raise ValueError(f"{where}: the array given for it holds {int(bad.sum())} value(s) NaN, infinite or too large "
+                         f"for {parameter.data.dtype} (the first: {value[bad].flat[0].item()!r}).")
     return cast
