@@ -110,15 +110,16 @@ class Model:
         loss = self.compute_loss(y, z)
         return loss, self.backward(self.loss.backward(), input_gradient=input_gradient)
 
-    def train_step(self, x, y):
+    def train_step(self, x, y, on_layer=None):
         """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
 
         A transaction: the new weights, the optimizer's state and step count and the
         layers' ``state_updates`` (BatchNormalization's moving statistics) are committed
         together, or -- when the loss or any new value is NaN or infinite, or an
         exception cuts the step short -- none of them, and TrainingDivergedError says why.
+        ``on_layer(layer, x_in, y_out)`` is passed to ``forward`` (``GradientStats`` watches the ReLUs).
         """
-        z = self.forward(x, training=True, logits=True)
+        z = self.forward(x, training=True, logits=True, on_layer=on_layer)
         loss = self.compute_loss(y, z)
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", loss)
@@ -201,6 +202,7 @@ class Model:
                                  self, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose,
                                         "batch_size": batch_size})
         self.stop_training = False
+        on_layer = _layer_watch(callbacks)
         callbacks.on_train_begin({})
         with TrainingGuard(self, callbacks) as guard:
             for epoch in range(initial_epoch, epochs):
@@ -210,7 +212,7 @@ class Model:
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
                     xb, yb = x[batch], y[batch]
-                    loss, y_pred = self.train_step(xb, yb)
+                    loss, y_pred = self.train_step(xb, yb, on_layer)
                     logs = means.add(self._batch_logs(loss, yb, y_pred), len(batch))
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
@@ -386,6 +388,19 @@ class RunningMeans:
         for name, value in logs:
             self.sums[name] = self.sums.get(name, 0.0) + size * value
         return {name: float(total / self.count) for name, total in self.sums.items()}
+
+
+def _layer_watch(callbacks):
+    """``on_layer`` for ``train_step``, calling each callback's ``on_train_layer_output(layer, x, y)``; None
+    when no callback has that hook (then the step calls nothing per layer)."""
+    watchers = [c.on_train_layer_output for c in callbacks.callbacks if hasattr(c, "on_train_layer_output")]
+    if not watchers:
+        return None
+
+    def on_layer(layer, x, y):
+        for watch in watchers:
+            watch(layer, x, y)
+    return on_layer
 
 
 def _keras1_epochs(epochs, kwargs):
