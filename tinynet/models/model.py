@@ -198,9 +198,8 @@ class Model:
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
         x, y, val = self._fit_data(x, y, split, validation_data)
         self.history = History()
-        callbacks = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [self.history],
-                                 self, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose,
-                                        "batch_size": batch_size})
+        callbacks = self._callbacks(callbacks, verbose, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size),
+                                                         "verbose": verbose, "batch_size": batch_size})
         self.stop_training = False
         on_layer = _layer_watch(callbacks)
         callbacks.on_train_begin({})
@@ -229,6 +228,11 @@ class Model:
                 if self.stop_training:
                     break
         return self.history
+
+    def _callbacks(self, callbacks, verbose, params):
+        """The user's callbacks (checked by CallbackList), after the progress bar and before the History."""
+        user = CallbackList(callbacks, self, params).callbacks
+        return CallbackList(([ProgbarLogger(verbose)] if verbose else []) + user + [self.history], self, params)
 
     def _fit_data(self, x, y, validation_split, validation_data):
         """``(x, y, (x_val, y_val) or None)``: checked and converted, the validation data split off."""
