@@ -554,3 +554,10 @@ def test_fit_reads_in_one_screen():
     import inspect
     source = inspect.getsource(tinynet.models.Model.fit)
     assert len(source.splitlines()) <= 55
+
+
+def test_models_do_not_import_saving_at_module_level():
+    import subprocess
+    import sys
+    code = "import sys, tinynet.models; print('tinynet.saving' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
