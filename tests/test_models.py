@@ -561,3 +561,16 @@ def test_models_do_not_import_saving_at_module_level():
     import sys
     code = "import sys, tinynet.models; print('tinynet.saving' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_adding_a_layer_after_compile_pairs_the_new_output_with_the_loss():
+    x, y = blobs(8)
+    model = Sequential([Dense(4, activation="softmax", input_shape=(2,))])
+    model.compile("sgd", "sparse_categorical_crossentropy", ["acc"])
+    assert model.loss_takes_logits
+    model.add(Dense(2, activation="relu"))
+    assert not model.loss_takes_logits and not model.loss.from_logits and model.metrics[0][0] == "acc"
+    model.add(tinynet.layers.Softmax())
+    assert model.loss_takes_logits
+    loss, _ = model.compute_gradients(x, y)
+    assert loss == pytest.approx(model.evaluate(x, y, verbose=0)[0], rel=1e-6)

@@ -88,6 +88,7 @@ class Model:
         self.optimizer, self.metrics = optimizer, compiled_metrics
         self.loss = type(loss)(from_logits=True) if pairs else loss
         self.loss_takes_logits = pairs
+        self._compiled_with = (optimizer, loss, metrics)  # to pair again when layers are added
 
     def _check_compiled(self, method):
         if self.loss is None:

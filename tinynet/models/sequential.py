@@ -49,6 +49,8 @@ class Sequential(Model):
                 self.layers.pop()
                 raise
         self._input_shape = input_shape
+        if self.loss is not None:  # the output activation changed: pair it with the loss again
+            self.compile(*self._compiled_with)
 
     def build(self, input_shape=None):
         """Create all weights for inputs of ``input_shape``, batch axis included: ``(None, 784)``."""
