@@ -29,8 +29,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from tinynet import layers, saving
-from tinynet.datasets import _cache, idx, mnist, safe_pickle
-from tinynet.datasets._cache import CorruptDataError
+from tinynet.datasets import mnist
+from tinynet.io import cache, download, idx, safe_pickle
+from tinynet.io.errors import CorruptDataError
 from tinynet.models import Sequential
 
 EXAMPLES = int(os.environ.get("TINYNET_FUZZ_EXAMPLES", "100"))
@@ -208,12 +209,12 @@ PICKLE_ERRORS = (CorruptDataError, pickle.UnpicklingError)
 
 def read_mnist_pickle_gz(data):
     TRIED["mnist pickle"] += 1
-    original = _cache.read_wheel_member
-    _cache.read_wheel_member = lambda path, member, sha256: data  # the wheel's sha256 check is not fuzzed
+    original = download.read_wheel_member
+    download.read_wheel_member = lambda path, member, sha256: data  # the wheel's sha256 check is not fuzzed
     try:
         arrays = mnist._arrays_from_wheel("unused.whl")
     finally:
-        _cache.read_wheel_member = original
+        download.read_wheel_member = original
     assert arrays["x_train"].dtype == np.uint8 and arrays["x_train"].shape[1:] == (28, 28)
 
 

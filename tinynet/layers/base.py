@@ -11,6 +11,7 @@ A layer's life, as in Keras:
 Shapes passed to ``build`` and ``compute_output_shape`` leave out the batch
 axis: a Dense layer on MNIST sees ``input_shape=(784,)``.
 """
+import contextvars
 import re
 
 import numpy as np
@@ -18,6 +19,11 @@ import numpy as np
 from .. import initializers
 
 _name_counts = {}
+
+# Set by tinynet.models.loading while it builds a model described by a file: called with each
+# weight's name and shape before the weight is allocated, so a file cannot make building
+# allocate weights it does not hold.
+before_add_weight = contextvars.ContextVar("before_add_weight", default=None)
 
 
 def _unique_name(base):
@@ -125,6 +131,8 @@ class Layer:
 
     def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32):
         """Create a ``Parameter`` initialised by ``initializer`` and register it, in order."""
+        if (check := before_add_weight.get()) is not None:
+            check(f"{self.name}/{name}", tuple(shape))
         data = initializers.get(initializer)(tuple(shape), dtype)
         parameter = Parameter(np.ascontiguousarray(data, dtype=dtype), f"{self.name}/{name}", trainable)
         self._parameters.append(parameter)

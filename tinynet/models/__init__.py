@@ -12,15 +12,16 @@ import math
 
 import numpy as np
 
-from . import losses, metrics as metrics_module, optimizers, saving
-from .callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
-from .layers.activations import Sigmoid, Softmax
-from .layers.base import Layer, _unique_name, as_shape
-from .layers.core import InputLayer
-from .progbar import Progbar
-from .utils import rng
-from .guards import StopAfterBatch, TrainingDivergedError
-from .validation import (as_float_array, as_targets, check_batch_size, check_epochs, check_input_shape,
+from .. import losses, metrics as metrics_module, optimizers
+from ..io import npz_model
+from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
+from ..layers.activations import Sigmoid, Softmax
+from ..layers.base import Layer, _unique_name, as_shape
+from ..layers.core import InputLayer
+from ..progbar import Progbar
+from ..utils import rng
+from ..guards import StopAfterBatch, TrainingDivergedError
+from ..validation import (as_float_array, as_targets, check_batch_size, check_epochs, check_input_shape,
                          check_same_length, check_validation_data, check_validation_split, check_values)
 
 
@@ -415,16 +416,17 @@ class Sequential:
 
     def save(self, path):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
-        ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.saving``."""
-        saving.save_model(self, path)
+        ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.io.npz_model``."""
+        npz_model.write_model(self, path, rng_state=rng().bit_generator.state)
 
     def save_weights(self, path):
         """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture."""
-        saving.save_weights(self, path)
+        npz_model.write_weights(self, path)
 
     def load_weights(self, path):
         """Load weights written by ``save_weights`` (or ``save``) into this built model; shapes must match."""
-        saving.load_weights(self, path)
+        from .loading import load_weights  # here: loading.py imports this package
+        load_weights(self, path)
 
     def count_params(self):
         self._check_built("count_params()")
@@ -449,5 +451,5 @@ class Sequential:
             print_fn(line)
 
 
-# Keras spells it keras.models.load_model.
-load_model = saving.load_model
+# Keras spells it keras.models.load_model; after Sequential, which loading.py uses.
+from .loading import load_model, model_from_config, model_from_json  # noqa: E402
