@@ -452,4 +452,4 @@ class Sequential:
 
 
 # Keras spells it keras.models.load_model; after Sequential, which loading.py uses.
-from .loading import load_model, model_from_config, model_from_json  # noqa: E402
+from .loading import load_model, load_weights, model_from_config, model_from_json  # noqa: E402
