@@ -131,7 +131,11 @@ def _read_parts(source):
                                 f"{source}:{member.name} declares {member.size:,} bytes, more than the "
                                 f"{MAX_PICKLE_BYTES[part]:,} CIFAR-100's {part} pickle can hold; refusing it")
                         parts[part] = _unpickle(archive.extractfile(member), part, f"{source}:{member.name}")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+    except CorruptDataError:
+        raise
+    # Whatever else a damaged archive makes tarfile and gzip raise (TarError, OSError, EOFError,
+    # zlib.error, and a TypeError on a gzip header cut short).
+    except Exception as error:  # noqa: BLE001
         raise CorruptDataError(f"{source} is not a readable {FILENAME} archive ({error!r})") from error
     missing = [part for part in ("train", "test") if part not in parts]
     if missing:
