@@ -98,9 +98,16 @@ def hostile_cases(directory, quick):
                    "hostile.npy_header((2 ** 40,), np.uint8))\n")
     cases.append(("MNIST cache with a header claiming (2**40,)", setup + lying_cache, "mnist.load_data()"))
 
-    bomb = hostile.cifar_archive(d / "cifar-100-python.tar.gz", inflate_train=(600 << 20) // scale)
-    cases.append((f"CIFAR-100 archive ({bomb.stat().st_size:,} B) whose train inflates to {600 // scale} MB", "",
-                  f"cifar100.load_data(path={str(bomb)!r})"))
+    n_images = (50000 // scale, 10000 // scale)
+    honest_cifar = hostile.cifar_archive(d / "honest" / "cifar-100-python.tar.gz", n=n_images)
+    cases.append((f"honest CIFAR-100 layout, {n_images[0]} + {n_images[1]} images", "",
+                  f"cifar100.load_data(path={str(honest_cifar)!r})"))
+    for megabytes, start in ((600 // scale, b""), (190 // scale, b""), (190 // scale, b"\x80\x02")):
+        bomb = hostile.cifar_archive(d / f"bomb{megabytes}{len(start)}" / "cifar-100-python.tar.gz",
+                                     inflate_train=megabytes << 20, inflate_start=start)
+        what = "PROTO 2 then zeros" if start else "zeros"
+        cases.append((f"CIFAR-100 ({bomb.stat().st_size:,} B), train: {megabytes} MB of {what}", "",
+                      f"cifar100.load_data(path={str(bomb)!r})"))
     return cases
 
 

@@ -174,19 +174,20 @@ def python2_pickle(obj):
     return buffer.getvalue()
 
 
-def cifar_archive(path, n=(5, 2), fine_labels=None, inflate_train=0):
+def cifar_archive(path, n=(5, 2), fine_labels=None, inflate_train=0, inflate_start=b""):
     """A cifar-100-python.tar.gz with ``n`` = (train, test) images, as Python 2 pickled it.
 
     ``fine_labels`` replaces the train labels; ``inflate_train`` > 0 makes the train member that
-    many bytes of zeros instead (a gzip bomb: zeros compress ~1000-fold).
+    many bytes of zeros instead (a gzip bomb: zeros compress ~1000-fold), after ``inflate_start``.
     """
     rng = np.random.default_rng(0)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz", compresslevel=1) as archive:
         for part, count in zip(("train", "test"), n):
             info = tarfile.TarInfo(f"cifar-100-python/{part}")
             if part == "train" and inflate_train:
                 info.size = inflate_train
-                archive.addfile(info, _Zeros(inflate_train))
+                archive.addfile(info, io.BufferedReader(_Zeros(inflate_train, inflate_start)))
                 continue
             labels = list(rng.integers(0, 100, count).tolist())
             if part == "train" and fine_labels is not None:
@@ -203,15 +204,16 @@ def cifar_archive(path, n=(5, 2), fine_labels=None, inflate_train=0):
 class _Zeros(io.RawIOBase):
     """A stream of ``n`` zero bytes, read in chunks (so a 600 MB member costs no memory to write)."""
 
-    def __init__(self, n):
-        self.left = n
+    def __init__(self, n, start=b""):
+        self.left, self.start = n, start
 
     def readable(self):
         return True
 
     def readinto(self, buffer):
         n = min(len(buffer), self.left)
-        buffer[:n] = bytes(n)
+        head, self.start = self.start[:n], self.start[n:]
+        buffer[:n] = head + bytes(n - len(head))
         self.left -= n
         return n
 

@@ -145,9 +145,16 @@ def _read_parts(source):
 
 
 def _unpickle(file, part, source):
+    # Python 2's cPickle wrote protocol 2: anything else is refused before the rest is read.
+    start = file.read(2)
+    if start != b"\x80\x02":
+        raise CorruptDataError(f"{source}: not a CIFAR-100 pickle (those start with protocol 2's "
+                               f"b'\\x80\\x02', this one with {start!r})")
+    data = safe_pickle.read_capped(file, max_size=MAX_PICKLE_BYTES[part], source=source, start=start)
     # Written by Python 2: its byte strings (the array data) decode only as latin1.
-    content = safe_pickle.restricted_load(file, max_size=MAX_PICKLE_BYTES[part], encoding="latin1",
-                                          allowed=ALLOWED_GLOBALS, max_opcodes=MAX_PICKLE_OPCODES, source=source)
+    content = safe_pickle.restricted_loads(data, encoding="latin1", allowed=ALLOWED_GLOBALS,
+                                           max_opcodes=MAX_PICKLE_OPCODES, source=source)
+    del data
     if not isinstance(content, dict):
         raise CorruptDataError(f"{source}: expected a pickled dict, found {type(content).__name__}")
     # Keys are str with encoding="latin1"; accept bytes too, as Keras's encoding="bytes" sees them.

@@ -39,9 +39,10 @@ class RefusedGlobalError(CorruptDataError, pickle.UnpicklingError):
     """A pickle names a function or class outside the allowed table (``os.system``, ...)."""
 
 
-def read_capped(file, *, max_size, source, chunk_size=1 << 20):
-    """All bytes of the binary stream ``file``, refusing more than ``max_size`` of them."""
+def read_capped(file, *, max_size, source, start=b"", chunk_size=1 << 20):
+    """``start`` and then all bytes of the binary stream ``file``, refusing more than ``max_size`` in all."""
     out = io.BytesIO()
+    out.write(start)
     while chunk := file.read(chunk_size):
         out.write(chunk)
         if out.tell() > max_size:

@@ -9,9 +9,7 @@ fit, and refused if not finite; optimizer state is checked (shapes, finite, seco
 never negative) before it is installed. Loading returns a new model or raises
 ``ModelFileError``; it never changes the random generator's state on failure.
 """
-import contextlib
 import json
-import os
 
 import numpy as np
 
@@ -99,6 +97,10 @@ def model_from_config(config, custom_objects=None):
     if isinstance(config, dict) and config.get("class_name") == "Sequential" and isinstance(config.get("config"), dict):
         config = config["config"]
     source = "the model configuration"
+    try:  # as a file would hold it: tuples become lists, NumPy scalars plain numbers
+        config = json.loads(json.dumps(config, default=lambda value: value.item() if isinstance(value, np.generic) else str(value)))
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source} is not plain data ({error})") from error
     spec = {"name": field(source, config, "name", str, source),
             "input_shape": config.get("input_shape"),
             "layers": field(source, config, "layers", list, source), "weight_shapes": None}
