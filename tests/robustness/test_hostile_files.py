@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tinynet
 from tinynet import utils
 from tinynet.datasets import cifar100, mnist
-from tinynet.io import atomic, cache, idx, npz_model
+from tinynet.io import cache, idx
 from tinynet.io.cache import ArraySpec
 from tinynet.io.errors import CacheWarning, CorruptDataError, DatasetUnavailableError, ModelFileError
 from tinynet.models import load_model, load_weights
@@ -113,8 +112,9 @@ def test_a_non_finite_weight_is_refused_and_load_weights_changes_nothing(tmp_pat
 
 
 def test_a_negative_second_moment_is_refused(tmp_path):
-    probe = hostile.members(hostile.honest_model().save(tmp_path / "probe.npz") or tmp_path / "probe.npz")
-    key = next(name[:-4] for name in probe if name.startswith("optimizer/0000/") and name[15:-4] in ("v", "v_sum"))
+    hostile.honest_model().save(tmp_path / "probe.npz")
+    key = next(name[:-4] for name in hostile.members(tmp_path / "probe.npz")
+               if name.startswith("optimizer/0000/") and name[15:-4] in ("v", "v_sum"))
     path = hostile.edited_weight(tmp_path, key, lambda a: a.__setitem__((0, 0), -1.0), "negative_v.npz")
     with unchanged(path), pytest.raises(ModelFileError, match=r"impossible|negative"):
         load_model(path)
@@ -189,10 +189,6 @@ def check_mnist(result, arrays):
         np.testing.assert_array_equal(got, arrays[name])
 
 
-def _header(descr, shape):
-    return hostile.npy_header(shape, descr) if not isinstance(descr, bytes) else descr
-
-
 DAMAGED_HEADERS = {
     "shape (2**40,)": lambda: hostile.npy_header((2 ** 40,), np.uint8),
     "unterminated bracket (tokenize.TokenError)": lambda: (b"\x93NUMPY\x01\x00\x36\x00{'descr': '|u1', 'fortran_order': False, 'shape': ((( }"
@@ -246,8 +242,9 @@ def test_a_cache_that_cannot_be_created_costs_a_warning_not_the_data(mnist_home,
     blocker = tmp_path / "a_file"
     blocker.write_bytes(b"not a directory")
     monkeypatch.setenv("TINYNET_HOME", str(blocker))  # the cache would be a_file/datasets/mnist.npz
-    with unchanged(blocker), pytest.warns(CacheWarning, match="Could not cache MNIST"):
+    with unchanged(blocker), pytest.warns(CacheWarning) as warned:
         check_mnist(mnist.load_data(), arrays)
+    assert [str(w.message)[:17] for w in warned] == ["Could not cache M"]  # no "unusable" warning first
     assert len(calls) == 1
 
 

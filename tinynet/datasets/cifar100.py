@@ -24,7 +24,6 @@ the restricted unpickler, which may rebuild NumPy arrays and nothing else.
 
 import os
 import tarfile
-import zlib
 from pathlib import Path
 
 import numpy as np

@@ -114,7 +114,7 @@ def _load_user_path(path):
         )
     try:
         return cache.load_npz(path, EXPECTED)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         arrays = _fetch(path)
         if cache.save_to_cache(path, arrays, "MNIST"):
             download.notify(f"Saved MNIST to {path}")

@@ -96,7 +96,7 @@ def load_npz(path, expected):
     Each member's header is compared with its spec before its data is read.
 
     Raises:
-        FileNotFoundError: there is no file at ``path``.
+        FileNotFoundError, NotADirectoryError: there is no file at ``path``.
         CorruptDataError: anything else that keeps the file from giving the expected arrays
             (not a regular file, not an .npz, truncated, a wrong header, dtype, shape or hash).
     """
@@ -108,7 +108,7 @@ def load_npz(path, expected):
                     raise CorruptDataError(f"{path}: {name} should be {spec.dtype} of shape {tuple(spec.shape)}, "
                                            f"its header declares {dtype} of shape {shape}")
             arrays = {name: npz.array(name) for name in expected}
-    except (FileNotFoundError, CorruptDataError):
+    except (FileNotFoundError, NotADirectoryError, CorruptDataError):
         raise
     except Exception as error:  # noqa: BLE001 - whatever a damaged file makes the readers raise
         raise CorruptDataError(f"{path} cannot be read ({type(error).__name__}: {error})") from error
@@ -125,7 +125,7 @@ def load_or_fetch(path, expected, fetch, name):
     """
     try:
         return load_npz(path, expected)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing cached yet
         pass
     except Exception as error:  # noqa: BLE001 - see the docstring
         warnings.warn(f"The cached {name} at {path} is unusable, fetching it again: {error}", CacheWarning,

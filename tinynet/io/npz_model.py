@@ -167,13 +167,13 @@ class NpzModelFile(ModelFile):
             raise ModelFileError(f"{path} is corrupt: its kind is {_short(kind)}, not 'model' or 'weights'")
 
         config = self._json("model_config")
-        name = self._field(config, "name", str, "model_config")
-        input_shape = self._field(config, "input_shape", (list, type(None)), "model_config")
-        self.check_input_shape(input_shape, "model_config.input_shape")
-        layers = self._field(config, "layers", list, "model_config")
+        name = field(self.path, config, "name", str, "model_config")
+        input_shape = field(self.path, config, "input_shape", (list, type(None)), "model_config")
+        check_input_shape(self.path, input_shape, "model_config.input_shape")
+        layers = field(self.path, config, "layers", list, "model_config")
         for i, entry in enumerate(layers):
-            self._field(entry, "class_name", str, f"model_config.layers[{i}]")
-            self._field(entry, "config", dict, f"model_config.layers[{i}]")
+            field(self.path, entry, "class_name", str, f"model_config.layers[{i}]")
+            field(self.path, entry, "config", dict, f"model_config.layers[{i}]")
 
         names = self._json("weight_names")
         if not isinstance(names, list):
@@ -182,7 +182,7 @@ class NpzModelFile(ModelFile):
         if len(names) != n_members:
             raise ModelFileError(f"{path} is corrupt: weight_names lists {len(names)} weights, "
                                  f"but it holds {n_members} weight arrays")
-        weight_names = [self._field(entry, "name", str, f"weight_names[{i}]") for i, entry in enumerate(names)]
+        weight_names = [field(self.path, entry, "name", str, f"weight_names[{i}]") for i, entry in enumerate(names)]
         weight_shapes = [self._float_header(f"weight/{i:04d}") for i in range(len(names))]
 
         spec = {"format": "tinynet", "kind": kind, "name": name,
@@ -198,13 +198,13 @@ class NpzModelFile(ModelFile):
     def _compile_spec(self):
         config = self._json("compile_config")
         where = "compile_config"
-        loss = self._field(config, "loss", dict, where)
-        optimizer = self._field(config, "optimizer", dict, where)
-        metrics = self._field(config, "metrics", list, where)
+        loss = field(self.path, config, "loss", dict, where)
+        optimizer = field(self.path, config, "optimizer", dict, where)
+        metrics = field(self.path, config, "metrics", list, where)
         for entry, what in ((loss, "loss"), (optimizer, "optimizer")):
-            self._field(entry, "class_name", str, f"{where}.{what}")
-            self._field(entry, "config", dict, f"{where}.{what}")
-        iterations = self._field(optimizer, "iterations", int, f"{where}.optimizer")
+            field(self.path, entry, "class_name", str, f"{where}.{what}")
+            field(self.path, entry, "config", dict, f"{where}.{what}")
+        iterations = field(self.path, optimizer, "iterations", int, f"{where}.optimizer")
         # No run reaches 2**63 steps (Keras keeps the count as an int64); past a float's range
         # Adam's beta ** t would overflow at the next step.
         if not 0 <= iterations < 2 ** 63:
@@ -214,7 +214,7 @@ class NpzModelFile(ModelFile):
             raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names, "
                                  f"but is {_short(metrics)}")
         states = []
-        for i, keys in enumerate(self._field(optimizer, "state", list, f"{where}.optimizer")):
+        for i, keys in enumerate(field(self.path, optimizer, "state", list, f"{where}.optimizer")):
             if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
                 raise ModelFileError(f"{self.path} is corrupt: {where}.optimizer.state[{i}] should be null or a "
                                      f"list of names, but is {_short(keys)}")
@@ -241,7 +241,7 @@ class NpzModelFile(ModelFile):
         if getattr(self, "_npz", None) is not None:
             self._npz.close()
 
-    # ----- checked JSON
+    # ----- JSON entries, checked
     def _json(self, key):
         text = self._npz.text(key, MAX_JSON_CHARS)
         try:
@@ -250,17 +250,6 @@ class NpzModelFile(ModelFile):
         except (ValueError, RecursionError) as error:
             raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} is not valid JSON "
                                  f"({_cut(str(error))})") from error
-
-    def _field(self, mapping, key, expected, where):
-        """``mapping[key]``, checked to be of type ``expected``; ``where`` names ``mapping`` in the file.
-
-        JSON's true and false arrive as Python bools, which are also ints: a bool is accepted only
-        where bool is expected.
-        """
-        return field(self.path, mapping, key, expected, where)
-
-    def check_input_shape(self, shape, where):
-        check_input_shape(self.path, shape, where)
 
 
 # How error messages name JSON types.
