@@ -111,6 +111,21 @@ def test_a_non_finite_weight_is_refused_and_load_weights_changes_nothing(tmp_pat
         np.testing.assert_array_equal(got, want)
 
 
+def test_a_float64_weight_that_overflows_float32_is_refused(tmp_path):
+    hostile.honest_model().save(tmp_path / "honest.npz")
+    content = hostile.members(tmp_path / "honest.npz")
+    content["weight/0000.npy"] = hostile.npy_bytes(np.full((4, 3), 1e300))
+    path = hostile.write_zip(tmp_path / "huge.npz", content)
+    with unchanged(path), pytest.raises(ModelFileError, match="overflows float32"):
+        load_model(path)
+    model = hostile.honest_model()
+    before = model.get_weights()
+    with pytest.raises(ModelFileError, match="overflows float32"):
+        load_weights(model, path)
+    for got, want in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_a_negative_second_moment_is_refused(tmp_path):
     hostile.honest_model().save(tmp_path / "probe.npz")
     key = next(name[:-4] for name in hostile.members(tmp_path / "probe.npz")
@@ -263,16 +278,24 @@ def test_a_full_disk_costs_a_warning_and_leaves_the_old_cache_and_no_part(mnist_
     assert os.listdir(path.parent) == ["mnist.npz"]
 
 
-@pytest.mark.skipif(ROOT, reason="root writes into read-only directories")
-def test_a_read_only_cache_directory_costs_a_warning(mnist_home):
+def test_a_read_only_cache_directory_costs_a_warning(mnist_home, monkeypatch):
     arrays, calls, path = mnist_home
     path.parent.mkdir(parents=True)
     path.parent.chmod(0o500)
+    if ROOT:  # root writes into read-only directories: refuse creating files as the kernel would for a user
+        real_open = os.open
+
+        def read_only_open(name, flags, *args):
+            if flags & os.O_CREAT:
+                raise PermissionError(errno.EACCES, "Permission denied", str(name))
+            return real_open(name, flags, *args)
+        monkeypatch.setattr(os, "open", read_only_open)
     try:
-        with pytest.warns(CacheWarning, match="Could not cache"):
+        with pytest.warns(CacheWarning, match="Could not cache MNIST .*Permission denied"):
             check_mnist(mnist.load_data(), arrays)
     finally:
         path.parent.chmod(0o700)
+    assert os.listdir(path.parent) == []
 
 
 # ----------------------------------------------------------------- CIFAR-100 and IDX

@@ -92,7 +92,9 @@ class NpzReader:
             except READ_ERRORS as cause:
                 raise self.error(f"{self.path} is corrupt: its entry {key!r} has no readable .npy header "
                                  f"({type(cause).__name__}: {_cut(str(cause))})") from cause
-            if dtype.hasobject or len(shape) > 64 or any(d < 0 for d in shape):
+            # NumPy's own limits: 64 axes, and a size (zero axes aside) that fits in an intp.
+            if (dtype.hasobject or len(shape) > 64 or any(d < 0 for d in shape)
+                    or math.prod(d for d in shape if d) * max(dtype.itemsize, 1) >= 2 ** 63):
                 raise self.error(f"{self.path} is corrupt: its entry {key!r} declares {_cut(str(dtype), 40)} "
                                  f"of shape {_cut(str(shape), 60)}")
             data_size = math.prod(shape) * dtype.itemsize

@@ -60,8 +60,9 @@ def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
             weights = file.read_weights()
             if compile and spec["compile"] is not None:
                 _compile(model, spec["compile"], custom_objects, str(path))
+                _check_state_shapes(model, spec["optimizer_state"], str(path))
                 _install_optimizer_state(model, spec, file.read_optimizer_state(), str(path))
-            _assign(model.weights, weights)
+            _assign(model.weights, weights, str(path))
             if restore_rng_state and spec["rng_state"] is not None:
                 rng_state = _checked_rng_state(spec["rng_state"], str(path))
     finally:
@@ -77,6 +78,10 @@ def load_weights(model, path):
             "layer `input_shape=...` or call model.build((None, ...)) first.")
     check_path(path)
     with open_model_file(path) as file:
+        if file.spec["weight_shapes"] is None and hasattr(file, "load_into"):
+            # A file whose weights are found by layer name (Keras's save_weights): its reader matches them.
+            file.load_into(model)
+            return
         shapes, parameters = file.spec["weight_shapes"], model.weights
         if len(shapes) != len(parameters):
             raise ModelFileError(
@@ -87,7 +92,7 @@ def load_weights(model, path):
                 raise ModelFileError(
                     f"{path}: weight '{parameter.name}' of model '{model.name}' has shape {parameter.shape}, "
                     f"but the file's array for it has shape {tuple(shape)}.")
-        _assign(parameters, file.read_weights())
+        _assign(parameters, file.read_weights(), str(path))
 
 
 def model_from_config(config, custom_objects=None):
@@ -203,11 +208,16 @@ def _layer_registry():
     return registry
 
 
-def _assign(parameters, values):
-    """Copy ``values`` into ``parameters``; their shapes were all compared first."""
-    for parameter, value in zip(parameters, values):
+def _assign(parameters, values, source):
+    """Copy ``values`` into ``parameters``, all or nothing; their shapes were compared before."""
+    with np.errstate(over="ignore"):  # an overflow is reported below, as the file's fault
+        cast = [value.astype(parameter.data.dtype) for parameter, value in zip(parameters, values)]
+    for parameter, value in zip(parameters, cast):
         assert value.shape == parameter.shape  # compared before building or loading
-    for parameter, value in zip(parameters, values):
+        # Finite in the file, but 1e300 in float64 is inf in a float32 model.
+        if not np.isfinite(value).all():
+            raise ModelFileError(f"{source}: weight '{parameter.name}' overflows {parameter.data.dtype}")
+    for parameter, value in zip(parameters, cast):
         parameter.data[...] = value
 
 
@@ -234,6 +244,19 @@ def _compile(model, config, custom_objects, source):
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     model.optimizer.iterations = config["optimizer"]["iterations"]
+
+
+def _check_state_shapes(model, declared, source):
+    """Before any state array is read: one entry per trainable weight, each array of its weight's shape."""
+    trainable = model.trainable_weights
+    if len(declared) != len(trainable):
+        raise ModelFileError(f"{source} holds optimizer state for {len(declared)} trainable weights, but the model "
+                             f"has {len(trainable)}.")
+    for parameter, shapes in zip(trainable, declared):
+        for key, shape in (shapes or {}).items():
+            if tuple(shape) != parameter.shape:
+                raise ModelFileError(f"{source}: optimizer state '{key}' of '{parameter.name}' has shape "
+                                     f"{tuple(shape)}, expected {parameter.shape}.")
 
 
 def _install_optimizer_state(model, spec, states, source):
@@ -265,6 +288,8 @@ def _install_optimizer_state(model, spec, states, source):
             if value.shape != state[key].shape:
                 raise ModelFileError(f"{source}: optimizer state '{key}' of '{parameter.name}' has shape "
                                      f"{value.shape}, expected {state[key].shape}.")
+            with np.errstate(over="ignore"):
+                value = np.asarray(value).astype(state[key].dtype)
             if not np.isfinite(value).all() or (key in _SQUARED_STATE and (value < 0).any()):
                 raise ModelFileError(f"{source}: optimizer state '{key}' of '{parameter.name}' is impossible: "
                                      "it holds non-finite values" + (" or negative ones (it is an average of "
