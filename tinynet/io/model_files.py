@@ -21,10 +21,11 @@ a file's size says nothing about the memory its description asks for. ``read()``
 the whole spec with arrays in ``'weights'`` and ``'optimizer_state'``, for callers that
 need no such check.
 """
+import os
+
 import numpy as np
 
 from .errors import ModelFileError
-from .npz import open_regular_file
 
 ZIP_MAGIC = b"PK\x03\x04"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -91,6 +92,9 @@ def open_model_file(path):
         FileNotFoundError: no such file.
         ModelFileError: not a regular file, or not a model file of a format tinynet reads.
     """
+    from .npz import open_regular_file  # here: reading files imports zipfile, which `import tinynet` need not
+
+    check_path(path)
     with open_regular_file(path, ModelFileError) as file:
         magic = file.read(8)
     if magic.startswith(ZIP_MAGIC) or magic.startswith(b"PK\x05\x06"):  # an empty zip starts with its end record
@@ -125,3 +129,45 @@ def _keras_reader(module, class_name, path):
         raise ModelFileError(f"{path} is a Keras {kind} model file; this version of tinynet cannot read "
                              "Keras files yet (tinynet.io." + module + " is missing).") from None
     return reader(path)
+
+
+def check_path(path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"Received an invalid value for `path`, expected a str or os.PathLike. Received: path={path!r}")
+
+
+# How error messages name JSON types.
+_JSON_TYPE_NAMES = {dict: "a JSON object", list: "a list", str: "a string", int: "an integer",
+                    float: "a number", bool: "true or false", type(None): "null"}
+
+
+def field(path, mapping, key, expected, where):
+    """``mapping[key]`` from a file's JSON, checked to be of type ``expected`` (ModelFileError if not)."""
+    if not isinstance(mapping, dict):
+        raise ModelFileError(f"{path} is corrupt: {where} should be a JSON object, but is {_short(mapping)}")
+    if key not in mapping:
+        raise ModelFileError(f"{path} is corrupt: {where} has no {key!r}")
+    value = mapping[key]
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+        wanted = " or ".join(_JSON_TYPE_NAMES[t] for t in expected)
+        raise ModelFileError(f"{path} is corrupt: {where}.{key} should be {wanted}, but is {_short(value)}")
+    return value
+
+
+def check_input_shape(path, shape, where):
+    """An input shape from a file must be None or a non-empty list of positive integers."""
+    if shape is None:
+        return
+    if not (isinstance(shape, list) and shape and all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
+        raise ModelFileError(f"{path} is corrupt: {where} should be a list of positive integers, but is {_short(shape)}")
+
+
+def _short(value):
+    """``repr(value)``, cut short: a hostile file's values can be megabytes long."""
+    return _cut(repr(value), 60)
+
+
+def _cut(text, limit=300):
+    return text if len(text) <= limit else text[:limit - 3] + "..."

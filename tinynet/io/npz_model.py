@@ -22,13 +22,12 @@ the attributes of a ``Sequential`` (this module never imports tinynet.models);
 checked for its type, every array's header checked before its data is read.
 """
 import json
-import os
 
 import numpy as np
 
 from .atomic import atomic_write
 from .errors import ModelFileError
-from .model_files import ModelFile
+from .model_files import ModelFile, _cut, _short, check_input_shape, check_path, field
 from .npz import NpzReader
 
 FORMAT_NAME = "tinynet"
@@ -129,11 +128,6 @@ def _write(path, arrays):
     check_path(path)
     with atomic_write(path) as file:
         np.savez(file, **arrays)  # a file object, so np.savez does not append ".npz"
-
-
-def check_path(path):
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"Received an invalid value for `path`, expected a str or os.PathLike. Received: path={path!r}")
 
 
 # ----------------------------------------------------------------- reading
@@ -250,40 +244,3 @@ class NpzModelFile(ModelFile):
         except (ValueError, RecursionError) as error:
             raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} is not valid JSON "
                                  f"({_cut(str(error))})") from error
-
-
-# How error messages name JSON types.
-_JSON_TYPE_NAMES = {dict: "a JSON object", list: "a list", str: "a string", int: "an integer",
-                    float: "a number", bool: "true or false", type(None): "null"}
-
-
-def field(path, mapping, key, expected, where):
-    """``mapping[key]`` from a file's JSON, checked to be of type ``expected`` (ModelFileError if not)."""
-    if not isinstance(mapping, dict):
-        raise ModelFileError(f"{path} is corrupt: {where} should be a JSON object, but is {_short(mapping)}")
-    if key not in mapping:
-        raise ModelFileError(f"{path} is corrupt: {where} has no {key!r}")
-    value = mapping[key]
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
-        wanted = " or ".join(_JSON_TYPE_NAMES[t] for t in expected)
-        raise ModelFileError(f"{path} is corrupt: {where}.{key} should be {wanted}, but is {_short(value)}")
-    return value
-
-
-def check_input_shape(path, shape, where):
-    """An input shape from a file must be None or a non-empty list of positive integers."""
-    if shape is None:
-        return
-    if not (isinstance(shape, list) and shape and all(
-            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
-        raise ModelFileError(f"{path} is corrupt: {where} should be a list of positive integers, but is {_short(shape)}")
-
-
-def _short(value):
-    """``repr(value)``, cut short: a hostile file's values can be megabytes long."""
-    return _cut(repr(value), 60)
-
-
-def _cut(text, limit=300):
-    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -13,7 +13,6 @@ import math
 import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
-from ..io import npz_model
 from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from ..layers.activations import Sigmoid, Softmax
 from ..layers.base import Layer, _unique_name, as_shape
@@ -417,10 +416,14 @@ class Sequential:
     def save(self, path):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
         ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.io.npz_model``."""
+        from ..io import npz_model  # here: the file formats are loaded when a file is written
+
         npz_model.write_model(self, path, rng_state=rng().bit_generator.state)
 
     def save_weights(self, path):
         """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture."""
+        from ..io import npz_model
+
         npz_model.write_weights(self, path)
 
     def load_weights(self, path):

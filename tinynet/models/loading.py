@@ -15,8 +15,7 @@ import numpy as np
 
 from .. import layers as layers_module, losses, metrics as metrics_module, optimizers
 from ..io.errors import ModelFileError
-from ..io.model_files import open_model_file
-from ..io.npz_model import check_input_shape, check_path, field
+from ..io.model_files import check_input_shape, check_path, field, open_model_file
 from ..layers.base import Layer, before_add_weight
 from ..utils import rng
 
