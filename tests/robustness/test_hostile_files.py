@@ -317,6 +317,13 @@ def test_cifar_labels_that_are_not_class_numbers_are_corrupt_data(tmp_path, labe
         cifar100.load_data(path=path)
 
 
+def test_cifar_arrays_are_plain_ndarrays(tmp_path):
+    path = hostile.cifar_archive(tmp_path / "cifar-100-python.tar.gz", n=(3, 2))
+    for label_mode in ("fine", "coarse"):
+        (x_train, y_train), (x_test, y_test) = cifar100.load_data(label_mode, path=path)
+        assert {type(a) for a in (x_train, y_train, x_test, y_test)} == {np.ndarray}
+
+
 def test_cifar_member_with_a_lying_pickle_length_is_refused(tmp_path):
     import io
     import tarfile

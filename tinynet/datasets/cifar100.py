@@ -182,7 +182,7 @@ def _labels(labels, n, classes, source):
     if isinstance(labels, list) and all(type(label) is int and 0 <= label < classes for label in labels):
         labels = np.array(labels, dtype=np.int64)
     elif isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and labels.ndim == 1:
-        labels = labels.astype(np.int64) if labels.min(initial=0) >= 0 and labels.max(initial=0) < classes else None
+        labels = np.asarray(labels, np.int64) if labels.min(initial=0) >= 0 and labels.max(initial=0) < classes else None
     else:
         labels = None
     if labels is None or labels.shape != (n,):

@@ -201,6 +201,10 @@ def restricted_loads(data, *, encoding="ASCII", allowed=None, max_opcodes=10**6,
             opcodes are known good and the walk over them is skipped.
         source: how to name the data in error messages.
 
+    Returns:
+        The unpickled value. Its arrays are ``_ArrayFromPickle`` instances (an ndarray subclass);
+        ``np.asarray(x)`` gives the plain ndarray.
+
     Raises:
         RefusedGlobalError: the pickle names a global outside ``allowed``.
         CorruptDataError: anything else wrong with the pickle.
