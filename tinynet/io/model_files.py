@@ -92,23 +92,25 @@ def open_model_file(path):
         FileNotFoundError: no such file.
         ModelFileError: not a regular file, or not a model file of a format tinynet reads.
     """
-    from .npz import open_regular_file  # here: reading files imports zipfile, which `import tinynet` need not
+    import zipfile  # here: `import tinynet` need not load the zip reader
+
+    from .npz import open_regular_file
 
     check_path(path)
+    names = set()
     with open_regular_file(path, ModelFileError) as file:
         magic = file.read(8)
-    if magic.startswith(ZIP_MAGIC) or magic.startswith(b"PK\x05\x06"):  # an empty zip starts with its end record
-        import zipfile
-
-        from . import npz_model  # a reader is imported when a file needs it
-
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-            names = set()  # damaged: the npz reader says how
+        is_zip = magic.startswith(ZIP_MAGIC) or magic.startswith(b"PK\x05\x06")  # an empty zip: its end record
+        if is_zip:
+            try:
+                names = set(zipfile.ZipFile(file).namelist())
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+                pass  # damaged: the npz reader says how
+    if is_zip:
         if "config.json" in names and "tinynet_format.npy" not in names:
             return _keras_reader("keras_archive", "KerasArchiveFile", path)
+        from . import npz_model  # a reader is imported when a file needs it
+
         return npz_model.NpzModelFile(path)
     if magic == HDF5_MAGIC:
         return _keras_reader("keras_h5", "KerasH5File", path)
