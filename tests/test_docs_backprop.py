@@ -33,7 +33,8 @@ def test_the_doc_has_pointers_for_every_part():
     files = {path for path, _ in POINTERS}
     assert len(POINTERS) >= 30
     assert {"tinynet/layers/core.py", "tinynet/layers/activations.py", "tinynet/losses.py", "tinynet/ops/conv.py",
-            "tinynet/ops/pooling.py", "tinynet/ops/normalization.py", "tinynet/ops/naive.py"} <= files
+            "tinynet/ops/pooling.py", "tinynet/ops/normalization.py", "tinynet/ops/conv_fast.py",
+            "tinynet/ops/normalization_fast.py"} <= files
 
 
 @pytest.mark.parametrize("path,name", POINTERS)

@@ -40,7 +40,7 @@ Each histogram is ``(counts, edges)`` plus the fraction of exact zeros (log10 |0
 Cost: the gradient norms are a few norms per batch; the update ratio and the gradient
 histograms need a copy of the weights before the step and a histogram after it, so they
 are measured every ``every``-th batch (default every 10th); the dead-ReLU record is one
-``any`` over each ReLU's output per batch; the sample pass is one small batch per epoch.
+``any`` over each ReLU's output per batch (fit's ``on_train_layer_output`` hook); the sample pass is one small batch per epoch.
 """
 import numpy as np
 
@@ -62,12 +62,6 @@ def log_histogram(values):
     logs = np.clip(np.log10(nonzero), LOG_EDGES[0], LOG_EDGES[-1]) if nonzero.size else nonzero
     counts, _ = np.histogram(logs, bins=len(LOG_EDGES) - 1, range=(LOG_EDGES[0], LOG_EDGES[-1]))
     return counts, (1.0 - nonzero.size / values.size) if values.size else 0.0
-
-
-def _relu_output(relu):
-    """The ReLU's last output (the layer caches it)."""
-    cache = getattr(relu, "cache", None)
-    return cache[0] if isinstance(cache, tuple) else relu.y
 
 
 class GradientStats(Callback):
@@ -92,8 +86,8 @@ class GradientStats(Callback):
     def on_train_begin(self, logs=None):
         layers = self.model.layers
         self.weighted = [layer for layer in layers if layer.trainable_weights]
-        self.relus = [(layer, part) for layer in layers for part in (layer, getattr(layer, "activation", None))
-                      if isinstance(part, ReLU)]
+        self.relus = {layer.name for layer in layers for part in (layer, getattr(layer, "activation", None))
+                      if isinstance(part, ReLU)}
         # Where each layer's weights are copied before a measured step.
         self.before = {layer.name: [np.empty_like(p.data) for p in layer.trainable_weights]
                        for layer in self.weighted}
@@ -116,7 +110,7 @@ class GradientStats(Callback):
         self.gradient_zeros = dict.fromkeys(self.grad_norm_sums, 0.0)
         self.batches = 0
         self.measured = 0
-        self.alive = {layer.name: None for layer, _ in self.relus}
+        self.alive = {name: None for name in self.relus}
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch % self.every == 0:
@@ -140,10 +134,13 @@ class GradientStats(Callback):
                 counts, zeros = log_histogram(self._gradient_entries(layer))
                 self.gradient_counts[layer.name] += counts
                 self.gradient_zeros[layer.name] += zeros
-        for layer, relu in self.relus:
-            y = _relu_output(relu)
+
+    def on_train_layer_output(self, layer, x, y):
+        """Called by fit's training step after each layer's forward (``Model.forward``'s ``on_layer``)."""
+        if layer.name in self.relus:
+            positive = y > 0  # the layer's output went through its ReLU
             # A unit (a channel, for images) is alive in this batch if any sample activates it.
-            alive = (y > 0).reshape(-1, y.shape[-1]).any(axis=0)
+            alive = positive.reshape(-1, positive.shape[-1]).any(axis=0)
             previous = self.alive[layer.name]
             self.alive[layer.name] = alive if previous is None else previous | alive
 
