@@ -113,7 +113,8 @@ def test_a_truly_zero_gradient_is_not_informative_and_says_why():
 
 class WrongTanh(Tanh):
     def backward(self, dout):
-        return dout * (1 - self.y)          # should be 1 - y**2
+        (y,) = self.cache
+        return dout * (1 - y)               # should be 1 - y**2
 
 
 def saturated_model(tanh):
