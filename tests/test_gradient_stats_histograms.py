@@ -41,7 +41,8 @@ def test_histograms_per_layer_and_epoch():
         counts, zeros = per_layer["weight_gradient"][0]
         assert counts.sum() > 0 and 0 <= zeros <= 1
         counts, _ = per_layer["activation"][-1]
-        assert counts.sum() == 32 * (8 if name != "out" else 2)
+        assert counts.sum() == 64 * (8 if name != "out" else 2)      # every step measured: 64 samples
+    assert stats.logits_layer == "out"
     # tanh outputs lie in [-1, 1]: the activation bins of h1 span that range, not more
     edges = stats.activation_edges["h1"]
     assert -1.2 < edges[0] and edges[-1] < 1.2
@@ -67,6 +68,7 @@ def test_the_plot_names_the_update_ratio_and_has_integer_epochs(tmp_path):
     assert "update ratio ||ΔW|| / ||W||" in titles
     assert any(title.startswith("h1: log10 |dL/dW|") for title in titles)
     assert any(title.startswith("h2: activation y") for title in titles)
+    assert any(title.startswith("out: logits z") for title in titles)
     assert any(title.startswith("h1: log10 |dL/dy|") for title in titles)
     ticks = figure.axes[0].get_xticks()
     assert np.allclose(ticks, np.round(ticks))
@@ -76,3 +78,12 @@ def test_the_plot_names_the_update_ratio_and_has_integer_epochs(tmp_path):
 def test_sample_must_be_a_pair():
     with pytest.raises(ValueError, match="sample"):
         GradientStats(sample=np.ones((3, 2)))
+
+
+def test_activation_histograms_need_no_sample():
+    x, y = data()
+    stats = GradientStats(every=2)
+    model().fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[stats])
+    assert set(stats.histograms["h1"]) == {"weight_gradient", "activation"}
+    counts, _ = stats.histograms["h1"]["activation"][0]
+    assert counts.sum() == 2 * 16 * 8                           # steps 0 and 2 of 4, 16 samples, 8 units

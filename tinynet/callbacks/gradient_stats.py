@@ -28,19 +28,24 @@ the shape: a gradient can keep its norm while most of its entries vanish):
 ``'weight_gradient'``
     log10 |dL/dW| of the layer's weight-gradient entries (a fixed random sample of 10,000 for a
     larger layer), over the measured steps.
-``'activation'`` and ``'output_gradient'`` (with ``sample=(x, y)``)
+``'activation'``
+    the values of each layer's output y in the measured training steps (fit's
+    ``on_train_layer_output`` hook; at most 10,000 values per layer and step). Saturated
+    tanh/sigmoid units show as activations piled at +-1 (or 0 and 1); for the output layer
+    paired with its loss these are the logits z.
+``'output_gradient'`` (with ``sample=(x, y)``)
     at each epoch's end, one forward and backward pass of the model on ``sample`` (in
-    inference mode, through the model's public ``forward`` / ``backward`` hooks): the
-    values of each layer's output y, and log10 |dL/dy| of the gradient arriving at it.
-    Vanishing gradients show as the dL/dy histograms sliding left layer by layer towards
-    the input; saturated tanh/sigmoid units as activations piled at +-1 or 0 and 1.
+    inference mode, through the model's public ``forward`` / ``backward`` hooks): log10
+    |dL/dy| of the gradient arriving at each layer's output. Vanishing gradients show as
+    these histograms sliding left layer by layer towards the input.
 
 Each histogram is ``(counts, edges)`` plus the fraction of exact zeros (log10 |0| has no bin).
 
 Cost: the gradient norms are a few norms per batch; the update ratio and the gradient
 histograms need a copy of the weights before the step and a histogram after it, so they
 are measured every ``every``-th batch (default every 10th); the dead-ReLU record is one
-``any`` over each ReLU's output per batch (fit's ``on_train_layer_output`` hook); the sample pass is one small batch per epoch.
+``any`` over each ReLU's output per batch (fit's ``on_train_layer_output`` hook); the
+sample pass is one small batch per epoch.
 """
 import numpy as np
 
@@ -71,7 +76,7 @@ class GradientStats(Callback):
         every: measure the update ratio and the weight-gradient histograms on every
             ``every``-th batch of an epoch (its first batch included).
         sample: optional ``(x, y)``, a small batch (a few hundred samples) on which each
-            layer's activations and output gradients are histogrammed at every epoch's end.
+            layer's output gradients are histogrammed at every epoch's end.
     """
 
     def __init__(self, every=10, sample=None):
@@ -100,20 +105,23 @@ class GradientStats(Callback):
             size = sum(p.data.size for p in layer.trainable_weights)
             self.entries[layer.name] = (None if size <= HISTOGRAM_ENTRIES
                                         else np.sort(sample_rng.choice(size, HISTOGRAM_ENTRIES, replace=False)))
-        self.edges = {"weight_gradient": LOG_EDGES, "output_gradient": LOG_EDGES}
         self.activation_edges = {}
+        self.logits_layer = layers[-1].name if self.model.loss_takes_logits else None
+        self.measuring = False
 
     def on_epoch_begin(self, epoch, logs=None):
         self.grad_norm_sums = dict.fromkeys((layer.name for layer in self.weighted), 0.0)
         self.ratio_sums = dict.fromkeys(self.grad_norm_sums, 0.0)
         self.gradient_counts = {name: np.zeros(len(LOG_EDGES) - 1) for name in self.grad_norm_sums}
         self.gradient_zeros = dict.fromkeys(self.grad_norm_sums, 0.0)
+        self.activation_counts, self.activation_zeros = {}, {}
         self.batches = 0
         self.measured = 0
         self.alive = {name: None for name in self.relus}
 
     def on_train_batch_begin(self, batch, logs=None):
-        if batch % self.every == 0:
+        self.measuring = batch % self.every == 0
+        if self.measuring:
             for layer in self.weighted:
                 for copy, parameter in zip(self.before[layer.name], layer.trainable_weights):
                     np.copyto(copy, parameter.data)
@@ -143,6 +151,16 @@ class GradientStats(Callback):
             alive = positive.reshape(-1, positive.shape[-1]).any(axis=0)
             previous = self.alive[layer.name]
             self.alive[layer.name] = alive if previous is None else previous | alive
+        if self.measuring:
+            values = y.ravel()[::max(1, y.size // HISTOGRAM_ENTRIES)]
+            if layer.name not in self.activation_edges:   # fixed at the first step, so epochs compare
+                low, high = float(values.min()), float(values.max())
+                pad = 0.05 * (high - low) or 1.0
+                self.activation_edges[layer.name] = np.linspace(low - pad, high + pad, ACTIVATION_BINS + 1)
+            edges = self.activation_edges[layer.name]
+            counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), edges)
+            self.activation_counts[layer.name] = self.activation_counts.get(layer.name, 0) + counts
+            self.activation_zeros[layer.name] = self.activation_zeros.get(layer.name, 0.0) + float((values == 0).mean())
 
     def _gradient_entries(self, layer):
         """The layer's gradient entries the histogram uses (all of them, or the fixed sample)."""
@@ -159,18 +177,16 @@ class GradientStats(Callback):
     def _record(self, name, kind, counts, zeros):
         self.histograms[name].setdefault(kind, []).append((counts, zeros))
 
-    def _sample_pass(self):
-        """Each layer's output and dL/d(output) on ``sample``, through the model's public step."""
+    def _sample_gradients(self):
+        """dL/d(output) of each layer on ``sample``, through the model's public step."""
         x, y = self.sample
-        outputs, gradients = {}, {}
+        gradients = {}
         model = self.model
-        z = model.forward(np.asarray(x, dtype=np.float32), training=False, logits=True,
-                          on_layer=lambda layer, x_in, y_out: outputs.__setitem__(layer.name, y_out))
-        self.logits_layer = model.layers[-1].name if model.loss_takes_logits else None
+        z = model.forward(np.asarray(x, dtype=np.float32), training=False, logits=True)
         model.compute_loss(self.model_targets(y), z)
         model.backward(model.loss.backward(), input_gradient=True,
                        on_layer=lambda layer, dout, dx: gradients.__setitem__(layer.name, dout))
-        return outputs, gradients
+        return gradients
 
     def model_targets(self, y):
         y = np.asarray(y)
@@ -188,17 +204,10 @@ class GradientStats(Callback):
         for name, alive in self.alive.items():
             if alive is not None:
                 logs[f"dead_relu/{name}"] = float(1.0 - alive.mean())
+        for name, counts in self.activation_counts.items():
+            self._record(name, "activation", counts, self.activation_zeros[name] / self.measured)
         if self.sample is not None:
-            outputs, gradients = self._sample_pass()
-            for name, values in outputs.items():
-                if name not in self.activation_edges:   # fixed at the first epoch, so epochs compare
-                    low, high = float(values.min()), float(values.max())
-                    pad = 0.05 * (high - low) or 1.0
-                    self.activation_edges[name] = np.linspace(low - pad, high + pad, ACTIVATION_BINS + 1)
-                edges = self.activation_edges[name]
-                counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), edges)
-                self._record(name, "activation", counts, float((values == 0).mean()))
-            for name, values in gradients.items():
+            for name, values in self._sample_gradients().items():
                 self._record(name, "output_gradient", *log_histogram(values))
 
 
