@@ -1,9 +1,7 @@
-"""The callbacks Keras scripts name (issue 14): LambdaCallback, BackupAndRestore,
-ModelCheckpoint(save_freq=<int>), TensorBoard."""
+"""BackupAndRestore: an interrupted fit resumes from the last whole epoch, with weights and optimizer state."""
 import inspect
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -22,42 +20,6 @@ def tiny_model(optimizer=None):
 def tiny_data(n=32):
     generator = np.random.default_rng(0)
     return generator.random((n, 3), dtype=np.float32), generator.integers(0, 2, n)
-
-
-# ---------------------------------------------------------------- LambdaCallback
-
-def test_lambda_callback_calls_each_function_with_keras_arguments():
-    seen = []
-    callback = callbacks.LambdaCallback(
-        on_train_begin=lambda logs: seen.append(("train_begin", logs)),
-        on_epoch_end=lambda epoch, logs: seen.append(("epoch_end", epoch, round(logs["loss"], 6))),
-        on_batch_end=lambda batch, logs: seen.append(("batch_end", batch)),
-        on_train_end=lambda logs: seen.append(("train_end",)))
-    x, y = tiny_data(16)
-    history = tiny_model().fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[callback])
-    losses = [round(v, 6) for v in history.history["loss"]]
-    assert seen == [("train_begin", {}), ("batch_end", 0), ("batch_end", 1), ("epoch_end", 0, losses[0]),
-                    ("batch_end", 0), ("batch_end", 1), ("epoch_end", 1, losses[1]), ("train_end",)]
-
-
-def test_lambda_callback_refuses_what_is_not_a_function_or_a_hook():
-    with pytest.raises(TypeError, match="LambdaCallback: received an invalid value for `on_epoch_end`, expected a "
-                                        "function. Received: on_epoch_end=3"):
-        callbacks.LambdaCallback(on_epoch_end=3)
-    with pytest.raises(TypeError, match="unknown hook 'on_epoc_end'"):
-        callbacks.LambdaCallback(on_epoc_end=print)
-
-
-# ------------------------------------------------------- ModelCheckpoint(save_freq=n)
-
-def test_model_checkpoint_every_n_batches_counts_across_epochs(tmp_path):
-    x, y = tiny_data(40)  # 5 batches of 8 per epoch
-    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}-{batch}.npz"), save_freq=3)
-    model = tiny_model()
-    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[checkpoint])
-    # batches seen 3, 6, 9 -> epoch 1 batch 3, epoch 2 batch 1, epoch 2 batch 4 (both counted from 1)
-    assert sorted(os.listdir(tmp_path)) == ["m-1-3.npz", "m-2-1.npz", "m-2-4.npz"]
-    np.testing.assert_allclose(load_model(tmp_path / "m-2-4.npz").predict(x), model.predict(x), atol=0.05)
 
 
 # ---------------------------------------------------------------- BackupAndRestore
@@ -142,45 +104,3 @@ def test_backup_is_deleted_after_a_finished_fit(tmp_path):
     tiny_model().fit(x, y, epochs=2, verbose=0,
                      callbacks=[callbacks.BackupAndRestore(tmp_path / "c", delete_checkpoint=False)])
     assert sorted(os.listdir(tmp_path / "c")) == ["backup-1.npz", "training_state.json"]
-
-
-# ---------------------------------------------------------------- TensorBoard
-
-def test_tensorboard_writes_event_files_that_tensorboard_reads(tmp_path):
-    pytest.importorskip("tensorboardX")
-    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-    x, y = tiny_data()
-    model = tiny_model(optimizers.SGD(learning_rate=0.1))
-    board = callbacks.TensorBoard(log_dir=tmp_path, histogram_freq=1, update_freq=2)
-    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, validation_split=0.25, callbacks=[board])
-
-    def read(run):
-        accumulator = event_accumulator.EventAccumulator(str(tmp_path / run), size_guidance={"scalars": 0})
-        accumulator.Reload()
-        return accumulator
-
-    train, validation = read("train"), read("validation")
-    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate", "batch_loss"} <= set(train.Tags()["scalars"])
-    assert [e.step for e in train.Scalars("epoch_loss")] == [0, 1, 2]
-    np.testing.assert_allclose([e.value for e in train.Scalars("epoch_loss")], history.history["loss"], rtol=1e-6)
-    np.testing.assert_allclose([e.value for e in validation.Scalars("epoch_loss")], history.history["val_loss"],
-                               rtol=1e-6)
-    # 24 training samples: 3 batches an epoch, 9 in all, written every 2nd batch
-    assert [e.step for e in train.Scalars("batch_loss")] == [2, 4, 6, 8]
-    assert f"{model.layers[0].name}/kernel_0" in train.Tags()["histograms"]
-
-
-def test_tensorboard_without_tensorboardx_says_what_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # makes `import tensorboardX` fail
-    with pytest.raises(ImportError, match=r'pip install "tinynet\[tensorboard\]"'):
-        callbacks.TensorBoard()
-
-
-def test_tensorboard_arguments():
-    pytest.importorskip("tensorboardX")
-    with pytest.raises(ValueError, match="Received: update_freq=0"):
-        callbacks.TensorBoard(update_freq=0)
-    with pytest.raises(ValueError, match="Received: histogram_freq=-1"):
-        callbacks.TensorBoard(histogram_freq=-1)
-    with pytest.warns(UserWarning, match="does not support `profile_batch`"):
-        callbacks.TensorBoard(profile_batch=2)
