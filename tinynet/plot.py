@@ -104,11 +104,11 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False, title="Confusio
     """
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"Received an invalid value for `cm`, expected a square (K, K) matrix. Received: shape {cm.shape}")
+        raise invalid("cm.shape", "a square (K, K) matrix", cm.shape)
     k = cm.shape[0]
     names = [str(i) for i in range(k)] if class_names is None else [str(n) for n in class_names]
     if len(names) != k:
-        raise ValueError(f"Received an invalid value for `class_names`, expected {k} names. Received: {len(names)}")
+        raise invalid("class_names", f"{k} names", class_names)
     normalize = check_bool(normalize, "normalize", owner="plot_confusion_matrix")
     values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     size = max(5.0, 0.5 * k + 2)
@@ -138,14 +138,12 @@ def _as_images(x, argument):
     if x.ndim == 2:
         side = math.isqrt(x.shape[1])
         if side * side != x.shape[1]:
-            raise ValueError(f"Received an invalid value for `{argument}`, expected images (N, H, W[, C]) or flat "
-                             f"square rows like (N, 784). Received: shape {x.shape}")
+            raise invalid(f"{argument}.shape", "images (N, H, W[, C]) or flat square rows like (N, 784)", x.shape)
         x = x.reshape(len(x), side, side)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
     if x.ndim not in (3, 4):
-        raise ValueError(f"Received an invalid value for `{argument}`, expected images (N, H, W[, C]). "
-                         f"Received: shape {x.shape}")
+        raise invalid(f"{argument}.shape", "images (N, H, W[, C])", x.shape)
     return x
 
 
@@ -331,8 +329,7 @@ def _find_layer(layers, layer):
                          f"Layers: {[c.name for c in layers]}")
     if layer in layers:
         return layer
-    raise ValueError(f"Received an invalid value for `layer`, expected a name, an index or one of the model's "
-                     f"layers. Received: {layer!r}")
+    raise invalid("layer", "a name, an index or one of the model's layers", layer)
 
 
 def _with_batch(shape):
