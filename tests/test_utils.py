@@ -69,3 +69,11 @@ def test_to_categorical_names_the_label_as_given(labels, shown):
     # Before: a uint64 2**64-1 was reported as label -1, a float 1e20 as -9223372036854775808.
     with pytest.raises(ValueError, match=f"Received: y={shown}$"):
         to_categorical(labels)
+
+
+def test_keras_utils_names():
+    pytest.importorskip("tinynet.np_utils")  # the keras-scripts team's module
+    from tinynet.utils import np_utils
+    np.testing.assert_array_equal(np_utils.to_categorical([1], 2), [[0, 1]])
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tinynet.utils.nope  # noqa: B018
