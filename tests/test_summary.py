@@ -79,3 +79,14 @@ def test_non_trainable_parameters_and_other_widths():
     with pytest.raises(ValueError, match="Received: positions="):
         format_summary(model, positions=(0.9, 0.5, 1.0))
     np.testing.assert_equal(len(lines[4]), 80)
+
+
+def test_print_summary_sends_each_line_to_print_fn(capsys):
+    from tinynet.summary import print_summary
+    lines = []
+    print_summary(keras_mnist_cnn(), print_fn=lines.append)
+    assert "\n".join(lines) == KERAS_2_11
+    print_summary(keras_mnist_cnn())
+    assert capsys.readouterr().out == KERAS_2_11 + "\n"
+    with pytest.raises(TypeError, match="Received: print_fn=3"):
+        print_summary(keras_mnist_cnn(), print_fn=3)

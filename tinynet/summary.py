@@ -97,3 +97,14 @@ def format_summary(model, line_length=None, positions=None):
               f"Non-trainable params: {non_trainable:,}",
               "_" * line_length]
     return lines
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None):
+    """Print ``format_summary(model)`` line by line with ``print_fn`` (default ``print``), as Keras's
+    ``model.summary(line_length, positions, print_fn)`` does."""
+    if print_fn is None:
+        print_fn = print
+    elif not callable(print_fn):
+        raise invalid("print_fn", "a function that takes one line of text", print_fn, "summary", error=TypeError)
+    for line in format_summary(model, line_length, positions):
+        print_fn(line)
