@@ -138,7 +138,7 @@ class Metric:
         return fresh.result()
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4f}>"
+        return f"<{type(self).__name__} name={self.name!r}>"
 
 
 def _sample_weight(sample_weight, n):
