@@ -436,7 +436,8 @@ def test_lambda_callback_calls_each_function_with_keras_arguments():
         on_batch_end=lambda batch, logs: seen.append(("batch_end", batch)),
         on_train_end=lambda logs: seen.append(("train_end",)))
     x, y = tiny_data(16)
-    history = tiny_model(optimizers.Adam(learning_rate=0.01)).fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[callback])
+    model = tiny_model(optimizers.Adam(learning_rate=0.01))
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[callback])
     losses = [round(v, 6) for v in history.history["loss"]]
     assert seen == [("train_begin", {}), ("batch_end", 0), ("batch_end", 1), ("epoch_end", 0, losses[0]),
                     ("batch_end", 0), ("batch_end", 1), ("epoch_end", 1, losses[1]), ("train_end",)]
