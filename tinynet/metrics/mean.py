@@ -116,7 +116,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
-        super().__init__(top_k_categorical_accuracy, name, dtype, k=check_int(k, "k", minimum=1, owner="TopKCategoricalAccuracy"))
+        k = check_int(k, "k", minimum=1, owner="TopKCategoricalAccuracy")
+        super().__init__(top_k_categorical_accuracy, name, dtype, k=k)
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
