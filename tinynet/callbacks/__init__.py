@@ -8,6 +8,18 @@ The rest are Keras's callbacks with Keras's arguments: ``EarlyStopping``,
 ``ReduceLROnPlateau``, ``CSVLogger``, ``LambdaCallback``, ``BackupAndRestore``,
 ``TensorBoard`` (with the optional tensorboardX). Each resets its state in
 ``on_train_begin``, so one instance can be passed to several ``fit`` calls.
+
+    base.py                 Callback (the hooks), CallbackList (calls them, always with a logs dict)
+    history.py              History (with to_json / from_json), EpochTimer
+    progbar_logger.py       ProgbarLogger
+    early_stopping.py       EarlyStopping, TerminateOnNaN
+    checkpoint.py           ModelCheckpoint (a failed write warns; fit goes on)
+    backup_and_restore.py   BackupAndRestore
+    schedules.py            LearningRateScheduler, ReduceLROnPlateau
+    csv_logger.py           CSVLogger
+    lambda_callback.py      LambdaCallback
+    tensorboard.py          TensorBoard (event files through the optional tensorboardX)
+    gradient_stats.py       GradientStats and its plot
 """
 from .backup_and_restore import BackupAndRestore
 from .base import Callback, CallbackList
