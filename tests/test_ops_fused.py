@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tinynet.gradcheck import numerical_gradient
-from tinynet.ops import fused, normalization, pooling
+from tinynet import ops
+from tinynet.ops import fused
 
 EPS = 1e-3
 
@@ -61,12 +62,14 @@ def test_fused_inference_and_its_backward_equal_the_reference(block):
 def test_forward_is_bit_for_bit_the_layer_by_layer_result(dtype):
     # The fast batch norm rounds (z - mean) * (gamma * inv_std) + beta; the fused op rounds the
     # same expression on the pooled values, and every step of it is monotone: the same bits.
+    # (The textbook reference rounds gamma * ((z - mean) / sqrt(var + eps)) + beta: equal to ~1 ulp.)
     rng = np.random.default_rng(0)
     z = (rng.standard_normal((8, 28, 28, 16)) * 2 + 1).astype(dtype)
     gamma = rng.standard_normal(16).astype(dtype)
     beta = rng.standard_normal(16).astype(dtype)
-    t, mean, var, _ = normalization.batch_norm_forward(z, gamma, beta, EPS)
-    want, _ = pooling.maxpool2d_forward(np.maximum(t, 0), 2)
+    fast = ops.get("fast")
+    t, mean, var, _ = fast.batch_norm_forward(z, gamma, beta, EPS)
+    want, _ = fast.maxpool2d_forward(np.maximum(t, 0), 2)
     y, mean_f, var_f, _ = fused.fused_forward(z, gamma, beta, EPS)
     np.testing.assert_array_equal(y, want)
     np.testing.assert_array_equal(mean_f, mean)
@@ -176,8 +179,6 @@ def test_fused_block_does_what_the_three_layers_do(trainable):
     rng = np.random.default_rng(0)
     run = seed_block_layers(trainable=trainable)
     bn = run[0]
-    if not hasattr(bn, "state_updates"):
-        pytest.skip("BatchNormalization records state_updates after the ops branch lands")
     bn.gamma.data[:] = [1.5, -0.5, 0.0]
     bn.beta.data[:] = [0.1, 0.2, -0.3]
     (block,) = steps(run)
@@ -212,3 +213,115 @@ def test_steps_fuse_only_fast_layers_with_settings_the_op_handles():
     overlapping[2].build((6, 6, 3))
     assert steps(overlapping) == overlapping
     assert steps(run[:2]) == run[:2]
+
+
+# ----- inside a model ----------------------------------------------------------------------
+def small_cnn(impl="fast", filters=(4, 6), size=12, use_bias=True):
+    import tinynet
+    from tinynet import layers, optimizers
+    from tinynet.models import Sequential
+    model = Sequential([layers.Reshape((size, size, 1), input_shape=(size, size))])
+    for f in filters:
+        model.add(layers.Conv2D(f, 3, padding="same", use_bias=use_bias))
+        model.add(layers.BatchNormalization(impl=impl))
+        model.add(layers.ReLU())
+        model.add(layers.MaxPooling2D(2, impl=impl))
+    for layer in (layers.Flatten(), layers.Dense(8, use_bias=use_bias), layers.BatchNormalization(), layers.ReLU(),
+                  layers.Dense(10, activation="softmax")):
+        model.add(layer)
+    model.compile(optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    return model
+
+
+def test_a_model_trains_the_same_fused_and_layer_by_layer():
+    import tinynet
+    from tinynet.ops import fused_block
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 12, 12)).astype(np.float32), rng.integers(0, 10, 32)
+    # Without the biases before batch norm: there a bias has gradient 0 up to rounding, which Adam
+    # scales up to whole steps, so it (and the moving mean it shifts) would differ run to run.
+    tinynet.set_random_seed(0)
+    fused_model = small_cnn(use_bias=False)
+    tinynet.set_random_seed(0)
+    plain = small_cnn(use_bias=False)
+    fused_model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    original, fused_block.steps = fused_block.steps, list   # the same model walking the layers one by one
+    try:
+        plain.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        want = plain.predict(x)
+    finally:
+        fused_block.steps = original
+    for a, b in zip(fused_model.weights, plain.weights):
+        np.testing.assert_allclose(a.data, b.data, rtol=2e-3, atol=2e-4, err_msg=a.name)
+    np.testing.assert_allclose(fused_model.predict(x), want, rtol=2e-3, atol=2e-4)
+
+
+def test_summary_lists_the_layers_and_naive_turns_fusion_off():
+    from tinynet.ops.fused_block import FusedBlock, steps
+    lines = []
+    model = small_cnn()
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert all(layer.name in text for layer in model.layers)
+    assert sum(isinstance(s, FusedBlock) for s in steps(model.layers)) == 2
+    assert not any(isinstance(s, FusedBlock) for s in steps(small_cnn(impl="naive").layers))
+
+
+def test_the_trace_shows_each_layer_and_says_the_block_ran_fused():
+    import tinynet
+    rng = np.random.default_rng(0)
+    model = small_cnn()
+    trace = tinynet.trace(model, rng.random((2, 12, 12)), np.array([1, 2]), print_fn=lambda line: None)
+    names = [record.name for record in trace.layers]
+    bn, relu, pool = (trace.layers[names.index(layer.name)] for layer in model.layers[2:5])
+    assert [bn.kind, relu.kind, pool.kind] == ["BatchNormalization", "ReLU", "MaxPooling2D"]
+    fused = "ran fused: " + " -> ".join(layer.name for layer in model.layers[2:5])   # names count up per process
+    assert all(any(note.startswith(fused) for note in record.notes) for record in (bn, relu, pool))
+    # each layer's reported values chain into the next, and the pool's output is the block's output
+    np.testing.assert_array_equal(relu.x, bn.y)
+    np.testing.assert_array_equal(pool.x, relu.y)
+    np.testing.assert_array_equal(pool.y, np.maximum(np.maximum(pool.x[:, ::2, ::2], pool.x[:, 1::2, ::2]),
+                                                     np.maximum(pool.x[:, ::2, 1::2], pool.x[:, 1::2, 1::2])))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_refused_step_leaves_the_fused_batch_norm_bit_identical():
+    import tinynet
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 12, 12)).astype(np.float32), rng.integers(0, 10, 16)
+    model = small_cnn()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    bn = model.layers[2]
+    assert not np.array_equal(bn.moving_mean.data, np.zeros_like(bn.moving_mean.data))  # committed steps moved it
+    model.layers[1].kernel.data *= 1e21          # conv outputs ~1e21: their variance is inf in float32
+    before = [p.data.copy() for p in model.weights]
+    with pytest.raises(tinynet.TrainingDivergedError):
+        model.train_on_batch(x, y)
+    for a, b in zip(before, model.weights):
+        assert a.tobytes() == b.data.tobytes()
+
+
+# ----- the whole seed CNN, with and without fusion -------------------------------------------
+@pytest.mark.parametrize("impl", ["fast", "naive"])
+def test_seed_cnn_gradients_match_centred_differences(impl):
+    # The seed CNN (benchmarks/seed_models.py, tf2) on 3 small images: impl='fast' runs its two
+    # conv blocks fused, impl='naive' layer by layer; both through the model's public step.
+    import tinynet
+    from tinynet import gradcheck, layers, optimizers
+    from tinynet.models import Sequential
+    from tinynet.ops.fused_block import FusedBlock, steps
+    tinynet.set_random_seed(0)
+    model = Sequential([
+        layers.Reshape((12, 12, 1), input_shape=(12, 12)),
+        layers.Conv2D(4, 3, padding="same"), layers.BatchNormalization(impl=impl), layers.ReLU(),
+        layers.MaxPooling2D(2, impl=impl),
+        layers.Conv2D(6, 3, padding="same"), layers.BatchNormalization(impl=impl), layers.ReLU(),
+        layers.MaxPooling2D(2, impl=impl),
+        layers.Flatten(), layers.Dense(8), layers.BatchNormalization(), layers.ReLU(),
+        layers.Dense(10, activation="softmax")])
+    model.compile(optimizers.Adam(), "sparse_categorical_crossentropy")
+    assert sum(isinstance(step, FusedBlock) for step in steps(model.layers)) == (2 if impl == "fast" else 0)
+    rng = np.random.default_rng(1)
+    x, y = rng.random((3, 12, 12)), rng.integers(0, 10, 3)
+    result = gradcheck.check_model(model, x, y, verbose=False, max_entries=25)
+    assert result.passed, result.table()

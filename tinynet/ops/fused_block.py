@@ -6,7 +6,9 @@ walk with every run of these three layers that ``tinynet.ops.fused`` handles rep
 ``trainable_weights``, ``needs_input_gradient``). The three layers stay in ``model.layers``:
 ``summary()``, the weights, saving and loading see them unchanged. The block computes with their
 settings and weights and writes what they would: gamma's and beta's gradients, and batch norm's
-``state_updates`` (the new moving statistics, committed by the model with the step).
+``state_updates`` (the new moving statistics, committed by the model with the step). Observers
+of the walk (``on_layer``: the trace, gradient checks, GradientStats) still see each of the three
+layers with its own input and output (``report_forward`` / ``report_backward``).
 
 A run is fused when the three layers are exactly BatchNormalization, ReLU and MaxPooling2D on
 images, all with ``impl='fast'`` (``impl='naive'`` on any of them runs them one by one), and the
@@ -30,6 +32,7 @@ class FusedBlock:
         self.name = " -> ".join(layer.name for layer in self.layers) + " (fused)"
         self.needs_input_gradient = True
         self.cache = None            # (training, the fused op's cache)
+        self.report = None           # what report_backward needs from report_forward
 
     @property
     def trainable_weights(self):
@@ -63,17 +66,56 @@ class FusedBlock:
             bn.beta.grad[...] = dbeta
         return dz
 
-    def kink_state(self):
-        """Which side of each kink the last forward was on, as one array (2, N, out_h, out_w, C):
-        each window's winner (the max-pool's kink) and [u > 0] (the ReLU's, at the winner).
+    def report_forward(self, on_layer, z, y):
+        """``on_layer(layer, x_in, y_out)`` for each of the three layers, as if they had run one by one.
 
-        A gradient check skips an entry whose centred difference changes it.
+        For observers (trace, gradient checks, GradientStats) only: the layers' intermediate
+        outputs -- batch norm's and the ReLU's, full size -- are computed again here with the
+        layers' own ops; the fused op never builds them. They match the fused output exactly.
         """
-        _, cache = self.cache
-        return np.stack([fused.winners(cache), cache.y > 0])
+        bn, relu, pool = self.layers
+        ops = bn.ops
+        gamma, beta = bn._gamma_beta()
+        training, _ = self.cache
+        if training:
+            t = ops.batch_norm_forward(z, gamma, beta, bn.epsilon)[0]
+        else:
+            t = ops.batch_norm_inference(z, gamma, beta, bn.moving_mean.data, bn.moving_variance.data, bn.epsilon)[0]
+        r = np.maximum(t, 0)
+        _, pool_cache = pool.ops.maxpool2d_forward(r, pool.pool_size, pool.strides, pool.padding)
+        self.report = (r, pool_cache)
+        on_layer(bn, z, t)
+        on_layer(relu, t, r)
+        on_layer(pool, r, y)
+
+    def report_backward(self, on_layer, dout, dz):
+        """``on_layer(layer, dout, dx)`` for each layer, in reverse (after ``report_forward``)."""
+        bn, relu, pool = self.layers
+        r, pool_cache = self.report
+        dr = pool.ops.maxpool2d_backward(dout, pool_cache)
+        dt = dr * (r > 0)
+        on_layer(pool, dout, dr)
+        on_layer(relu, dr, dt)
+        on_layer(bn, dt, dz)
 
     def __repr__(self):
         return f"<FusedBlock {self.name}>"
+
+
+def report_forward(on_layer, step, x_in, y_out):
+    """``on_layer(step, x_in, y_out)``; a FusedBlock reports each of its three layers instead."""
+    if isinstance(step, FusedBlock):
+        step.report_forward(on_layer, x_in, y_out)
+    else:
+        on_layer(step, x_in, y_out)
+
+
+def report_backward(on_layer, step, dout, dx):
+    """``on_layer(step, dout, dx)``; a FusedBlock reports each of its three layers instead."""
+    if isinstance(step, FusedBlock):
+        step.report_backward(on_layer, dout, dx)
+    else:
+        on_layer(step, dout, dx)
 
 
 def steps(layers):
