@@ -114,7 +114,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)
-        self.rate = check_float(rate, "rate", 0, 1, max_open=True)
+        self.rate = check_float(rate, "rate", 0, 1, max_open=True, expected="a float in [0, 1)")
 
     def forward(self, x, training=False):
         if not training or self.rate == 0:
