@@ -267,7 +267,7 @@ def main(argv=None):
         print(f"\nThe same epoch layer by layer ({plain_total:.2f} s in all), the blocks' rows:")
         for name, seconds in sorted(plain_rows, key=lambda row: -row[1]):
             if any(kind in name for kind in ("BatchNormalization", "ReLU", "MaxPooling2D")):
-                print(f"  {name:74s} {seconds:8.3f} s {100 * seconds / plain_total:5.1f} %")
+                print(f"  {name:74s} {seconds:8.3f} s ({100 * seconds / plain_total:.1f} % of that epoch)")
         print("\nBatch norm + ReLU + max-pool of each conv block, forward + backward, one epoch:")
         for name in blocks:
             print(f"  {name[len('fused block '):]:>10}: fused {blocks[name]:7.3f} s, layer by layer "
