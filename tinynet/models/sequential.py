@@ -16,8 +16,9 @@ class Sequential(Model):
     backward:  dL/dy -> layer_n.backward -> ... -> layer_1.backward -> dL/dx
 
     Each run BatchNormalization -> ReLU -> MaxPooling2D (the CNN's block after a Conv2D) goes
-    through one fused op as one step (``tinynet.ops.fused_block``): the same numbers in 0.7x the
-    time (``benchmarks/profile_cnn.py``). ``impl='naive'`` on those layers runs them one by one.
+    through one fused op as one step (``tinynet.ops.fused_block``): the same numbers in about 0.75x
+    the time (``benchmarks/profile_cnn.py --block-only``). ``impl='naive'`` on those layers runs
+    them one by one.
     """
 
     def __init__(self, layers=None, name=None):

@@ -59,13 +59,15 @@ Memory: the cache keeps z and z - mean (as batch norm keeps x - mean), and poole
 Which cell of each window won is worked out again in backward (``winners``), so inference never
 pays for it.
 
-Measured (2 shared cores, float32, 128 images of 28x28x16, the seed CNN's first block; medians,
-OPENBLAS_NUM_THREADS=1, while the machine was busy): forward 4.6 ms against 6.3 ms for batch
-norm, ReLU and max-pool one after the other; backward 9.0 ms against 12.1 ms. Inside ``fit``
-the seed CNN's step took 0.83x the time (benchmarks/compare_checkouts.py, batch 128). Where the
-time goes: ``python benchmarks/profile_cnn.py``. Tried and not kept: the variance as
-E[z^2] - mean^2 in one pass (saves the z - mean pass, but float32 cancellation when |mean| >> std),
-the winners kept as flat indices (np.take / fancy assignment: slower than the masks below).
+Measured (2 shared cores, float32, medians of 20 in turns; ``python benchmarks/profile_cnn.py
+--block-only``, 2026-11-29 00:15 UTC): on the seed CNN's first block, 128x28x28x16, forward 4.0 ms
+against 5.5 ms for the fast batch norm, ReLU and max-pool one by one (0.73x), backward 7.1 against
+9.1 ms (0.78x); on its second, 128x14x14x32, 0.75x and 0.83x. Inside ``fit`` the seed CNN's step
+took 0.96x the time at batch 128 and 0.88x at batch 32 (benchmarks/compare_checkouts.py, fusion
+on against off). Tried and not kept: the variance as E[z^2] - mean^2 in one pass (saves the
+z - mean pass, but float32 cancellation when |mean| >> std); the winners kept as flat indices
+(np.take / fancy assignment: slower than the masks); winners and extremes in two stages, down the
+rows then across the columns, with the row-major tie rule (more passes, no faster).
 """
 
 from typing import NamedTuple
