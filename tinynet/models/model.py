@@ -23,6 +23,7 @@ from ..guards import TrainingDivergedError, TrainingGuard
 from ..layers.activations import Sigmoid, Softmax
 from ..layers.base import _unique_name
 from ..progbar import Progbar
+from ..summary import print_summary
 from ..utils import rng
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
                           check_values)
@@ -44,7 +45,7 @@ class Model:
         self.optimizer = None
         self.loss = None  # the ONE loss object; it takes logits when loss_takes_logits
         self.loss_takes_logits = False
-        self.metrics = []  # (name, function) pairs
+        self.metrics = []  # tinynet.metrics.Metric objects, each accumulating over an epoch
         self.stop_training = False
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
@@ -82,7 +83,7 @@ class Model:
                             f"functions, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
         loss = losses.get(loss)
         optimizer = optimizers.get(optimizer)
-        compiled_metrics = [metrics_module.get(m, loss.name) for m in metrics or []]
+        compiled_metrics = [metrics_module.get_metric(m, loss.name) for m in metrics or []]
         activation = self.output_activation()
         pairs = not loss.from_logits and loss.name in _PAIRS.get(type(activation), ())
         self.optimizer, self.metrics = optimizer, compiled_metrics
@@ -146,8 +147,17 @@ class Model:
         z = self.forward(x, training=False, logits=True)
         return self.compute_loss(y, z), self._output_from(z)
 
-    def _batch_logs(self, loss, y, y_pred):
-        return [("loss", loss)] + [(name, fn(y, y_pred)) for name, fn in self.metrics]
+    @property
+    def metrics_names(self):
+        return ["loss"] + [metric.name for metric in self.metrics]
+
+    def _update_metrics(self, y, y_pred, reset=False):
+        """Add a batch to every metric; their values over the batches since the last reset."""
+        for metric in self.metrics:
+            if reset:
+                metric.reset_state()
+            metric.update_state(y, y_pred)
+        return {metric.name: _log_value(metric.result()) for metric in self.metrics}
 
     def _prepare(self, x, y, x_name="x", y_name="y"):
         x = self._prepare_x(x, x_name)
@@ -163,7 +173,7 @@ class Model:
 
     @staticmethod
     def _result(logs):
-        values = [value for _, value in logs]
+        values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
     def train_on_batch(self, x, y):
@@ -171,13 +181,13 @@ class Model:
         self._check_compiled("train_on_batch")
         x, y = self._prepare(x, y)
         loss, y_pred = self.train_step(x, y)
-        return self._result(self._batch_logs(loss, y, y_pred))
+        return self._result({"loss": loss, **self._update_metrics(y, y_pred, reset=True)})
 
     def test_on_batch(self, x, y):
         self._check_compiled("test_on_batch")
         x, y = self._prepare(x, y)
         loss, y_pred = self._evaluate_batch(x, y)
-        return self._result(self._batch_logs(loss, y, y_pred))
+        return self._result({"loss": loss, **self._update_metrics(y, y_pred, reset=True)})
 
     def predict_on_batch(self, x):
         return self.forward(self._prepare_x(x), training=False)
@@ -199,28 +209,30 @@ class Model:
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
         x, y, val = self._fit_data(x, y, split, validation_data)
         self.history = History()
-        callbacks = self._callbacks(callbacks, verbose, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size),
-                                                         "verbose": verbose, "batch_size": batch_size})
+        callbacks = self._callbacks(callbacks, verbose, {"verbose": verbose, "epochs": epochs,
+                                                         "steps": math.ceil(len(x) / batch_size)})
         self.stop_training = False
         on_layer = _layer_watch(callbacks)
+        self._initial_epoch = initial_epoch
         callbacks.on_train_begin({})
         with TrainingGuard(self, callbacks) as guard:
-            for epoch in range(initial_epoch, epochs):
+            # After on_train_begin, as Keras's trainer: BackupAndRestore may move the start on.
+            for epoch in range(self._initial_epoch, epochs):
                 callbacks.on_epoch_begin(epoch, {})
-                means = RunningMeans()
+                loss_mean = RunningMean()
                 for step, batch in enumerate(batches(len(x), batch_size, shuffle)):
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
                     xb, yb = x[batch], y[batch]
                     loss, y_pred = self.train_step(xb, yb, on_layer)
-                    logs = means.add(self._batch_logs(loss, yb, y_pred), len(batch))
+                    logs = {"loss": loss_mean.add(loss, len(batch)), **self._update_metrics(yb, y_pred, reset=step == 0)}
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
                         break
                 if val is not None:
                     callbacks.on_test_begin({})
-                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(*val, batch_size)}
+                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(*val, batch_size).items()}
                     callbacks.on_test_end(val_logs)
                     logs.update(val_logs)
                 callbacks.on_epoch_end(epoch, logs)
@@ -249,14 +261,15 @@ class Model:
         return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
 
     def _evaluate_arrays(self, x, y, batch_size, progbar=None):
-        means = RunningMeans()
+        """``{'loss': ..., metric: ...}`` over the whole of ``(x, y)``, in batches, in inference mode."""
+        loss_mean = RunningMean()
         for step, start in enumerate(range(0, len(x), batch_size)):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
             loss, y_pred = self._evaluate_batch(xb, yb)
-            logs = means.add(self._batch_logs(loss, yb, y_pred), len(xb))
+            logs = {"loss": loss_mean.add(loss, len(xb)), **self._update_metrics(yb, y_pred, reset=step == 0)}
             if progbar is not None:
                 progbar.update(step + 1, list(logs.items()))
-        return list(logs.items())
+        return logs
 
     # predict / evaluate hold at most this many bytes of any one layer's output at a time.
     max_inference_activation_bytes = 64 * 2 ** 20
@@ -359,24 +372,10 @@ class Model:
         self._check_built("count_params()")
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, print_fn=print):
-        """Print Keras's table: layer (type), output shape, parameter count, then the totals."""
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Print Keras's table (tf.keras 2.11+ layout): layer (type), output shape, parameters, totals."""
         self._check_built("summary()")
-        def row(layer, output_shape, params):
-            return f" {layer}".ljust(29) + f"{output_shape}".ljust(26) + str(params)
-        def shape(s):
-            return "(" + ", ".join("None" if d is None else str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
-        lines = [f'Model: "{self.name}"', "_" * 65, row("Layer (type)", "Output Shape", "Param #"), "=" * 65]
-        for i, layer in enumerate(self.layers):
-            lines.append(row(f"{layer.name} ({type(layer).__name__})", shape(layer.output_shape), layer.count_params()))
-            lines.append("" if i < len(self.layers) - 1 else "=" * 65)
-        trainable = sum(p.data.size for p in self.trainable_weights)
-        total = self.count_params()
-        lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                  f"Non-trainable params: {total - trainable:,}", "_" * 65]
-        for line in lines:
-            print_fn(line)
-
+        print_summary(self, line_length, positions, print_fn)
 
 def batches(n, batch_size, shuffle):
     """The index arrays of one epoch's batches, in a new random order each epoch when ``shuffle``."""
@@ -385,17 +384,22 @@ def batches(n, batch_size, shuffle):
         yield order[start:start + batch_size]
 
 
-class RunningMeans:
-    """The means of the logs over the batches so far, each batch weighted by its size (as Keras reports them)."""
+class RunningMean:
+    """The mean of a batch value (the loss) over the batches so far, each weighted by its size, as Keras reports it."""
 
     def __init__(self):
-        self.sums, self.count = {}, 0
+        self.total, self.count = 0.0, 0
 
-    def add(self, logs, size):
+    def add(self, value, size):
+        self.total += size * value
         self.count += size
-        for name, value in logs:
-            self.sums[name] = self.sums.get(name, 0.0) + size * value
-        return {name: float(total / self.count) for name, total in self.sums.items()}
+        return float(self.total / self.count)
+
+
+def _log_value(value):
+    """A metric's result for the logs: a float, or a list for a metric with several thresholds."""
+    value = np.asarray(value)
+    return float(value) if value.ndim == 0 else value.tolist()
 
 
 def _layer_watch(callbacks):
