@@ -23,8 +23,8 @@ import numpy as np
 from . import keras_config
 from .hdf5 import H5Reader, check_regular_file, require_h5py
 from .keras_config import KerasFileError, KerasFileWarning
-from .keras_h5 import (_check_writable, atomic_path, keras3_layer, keras_state, optimizer_settings,
-                       optimizer_state, trainable_parameters, trainable_shapes)
+from .keras_h5 import (KerasModelFile, _check_writable, atomic_path, file_spec, keras3_layer, keras_state,
+                       optimizer_settings, optimizer_state, trainable_parameters, trainable_shapes)
 
 # The Keras 3 release whose archive layout (config keys, dtype strings, groups) this writer follows;
 # every later Keras 3 reads it.
@@ -76,7 +76,17 @@ def read_keras_archive(path):
                 and reader.has(reader.root, "optimizer"):
             state = _archive_optimizer_state(reader, compile_spec["optimizer"], trainable_shapes(spec, entries))
     spec["compile"], spec["optimizer_state"] = compile_spec, state
-    return spec
+    return file_spec(spec, entries, "keras-v3")
+
+
+class KerasArchiveFile(KerasModelFile):
+    """A ``.keras`` file opened for ``tinynet.models.loading`` (see ``KerasModelFile``)."""
+    format = "keras-v3"
+    read_spec = staticmethod(read_keras_archive)
+
+    @staticmethod
+    def is_weights_file(path):
+        return False
 
 
 def _member(archive, path, name, limit, required=True):

@@ -26,7 +26,13 @@ MAX_CONFIG_BYTES = 16 * 2 ** 20
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 
 
-class KerasFileError(ValueError):
+try:  # the files team's common base class of model-file errors, where it exists
+    from .errors import ModelFileError as _ModelFileError
+except ImportError:
+    _ModelFileError = ValueError
+
+
+class KerasFileError(_ModelFileError):
     """A Keras file tinynet cannot read: damaged, hostile, or describing a model tinynet cannot build exactly."""
 
 
@@ -339,6 +345,17 @@ def _add_weight_shapes(layers, entries, input_shape, source):
         if math.prod(shape) >= 2 ** 40:
             raise KerasFileError(f"{source}: {entry['label']} outputs {shape}, far beyond any real model")
         entry["weight_shapes"] = weights
+        entry["weight_names"] = [f"{instance.name}/{short}" for short in _weight_names(layer["class_name"],
+                                                                                      layer["config"])]
+
+
+def _weight_names(class_name, config):
+    if class_name in ("Dense", "Conv2D"):
+        return ["kernel"] + (["bias"] if config["use_bias"] else [])
+    if class_name == "BatchNormalization":
+        return ((["gamma"] if config["scale"] else []) + (["beta"] if config["center"] else [])
+                + ["moving_mean", "moving_variance"])
+    return []
 
 
 def _weight_shapes(class_name, config, shape):
@@ -356,7 +373,7 @@ def _weight_shapes(class_name, config, shape):
 # ----------------------------------------------------------------- compile settings
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
-           "mean_squared_error", "mse"}
+           "mean_squared_error"}
 _LOSS_CLASSES = {"CategoricalCrossentropy": "categorical_crossentropy",
                  "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
                  "BinaryCrossentropy": "binary_crossentropy", "MeanSquaredError": "mean_squared_error"}
@@ -371,15 +388,24 @@ _OPTIMIZER_OFF = ("decay", "weight_decay", "clipnorm", "global_clipnorm", "clipv
 def compile_from_config(loss, metrics, optimizer, source):
     """``{'loss', 'metrics', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile config.
 
-    ``optimizer`` is ``{'class_name': 'Adam', 'config': {...}}`` for tinynet's SGD/RMSprop/Adam, or
-    ``None`` (with a warning) when the file's optimizer is one tinynet lacks or has settings it lacks.
-    Returns ``None`` when the loss is not one tinynet has (a warning says so).
+    ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names,
+    ``optimizer`` ``{'class_name', 'config', 'iterations'}`` for tinynet's SGD / RMSprop / Adam.
+    Returns ``None`` (with a warning: the model loads uncompiled) when the loss or the optimizer
+    is one tinynet lacks, or has settings tinynet's lacks.
     """
+    from_logits = False
     if isinstance(loss, dict):
-        loss = _LOSS_CLASSES.get(loss.get("class_name")) if not (loss.get("config") or {}).get("from_logits") else None
-    if not isinstance(loss, str) or loss not in _LOSSES:
+        settings = loss.get("config") if isinstance(loss.get("config"), dict) else {}
+        from_logits = settings.get("from_logits") is True
+        loss = _LOSS_CLASSES.get(loss.get("class_name"), loss.get("class_name"))
+    if isinstance(loss, str):
+        loss = {"mse": "mean_squared_error"}.get(loss, loss)
+    if not isinstance(loss, str) or loss not in _LOSSES or (from_logits and loss == "mean_squared_error"):
         warnings.warn(f"{source}: the model was compiled with loss {loss!r}, which tinynet lacks; it is loaded "
                       "uncompiled", KerasFileWarning, stacklevel=3)
+        return None
+    optimizer = optimizer_from_config(optimizer, source)
+    if optimizer is None:
         return None
     names = []
     for metric in _flatten(metrics):
@@ -387,7 +413,9 @@ def compile_from_config(loss, metrics, optimizer, source):
         if isinstance(name, str) and name in ("accuracy", "acc", "categorical_accuracy",
                                               "sparse_categorical_accuracy", "binary_accuracy", "mse"):
             names.append(name)
-    return {"loss": loss, "metrics": names, "optimizer": optimizer_from_config(optimizer, source)}
+    loss_class = {v: k for k, v in _LOSS_CLASSES.items()}[loss]
+    return {"loss": {"class_name": loss_class, "config": {"from_logits": True} if from_logits else {}},
+            "metrics": names, "optimizer": {**optimizer, "iterations": 0}}
 
 
 def _flatten(value):
@@ -411,8 +439,8 @@ def optimizer_from_config(optimizer, source):
     if isinstance(class_name, str) and class_name.lower() in ("sgd", "rmsprop", "adam"):
         class_name = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[class_name.lower()]
     if class_name not in _OPTIMIZER_ARGS:
-        warnings.warn(f"{source}: the optimizer {class_name!r} is not one tinynet has (SGD, RMSprop, Adam); its "
-                      "settings and state are skipped", KerasFileWarning, stacklevel=4)
+        warnings.warn(f"{source}: the optimizer {class_name!r} is not one tinynet has (SGD, RMSprop, Adam); the "
+                      "model is loaded uncompiled (compile it to train)", KerasFileWarning, stacklevel=4)
         return None
     settings = dict(settings)
     if "lr" in settings and "learning_rate" not in settings:
@@ -423,7 +451,7 @@ def optimizer_from_config(optimizer, source):
     if unsupported or not all(_number(settings.get(key)) for key in _OPTIMIZER_ARGS[class_name]
                               if key != "nesterov" and settings.get(key) is not None):
         warnings.warn(f"{source}: the {class_name} optimizer has settings tinynet's lacks "
-                      f"({', '.join(unsupported) or 'a learning-rate schedule'}); its settings and state are skipped",
+                      f"({', '.join(unsupported) or 'a learning-rate schedule'}); the model is loaded uncompiled",
                       KerasFileWarning, stacklevel=4)
         return None
     config = {key: settings[key] for key in _OPTIMIZER_ARGS[class_name] if settings.get(key) is not None}

@@ -68,7 +68,70 @@ def read_keras_h5(path):
         if training is not None:
             spec["compile"], spec["optimizer_state"] = _compile_and_state(reader, training, spec, entries)
         spec["keras_version"] = reader.text(root, "keras_version", required=False)
-    return spec
+    return file_spec(spec, entries, "keras-h5")
+
+
+def file_spec(spec, entries, file_format, kind="model"):
+    """The spec in the files team's reader format (tinynet.io.model_files): declared names and shapes,
+    and the optimizer state as ``{key: shape}`` per trainable weight, besides the arrays."""
+    state = spec.get("optimizer_state")
+    if state is None and spec.get("compile") is not None:  # compiled, but the optimizer had not stepped
+        state = [None] * len(trainable_shapes(spec, entries))
+    return {**spec, "format": file_format, "kind": kind, "rng_state": None,
+            "weight_names": [name for entry in entries for name in entry["weight_names"]],
+            "weight_shapes": [tuple(shape) for entry in entries for shape in entry["weight_shapes"]],
+            "optimizer_arrays": state,
+            "optimizer_state": None if state is None else [None if s is None else {k: v.shape for k, v in s.items()}
+                                                              for s in state]}
+
+
+class KerasModelFile:
+    """A Keras file opened for ``tinynet.models.loading``: ``spec`` and its arrays (read and checked on opening).
+
+    The same methods as ``tinynet.io.model_files.ModelFile``; Keras files are read whole on
+    opening, every array checked against the shapes the config implies before it is read.
+    ``load_into(model)`` loads a weights file into a built model layer by layer.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        if self.is_weights_file(path):
+            self.spec = {"format": self.format, "kind": "weights", "weight_shapes": None}
+        else:
+            self.spec = self.read_spec(path)
+
+    def read_weights(self):
+        return list(self.spec["weights"])
+
+    def read_optimizer_state(self):
+        return self.spec["optimizer_arrays"]
+
+    def read(self):
+        return {**self.spec, "optimizer_state": self.spec["optimizer_arrays"]}
+
+    def load_into(self, model):
+        load_keras_weights(model, self.path)
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class KerasH5File(KerasModelFile):
+    format = "keras-h5"
+
+    @staticmethod
+    def is_weights_file(path):
+        with H5Reader(path) as reader:
+            return "model_config" not in reader.root.attrs and (
+                "layer_names" in reader.root.attrs or _is_keras3_weights(reader))
+
+    read_spec = staticmethod(read_keras_h5)
 
 
 def _keras2_layer(reader, group, layer_name, shapes, label):
@@ -142,7 +205,8 @@ def optimizer_state(reader, optimizer, slots, shapes, keras3):
             iterations = reader.array(dataset, (), "the optimizer's iteration count", kinds="iu")
             optimizer["iterations"] = int(iterations)
         elif slot == "learning_rate":
-            continue
+            if "learning_rate" not in optimizer["config"]:  # Keras 3.0 may name the optimizer only ('adam')
+                optimizer["config"]["learning_rate"] = float(reader.array(dataset, (), "the learning rate"))
         elif slot in table:
             by_key[table[slot]].append(dataset)
         else:
