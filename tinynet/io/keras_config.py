@@ -533,6 +533,8 @@ def layer_config(layer, keras3):
                       bias_initializer=_initializer(get("bias_initializer"), keras3),
                       kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                       kernel_constraint=None, bias_constraint=None)
+        if keras3 and class_name == "Dense":  # Keras 3's Dense has no activity_regularizer in its config
+            del config["activity_regularizer"]
     elif class_name in ("MaxPooling2D", "AveragePooling2D"):
         config.update(pool_size=list(get("pool_size")), padding=get("padding"), strides=list(get("strides")),
                       data_format="channels_last")
