@@ -185,3 +185,11 @@ def _weights_file(model, layers):
                 variables.create_dataset(str(i), data=array)
         f.create_group("vars")
     return buffer.getvalue()
+
+
+def write_keras_weights(model, path):
+    """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part)."""
+    layers, _ = _check_writable(model)
+    data = _weights_file(model, layers)
+    with atomic_path(path) as tmp_name, open(tmp_name, "wb") as file:
+        file.write(data)

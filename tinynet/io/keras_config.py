@@ -574,3 +574,20 @@ def spec_from_json(text, source="model JSON"):
     spec, _ = spec_from_config(parse_json(text, "the model JSON", source), source)
     spec.update(weights=None, compile=None, optimizer_state=None)
     return spec
+
+
+def is_keras_config(config):
+    """True for a config Keras wrote (``to_json()``, ``get_config()``), False for tinynet's own.
+
+    Keras's carry ``keras_version`` or ``module`` at the top, or ``dtype`` / ``batch_input_shape``
+    in their layers, none of which tinynet's ``get_config`` writes.
+    """
+    if not isinstance(config, dict):
+        return False
+    if "keras_version" in config or "module" in config:
+        return True
+    body = config.get("config", config)
+    layers = body.get("layers") if isinstance(body, dict) else body
+    return isinstance(layers, list) and any(
+        isinstance(layer, dict) and isinstance(layer.get("config"), dict)
+        and ({"dtype", "batch_input_shape", "batch_shape"} & set(layer["config"])) for layer in layers)
