@@ -404,3 +404,19 @@ def test_writing_refuses_what_keras_cannot_name(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         keras_h5.write_keras_h5(tinynet.Sequential([L.Dense(2, input_shape=(3,))]), tmp_path / "ok.h5")
+
+
+# ----------------------------------------------------------------- the example
+
+@needs_shared
+def test_example_opens_a_keras_file(has_mnist):
+    import importlib.util
+    import subprocess
+    if importlib.util.find_spec("tinynet.models.loading") is None:
+        pytest.skip("tinynet.models.load_model does not read Keras files in this checkout yet")
+    result = subprocess.run([sys.executable, "examples/open_keras_model.py", str(DAVID)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Total params: 34,826" in result.stdout
+    assert "RESULT dataset=mnist accuracy=0.9919" in result.stdout
+    assert "backward" in result.stdout  # the trace went through the model and back
