@@ -118,7 +118,7 @@ def _archive_optimizer_state(reader, optimizer, shapes):
         return None
     names = ["iteration", "learning_rate"] + per_weight * len(shapes)
     slots = [(name, reader.child(variables, str(i), "dataset")) for i, name in enumerate(names)]
-    return optimizer_state(reader, optimizer, slots, shapes, keras3=True)
+    return optimizer_state(reader, optimizer, slots, shapes)
 
 
 # ----------------------------------------------------------------- writing

@@ -377,6 +377,9 @@ _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "binar
 _LOSS_CLASSES = {"CategoricalCrossentropy": "categorical_crossentropy",
                  "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
                  "BinaryCrossentropy": "binary_crossentropy", "MeanSquaredError": "mean_squared_error"}
+_METRIC_CLASSES = {"Accuracy": "accuracy", "CategoricalAccuracy": "categorical_accuracy",
+                   "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "BinaryAccuracy": "binary_accuracy",
+                   "MeanSquaredError": "mse"}
 # Keras optimizer config key -> tinynet argument; Keras 2.2 spelled the learning rate 'lr'.
 _OPTIMIZER_ARGS = {"SGD": ("learning_rate", "momentum", "nesterov"), "RMSprop": ("learning_rate", "rho", "epsilon"),
                    "Adam": ("learning_rate", "beta_1", "beta_2", "epsilon")}
@@ -399,7 +402,7 @@ def compile_from_config(loss, metrics, optimizer, source):
         from_logits = settings.get("from_logits") is True
         loss = _LOSS_CLASSES.get(loss.get("class_name"), loss.get("class_name"))
     if isinstance(loss, str):
-        loss = {"mse": "mean_squared_error"}.get(loss, loss)
+        loss = {"mse": "mean_squared_error", **_LOSS_CLASSES}.get(loss, loss)
     if not isinstance(loss, str) or loss not in _LOSSES or (from_logits and loss == "mean_squared_error"):
         warnings.warn(f"{source}: the model was compiled with loss {loss!r}, which tinynet lacks; it is loaded "
                       "uncompiled", KerasFileWarning, stacklevel=3)
@@ -410,6 +413,7 @@ def compile_from_config(loss, metrics, optimizer, source):
     names = []
     for metric in _flatten(metrics):
         name = metric.get("config", {}).get("name") if isinstance(metric, dict) else metric
+        name = _METRIC_CLASSES.get(name, name)
         if isinstance(name, str) and name in ("accuracy", "acc", "categorical_accuracy",
                                               "sparse_categorical_accuracy", "binary_accuracy", "mse"):
             names.append(name)
@@ -434,8 +438,12 @@ def optimizer_from_config(optimizer, source):
         optimizer = {"class_name": {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}.get(optimizer.lower(),
                                                                                                optimizer), "config": {}}
     if not isinstance(optimizer, dict) or not isinstance(optimizer.get("config", {}), dict):
+        warnings.warn(f"{source}: the file does not describe its optimizer; the model is loaded uncompiled",
+                      KerasFileWarning, stacklevel=4)
         return None
     class_name, settings = optimizer.get("class_name"), optimizer.get("config") or {}
+    if isinstance(class_name, str) and class_name.startswith("Custom>") and "is_legacy_optimizer" in settings:
+        class_name = class_name[len("Custom>"):]  # how Keras 2.11-2.15 name their own new optimizers
     if isinstance(class_name, str) and class_name.lower() in ("sgd", "rmsprop", "adam"):
         class_name = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[class_name.lower()]
     if class_name not in _OPTIMIZER_ARGS:

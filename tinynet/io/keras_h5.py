@@ -155,20 +155,23 @@ def _compile_and_state(reader, training_text, spec, entries):
         return compile_spec, None
     group = reader.child(reader.root, "optimizer_weights")
     names = reader.strings(group, "weight_names")
-    slots = []
-    for name in names:
-        dataset = reader.child(group, name, "dataset")
-        last = name.split("/")[-1].split(":")[0]
-        if last in ("iter", "iteration", "learning_rate"):
-            slots.append((last, dataset))
-        elif ":" in name.split("/")[-1]:      # Keras 2: Adam/dense/kernel/m:0
-            slots.append((last, dataset))
-        else:                                 # Keras 3: adam/sequential_dense_kernel_momentum
-            slots.append((last.rsplit("_", 1)[-1], dataset))
-    # Keras 2 names every variable "...:0"; Keras 3 names them without the suffix.
-    keras3 = not all(":" in name for name in names)
-    state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries), keras3)
+    slots = [(_slot_of(name, names), reader.child(group, name, "dataset")) for name in names]
+    state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries))
     return compile_spec, state
+
+
+def _slot_of(name, names):
+    """The slot a variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it."""
+    parts = name.split(":")[0].split("/")
+    last = parts[-1]
+    if any(n.split(":")[0].split("/")[-1] == "iterations" for n in names):   # Keras 2.2-2.3: training/Adam/m_3_1:0
+        return "iteration" if last == "iterations" else re.sub(r"(_\d+)+$", "", last)
+    if "iteration:0" in names:                                               # Keras 2.11-2.15: Adam/m/dense/kernel:0
+        return "iteration" if last == "iteration" else (parts[1] if len(parts) > 2 else last)
+    if ":" in name:                                                          # Keras 2.4-2.10: Adam/dense/kernel/m:0
+        return "iteration" if last == "iter" else last
+    # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum
+    return last if last in ("iteration", "learning_rate") else last.rsplit("_", 1)[-1]
 
 
 def trainable_shapes(spec, entries):
@@ -184,24 +187,25 @@ def trainable_shapes(spec, entries):
     return shapes
 
 
-_SLOTS = {  # (optimizer, written by Keras 3) -> {Keras slot name: tinynet state key (CONTRACT: Keras's form)}
-    ("Adam", False): {"m": "m", "v": "v"}, ("Adam", True): {"momentum": "m", "velocity": "v"},
-    ("SGD", False): {"momentum": "momentum"}, ("SGD", True): {"momentum": "momentum"},
-    ("RMSprop", False): {"rms": "velocity"}, ("RMSprop", True): {"velocity": "velocity"},
+# Keras slot name (any version) -> tinynet's state key, which is Keras's own (CONTRACT §7).
+_SLOTS = {
+    "Adam": {"m": "m", "v": "v", "momentum": "m", "velocity": "v"},
+    "SGD": {"momentum": "momentum", "moment": "momentum", "m": "momentum"},
+    "RMSprop": {"rms": "velocity", "accumulator": "velocity", "velocity": "velocity"},
 }
 
 
-def optimizer_state(reader, optimizer, slots, shapes, keras3):
+def optimizer_state(reader, optimizer, slots, shapes):
     """Per trainable weight, its state dict in Keras's form; sets ``optimizer['iterations']``.
 
     ``slots``: ``(slot name, dataset)`` pairs in file order. Returns None (with a warning)
     when the state is not one tinynet's optimizer keeps.
     """
     class_name = optimizer["class_name"]
-    table = _SLOTS[(class_name, keras3)]
+    table = _SLOTS[class_name]
     by_key = {key: [] for key in table.values()}
     for slot, dataset in slots:
-        if slot in ("iter", "iteration"):
+        if slot == "iteration":
             iterations = reader.array(dataset, (), "the optimizer's iteration count", kinds="iu")
             optimizer["iterations"] = int(iterations)
         elif slot == "learning_rate":
@@ -209,6 +213,8 @@ def optimizer_state(reader, optimizer, slots, shapes, keras3):
                 optimizer["config"]["learning_rate"] = float(reader.array(dataset, (), "the learning rate"))
         elif slot in table:
             by_key[table[slot]].append(dataset)
+        elif slot == "vhat" and class_name == "Adam":
+            continue  # Keras 2.2-2.3 keep a placeholder vhat without amsgrad (which tinynet refuses)
         else:
             warnings.warn(f"{reader.source}: the {class_name} optimizer state has a {slot!r} slot tinynet's lacks; "
                           "the state is skipped (training restarts its moments)", KerasFileWarning, stacklevel=4)
