@@ -412,7 +412,11 @@ def test_writing_refuses_what_keras_cannot_name(tmp_path):
 def test_example_opens_a_keras_file(has_mnist):
     import importlib.util
     import subprocess
-    if importlib.util.find_spec("tinynet.models.loading") is None:
+    try:
+        wired = importlib.util.find_spec("tinynet.models.loading") is not None
+    except ModuleNotFoundError:  # tinynet.models is still one module, not the package
+        wired = False
+    if not wired:
         pytest.skip("tinynet.models.load_model does not read Keras files in this checkout yet")
     result = subprocess.run([sys.executable, "examples/open_keras_model.py", str(DAVID)], cwd=REPO,
                             capture_output=True, text=True, timeout=300)
