@@ -424,3 +424,32 @@ def test_example_opens_a_keras_file(has_mnist):
     assert "Total params: 34,826" in result.stdout
     assert "RESULT dataset=mnist accuracy=0.9919" in result.stdout
     assert "backward" in result.stdout  # the trace went through the model and back
+
+
+# ----------------------------------------------------------------- optimizer variable names across versions
+
+@pytest.mark.parametrize("names, slots", [
+    # Keras 2.2-2.3 (written by the Keras 2.3.1 file of ikukang/DeepLearningWithPythonKeras)
+    (["RMSprop/iterations:0", "training/RMSprop/accumulator_0_1:0"], ["iteration", "accumulator"]),
+    (["Adam/iterations:0", "training/Adam/m_0_1:0", "training/Adam/v_0_1:0", "training/Adam/vhat_0_1:0"],
+     ["iteration", "m", "v", "vhat"]),
+    # Keras 2.4-2.10 (the shared Keras 2.4 file)
+    (["Adam/iter:0", "Adam/conv2d/kernel/m:0", "Adam/conv2d/kernel/v:0"], ["iteration", "m", "v"]),
+    # Keras 2.11-2.15 (Keras 2.14 file of 01110001/ml-mnist)
+    (["iteration:0", "Adam/m/conv2d/kernel:0", "Adam/v/conv2d/kernel:0"], ["iteration", "m", "v"]),
+    # Keras 3's legacy .h5, with and without the optimizer's name
+    (["adam/iteration", "adam/learning_rate", "adam/sequential_dense_kernel_momentum"],
+     ["iteration", "learning_rate", "momentum"]),
+    (["iteration", "learning_rate", "sequential_conv2d_kernel_velocity"], ["iteration", "learning_rate", "velocity"]),
+    # Keras 2.0-2.1 name every slot Variable: the order tells them apart
+    (["Adam/iterations:0", "training/Adam/Variable:0", "training/Adam/Variable_1:0"],
+     ["iteration", "Variable", "Variable"]),
+])
+def test_optimizer_slots_are_named_as_each_keras_version_names_them(names, slots):
+    assert [keras_h5._slot_of(name, names) for name in names] == slots
+
+
+def test_unnamed_keras_2_1_slots_are_told_apart_by_order():
+    slots = [("iteration", "it")] + [("Variable", f"d{i}") for i in range(6)]
+    assert keras_h5._positional_slots(slots, "Adam", 2) == [
+        ("iteration", "it"), ("m", "d0"), ("m", "d1"), ("v", "d2"), ("v", "d3"), ("vhat", "d4"), ("vhat", "d5")]

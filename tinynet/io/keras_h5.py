@@ -156,6 +156,7 @@ def _compile_and_state(reader, training_text, spec, entries):
     group = reader.child(reader.root, "optimizer_weights")
     names = reader.strings(group, "weight_names")
     slots = [(_slot_of(name, names), reader.child(group, name, "dataset")) for name in names]
+    slots = _positional_slots(slots, compile_spec["optimizer"]["class_name"], len(trainable_shapes(spec, entries)))
     state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries))
     return compile_spec, state
 
@@ -172,6 +173,20 @@ def _slot_of(name, names):
         return "iteration" if last == "iter" else last
     # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum
     return last if last in ("iteration", "learning_rate") else last.rsplit("_", 1)[-1]
+
+
+def _positional_slots(slots, class_name, n):
+    """Keras 2.0-2.1 name every slot 'Variable_<k>': then the order tells them apart (Keras's own
+    ``weights = [iterations] + ms + vs + vhats``; ``+ accumulators`` for RMSprop, ``+ moments`` for SGD)."""
+    unnamed = [dataset for slot, dataset in slots if slot != "iteration"]
+    if not unnamed or any(slot not in ("iteration", "Variable") for slot, _ in slots):
+        return slots
+    order = {"Adam": ["m", "v", "vhat"], "RMSprop": ["accumulator"], "SGD": ["moment"]}[class_name]
+    if len(unnamed) != len(order) * n:
+        return slots  # optimizer_state then refuses them, naming the slot
+    names = [name for name in order for _ in range(n)]
+    iteration = [(slot, dataset) for slot, dataset in slots if slot == "iteration"]
+    return iteration + list(zip(names, unnamed))
 
 
 def trainable_shapes(spec, entries):
