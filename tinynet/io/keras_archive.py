@@ -20,11 +20,12 @@ import zlib
 
 import numpy as np
 
-from . import keras_config
+from . import keras_compile, keras_config, keras_export
 from .hdf5 import H5Reader, check_regular_file, require_h5py
 from .keras_config import KerasFileError, KerasFileWarning
-from .keras_h5 import (KerasModelFile, _check_writable, atomic_path, file_spec, keras3_layer, keras_state,
-                       optimizer_settings, optimizer_state, trainable_parameters, trainable_shapes)
+from .keras_export import keras_state, optimizer_settings, trainable_parameters
+from .keras_h5 import (KerasModelFile, _check_writable, atomic_path, file_spec, keras3_layer, optimizer_state,
+                       trainable_shapes)
 
 # The Keras 3 release whose archive layout (config keys, dtype strings, groups) this writer follows;
 # every later Keras 3 reads it.
@@ -62,7 +63,7 @@ def read_keras_archive(path):
     compile_spec = None
     compile_config = config.get("compile_config")
     if isinstance(compile_config, dict):
-        compile_spec = keras_config.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
+        compile_spec = keras_compile.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
                                                         compile_config.get("optimizer"), path)
     with H5Reader(f"{path}:model.weights.h5", data=weights) as reader:
         group = reader.child(reader.root, "layers")
@@ -147,7 +148,7 @@ def keras3_model_config(model, layers):
                 "config": {"batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"},
                 "registered_name": None}]
     for layer in layers:
-        class_name, config = keras_config.layer_config(layer, keras3=True)
+        class_name, config = keras_export.layer_config(layer, keras3=True)
         entries.append({"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None,
                         "build_config": {"input_shape": [None, *layer.input_shape]}})
     config = {"module": "keras", "class_name": "Sequential",
@@ -170,7 +171,7 @@ def _weights_file(model, layers):
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         group = f.create_group("layers")
-        keys = keras_config.keras3_keys([keras_config.keras_class_of(layer)[0] for layer in layers])
+        keys = keras_config.keras3_keys([keras_export.keras_class_of(layer)[0] for layer in layers])
         for layer, key in zip(layers, keys):
             variables = group.create_group(f"{key}/vars")
             for i, parameter in enumerate(layer.weights):

@@ -370,213 +370,6 @@ def _weight_shapes(class_name, config, shape):
     return []
 
 
-# ----------------------------------------------------------------- compile settings
-
-_LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
-           "mean_squared_error"}
-_LOSS_CLASSES = {"CategoricalCrossentropy": "categorical_crossentropy",
-                 "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-                 "BinaryCrossentropy": "binary_crossentropy", "MeanSquaredError": "mean_squared_error"}
-_METRIC_CLASSES = {"Accuracy": "accuracy", "CategoricalAccuracy": "categorical_accuracy",
-                   "SparseCategoricalAccuracy": "sparse_categorical_accuracy", "BinaryAccuracy": "binary_accuracy",
-                   "MeanSquaredError": "mse"}
-# Keras optimizer config key -> tinynet argument; Keras 2.2 spelled the learning rate 'lr'.
-_OPTIMIZER_ARGS = {"SGD": ("learning_rate", "momentum", "nesterov"), "RMSprop": ("learning_rate", "rho", "epsilon"),
-                   "Adam": ("learning_rate", "beta_1", "beta_2", "epsilon")}
-# Settings whose non-default values tinynet's optimizers do not have.
-_OPTIMIZER_OFF = ("decay", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema", "amsgrad",
-                  "centered", "loss_scale_factor", "gradient_accumulation_steps", "jit_compile", "is_legacy_optimizer")
-
-
-def compile_from_config(loss, metrics, optimizer, source):
-    """``{'loss', 'metrics', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile config.
-
-    ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names,
-    ``optimizer`` ``{'class_name', 'config', 'iterations'}`` for tinynet's SGD / RMSprop / Adam.
-    Returns ``None`` (with a warning: the model loads uncompiled) when the loss or the optimizer
-    is one tinynet lacks, or has settings tinynet's lacks.
-    """
-    from_logits = False
-    if isinstance(loss, dict):
-        settings = loss.get("config") if isinstance(loss.get("config"), dict) else {}
-        from_logits = settings.get("from_logits") is True
-        loss = _LOSS_CLASSES.get(loss.get("class_name"), loss.get("class_name"))
-    if isinstance(loss, str):
-        loss = {"mse": "mean_squared_error", **_LOSS_CLASSES}.get(loss, loss)
-    if not isinstance(loss, str) or loss not in _LOSSES or (from_logits and loss == "mean_squared_error"):
-        warnings.warn(f"{source}: the model was compiled with loss {loss!r}, which tinynet lacks; it is loaded "
-                      "uncompiled", KerasFileWarning, stacklevel=3)
-        return None
-    optimizer = optimizer_from_config(optimizer, source)
-    if optimizer is None:
-        return None
-    names = []
-    for metric in _flatten(metrics):
-        name = metric.get("config", {}).get("name") if isinstance(metric, dict) else metric
-        name = _METRIC_CLASSES.get(name, name)
-        if isinstance(name, str) and name in ("accuracy", "acc", "categorical_accuracy",
-                                              "sparse_categorical_accuracy", "binary_accuracy", "mse"):
-            names.append(name)
-    loss_class = {v: k for k, v in _LOSS_CLASSES.items()}[loss]
-    return {"loss": {"class_name": loss_class, "config": {"from_logits": True} if from_logits else {}},
-            "metrics": names, "optimizer": {**optimizer, "iterations": 0}}
-
-
-def _flatten(value):
-    if isinstance(value, list):
-        for item in value:
-            yield from _flatten(item)
-    elif isinstance(value, dict) and "class_name" not in value:  # per-output dict of metrics
-        for item in value.values():
-            yield from _flatten(item)
-    elif value is not None:
-        yield value
-
-
-def optimizer_from_config(optimizer, source):
-    if isinstance(optimizer, str):
-        optimizer = {"class_name": {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}.get(optimizer.lower(),
-                                                                                               optimizer), "config": {}}
-    if not isinstance(optimizer, dict) or not isinstance(optimizer.get("config", {}), dict):
-        warnings.warn(f"{source}: the file does not describe its optimizer; the model is loaded uncompiled",
-                      KerasFileWarning, stacklevel=4)
-        return None
-    class_name, settings = optimizer.get("class_name"), optimizer.get("config") or {}
-    if isinstance(class_name, str) and class_name.startswith("Custom>") and "is_legacy_optimizer" in settings:
-        class_name = class_name[len("Custom>"):]  # how Keras 2.11-2.15 name their own new optimizers
-    if isinstance(class_name, str) and class_name.lower() in ("sgd", "rmsprop", "adam"):
-        class_name = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[class_name.lower()]
-    if class_name not in _OPTIMIZER_ARGS:
-        warnings.warn(f"{source}: the optimizer {class_name!r} is not one tinynet has (SGD, RMSprop, Adam); the "
-                      "model is loaded uncompiled (compile it to train)", KerasFileWarning, stacklevel=4)
-        return None
-    settings = dict(settings)
-    if "lr" in settings and "learning_rate" not in settings:
-        settings["learning_rate"] = settings["lr"]
-    unsupported = [key for key in _OPTIMIZER_OFF if settings.get(key) not in (None, False, 0, 0.0)]
-    if class_name == "RMSprop" and settings.get("momentum") not in (None, 0, 0.0):
-        unsupported.append("momentum")
-    if unsupported or not all(_number(settings.get(key)) for key in _OPTIMIZER_ARGS[class_name]
-                              if key != "nesterov" and settings.get(key) is not None):
-        warnings.warn(f"{source}: the {class_name} optimizer has settings tinynet's lacks "
-                      f"({', '.join(unsupported) or 'a learning-rate schedule'}); the model is loaded uncompiled",
-                      KerasFileWarning, stacklevel=4)
-        return None
-    config = {key: settings[key] for key in _OPTIMIZER_ARGS[class_name] if settings.get(key) is not None}
-    if "nesterov" in config:
-        config["nesterov"] = bool(config["nesterov"])
-    return {"class_name": class_name, "config": config}
-
-
-def _number(value):
-    return type(value) in (int, float) and math.isfinite(value)
-
-
-# ----------------------------------------------------------------- writing
-
-def keras_class_of(layer):
-    """The Keras class name and extra Keras settings for a tinynet layer (duck-typed by class name)."""
-    name = type(layer).__name__
-    if name in ("Sigmoid", "Tanh", "Linear"):  # Keras has these as Activation layers only
-        return "Activation", {"activation": name.lower()}
-    if name in ("MaxPool2D", "AvgPool2D", "GlobalAvgPool2D"):
-        name = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D",
-                "GlobalAvgPool2D": "GlobalAveragePooling2D"}[name]
-    if name not in ("Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-                    "BatchNormalization", "Dropout", "Flatten", "Reshape", "Activation", "ReLU", "Softmax",
-                    "InputLayer"):
-        raise ValueError(f"Layer '{layer.name}' ({name}) has no Keras equivalent tinynet can write")
-    return name, {}
-
-
-def snake_case(class_name):
-    """Keras's ``naming.to_snake_case``: 'ReLU' -> 're_lu', 'MaxPooling2D' -> 'max_pooling2d'."""
-    name = re.sub(r"\W+", "", class_name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
-    return name.lower()
-
-
-def keras3_keys(class_names):
-    """The keys Keras 3 gives layers in a weights file: snake_case class name, numbered by class in order."""
-    used, keys = {}, []
-    for class_name in class_names:
-        key = snake_case(class_name)
-        if key in used:
-            used[key] += 1
-            key = f"{key}_{used[key]}"
-        else:
-            used[key] = 0
-        keys.append(key)
-    return keys
-
-
-def _initializer(name, keras3):
-    class_name = {v: k for k, v in _INITIALIZERS.items()}.get(name if isinstance(name, str) else "",
-                                                              "GlorotUniform")
-    config = {"seed": None} if class_name not in ("Zeros", "Ones") else {}
-    if class_name == "RandomNormal":
-        config = {"mean": 0.0, "stddev": 0.05, "seed": None}
-    elif class_name == "RandomUniform":
-        config = {"minval": -0.05, "maxval": 0.05, "seed": None}
-    if keras3:
-        return {"module": "keras.initializers", "class_name": class_name, "config": config, "registered_name": None}
-    return {"class_name": class_name, "config": config}
-
-
-def layer_config(layer, keras3):
-    """``{'class_name', 'config'}`` as Keras 2 (``keras3=False``) or Keras 3 writes it for this layer."""
-    class_name, extra = keras_class_of(layer)
-    config = {"name": layer.name, "trainable": bool(getattr(layer, "trainable", True)), "dtype": "float32"}
-    get = lambda attribute: getattr(layer, attribute)  # noqa: E731  (a short name for a long line below)
-    if class_name in ("Dense", "Conv2D"):
-        activation = tinynet_layers.activations.name_of(layer.activation)
-        if class_name == "Dense":
-            config["units"] = get("units")
-        else:
-            config.update(filters=get("filters"), kernel_size=list(get("kernel_size")), strides=list(get("strides")),
-                          padding=get("padding"), data_format="channels_last", dilation_rate=[1, 1], groups=1)
-        config.update(activation=activation, use_bias=get("use_bias"),
-                      kernel_initializer=_initializer(get("kernel_initializer"), keras3),
-                      bias_initializer=_initializer(get("bias_initializer"), keras3),
-                      kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                      kernel_constraint=None, bias_constraint=None)
-        if keras3 and class_name == "Dense":  # Keras 3's Dense has no activity_regularizer in its config
-            del config["activity_regularizer"]
-    elif class_name in ("MaxPooling2D", "AveragePooling2D"):
-        config.update(pool_size=list(get("pool_size")), padding=get("padding"), strides=list(get("strides")),
-                      data_format="channels_last")
-    elif class_name == "GlobalAveragePooling2D":
-        config.update(data_format="channels_last", keepdims=False)
-    elif class_name == "BatchNormalization":
-        config.update(axis=-1 if keras3 else [len(layer.input_shape)], momentum=get("momentum"),
-                      epsilon=get("epsilon"), center=get("center"), scale=get("scale"),
-                      beta_initializer=_initializer("zeros", keras3), gamma_initializer=_initializer("ones", keras3),
-                      moving_mean_initializer=_initializer("zeros", keras3),
-                      moving_variance_initializer=_initializer("ones", keras3),
-                      beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None)
-    elif class_name == "Dropout":
-        config.update(rate=get("rate"), noise_shape=None, seed=None)
-    elif class_name == "Flatten":
-        config["data_format"] = "channels_last"
-    elif class_name == "Reshape":
-        config["target_shape"] = list(get("target_shape"))
-    elif class_name == "Activation":
-        config["activation"] = extra.get("activation") or tinynet_layers.activations.name_of(layer.activation)
-    elif class_name == "ReLU":
-        config.update(max_value=None, negative_slope=0.0, threshold=0.0)
-    elif class_name == "Softmax":
-        config["axis"] = -1
-    return class_name, config
-
-
-def input_layer_config(model, keras3):
-    shape = [None, *model.input_shape[1:]]
-    config = {("batch_shape" if keras3 else "batch_input_shape"): shape, "dtype": "float32", "sparse": False,
-              "ragged": False, "name": f"{model.layers[0].name}_input"}
-    return config
-
-
 def spec_from_json(text, source="model JSON"):
     """The spec (``weights`` None) of Keras 2's ``model.to_json()`` text, for ``model_from_json``."""
     spec, _ = spec_from_config(parse_json(text, "the model JSON", source), source)
@@ -599,3 +392,27 @@ def is_keras_config(config):
     return isinstance(layers, list) and any(
         isinstance(layer, dict) and isinstance(layer.get("config"), dict)
         and ({"dtype", "batch_input_shape", "batch_shape"} & set(layer["config"])) for layer in layers)
+
+
+# ----------------------------------------------------------------- names in Keras 3 weight files
+
+def snake_case(class_name):
+    """Keras's ``naming.to_snake_case``: 'ReLU' -> 're_lu', 'MaxPooling2D' -> 'max_pooling2d'."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def keras3_keys(class_names):
+    """The keys Keras 3 gives layers in a weights file: snake_case class name, numbered by class in order."""
+    used, keys = {}, []
+    for class_name in class_names:
+        key = snake_case(class_name)
+        if key in used:
+            used[key] += 1
+            key = f"{key}_{used[key]}"
+        else:
+            used[key] = 0
+        keys.append(key)
+    return keys

@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import keras_config
+from . import keras_compile, keras_config, keras_export
 from .hdf5 import H5Reader, require_h5py
 from .keras_config import KerasFileError, KerasFileWarning
+from .keras_export import keras_state, optimizer_settings, trainable_parameters
 
 KERAS2_VERSION = "2.10.0"
 
@@ -149,7 +150,7 @@ def _compile_and_state(reader, training_text, spec, entries):
     training = keras_config.parse_json(training_text, "training_config", reader.source)
     if not isinstance(training, dict):
         raise KerasFileError(f"{reader.source}: training_config should be a JSON object")
-    compile_spec = keras_config.compile_from_config(training.get("loss"), training.get("metrics"),
+    compile_spec = keras_compile.compile_from_config(training.get("loss"), training.get("metrics"),
                                                     training.get("optimizer_config"), reader.source)
     if compile_spec is None or compile_spec["optimizer"] is None or not reader.has(reader.root, "optimizer_weights"):
         return compile_spec, None
@@ -284,7 +285,7 @@ def _is_keras3_weights(reader):
 
 
 def _keras3_weights(reader, root, layers):
-    keys = keras_config.keras3_keys([keras_config.keras_class_of(layer)[0] for layer in layers])
+    keys = keras_config.keras3_keys([keras_export.keras_class_of(layer)[0] for layer in layers])
     group = reader.child(root, "layers")
     values = []
     for layer, key in zip(layers, keys):
@@ -365,7 +366,7 @@ def _check_writable(model):
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     names = [layer.name for layer in layers]
     for layer in layers:
-        keras_config.keras_class_of(layer)  # refuses layers Keras has no equivalent for
+        keras_export.keras_class_of(layer)  # refuses layers Keras has no equivalent for
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", layer.name):
             raise ValueError(f"Layer name {layer.name!r} cannot be a Keras layer name (letters, digits, '_', '.', '-')")
     if len(set(names)) != len(names):
@@ -374,27 +375,11 @@ def _check_writable(model):
 
 
 def keras2_model_config(model, layers):
-    entries = [{"class_name": "InputLayer", "config": keras_config.input_layer_config(model, keras3=False)}]
+    entries = [{"class_name": "InputLayer", "config": keras_export.input_layer_config(model, keras3=False)}]
     for layer in layers:
-        class_name, config = keras_config.layer_config(layer, keras3=False)
+        class_name, config = keras_export.layer_config(layer, keras3=False)
         entries.append({"class_name": class_name, "config": config})
     return {"class_name": "Sequential", "config": {"name": model.name, "layers": entries}}
-
-
-_KERAS2_OPTIMIZER_ARGS = {"SGD": ("learning_rate", "decay", "momentum", "nesterov"),
-                          "RMSprop": ("learning_rate", "decay", "rho", "momentum", "epsilon", "centered"),
-                          "Adam": ("learning_rate", "decay", "beta_1", "beta_2", "epsilon", "amsgrad")}
-
-
-def optimizer_settings(optimizer):
-    """``(class name, Keras settings)`` of a tinynet SGD / RMSprop / Adam."""
-    class_name = type(optimizer).__name__
-    if class_name not in _KERAS2_OPTIMIZER_ARGS:
-        raise ValueError(f"The optimizer {class_name} has no Keras equivalent tinynet can write")
-    defaults = {"decay": 0.0, "momentum": 0.0, "nesterov": False, "centered": False, "amsgrad": False}
-    settings = {key: getattr(optimizer, key, defaults.get(key)) for key in _KERAS2_OPTIMIZER_ARGS[class_name]}
-    return class_name, {key: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                        for key, v in settings.items()}
 
 
 def keras2_training_config(model):
@@ -402,28 +387,6 @@ def keras2_training_config(model):
     return {"loss": model.loss.name, "metrics": [name for name, _ in getattr(model, "metrics", [])],
             "weighted_metrics": None, "loss_weights": None,
             "optimizer_config": {"class_name": class_name, "config": {"name": class_name, **settings}}}
-
-
-def keras_state(optimizer, parameter):
-    """The optimizer's state of ``parameter`` in Keras's form (``m``/``v``, ``momentum``, ``velocity``);
-    zeros (Keras's fresh state) before the first step."""
-    class_name = type(optimizer).__name__
-    state = dict(getattr(optimizer, "state", {}).get(parameter) or {})
-    if "m_sum" in state:  # the older tinynet form keeps sums; Keras keeps averages
-        state = {"m": state["m_sum"] * (1 - optimizer.beta_1), "v": state["v_sum"] * (1 - optimizer.beta_2)}
-    if class_name == "SGD" and "velocity" in state:
-        state = {"momentum": state["velocity"]}
-    if class_name == "RMSprop" and "mean_square" in state:
-        state = {"velocity": state["mean_square"]}
-    keys = {"Adam": ("m", "v"), "SGD": ("momentum",) if getattr(optimizer, "momentum", 0) else (),
-            "RMSprop": ("velocity",)}[class_name]
-    zeros = np.zeros(parameter.shape, np.float32)
-    return {key: np.asarray(state.get(key, zeros), np.float32) for key in keys}
-
-
-def trainable_parameters(layers):
-    return [p for layer in layers for p in (layer.trainable_weights if hasattr(layer, "trainable_weights")
-                                            else layer.weights)]
 
 
 def _keras2_optimizer_weights(model, layers):
