@@ -127,7 +127,7 @@ def _archive_optimizer_state(reader, optimizer, shapes):
 def write_keras_archive(model, path):
     """Write ``model`` as a Keras 3 ``.keras`` file (Keras 3's ``keras.models.load_model`` reads it)."""
     require_h5py()
-    layers, _ = _check_writable(model)
+    layers = _check_writable(model)
     config = keras3_model_config(model, layers)
     metadata = {"keras_version": KERAS3_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
     weights = _weights_file(model, layers)
@@ -190,7 +190,7 @@ def _weights_file(model, layers):
 
 def write_keras_weights(model, path):
     """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part)."""
-    layers, _ = _check_writable(model)
+    layers = _check_writable(model)
     data = _weights_file(model, layers)
     with atomic_path(path) as tmp_name, open(tmp_name, "wb") as file:
         file.write(data)

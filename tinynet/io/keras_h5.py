@@ -26,7 +26,7 @@ this package never imports ``tinynet.models``.
 import json
 import os
 import re
-import tempfile
+import secrets
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -310,11 +310,16 @@ def keras3_layer(reader, group, key, shapes, label):
 
 @contextmanager
 def atomic_path(path):
-    """A temporary file name beside ``path``, renamed onto it when the block succeeds (removed otherwise)."""
+    """A temporary file name beside ``path``, renamed onto it when the block succeeds (removed otherwise).
+
+    h5py needs a file it can reopen by name, so this yields a name, not the open file of
+    ``tinynet.io.atomic.atomic_write``; the part file is named and permissioned as that one's
+    (``.<name>.<pid>.<random>.part``, the umask's permissions), so its clean-up finds it too.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
+    tmp_name = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         yield tmp_name
         os.replace(tmp_name, path)
@@ -327,7 +332,7 @@ def atomic_path(path):
 def write_keras_h5(model, path):
     """Write ``model`` as a Keras 2 full-model HDF5 file (``model.save('m.h5')`` in Keras 2; Keras 3 loads it)."""
     h5py = require_h5py()
-    layers, config = _check_writable(model)
+    layers = _check_writable(model)
     with atomic_path(path) as tmp_name, h5py.File(tmp_name, "w") as f:
         # The string types Keras writes: str (UTF-8) for these two, bytes (ASCII) for the JSON.
         f.attrs["backend"] = "tensorflow"
@@ -371,7 +376,7 @@ def _check_writable(model):
             raise ValueError(f"Layer name {layer.name!r} cannot be a Keras layer name (letters, digits, '_', '.', '-')")
     if len(set(names)) != len(names):
         raise ValueError(f"Model '{model.name}' has two layers with the same name; Keras needs unique names")
-    return layers, None
+    return layers
 
 
 def keras2_model_config(model, layers):
