@@ -380,6 +380,12 @@ def test_oversized_and_irregular_files_are_refused(tmp_path):
         archive.writestr("model.weights.h5", b"")
     with pytest.raises(KerasFileError, match="config.json declares 16,777,217 bytes"):
         keras_archive.read_keras_archive(path)
+    bomb = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", bytes(16 * 2 ** 20))
+    with pytest.raises(KerasFileError, match="model.weights.h5 inflates .* to 16,777,216; refused"):
+        keras_archive.read_keras_archive(bomb)
     fifo = tmp_path / "fifo.keras"
     os.mkfifo(fifo)
     with pytest.raises(KerasFileError, match="not a regular file"):

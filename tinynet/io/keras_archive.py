@@ -101,6 +101,9 @@ def _member(archive, path, name, limit, required=True):
                              "model.weights.h5") from None
     if info.file_size > limit:
         raise KerasFileError(f"{path}: {name} declares {info.file_size:,} bytes, more than tinynet reads ({limit:,})")
+    # Keras stores its members uncompressed; a member that inflates a hundredfold is a zip bomb, not weights.
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > 100 * info.compress_size + 2 ** 20:
+        raise KerasFileError(f"{path}: {name} inflates {info.compress_size:,} bytes to {info.file_size:,}; refused")
     with archive.open(info) as member:
         data = member.read(limit + 1)
     if len(data) > limit:
