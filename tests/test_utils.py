@@ -55,9 +55,25 @@ def test_gradcheck_catches_a_wrong_backward():
     assert errors[[k for k in errors if k.endswith("kernel")][0]] > 1e-3
 
 
-def test_progbar_formats():
-    from tinynet.progbar import format_time_per_unit, format_value
-    assert format_value(0.05234) == "0.0523" and format_value(1e-5) == "1.0000e-05"
-    assert format_time_per_unit(0.007, "step") == "7ms/step"
-    assert format_time_per_unit(3.0, "step") == "3s/step"
-    assert format_time_per_unit(0.0001, "step") == "100us/step"
+@pytest.mark.parametrize("num_classes", [-3, 0, 2.5, "3", True])
+def test_to_categorical_refuses_a_bad_num_classes(num_classes):
+    labels = np.array([0, 1])
+    with pytest.raises(ValueError, match=f"expected a positive integer. Received: num_classes={num_classes!r}"):
+        to_categorical(labels, num_classes)
+    np.testing.assert_array_equal(labels, [0, 1])  # the input is not touched
+
+
+@pytest.mark.parametrize("labels, shown", [(np.array([2**64 - 1], dtype=np.uint64), "18446744073709551615"),
+                                           ([1e20], r"1e\+20"), ([-1, 0], "-1")])
+def test_to_categorical_names_the_label_as_given(labels, shown):
+    # Before: a uint64 2**64-1 was reported as label -1, a float 1e20 as -9223372036854775808.
+    with pytest.raises(ValueError, match=f"Received: y={shown}$"):
+        to_categorical(labels)
+
+
+def test_keras_utils_names():
+    pytest.importorskip("tinynet.np_utils")  # the keras-scripts team's module
+    from tinynet.utils import np_utils
+    np.testing.assert_array_equal(np_utils.to_categorical([1], 2), [[0, 1]])
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tinynet.utils.nope  # noqa: B018
