@@ -20,19 +20,14 @@ import re
 import warnings
 
 from .. import layers as tinynet_layers
+from .errors import ModelFileError
 
 # A model config is a few kB per layer; anything this large is not one.
 MAX_CONFIG_BYTES = 16 * 2 ** 20
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 
 
-try:  # the files team's common base class of model-file errors, where it exists
-    from .errors import ModelFileError as _ModelFileError
-except ImportError:
-    _ModelFileError = ValueError
-
-
-class KerasFileError(_ModelFileError):
+class KerasFileError(ModelFileError):
     """A Keras file tinynet cannot read: damaged, hostile, or describing a model tinynet cannot build exactly."""
 
 

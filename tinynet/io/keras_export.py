@@ -114,13 +114,7 @@ def keras_state(optimizer, parameter):
     """The optimizer's state of ``parameter`` in Keras's form (``m``/``v``, ``momentum``, ``velocity``);
     zeros (Keras's fresh state) before the first step."""
     class_name = type(optimizer).__name__
-    state = dict(getattr(optimizer, "state", {}).get(parameter) or {})
-    if "m_sum" in state:  # the older tinynet form keeps sums; Keras keeps averages
-        state = {"m": state["m_sum"] * (1 - optimizer.beta_1), "v": state["v_sum"] * (1 - optimizer.beta_2)}
-    if class_name == "SGD" and "velocity" in state:
-        state = {"momentum": state["velocity"]}
-    if class_name == "RMSprop" and "mean_square" in state:
-        state = {"velocity": state["mean_square"]}
+    state = getattr(optimizer, "state", {}).get(parameter) or {}
     keys = {"Adam": ("m", "v"), "SGD": ("momentum",) if getattr(optimizer, "momentum", 0) else (),
             "RMSprop": ("velocity",)}[class_name]
     zeros = np.zeros(parameter.shape, np.float32)
