@@ -164,7 +164,7 @@ def keras3_model_config(model, layers):
         config["compile_config"] = {
             "optimizer": {"module": "keras.optimizers", "class_name": class_name,
                           "config": {"name": class_name.lower(), **settings}, "registered_name": None},
-            "loss": model.loss.name, "loss_weights": None, "metrics": [name for name, _ in model.metrics],
+            "loss": model.loss.name, "loss_weights": None, "metrics": [metric.name for metric in model.metrics],
             "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
     return config
 

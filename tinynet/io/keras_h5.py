@@ -389,7 +389,7 @@ def keras2_model_config(model, layers):
 
 def keras2_training_config(model):
     class_name, settings = optimizer_settings(model.optimizer)
-    return {"loss": model.loss.name, "metrics": [name for name, _ in getattr(model, "metrics", [])],
+    return {"loss": model.loss.name, "metrics": [metric.name for metric in getattr(model, "metrics", [])],
             "weighted_metrics": None, "loss_weights": None,
             "optimizer_config": {"class_name": class_name, "config": {"name": class_name, **settings}}}
 

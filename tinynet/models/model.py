@@ -14,6 +14,7 @@ One training step is the whole of backprop (``train_step``):
 are built and walked (``forward`` / ``backward``); everything else is here.
 """
 import math
+import os
 
 import numpy as np
 
@@ -351,8 +352,21 @@ class Model:
 
     def save(self, path):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
-        ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.io.npz_model``."""
-        from ..io import npz_model  # at call time: file formats load only when a file is written
+        ``tinynet.models.load_model(path)`` reads it back.
+
+        A name ending in ``.h5`` gets a Keras 2 HDF5 model file and ``.keras`` a Keras 3 archive,
+        both of which Keras itself loads (``tinynet.io.keras_h5``, ``keras_archive``; they need
+        ``pip install tinynet[h5]``); any other name, tinynet's own ``.npz`` (``tinynet.io.npz_model``).
+        """
+        # The formats are imported at call time: they load only when a file is written.
+        suffix = os.fspath(path).lower().rpartition(".")[2] if isinstance(path, (str, os.PathLike)) else ""
+        if suffix == "h5":
+            from ..io.keras_h5 import write_keras_h5
+            return write_keras_h5(self, path)
+        if suffix == "keras":
+            from ..io.keras_archive import write_keras_archive
+            return write_keras_archive(self, path)
+        from ..io import npz_model
 
         npz_model.write_model(self, path, rng_state=rng().bit_generator.state)
 
