@@ -149,6 +149,23 @@ def test_round_trip_is_bit_for_bit(tmp_path, optimizer, write, read):
     assert not list(tmp_path.glob(".*part"))  # the temporary file was renamed
 
 
+@pytest.mark.parametrize("name, magic", [("m.h5", b"\x89HDF\r\n\x1a\n"), ("m.keras", b"PK\x03\x04"),
+                                         ("m.npz", b"PK\x03\x04"), ("m.weights", b"PK\x03\x04")])
+def test_model_save_writes_the_format_its_name_asks_for(tmp_path, name, magic):
+    model, x = small_model("adam")
+    path = tmp_path / name
+    model.save(path)
+    assert path.read_bytes()[:len(magic)] == magic
+    with zipfile.ZipFile(path) if magic.startswith(b"PK") else h5py.File(path, "r") as opened:
+        names = opened.namelist() if isinstance(opened, zipfile.ZipFile) else list(opened.attrs)
+    # .keras is Keras 3's archive, .h5 Keras 2's full model; other names tinynet's own .npz.
+    expected = {"m.h5": "model_config", "m.keras": "config.json"}.get(name, "tinynet_format.npy")
+    assert expected in names
+    copy = tinynet.models.load_model(path)
+    assert np.array_equal(model.predict(x), copy.predict(x))
+    assert copy.optimizer.iterations == model.optimizer.iterations
+
+
 def test_keras_3_weights_file_loads_layer_by_layer(tmp_path):
     model, x = small_model("adam")
     path = tmp_path / "w.weights.h5"
