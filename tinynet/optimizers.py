@@ -26,12 +26,14 @@ from .checks import check_choice, check_float
 from .ops import optimizer_updates
 
 
-def _finite(array):
-    # NOTE: a sum of squares is NaN or infinite when any term is: one BLAS product, faster
-    # than any NumPy reduction. It also overflows, past 1.8e19, for values that are
-    # finite: only then is each value looked at.
-    flat = array.reshape(-1)
-    return bool(np.isfinite(flat @ flat) or np.isfinite(flat).all())
+def _finite(a, b=None):
+    """Whether every value of ``a`` (and of ``b``, shaped like it) is finite."""
+    # NOTE: the dot product a . b is NaN or infinite when any entry of a or b is (inf * 0 and
+    # NaN give NaN): one BLAS pass checks both. It also overflows (past ~1e38) for values
+    # that are finite: only then is each value looked at.
+    a = a.reshape(-1)
+    b = a if b is None else b.reshape(-1)
+    return bool(np.isfinite(a @ b) or (np.isfinite(a).all() and np.isfinite(b).all()))
 
 
 class Optimizer:
@@ -86,9 +88,8 @@ class Optimizer:
         """
         parameters = list(parameters)
         steps = [self._update(parameter) for parameter in parameters]
-        new_values = [w for w, _ in steps] + [a for _, state in steps for a in state.values()]
-        new_values += [value for _, value in state_updates]
-        if not all(_finite(value) for value in new_values):
+        if not (all(self.finite(w, state) for w, state in steps)
+                and all(_finite(value) for _, value in state_updates)):
             return False
         for parameter, (w, state) in zip(parameters, steps):
             self._spare[parameter] = (parameter.data, self.state.get(parameter))
@@ -109,6 +110,10 @@ class Optimizer:
         if spare is None or spare[1] is None or spare[0].shape != w.shape or spare[0].dtype != w.dtype:
             spare = None  # nothing to reuse yet: the fast rule allocates
         return self.fast_update(w, parameter.grad, **state, out=spare)
+
+    def finite(self, w, state):
+        """Whether a parameter's new weights and new state are all finite (the commit's test)."""
+        return all(_finite(a) for a in (w, *state.values()))
 
     def load_state(self, parameter, arrays):
         """Install the state of ``parameter`` read from a file: ``{name: array}``.
@@ -257,6 +262,11 @@ class Adam(Optimizer):
         lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         w = w - lr_t * m / (np.sqrt(v) + self.epsilon)
         return w, {"m": m, "v": v}
+
+    def finite(self, w, state):
+        # NOTE: with v finite, a NaN or infinite m makes w = w - lr_t * m / (sqrt(v) + eps) NaN
+        # or infinite too; so checking w and v (one product, see _finite) checks all three.
+        return _finite(w, state["v"])
 
     def convert_state(self, arrays):
         # tinynet 0.1 kept the moments without their (1 - beta) factors: m_sum = m / (1 - beta_1).
