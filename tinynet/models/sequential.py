@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from ..layers.activations import Linear
 from ..layers.base import Layer, as_shape
 from ..layers.core import InputLayer
+from ..ops import fused_block
 from ..validation import check_input_shape
 from .model import Model
 
@@ -13,12 +14,17 @@ class Sequential(Model):
 
     forward:   x -> layer_1 -> layer_2 -> ... -> y
     backward:  dL/dy -> layer_n.backward -> ... -> layer_1.backward -> dL/dx
+
+    Each run BatchNormalization -> ReLU -> MaxPooling2D (the CNN's block after a Conv2D) goes
+    through one fused op as one step (``tinynet.ops.fused_block``): the same numbers in 0.7x the
+    time (``benchmarks/profile_cnn.py``). ``impl='naive'`` on those layers runs them one by one.
     """
 
     def __init__(self, layers=None, name=None):
         super().__init__(name=name)
         self._input_shape = None  # without the batch axis
         self._stopped_at_logits = False  # where the last forward stopped; backward starts there
+        self._steps = []                 # the last forward's walk: layers, and fused blocks
         for layer in layers or []:
             self.add(layer)
 
@@ -125,10 +131,12 @@ class Sequential(Model):
 
     def forward(self, x, training=False, logits=False, on_layer=None):
         """x -> each layer in turn; with ``logits=True`` (and ``loss_takes_logits``) the last layer runs
-        without its output activation, so the result is the logits z. ``on_layer(layer, x_in, y_out)``."""
+        without its output activation, so the result is the logits z. ``on_layer(layer, x_in, y_out)``
+        after each layer (a fused block reports each of its layers)."""
         self._stopped_at_logits = logits and self.loss_takes_logits
-        last = self.layers[-1]
-        for layer in self.layers:
+        self._steps = fused_block.steps(self.layers)
+        last = self._steps[-1]
+        for layer in self._steps:
             x_in = x
             if layer is last and self._stopped_at_logits:
                 if layer is self.output_activation():
@@ -138,7 +146,7 @@ class Sequential(Model):
             else:
                 x = layer.forward(x, training=training)
             if on_layer is not None:
-                on_layer(layer, x_in, x)
+                fused_block.report_forward(on_layer, layer, x_in, x)
         return x
 
     def backward(self, dloss, input_gradient=False, on_layer=None):
@@ -149,12 +157,13 @@ class Sequential(Model):
         (for a first Dense layer that is a whole matrix product saved). Pass
         ``input_gradient=True`` to get dL/dx back (gradient checks do).
         """
-        trainable = [i for i, layer in enumerate(self.layers) if layer.trainable_weights]
+        steps = self._steps
+        trainable = [i for i, layer in enumerate(steps) if layer.trainable_weights]
         first = 0 if input_gradient or not trainable else trainable[0]
-        last = len(self.layers) - 1
+        last = len(steps) - 1
         dout = dloss
         for index in range(last, first - 1, -1):
-            layer = self.layers[index]
+            layer = steps[index]
             layer.needs_input_gradient = input_gradient or index > first
             if index == last and self._stopped_at_logits:
                 if layer is self.output_activation():
@@ -164,7 +173,7 @@ class Sequential(Model):
             else:
                 dx = layer.backward(dout)
             if on_layer is not None:
-                on_layer(layer, dout, dx)
+                fused_block.report_backward(on_layer, layer, dout, dx)
             dout = dx
         return dout if input_gradient else None
 

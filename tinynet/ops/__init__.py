@@ -24,6 +24,8 @@ linear.py         sum over rows (Dense's and Conv2D's db)
 conv.py           output sizes, 'same' padding, im2col / col2im, conv2d forward / backward
 pooling.py        max / average / global-average pooling forward and backward
 normalization.py  batch normalization forward (training / inference) and backward
+fused.py          batch norm -> ReLU -> max-pool as one op (pool first), its reference the three in a row;
+                  fused_block.py: the step a model runs in place of those three layers
 """
 from ..checks import check_choice
 
@@ -72,7 +74,7 @@ def get(impl):
 
 
 # Importing the fast modules registers every op pair.
-from . import conv, conv_fast, linear, normalization, normalization_fast, pooling, pooling_fast  # noqa: E402
+from . import conv, conv_fast, fused, linear, normalization, normalization_fast, pooling, pooling_fast  # noqa: E402
 from .softmax import log_softmax, softmax  # noqa: E402
 
 __all__ = ["get", "register", "check_impl", "IMPLS", "softmax", "log_softmax", "conv", "pooling",
