@@ -260,3 +260,166 @@ def test_epoch_timer_records_one_positive_duration_per_epoch():
     assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
     model.fit(x, y, epochs=1, verbose=0, callbacks=[timer])
     assert len(timer.seconds) == 1  # reset at on_train_begin, like every callback
+
+
+# ------------------------------------------------- refused arguments (issue 12)
+
+def snapshot(model):
+    return [w.copy() for w in model.get_weights()], model.optimizer.learning_rate
+
+
+def assert_unchanged(model, before):
+    weights, lr = before
+    for old, new in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert model.optimizer.learning_rate == lr
+
+
+def test_a_function_in_callbacks_is_refused_by_name_before_training():
+    x, y = tiny_data()
+    model = tiny_model()
+    before = snapshot(model)
+
+    def on_epoch_end(epoch, logs):
+        pass
+
+    with pytest.raises(TypeError, match=r"`callbacks\[1\]`, expected an instance of tinynet.callbacks.Callback. "
+                                        r"To call a function from fit, wrap it: .*LambdaCallback"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.History(), on_epoch_end])
+    with pytest.raises(TypeError, match=r"Pass an instance: EarlyStopping\(...\), not the class"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.EarlyStopping])
+    with pytest.raises(TypeError, match="expected a list of Callback instances"):
+        callbacks.CallbackList(callbacks.History(), model, {})
+    assert_unchanged(model, before)
+
+
+def test_every_hook_receives_a_logs_dict():
+    # Written as Keras's own examples write callbacks: `logs` without a default.
+    seen = []
+
+    class Recorder(callbacks.Callback):
+        def on_train_begin(self, logs): seen.append(("train_begin", logs))
+        def on_train_end(self, logs): seen.append(("train_end", logs))
+        def on_epoch_begin(self, epoch, logs): seen.append(("epoch_begin", logs))
+        def on_epoch_end(self, epoch, logs): seen.append(("epoch_end", logs))
+        def on_train_batch_begin(self, batch, logs): seen.append(("batch_begin", logs))
+        def on_train_batch_end(self, batch, logs): seen.append(("batch_end", logs))
+
+    x, y = tiny_data(16)
+    tiny_model().fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[Recorder()])
+    assert [name for name, _ in seen] == ["train_begin"] + 2 * (
+        ["epoch_begin"] + 2 * ["batch_begin", "batch_end"] + ["epoch_end"]) + ["train_end"]
+    assert all(isinstance(logs, dict) for _, logs in seen)
+    assert set(seen[-2][1]) == {"loss", "acc"}
+
+
+@pytest.mark.parametrize("bad", [-0.1, 0, 0.0, float("nan"), float("inf"), "0.1", None, True])
+def test_learning_rate_scheduler_refuses_a_bad_rate_and_changes_nothing(bad):
+    x, y = tiny_data()
+    model = tiny_model(optimizers.SGD(learning_rate=0.1))
+    before = snapshot(model)
+    scheduler = callbacks.LearningRateScheduler(lambda epoch, lr: bad)
+    with pytest.raises(ValueError, match=r"LearningRateScheduler: received an invalid value for "
+                                         r"`schedule\(epoch=0, lr=0.1\)`, expected a positive finite learning "
+                                         r"rate. Received: schedule\(epoch=0, lr=0.1\)="):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[scheduler])
+    assert_unchanged(model, before)
+
+
+def test_learning_rate_scheduler_one_argument_form_is_chosen_by_signature():
+    # A two-argument schedule whose body raises TypeError must not be retried as schedule(epoch).
+    calls = []
+
+    def schedule(epoch, lr):
+        calls.append(epoch)
+        raise TypeError("a bug in the schedule")
+
+    scheduler = callbacks.LearningRateScheduler(schedule)
+    scheduler.set_model(FakeModel())
+    with pytest.raises(TypeError, match="a bug in the schedule"):
+        scheduler.on_epoch_begin(0, {})
+    assert calls == [0]
+
+
+@pytest.mark.parametrize("make, shown", [
+    (lambda: callbacks.ReduceLROnPlateau(patience=-1), "patience=-1"),
+    (lambda: callbacks.ReduceLROnPlateau(patience=2.5), "patience=2.5"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=0), "factor=0"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=1.0), "factor=1.0"),
+    (lambda: callbacks.ReduceLROnPlateau(factor=float("nan")), "factor=nan"),
+    (lambda: callbacks.ReduceLROnPlateau(min_delta=-1e-4), "min_delta=-0.0001"),
+    (lambda: callbacks.ReduceLROnPlateau(cooldown=-1), "cooldown=-1"),
+    (lambda: callbacks.ReduceLROnPlateau(min_lr=-0.1), "min_lr=-0.1"),
+    (lambda: callbacks.ReduceLROnPlateau(verbose="yes"), "verbose='yes'"),
+    (lambda: callbacks.ReduceLROnPlateau(mode="best"), "mode='best'"),
+    (lambda: callbacks.ReduceLROnPlateau(monitor=3), "monitor=3"),
+    (lambda: callbacks.EarlyStopping(patience="3"), "patience='3'"),
+    (lambda: callbacks.EarlyStopping(min_delta=float("nan")), "min_delta=nan"),
+    (lambda: callbacks.EarlyStopping(baseline="0.9"), "baseline='0.9'"),
+    (lambda: callbacks.EarlyStopping(restore_best_weights="yes"), "restore_best_weights='yes'"),
+    (lambda: callbacks.EarlyStopping(start_from_epoch=-1), "start_from_epoch=-1"),
+    (lambda: callbacks.EarlyStopping(verbose=-1), "verbose=-1"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", save_freq=0), "save_freq=0"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", save_freq="batch"), "save_freq='batch'"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", save_best_only=1), "save_best_only=1"),
+    (lambda: callbacks.ModelCheckpoint("m.npz", initial_value_threshold="a"), "initial_value_threshold='a'"),
+    (lambda: callbacks.CSVLogger("log.csv", separator=",,"), "separator=',,'"),
+    (lambda: callbacks.GradientStats(every=0), "every=0"),
+])
+def test_nonsense_callback_arguments_are_refused_in_one_wording(make, shown):
+    with pytest.raises(ValueError, match=r"received an invalid value for `\w+`, expected .*\. Received: "
+                                         + shown.replace("(", r"\(").replace(".", r"\.")):
+        make()
+
+
+def test_history_from_json_refuses_what_to_json_cannot_have_written():
+    with pytest.raises(ValueError, match=r"`history\['loss'\]`, expected a list of numbers. "
+                                         r"Received: history\['loss'\]=5"):
+        callbacks.History.from_json('{"history": {"loss": 5}}')
+    with pytest.raises(ValueError, match=r"history\['loss'\]=\['a'\]"):
+        callbacks.History.from_json('{"history": {"loss": ["a"]}}')
+    with pytest.raises(ValueError, match="different lengths"):
+        callbacks.History.from_json('{"history": {"loss": [1, 2], "acc": [0.5]}}')
+    with pytest.raises(ValueError, match="`epoch`, expected a list of integers"):
+        callbacks.History.from_json('{"epoch": [0], "history": {"loss": [1, 2]}}')
+    with pytest.raises(ValueError, match="not JSON"):
+        callbacks.History.from_json('{"history": ')
+    with pytest.raises(TypeError, match="Received: text=5"):
+        callbacks.History.from_json(5)
+    restored = callbacks.History.from_json('{"history": {"loss": [1, 0.5]}}')
+    assert restored.epoch == [0, 1] and restored.history == {"loss": [1.0, 0.5]}
+
+
+class HookRecorder(callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.ended = False
+
+    def on_train_end(self, logs=None):
+        self.ended = True
+
+
+@pytest.mark.parametrize("failure", ["missing_directory", "disk_full"])
+def test_a_checkpoint_that_cannot_be_written_does_not_end_fit(tmp_path, monkeypatch, failure):
+    import errno
+    x, y = tiny_data()
+    model = tiny_model()
+    path = tmp_path / "model.npz"
+    if failure == "missing_directory":
+        (tmp_path / "a_file").write_text("not a directory")
+        path = tmp_path / "a_file" / "model.npz"
+    else:
+        def full_disk(self, path):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        monkeypatch.setattr(type(model), "save", full_disk)
+    checkpoint = callbacks.ModelCheckpoint(path)
+    recorder = HookRecorder()
+    with pytest.warns(callbacks.CheckpointWarning, match="ModelCheckpoint could not write .*model.npz.*Training "
+                                                         "goes on"):
+        history = model.fit(x, y, epochs=3, verbose=0, callbacks=[checkpoint, recorder])
+    assert history.epoch == [0, 1, 2] and len(history.history["loss"]) == 3
+    assert recorder.ended
+    assert len(checkpoint.failures) == 3 and all(isinstance(e, OSError) for _, e in checkpoint.failures)
+    assert not path.exists()
+    reference = tiny_model()
+    reference.set_weights(model.get_weights())  # the model in memory is whole and usable
+    np.testing.assert_allclose(reference.predict(x), model.predict(x))

@@ -61,3 +61,39 @@ def test_progbar_formats():
     assert format_time_per_unit(0.007, "step") == "7ms/step"
     assert format_time_per_unit(3.0, "step") == "3s/step"
     assert format_time_per_unit(0.0001, "step") == "100us/step"
+
+
+@pytest.mark.parametrize("num_classes", [-3, 0, 2.5, "3", True])
+def test_to_categorical_refuses_a_bad_num_classes(num_classes):
+    labels = np.array([0, 1])
+    with pytest.raises(ValueError, match=f"expected a positive integer. Received: num_classes={num_classes!r}"):
+        to_categorical(labels, num_classes)
+    np.testing.assert_array_equal(labels, [0, 1])  # the input is not touched
+
+
+@pytest.mark.parametrize("labels, shown", [(np.array([2**64 - 1], dtype=np.uint64), "18446744073709551615"),
+                                           ([1e20], r"1e\+20"), ([-1, 0], "-1")])
+def test_to_categorical_names_the_label_as_given(labels, shown):
+    # Before: a uint64 2**64-1 was reported as label -1, a float 1e20 as -9223372036854775808.
+    with pytest.raises(ValueError, match=f"Received: y={shown}$"):
+        to_categorical(labels)
+
+
+def test_progbar_verbose_2_picks_keras_units_for_epoch_and_step(monkeypatch):
+    import io
+
+    from tinynet import progbar
+    clock = iter([100.0, 100.186])  # start, then the end of a 313-step epoch 186 ms later
+    monkeypatch.setattr(progbar.time, "perf_counter", lambda: next(clock))
+    stream = io.StringIO()
+    bar = progbar.Progbar(313, verbose=2, stream=stream)
+    bar.update(313, [("loss", 0.25), ("accuracy", 0.9)])
+    assert stream.getvalue() == "313/313 - 0s - loss: 0.2500 - accuracy: 0.9000 - 186ms/epoch - 594us/step\n"
+
+
+def test_progbar_refuses_bad_settings():
+    from tinynet.progbar import Progbar
+    with pytest.raises(ValueError, match="Received: verbose=3"):
+        Progbar(10, verbose=3)
+    with pytest.raises(ValueError, match="Received: target=-1"):
+        Progbar(-1)

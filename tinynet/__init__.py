@@ -1,10 +1,14 @@
-"""tinynet: a neural-network library in pure NumPy with a Keras-like API."""
+"""tinynet: a neural-network library in pure NumPy with a Keras-like API.
+
+This file only re-exports the public API. ``datasets`` (the downloader: urllib,
+subprocess, zip and pickle readers) and ``plot`` (matplotlib) are loaded on first
+use, so ``import tinynet`` stays quick and imports no network code.
+"""
 import importlib
 
-from . import callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers, saving, utils
+from . import callbacks, initializers, layers, losses, metrics, models, ops, optimizers, utils
 from .guards import TrainingDivergedError
 from .models import Sequential
-from .saving import load_model
 from .trace import trace
 from .utils import set_random_seed, to_categorical
 
@@ -14,9 +18,20 @@ __all__ = ["Sequential", "callbacks", "datasets", "initializers", "layers", "los
            "ops", "optimizers", "utils", "set_random_seed", "to_categorical",
            "TrainingDivergedError", "trace", "saving", "load_model", "plot"]
 
+# name -> (module, attribute or None for the module itself), imported on first access.
+_LAZY = {"datasets": (".datasets", None), "plot": (".plot", None), "saving": (".saving", None),
+         "load_model": (".saving", "load_model")}
+
 
 def __getattr__(name):
-    # tinynet.plot imports matplotlib, which takes a while: load it on first use only.
-    if name == "plot":
-        return importlib.import_module(".plot", __name__)
-    raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # the next access is a plain attribute lookup
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

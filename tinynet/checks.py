@@ -13,10 +13,11 @@ import numbers
 import numpy as np
 
 
-def invalid(argument, expected, value, owner=None):
-    """The ValueError every check raises: what was expected and what was received."""
+def invalid(argument, expected, value, owner=None, error=ValueError):
+    """The error every check raises (a ValueError unless ``error`` says otherwise): what was
+    expected and what was received. Raise it: ``raise invalid('units', 'a positive integer', -3)``."""
     where = f"{owner}: received" if owner else "Received"
-    return ValueError(f"{where} an invalid value for `{argument}`, expected {expected}. "
+    return error(f"{where} an invalid value for `{argument}`, expected {expected}. "
                       f"Received: {argument}={_short(value)}")
 
 
@@ -93,6 +94,18 @@ def check_choice(value, argument, choices, owner=None):
     if not isinstance(value, (str, type(None), bool, int)) or key not in choices:
         raise invalid(argument, f"one of {tuple(choices)}", value, owner)
     return key
+
+
+def check_optional_float(value, argument, owner=None, **bounds):
+    """None, or ``value`` checked as ``check_float`` checks it (a ``baseline`` that may be unset)."""
+    return None if value is None else check_float(value, argument, owner=owner, **bounds)
+
+
+def check_instance(value, argument, types, expected, owner=None):
+    """``value`` if it is an instance of ``types``; a TypeError saying ``expected`` otherwise."""
+    if not isinstance(value, types):
+        raise invalid(argument, expected, value, owner, error=TypeError)
+    return value
 
 
 def check_callable(value, argument, expected="a function", owner=None):

@@ -12,6 +12,8 @@ columns predicted ones; a precision or recall whose denominator is 0 counts as 0
 """
 import numpy as np
 
+from .checks import check_bool, check_int
+
 
 def _labels(y, argument):
     """Integer class labels ``(N,)`` from integers, one-hot rows or probability rows."""
@@ -41,7 +43,9 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true and y_pred must have the same length. Received: {len(t)} and {len(p)} samples.")
-    k = int(max(t.max(initial=-1), p.max(initial=-1)) + 1) if num_classes is None else int(num_classes)
+    if num_classes is not None:
+        num_classes = check_int(num_classes, "num_classes", minimum=1, owner="confusion_matrix")
+    k = int(max(t.max(initial=-1), p.max(initial=-1)) + 1) if num_classes is None else num_classes
     if t.size and max(t.max(), p.max()) >= k:
         raise ValueError(f"Received label {max(t.max(), p.max())}, which does not fit num_classes={k}.")
     # Each (true, predicted) pair gets its own bin number k * true + predicted.
@@ -97,6 +101,8 @@ def classification_report(y_true, y_pred, target_names=None, digits=2, num_class
         digits: decimals shown.
         output_dict: return ``{name: {'precision', 'recall', 'f1-score', 'support'}}`` instead of text.
     """
+    digits = check_int(digits, "digits", minimum=0, owner="classification_report")
+    output_dict = check_bool(output_dict, "output_dict", owner="classification_report")
     precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, num_classes)
     k = len(support)
     names = [str(i) for i in range(k)] if target_names is None else [str(name) for name in target_names]

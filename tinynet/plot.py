@@ -29,6 +29,7 @@ if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.env
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .checks import check_bool, check_int, invalid  # noqa: E402
 from .evaluation import _labels, roc_curves  # noqa: E402
 
 ACCURACY_KEYS = ("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy")
@@ -44,8 +45,8 @@ def _finish(figure, path):
 def _history_dict(history, argument):
     history = getattr(history, "history", history)  # a History or its .history dict
     if not isinstance(history, dict) or "loss" not in history:
-        raise TypeError(f"Received an invalid value for `{argument}`, expected a History (what fit returns) or its "
-                        f".history dict with a 'loss' entry. Received: {type(history).__name__}")
+        raise invalid(argument, "a History (what fit returns) or its .history dict with a 'loss' entry", history,
+                      error=TypeError)
     return history
 
 
@@ -107,6 +108,7 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False, title="Confusio
     names = [str(i) for i in range(k)] if class_names is None else [str(n) for n in class_names]
     if len(names) != k:
         raise ValueError(f"Received an invalid value for `class_names`, expected {k} names. Received: {len(names)}")
+    normalize = check_bool(normalize, "normalize", owner="plot_confusion_matrix")
     values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     size = max(5.0, 0.5 * k + 2)
     figure, ax = plt.subplots(figsize=(size + 1, size))
@@ -163,6 +165,8 @@ def plot_images(x, y_true=None, y_pred=None, class_names=None, max_images=25, co
     Returns:
         the Figure, one axes per image shown.
     """
+    max_images = check_int(max_images, "max_images", minimum=1, owner="plot_images")
+    cols = check_int(cols, "cols", minimum=1, owner="plot_images")
     x = _as_images(x, "x")
     n = min(len(x), max_images)
     if n == 0:
@@ -238,16 +242,16 @@ def plot_filters(conv_layer, input_channel=None, max_filters=64, cols=8, path=No
     Returns:
         the Figure, one axes per filter shown (at most ``max_filters``).
     """
+    max_filters = check_int(max_filters, "max_filters", minimum=1, owner="plot_filters")
+    cols = check_int(cols, "cols", minimum=1, owner="plot_filters")
     kernel = getattr(getattr(conv_layer, "kernel", None), "data", None)
     if kernel is None or np.ndim(kernel) != 4:
-        raise TypeError(f"Received an invalid value for `conv_layer`, expected a built Conv2D layer (kernel of shape "
-                        f"(kh, kw, C_in, C_out)). Received: {conv_layer!r}")
+        raise invalid("conv_layer", "a built Conv2D layer (kernel of shape (kh, kw, C_in, C_out))", conv_layer,
+                      error=TypeError)
     kh, kw, c_in, c_out = kernel.shape
     colour = c_in == 3 and input_channel is None
-    channel = 0 if input_channel is None else input_channel
-    if not colour and not 0 <= channel < c_in:
-        raise ValueError(f"Received an invalid value for `input_channel`, expected 0..{c_in - 1}. "
-                         f"Received: input_channel={input_channel!r}")
+    channel = 0 if input_channel is None else check_int(input_channel, "input_channel", 0, c_in - 1,
+                                                        owner="plot_filters")
     n = min(c_out, max_filters)
     rows, cols = _grid(n, cols)
     figure, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.3 * rows + 0.6), squeeze=False)
@@ -278,6 +282,8 @@ def plot_feature_maps(model, image, layer=None, max_maps=32, cols=8, path=None):
     Returns:
         the Figure, one axes per channel shown (at most ``max_maps``).
     """
+    max_maps = check_int(max_maps, "max_maps", minimum=1, owner="plot_feature_maps")
+    cols = check_int(cols, "cols", minimum=1, owner="plot_feature_maps")
     layers = list(model.layers)
     target = _find_layer(layers, layer)
     x = np.asarray(image, dtype=np.float32)
@@ -329,7 +335,7 @@ def _find_layer(layers, layer):
 
 
 # Drawn next to the callback that records what it plots (one concept per file).
-from .gradient_stats import plot_gradient_stats  # noqa: E402
+from .callbacks.gradient_stats import plot_gradient_stats  # noqa: E402
 
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_images", "plot_roc", "plot_filters", "plot_feature_maps",
            "plot_gradient_stats"]

@@ -7,9 +7,15 @@ On a terminal it redraws one line in place, with an ETA:
 When stdout is not a terminal (a log file, CI) it writes only the finished line:
 
     422/422 [==============================] - 3s 7ms/step - loss: 0.0523 - accuracy: 0.9829
+
+With ``verbose=2``, one line per epoch, each time in the unit Keras picks for it:
+
+    422/422 - 0s - loss: 0.0523 - accuracy: 0.9829 - 186ms/epoch - 594us/step
 """
 import sys
 import time
+
+from .checks import check_float, check_int
 
 
 def format_value(value):
@@ -37,6 +43,10 @@ class Progbar:
     """Progress of ``target`` steps. ``verbose=1``: the bar; ``verbose=2``: one line at the end."""
 
     def __init__(self, target, width=30, verbose=1, interval=0.05, unit_name="step", stream=None):
+        target = check_int(target, "target", minimum=0, owner="Progbar")
+        width = check_int(width, "width", minimum=1, owner="Progbar")
+        verbose = check_int(verbose, "verbose", minimum=0, maximum=2, owner="Progbar")
+        interval = check_float(interval, "interval", minimum=0, owner="Progbar")
         self.target, self.width, self.verbose = target, width, verbose
         self.interval, self.unit_name = interval, unit_name
         self.stream = stream or sys.stdout
@@ -56,8 +66,10 @@ class Progbar:
         metrics = "".join(f" - {name}: {format_value(value)}" for name, value in values)
         if self.verbose == 2:
             if finalize:
+                # Keras picks the unit of each time on its own: "- 186ms/epoch - 594us/step".
+                per_epoch = format_time_per_unit(elapsed, "epoch")
                 per_step = format_time_per_unit(elapsed / max(current, 1), self.unit_name)
-                self.stream.write(f"{current}/{self.target} - {elapsed:.0f}s{metrics} - {elapsed:.0f}s/epoch - {per_step}\n")
+                self.stream.write(f"{current}/{self.target} - {elapsed:.0f}s{metrics} - {per_epoch} - {per_step}\n")
                 self.stream.flush()
             return
         if not finalize and (not self.dynamic or now - self.last_draw < self.interval):

@@ -8,6 +8,8 @@ import random
 
 import numpy as np
 
+from .checks import check_int, invalid
+
 _generator = np.random.default_rng()
 
 
@@ -23,37 +25,51 @@ def set_random_seed(seed):
     same data gives bit-identical weights and history.
     """
     global _generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
-            f"Received an invalid value for `seed`, expected a non-negative integer. Received: seed={seed!r}")
-    _generator = np.random.default_rng(int(seed))
-    np.random.seed(int(seed) % 2**32)
-    random.seed(int(seed))
+    seed = check_int(seed, "seed", minimum=0)
+    _generator = np.random.default_rng(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+# A larger label would make a one-hot array of more than 2**31 columns: surely not a class label.
+MAX_LABEL = 2**31 - 1
 
 
 def to_categorical(y, num_classes=None):
     """One-hot encode integer labels: ``(N,)`` -> ``(N, num_classes)`` float32.
 
     Like Keras, a trailing axis of size 1 is dropped first, so ``(N, 1)`` labels work too.
+    Labels must be whole numbers in ``[0, num_classes - 1]``; everything is checked
+    before the array is made.
     """
+    owner = "to_categorical"
+    if num_classes is not None:
+        num_classes = check_int(num_classes, "num_classes", minimum=1, owner=owner)
     y = np.asarray(y)
-    if y.dtype.kind not in "iub":
-        if y.dtype.kind == "f" and y.size and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-        else:
-            raise ValueError(
-                f"to_categorical expects integer class labels. Received an array of dtype {y.dtype}.")
+    if y.dtype.kind not in "iubf" or (y.dtype.kind == "f" and y.size and not (
+            np.all(np.isfinite(y)) and np.all(y == np.round(y)))):
+        raise invalid("y", "integer class labels", y, owner)
     if y.ndim > 1 and y.shape[-1] == 1:
         y = y.reshape(y.shape[:-1])
+    if y.size:
+        # Compared in y's own dtype, before any cast: a uint64 2**64-1 or a float 1e20 is not wrapped round.
+        low, high = y.min(), y.max()
+        top = MAX_LABEL if num_classes is None else num_classes - 1
+        if low < 0 or high > top:
+            bad = low if low < 0 else high
+            raise invalid("y", f"class labels in [0, {top}]" + ("" if num_classes is None else
+                          f" for num_classes={num_classes}"), bad.item(), owner)
     y = y.astype(np.int64)
-    if y.size and y.min() < 0:
-        raise ValueError(f"to_categorical expects labels >= 0. Received a label {y.min()}.")
     if num_classes is None:
         num_classes = int(y.max()) + 1 if y.size else 0
-    elif y.size and y.max() >= num_classes:
-        raise ValueError(
-            f"to_categorical received label {y.max()}, which does not fit num_classes={num_classes} "
-            f"(labels must be in [0, {num_classes - 1}]).")
     one_hot = np.zeros(y.shape + (num_classes,), dtype=np.float32)
     np.put_along_axis(one_hot, y[..., None], 1.0, axis=-1)
     return one_hot
+
+
+def __getattr__(name):
+    # Keras has keras.utils.plot_model; it needs matplotlib, so tinynet.plot loads on first use.
+    if name == "plot_model":
+        from .plot import plot_model
+        return plot_model
+    raise AttributeError(f"module 'tinynet.utils' has no attribute {name!r}")

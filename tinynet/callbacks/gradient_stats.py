@@ -29,8 +29,9 @@ Measured on the cca MLP (784-512-512-10, Adam, batch 128, 2 cores): see README
 """
 import numpy as np
 
-from .callbacks import Callback
-from .layers.activations import ReLU
+from ..checks import check_int, invalid
+from .base import Callback
+from ..layers.activations import ReLU
 
 
 class GradientStats(Callback):
@@ -44,10 +45,7 @@ class GradientStats(Callback):
 
     def __init__(self, every=10):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"Received an invalid value for `every`, expected a positive integer. "
-                             f"Received: every={every!r}")
-        self.every = int(every)
+        self.every = check_int(every, "every", minimum=1, owner="GradientStats")
 
     def on_train_begin(self, logs=None):
         layers = self.model.layers
@@ -119,8 +117,7 @@ def plot_gradient_stats(history, path=None):
 
     history = getattr(history, "history", history)
     if not isinstance(history, dict):
-        raise TypeError(f"Received an invalid value for `history`, expected a History or its .history dict. "
-                        f"Received: {type(history).__name__}")
+        raise invalid("history", "a History or its .history dict", history, error=TypeError)
     panels = [(prefix, title, log) for prefix, title, log in STATS
               if any(key.startswith(prefix + "/") for key in history)]
     if not panels:
