@@ -98,9 +98,9 @@ def test_model_ending_in_softmax_is_fused_and_finite_for_huge_logits(loss):
 def test_unfused_softmax_model_is_not_fused_with_mse():
     model = Sequential([Dense(3, activation="softmax", input_shape=(2,))])
     model.compile("sgd", "mse")
-    assert model._fused_activation is None
+    assert not model.loss_takes_logits and not model.loss.from_logits
     model.compile("sgd", "categorical_crossentropy")
-    assert isinstance(model._fused_activation, Softmax)
+    assert model.loss_takes_logits and model.loss.from_logits
 
 
 def test_whole_fused_model_gradient():

@@ -6,9 +6,13 @@ import pytest
 
 from tinynet import optimizers
 from tinynet.layers import Parameter
+from tinynet.ops import optimizer_updates
+
+IMPLS = pytest.mark.parametrize("impl", ["fast", "naive"])
 
 
 def run(optimizer, gradients, w0=1.0):
+    """The weight after each step of ``optimizer`` on a one-element parameter."""
     p = Parameter(np.array([w0], dtype=np.float64), "w")
     values = []
     for g in gradients:
@@ -21,35 +25,40 @@ def run(optimizer, gradients, w0=1.0):
 GRADS = [0.5, -1.0, 2.0]
 
 
-def test_sgd_plain():
-    assert run(optimizers.SGD(0.1), GRADS) == pytest.approx([0.95, 1.05, 0.85])
+@IMPLS
+def test_sgd_plain(impl):
+    assert run(optimizers.SGD(0.1, impl=impl), GRADS) == pytest.approx([0.95, 1.05, 0.85])
 
 
-def test_sgd_momentum():
+@IMPLS
+def test_sgd_momentum(impl):
     # v1 = -0.05; w = 0.95. v2 = 0.9*-0.05 + 0.1 = 0.055; w = 1.005. v3 = 0.0495 - 0.2 = -0.1505; w = 0.8545
-    assert run(optimizers.SGD(0.1, momentum=0.9), GRADS) == pytest.approx([0.95, 1.005, 0.8545])
+    assert run(optimizers.SGD(0.1, momentum=0.9, impl=impl), GRADS) == pytest.approx([0.95, 1.005, 0.8545])
 
 
-def test_sgd_nesterov():
+@IMPLS
+def test_sgd_nesterov(impl):
     # w += m*v - lr*g:  step1: v=-0.05, w = 1 - 0.045 - 0.05 = 0.905
     # step2: v = -0.045 + 0.1 = 0.055, w = 0.905 + 0.0495 + 0.1 = 1.0545
     # step3: v = 0.0495 - 0.2 = -0.1505, w = 1.0545 - 0.13545 - 0.2 = 0.71905
-    assert run(optimizers.SGD(0.1, momentum=0.9, nesterov=True), GRADS) == pytest.approx([0.905, 1.0545, 0.71905])
+    assert run(optimizers.SGD(0.1, momentum=0.9, nesterov=True, impl=impl), GRADS) == pytest.approx([0.905, 1.0545, 0.71905])
 
 
-def test_rmsprop():
+@IMPLS
+def test_rmsprop(impl):
     lr, rho, eps = 0.01, 0.9, 1e-7
     w, s, expected = 1.0, 0.0, []
     for g in GRADS:
         s = rho * s + (1 - rho) * g * g
         w -= lr * g / (math.sqrt(s) + eps)
         expected.append(w)
-    assert run(optimizers.RMSprop(lr, rho=rho, epsilon=eps), GRADS) == pytest.approx(expected, rel=1e-12)
+    assert run(optimizers.RMSprop(lr, rho=rho, epsilon=eps, impl=impl), GRADS) == pytest.approx(expected, rel=1e-12)
     # First step by hand: s = 0.1 * 0.25 = 0.025, step = 0.01 * 0.5 / 0.1581 = 0.0316
     assert expected[0] == pytest.approx(1 - 0.01 * 0.5 / math.sqrt(0.025), rel=1e-6)
 
 
-def test_adam():
+@IMPLS
+def test_adam(impl):
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
     w, m, v, expected = 1.0, 0.0, 0.0, []
     for t, g in enumerate(GRADS, start=1):
@@ -57,7 +66,7 @@ def test_adam():
         v = b2 * v + (1 - b2) * g * g
         w -= lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (math.sqrt(v) + eps)
         expected.append(w)
-    assert run(optimizers.Adam(lr), GRADS) == pytest.approx(expected, rel=1e-12)
+    assert run(optimizers.Adam(lr, impl=impl), GRADS) == pytest.approx(expected, rel=1e-12)
     # Adam's first step has size ~lr whatever the gradient's scale: m_hat / sqrt(v_hat) = sign(g).
     assert expected[0] == pytest.approx(1 - lr, rel=1e-4)
 
@@ -78,7 +87,7 @@ def test_state_is_per_parameter():
     a, b = Parameter(np.zeros(2), "a"), Parameter(np.zeros(3), "b")
     a.grad, b.grad = np.ones(2), -np.ones(3)
     opt.apply([a, b])
-    assert opt.state[a]["m_sum"].shape == (2,) and opt.state[b]["m_sum"].shape == (3,)
+    assert opt.state[a]["m"].shape == (2,) and opt.state[b]["v"].shape == (3,)
     assert np.all(a.data < 0) and np.all(b.data > 0)
 
 
@@ -104,28 +113,133 @@ def test_a_step_that_would_make_a_weight_non_finite_changes_no_weight(make):
     assert optimizer.iterations == 1
 
 
-def test_an_update_that_raises_half_way_changes_no_weight():
-    optimizer = optimizers.Adam(0.1)
+@pytest.mark.parametrize("impl", ["fast", "naive"])
+def test_an_update_that_raises_half_way_changes_nothing(impl):
+    optimizer = optimizers.Adam(0.1, impl=impl)
     a, b = Parameter(np.array([1.0, 2.0]), "a"), Parameter(np.array([3.0]), "b")
     a.grad, b.grad = np.ones(2), np.ones(1)
-    update = optimizer.update
+    rule = "update" if impl == "naive" else "fast_update"
+    update = getattr(optimizer, rule)
 
-    def fail_on_b(w, g, out, **state):
+    def fail_on_b(w, g, **state):
         if w.shape == (1,):
             raise KeyboardInterrupt
-        update(w, g, out, **state)
+        return update(w, g, **state)
 
-    optimizer.update = fail_on_b
+    setattr(optimizer, rule, fail_on_b)
     with pytest.raises(KeyboardInterrupt):
         optimizer.apply([a, b])
-    np.testing.assert_array_equal(a.data, [1.0, 2.0])  # a's new weights were computed, never swapped in
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])  # a's new weights were computed, never committed
     np.testing.assert_array_equal(b.data, [3.0])
-    assert optimizer.iterations == 0
+    assert optimizer.iterations == 0 and optimizer.state == {}
 
 
-def test_adam_reads_kerass_m_and_v_from_older_files():
+def test_a_refused_step_keeps_the_state_and_the_state_updates():
+    optimizer = optimizers.Adam(0.1)
+    w, moving = Parameter(np.array([1.0, 2.0]), "w"), Parameter(np.array([0.5]), "moving", trainable=False)
+    w.grad = np.array([1.0, -1.0])
+    assert optimizer.apply([w], [(moving, np.array([0.25]))])
+    assert moving.data.tolist() == [0.25]
+    state = {key: value.copy() for key, value in optimizer.state[w].items()}
+    w.grad = np.array([1e200, -1.0])    # v = g^2 overflows to inf, m / sqrt(v) = 0: the weights alone look fine
+    with np.errstate(over="ignore"):
+        assert optimizer.apply([w], [(moving, np.array([0.75]))]) is False
+    assert moving.data.tolist() == [0.25] and optimizer.iterations == 1
+    for key in state:
+        np.testing.assert_array_equal(optimizer.state[w][key], state[key])
+    w.grad = np.array([1.0, 1.0])
+    assert optimizer.apply([w], [(moving, np.array([np.nan]))]) is False  # a non-finite moving statistic
+    assert moving.data.tolist() == [0.25] and optimizer.iterations == 1
+
+
+def test_state_uses_kerass_names_and_init_state():
+    p = Parameter(np.zeros((2, 3), np.float32), "p")
+    assert sorted(optimizers.Adam().init_state(p)) == ["m", "v"]
+    assert sorted(optimizers.RMSprop().init_state(p)) == ["velocity"]
+    assert sorted(optimizers.SGD(momentum=0.9).init_state(p)) == ["momentum"]
+    assert optimizers.SGD().init_state(p) == {}
+    assert optimizers.Adam().init_state(p)["m"].dtype == np.float32
+
+
+def test_load_state_converts_the_previous_versions_files():
     adam = optimizers.Adam(beta_1=0.8, beta_2=0.99)
-    state = adam.state_from_file({"m": np.array([0.2, -0.4]), "v": np.array([0.01, 0.03])})
-    np.testing.assert_allclose(state["m_sum"], [1.0, -2.0])    # m / (1 - 0.8)
-    np.testing.assert_allclose(state["v_sum"], [1.0, 3.0])     # v / (1 - 0.99)
-    assert adam.state_from_file({"m_sum": 1, "v_sum": 2}) == {"m_sum": 1, "v_sum": 2}
+    p = Parameter(np.zeros(2), "p")
+    adam.load_state(p, {"m_sum": np.array([1.0, -2.0]), "v_sum": np.array([1.0, 3.0])})
+    np.testing.assert_allclose(adam.state[p]["m"], [0.2, -0.4])     # m = m_sum * (1 - 0.8)
+    np.testing.assert_allclose(adam.state[p]["v"], [0.01, 0.03])    # v = v_sum * (1 - 0.99)
+    adam.load_state(p, {"m": np.array([0.2, -0.4]), "v": np.array([0.01, 0.03])})   # older files: as is
+    np.testing.assert_array_equal(adam.state[p]["m"], [0.2, -0.4])
+    rms, sgd = optimizers.RMSprop(), optimizers.SGD(momentum=0.9)
+    rms.load_state(p, {"mean_square": np.array([1.0, 2.0])})
+    sgd.load_state(p, {"velocity": np.array([1.0, 2.0])})
+    assert list(rms.state[p]) == ["velocity"] and list(sgd.state[p]) == ["momentum"]
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"m": np.zeros(2)}, r"holds \['m'\], but Adam keeps \['m', 'v'\]"),
+    ({"m": np.zeros(3), "v": np.zeros(3)}, r"'m' of 'p' has shape \(3,\)"),
+    ({"m": np.zeros(2), "v": np.array([0.1, np.nan])}, "NaN or infinite"),
+    ({"m": np.zeros(2), "v": np.array([0.1, -0.1])}, "'v' of 'p' has negative values"),
+    ({"m": np.array(["a", "b"]), "v": np.zeros(2)}, "expected floats"),
+])
+def test_load_state_refuses_impossible_state_and_installs_nothing(arrays, message):
+    adam = optimizers.Adam()
+    p = Parameter(np.zeros(2), "p")
+    with pytest.raises(ValueError, match=message):
+        adam.load_state(p, arrays)
+    assert p not in adam.state
+
+
+def test_rmsprop_refuses_a_negative_velocity():
+    with pytest.raises(ValueError, match="negative"):
+        optimizers.RMSprop().load_state(Parameter(np.zeros(1), "p"), {"velocity": np.array([-1.0])})
+
+
+def test_no_module_level_buffer_keeps_memory_alive():
+    assert not hasattr(optimizers, "_ones")
+    optimizer = optimizers.SGD(0.1)
+    p = Parameter(np.zeros(10), "p")
+    p.grad = np.ones(10)
+    optimizer.apply([p])
+    assert optimizer.state == {p: {}}   # plain SGD keeps nothing per parameter
+
+
+@pytest.mark.parametrize("make", [lambda impl: optimizers.SGD(0.05, impl=impl),
+                                  lambda impl: optimizers.SGD(0.05, momentum=0.8, impl=impl),
+                                  lambda impl: optimizers.SGD(0.05, momentum=0.8, nesterov=True, impl=impl),
+                                  lambda impl: optimizers.RMSprop(0.01, rho=0.8, impl=impl),
+                                  lambda impl: optimizers.Adam(0.01, beta_1=0.7, beta_2=0.9, impl=impl)])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_fast_rules_agree_with_the_textbook_rules(make, dtype, rtol):
+    """The in-place twins in ops/optimizer_updates.py (writing into recycled arrays) give the textbook steps."""
+    rng = np.random.default_rng(0)
+    results = {}
+    for impl in ("fast", "naive"):
+        optimizer = make(impl)
+        p, q = Parameter(np.ones((3, 4), dtype), "p"), Parameter(np.zeros(5, dtype), "q")
+        for step in range(6):
+            grads = np.random.default_rng(step)
+            p.grad, q.grad = grads.standard_normal((3, 4)).astype(dtype), grads.standard_normal(5).astype(dtype)
+            before = p.data.copy()
+            assert optimizer.apply([p, q])
+            assert p.data.dtype == dtype and not np.shares_memory(p.data, before)
+        results[impl] = [p.data, q.data] + [a for param in (p, q) for a in optimizer.state[param].values()]
+    for fast, naive in zip(results["fast"], results["naive"]):
+        np.testing.assert_allclose(fast, naive, rtol=rtol, atol=rtol * 1e-3)
+
+
+def test_fast_rule_leaves_its_inputs_alone():
+    adam = optimizers.Adam(0.1)
+    w, g, m, v = np.ones(4), np.full(4, 0.5), np.full(4, 0.1), np.full(4, 0.2)
+    copies = [a.copy() for a in (w, g, m, v)]
+    new_w, state = optimizer_updates.adam_update(adam, w, g, m, v)
+    expected_w, expected_state = adam.update(w, g, m, v)
+    for a, b in zip((w, g, m, v), copies):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(new_w, expected_w, rtol=1e-14)
+    np.testing.assert_allclose(state["v"], expected_state["v"], rtol=1e-14)
+
+
+def test_impl_is_checked():
+    with pytest.raises(ValueError, match="impl"):
+        optimizers.Adam(impl="turbo")

@@ -73,12 +73,12 @@ def test_optimizer_config_and_learning_rate_are_restored(tmp_path):
     assert isinstance(loaded.optimizer, optimizers.Adam)
     assert loaded.optimizer.learning_rate == 0.0007 and loaded.optimizer.beta_1 == 0.8
     for p, q in zip(model.trainable_weights, loaded.trainable_weights):
-        assert np.array_equal(model.optimizer.state[p]["m_sum"], loaded.optimizer.state[q]["m_sum"])
-        assert np.array_equal(model.optimizer.state[p]["v_sum"], loaded.optimizer.state[q]["v_sum"])
+        assert np.array_equal(model.optimizer.state[p]["m"], loaded.optimizer.state[q]["m"])
+        assert np.array_equal(model.optimizer.state[p]["v"], loaded.optimizer.state[q]["v"])
 
 
-def test_adam_state_written_as_kerass_m_and_v_still_resumes(tmp_path):
-    """Files from before Adam kept its moments as sums hold m = (1 - beta_1) * m_sum, v likewise."""
+def test_adam_state_written_as_sums_by_the_previous_version_still_resumes(tmp_path):
+    """Files from tinynet 0.1 hold Adam's moments as sums m_sum = m / (1 - beta_1), v_sum likewise."""
     x, y = data()
     tinynet.set_random_seed(5)
     straight = mlp(optimizers.Adam(beta_1=0.8))
@@ -89,17 +89,17 @@ def test_adam_state_written_as_kerass_m_and_v_still_resumes(tmp_path):
     first_half.save(tmp_path / "new.npz")
     with np.load(tmp_path / "new.npz") as archive:
         members = dict(archive)
-    for name in [name for name in members if name.endswith(("/m_sum", "/v_sum"))]:
-        factor = 1 - (0.8 if name.endswith("/m_sum") else 0.999)
-        members[name[:-len("_sum")]] = members.pop(name) * np.float32(factor)
+    for name in [name for name in members if name.endswith(("/m", "/v"))]:
+        factor = 1 - (0.8 if name.endswith("/m") else 0.999)
+        members[name + "_sum"] = members.pop(name) / np.float32(factor)
     config = json.loads(str(members["compile_config"]))
-    config["optimizer"]["state"] = [["m", "v"] for _ in config["optimizer"]["state"]]
+    config["optimizer"]["state"] = [["m_sum", "v_sum"] for _ in config["optimizer"]["state"]]
     members["compile_config"] = np.array(json.dumps(config))
     np.savez(tmp_path / "old.npz", **members)
 
     resumed = load_model(tmp_path / "old.npz")
     for p, q in zip(first_half.trainable_weights, resumed.trainable_weights):
-        np.testing.assert_allclose(resumed.optimizer.state[q]["m_sum"], first_half.optimizer.state[p]["m_sum"],
+        np.testing.assert_allclose(resumed.optimizer.state[q]["m"], first_half.optimizer.state[p]["m"],
                                    rtol=1e-6)
     resumed.fit(x, y, batch_size=16, epochs=1, verbose=0)
     for a, b in zip(straight.get_weights(), resumed.get_weights()):
@@ -274,8 +274,8 @@ def test_arrays_of_unexpected_dtypes_are_refused(tmp_path):
     with pytest.raises(ModelFileError, match="'weight/0000' holds int64, expected float32 or float64"):
         load_model(path)
     model.save(path)
-    rewrite(path, **{"optimizer/0000/m_sum": np.array("not an array")})
-    with pytest.raises(ModelFileError, match="'optimizer/0000/m_sum' holds <U12, expected float32 or float64"):
+    rewrite(path, **{"optimizer/0000/m": np.array("not an array")})
+    with pytest.raises(ModelFileError, match="'optimizer/0000/m' holds <U12, expected float32 or float64"):
         load_model(path)
 
 

@@ -265,8 +265,9 @@ def check_layer(layer, x, training=False, seed=None, eps=1e-6, verbose=True, pri
 def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, tolerance=TOLERANCE):
     """Check every trainable weight's and the input's gradient of a compiled model's loss.
 
-    Runs on a float64 copy of the model in training mode, through the same loss
-    (fused softmax-cross-entropy included) that ``fit`` uses. Entries whose
+    Runs on a float64 copy of the model in training mode, through the model's public
+    step (``forward`` to the logits where the loss takes them, ``compute_loss``,
+    ``compute_gradients``): the same loss ``fit`` uses. Entries whose
     difference step crosses a ReLU or max-pool kink are skipped and counted.
     With ``verbose`` the per-layer table goes to ``print_fn``.
 
@@ -275,7 +276,8 @@ def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, 
     """
     model = copy.deepcopy(model)
     x = np.array(x, dtype=np.float64)
-    model._ensure_built(x)
+    if not model.built:
+        model.build((None,) + x.shape[1:])
     _as_float64(model.layers)
     y = np.asarray(y)
     if model.loss.name != "sparse_categorical_crossentropy":
@@ -285,13 +287,14 @@ def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, 
     def f():
         if seed is not None:
             set_random_seed(seed)
-        return model._loss_value(y, model._forward(x, training=True))
+        return model.compute_loss(y, model.forward(x, training=True, logits=True))
 
     def state():
         return _kink_state(kinks)
 
-    f()
-    dx = model._backward(model._training_loss.backward(), input_gradient=True)
+    if seed is not None:
+        set_random_seed(seed)
+    _, dx = model.compute_gradients(x, y, training=True, input_gradient=True)
     numeric, skipped = numerical_gradient_skipping_kinks(f, x, eps, state)
     first = model.layers[0].name
     rows = [_row("input", f"(input of {first})", "input", dx, numeric, skipped, tolerance)]

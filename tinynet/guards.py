@@ -1,14 +1,15 @@
 """What keeps a model usable when training goes wrong: divergence and Ctrl-C.
 
-``fit`` uses the two pieces here, and an optimizer step that is all or nothing
-(``Optimizer.apply``: if the update fails half-way, a forced Ctrl-C, or would
-leave a weight infinite or NaN, no weight changes), so the weights are always
-those after one whole step.
+A training step is all or nothing (``Model.train_step``, ``Optimizer.apply``: if
+it fails half-way, a forced Ctrl-C, or would leave a weight, an optimizer state or
+a moving statistic infinite or NaN, none of them changes), so the model is always
+the one after a whole step. Around the steps, ``fit`` uses one guard:
 
-- ``TrainingDivergedError`` is what ``fit`` raises when the loss (checked before
-  the update it would drive) or the updated weights stop being finite numbers.
+- ``TrainingDivergedError`` is what a step raises when the loss (checked before
+  the update it would drive) or the updated values stop being finite numbers.
 - ``StopAfterBatch`` turns the first Ctrl-C during ``fit`` into a request that
   ``fit`` honours once the current batch is done; a second Ctrl-C stops at once.
+- ``TrainingGuard`` holds both for ``fit``: it ends training cleanly on either.
 """
 import signal
 import sys
@@ -18,15 +19,72 @@ import threading
 class TrainingDivergedError(FloatingPointError):
     """Training stopped because the loss or the weights became NaN or infinite.
 
-    The model keeps the weights of the last finite step. Attributes: ``epoch`` and
-    ``batch`` (0-based, as callbacks see them; None outside ``fit``), ``loss`` (the
-    non-finite batch loss, or None when the weights were the problem) and
+    The model keeps the weights of the last finite step. Attributes: ``reason``,
+    ``epoch`` and ``batch`` (0-based, as callbacks see them; None outside ``fit``),
+    ``loss`` (the batch loss, non-finite unless the weights were the problem) and
     ``history`` (the ``History`` of the completed epochs).
     """
 
-    def __init__(self, message, epoch=None, batch=None, loss=None, history=None):
-        super().__init__(message)
-        self.epoch, self.batch, self.loss, self.history = epoch, batch, loss, history
+    def __init__(self, reason, loss=None, advice="", epoch=None, batch=None, history=None):
+        where = "" if epoch is None else f" at epoch {epoch + 1}, batch {batch + 1}"
+        super().__init__(f"Training diverged{where}: {reason}. {advice}".strip())
+        self.reason, self.loss, self.advice = reason, loss, advice
+        self.epoch, self.batch, self.history = epoch, batch, history
+
+    def at(self, epoch, batch, history=None):
+        """The same error, saying where in ``fit`` it happened."""
+        return TrainingDivergedError(self.reason, self.loss, self.advice, epoch, batch, history)
+
+
+class TrainingGuard:
+    """``fit``'s one guard: Ctrl-C and divergence end training between steps, with the model usable.
+
+        with TrainingGuard(model, callbacks) as guard:
+            guard.at(epoch, step)     # where fit is, for the messages
+            ...one step...
+            guard.check()             # after a step: stop here if Ctrl-C was pressed
+
+    - Ctrl-C (``StopAfterBatch``): the step under way finishes, then ``check`` raises
+      KeyboardInterrupt. A second Ctrl-C stops at once (the step is all or nothing).
+    - A refused step (``TrainingDivergedError`` from ``train_step``): its loss is
+      reported to ``on_train_batch_end``, as Keras's fit reports a NaN loss. If a
+      callback then sets ``model.stop_training`` (``TerminateOnNaN``), fit ends
+      quietly; otherwise the error goes up, naming the epoch and batch.
+
+    Either way ``on_train_end`` runs once on the way out (a checkpoint can save), and
+    ``model.history`` holds the completed epochs only.
+    """
+
+    def __init__(self, model, callbacks):
+        self.model, self.callbacks = model, callbacks
+        self.interrupt = StopAfterBatch()
+        self.epoch = self.batch = None
+
+    def __enter__(self):
+        self.interrupt.__enter__()
+        return self
+
+    def at(self, epoch, batch=None):
+        self.epoch, self.batch = epoch, batch
+
+    def check(self):
+        if self.interrupt.requested:
+            where = (f"at the end of epoch {self.epoch + 1}" if self.batch is None
+                     else f"after epoch {self.epoch + 1}, batch {self.batch + 1}")
+            raise KeyboardInterrupt(f"fit stopped by Ctrl-C {where}")
+
+    def __exit__(self, kind, error, traceback):
+        self.interrupt.__exit__(kind, error, traceback)
+        if kind is not None and not issubclass(kind, (KeyboardInterrupt, TrainingDivergedError)):
+            return False
+        history = self.model.history
+        if isinstance(error, TrainingDivergedError):
+            error = error.at(self.epoch, self.batch, history)
+            self.callbacks.on_train_batch_end(self.batch, {"loss": error.loss})
+        self.callbacks.on_train_end({key: values[-1] for key, values in history.history.items()})
+        if isinstance(error, TrainingDivergedError) and not self.model.stop_training:
+            raise error from None
+        return isinstance(error, TrainingDivergedError)
 
 
 class StopAfterBatch:

@@ -3,10 +3,11 @@
 All reduce as Keras does: a per-sample loss, averaged over the batch (N samples).
 
 Cross-entropy with ``from_logits=True`` works on logits ``z`` instead of
-probabilities. ``Sequential.compile`` uses that form automatically when the model
-ends in Softmax (or Sigmoid) and the loss is a matching cross-entropy, so the
-pair is fused: the loss is computed as ``-sum(y * log_softmax(z))``, finite for
-any logits, and its gradient is simply ``(p - y) / N``.
+probabilities: ``-sum(y * log_softmax(z))``, finite for any logits, with the
+gradient ``(p - y) / N`` for one-hot targets. A model whose output activation is a
+softmax (sigmoid) and whose loss is the matching cross-entropy uses this form: its
+training step stops before that activation and hands the logits to the loss
+(``Model.loss_takes_logits``).
 """
 import numpy as np
 
@@ -35,7 +36,10 @@ class CategoricalCrossentropy(Loss):
     """L = -(1/N) sum_n sum_k y_nk log p_nk, with one-hot (or probability) targets ``y: (N, K)``.
 
     From probabilities:  dL/dp = -y / (N p)          (0 where p was clipped)
-    From logits z:       dL/dz = (p - y) / N,  p = softmax(z)   (rows of y sum to 1)
+    From logits z:       dL/dz = (p * sum_k y_k - y) / N,  p = softmax(z)
+                               = (p - y) / N when each row of y sums to 1 (one-hot, soft labels)
+
+    The first form holds for any targets: multi-hot rows get the gradient of the loss reported.
     """
 
     name = "categorical_crossentropy"
@@ -58,7 +62,7 @@ class CategoricalCrossentropy(Loss):
     def backward(self):
         n = self.p.shape[0]
         if self.from_logits:
-            return (self.p - self.y) / n
+            return (self.p * self.y.sum(axis=-1, keepdims=True) - self.y) / n
         return -self.y / (n * np.clip(self.p, EPSILON, 1 - EPSILON)) * self.inside_clip
 
 
@@ -163,13 +167,6 @@ def get(identifier):
     if isinstance(identifier, str) and identifier.lower() in ALL:
         return ALL[identifier.lower()]()
     raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {sorted(ALL)} or a Loss instance.")
-
-
-def with_logits(loss):
-    """The same loss taking logits, or ``None`` if this loss has no logits form."""
-    if isinstance(loss, (CategoricalCrossentropy, SparseCategoricalCrossentropy, BinaryCrossentropy)):
-        return type(loss)(from_logits=True)
-    return None
 
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",

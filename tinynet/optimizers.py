@@ -1,52 +1,61 @@
 """Optimizers: SGD, RMSprop, Adam, with Keras's update rules and defaults.
 
-An optimizer keeps its state per parameter (created the first time it sees the
-parameter) and steps ``parameter.data`` from ``parameter.grad``, all parameters
-or none (see ``Optimizer.apply``). Each rule is written as in the Keras
-documentation: ``g`` is the gradient, ``lr`` the learning rate, ``t`` the step
-count starting at 1.
+Each rule is written as Keras's documentation states it (keras.io/api/optimizers/):
+``g`` is the gradient, ``lr`` the learning rate, ``t`` the step number counting from 1.
+``update(w, g, **state)`` returns the new weights and the new state; it changes
+nothing itself. ``Optimizer.apply`` is the one piece of bookkeeping around the
+rules: it computes every parameter's update, and commits them all -- weights,
+state, step count, and any other new values the step brings (BatchNormalization's
+moving statistics) -- only if every one is finite.
+
+The rules as written allocate a new array for every intermediate result; by default
+(``impl='fast'``) ``apply`` runs their fused in-place twins from
+``tinynet.ops.optimizer_updates`` instead, same signature, same results, and
+``impl='naive'`` runs the rules below.
+
+The state of each parameter is kept under Keras's names (Adam: ``m``, ``v``; SGD
+with momentum: ``momentum``; RMSprop: ``velocity``), created by ``init_state`` the
+first time the optimizer sees the parameter. ``load_state`` installs a state read
+from a file, after checking it.
 """
 import math
 
 import numpy as np
 
-
-def _positive_float(value, argument):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0 < value < math.inf:
-        raise ValueError(
-            f"Received an invalid value for `{argument}`, expected a positive finite number. "
-            f"Received: {argument}={value!r}")
-    return float(value)
+from .checks import check_choice, check_float
+from .ops import optimizer_updates
 
 
-def _fraction(value, argument):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not 0 <= value < 1:
-        raise ValueError(
-            f"Received an invalid value for `{argument}`, expected a number in [0, 1). "
-            f"Received: {argument}={value!r}")
-    return float(value)
+def _finite(array):
+    # NOTE: a sum of squares is NaN or infinite when any term is: one BLAS product, faster
+    # than any NumPy reduction. It also overflows, past 1.8e19, for values that are
+    # finite: only then is each value looked at.
+    flat = array.reshape(-1)
+    return bool(np.isfinite(flat @ flat) or np.isfinite(flat).all())
 
 
 class Optimizer:
-    """Base class: subclasses implement ``init_state(parameter)`` and ``update(w, g, out, **state)``.
-
-    ``update`` is the update rule, written on plain arrays: it writes the new
-    weights into ``out`` (using it as scratch space on the way, so no step
-    allocates memory), updates the state arrays in place, and leaves ``w`` as it
-    was. ``g`` is the gradient.
+    """Base class: subclasses write the rule ``update(w, g, **state) -> (w, state)`` and ``init_state``.
 
     ``learning_rate`` may be changed between steps (schedules do). ``lr`` is the
-    Keras 2 alias, accepted both as argument and attribute.
+    Keras 2 alias, accepted both as argument and attribute. ``iterations`` counts
+    the steps taken (committed). ``impl``: ``'fast'`` runs ``fast_update``, the rule's
+    in-place twin in ``tinynet.ops.optimizer_updates``; ``'naive'`` runs ``update``.
     """
 
-    def __init__(self, learning_rate, lr=None, name=None):
+    # Older files named some state differently: {old key: Keras's key}.
+    renamed_state = {}
+    fast_update = None
+
+    def __init__(self, learning_rate, lr=None, name=None, impl="fast"):
         if lr is not None:
             learning_rate = lr
-        self.learning_rate = _positive_float(learning_rate, "learning_rate")
+        self.learning_rate = check_float(learning_rate, "learning_rate", 0, min_open=True)
         self.name = name or type(self).__name__
+        self.impl = check_choice(impl, "impl", ("fast", "naive"))
         self.iterations = 0
-        self.state = {}  # Parameter -> dict of arrays, created on first sight
-        self._spare = {}  # Parameter -> the buffer its next weights are written into
+        self.state = {}  # Parameter -> dict of arrays
+        self._spare = {}  # Parameter -> (w, state) its last step replaced: where the fast rule writes
 
     @property
     def lr(self):
@@ -54,58 +63,83 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
-        self.learning_rate = _positive_float(value, "learning_rate")
-
-    def apply(self, parameters):
-        """One step on every trainable parameter, from its current ``grad``: all or nothing.
-
-        Returns True when the step was taken. Returns False, with every weight and the
-        step count as they were, when the step would make some weight NaN or infinite;
-        and if an update raises (a second Ctrl-C), no weight has changed either.
-
-        How: each parameter's new weights are written into a spare buffer of its own,
-        and only when all of them are computed and finite does each parameter swap
-        its ``data`` with its spare (so ``parameter.data`` is a different array after
-        every step: keep a copy, not a reference). The moment estimates and other
-        state are updated in place and are not rolled back.
-
-        NOTE: the update runs in the calling thread. Splitting large parameters across
-        one thread per core measured faster on its own, but slower inside ``fit`` (2
-        cores, seed MLP: 6-12 % slower per step, ``benchmarks/optimizer_in_fit.py``):
-        right after the backward pass, BLAS's own threads still hold the cores.
-        """
-        parameters = list(parameters)
-        self.iterations += 1
-        try:
-            for parameter in parameters:
-                if parameter not in self.state:
-                    self.state[parameter] = self.init_state(parameter)
-                spare = self._spare.get(parameter)
-                if spare is None or spare.shape != parameter.data.shape or spare.dtype != parameter.data.dtype:
-                    spare = self._spare[parameter] = np.empty_like(parameter.data)
-                self.update(parameter.data, parameter.grad, spare, **self.state[parameter])
-            if not all(_all_finite(self._spare[parameter]) for parameter in parameters):
-                self.iterations -= 1
-                return False
-        except BaseException:
-            self.iterations -= 1
-            raise
-        for parameter in parameters:
-            parameter.data, self._spare[parameter] = self._spare[parameter], parameter.data
-        return True
+        self.learning_rate = check_float(value, "learning_rate", 0, min_open=True)
 
     def init_state(self, parameter):
+        """The state of a parameter not seen before (zeros): a dict of arrays shaped like it."""
         return {}
 
-    def state_from_file(self, arrays):
-        """The state of one parameter from the arrays a model file holds for it (by name).
-
-        The identity here; an optimizer whose state changed form overrides it to read
-        files written in the old form."""
-        return arrays
-
-    def update(self, w, g, out, **state):
+    def update(self, w, g, **state):
+        """The update rule: ``(new w, new state)`` from the weights, the gradient and the state."""
         raise NotImplementedError
+
+    def apply(self, parameters, state_updates=()):
+        """One step on every parameter from its ``grad``, all or nothing; True when it was taken.
+
+        ``state_updates``: ``[(parameter, new_value), ...]`` committed with the step
+        (BatchNormalization records its new moving statistics there). When any new
+        weight, optimizer state or value in ``state_updates`` is NaN or infinite, or
+        an update raises (a second Ctrl-C), nothing changes -- weights, state, step
+        count -- and False is returned (or the exception goes up).
+
+        Each parameter's ``data`` is a new array after a step: keep a copy, not a reference.
+        """
+        parameters = list(parameters)
+        steps = [self._update(parameter) for parameter in parameters]
+        new_values = [w for w, _ in steps] + [a for _, state in steps for a in state.values()]
+        new_values += [value for _, value in state_updates]
+        if not all(_finite(value) for value in new_values):
+            return False
+        for parameter, (w, state) in zip(parameters, steps):
+            self._spare[parameter] = (parameter.data, self.state.get(parameter))
+            parameter.data, self.state[parameter] = w, state
+        for parameter, value in state_updates:
+            parameter.data = value
+        self.iterations += 1
+        return True
+
+    def _update(self, parameter):
+        """``(new w, new state)`` of one parameter by the rule ``impl`` chooses; changes nothing."""
+        w, state = parameter.data, self.state.get(parameter)
+        if state is None:
+            state = self.init_state(parameter)
+        if self.impl == "naive" or self.fast_update is None:
+            return self.update(w, parameter.grad, **state)
+        spare = self._spare.get(parameter)
+        if spare is None or spare[1] is None or spare[0].shape != w.shape or spare[0].dtype != w.dtype:
+            spare = None  # nothing to reuse yet: the fast rule allocates
+        return self.fast_update(w, parameter.grad, **state, out=spare)
+
+    def load_state(self, parameter, arrays):
+        """Install the state of ``parameter`` read from a file: ``{name: array}``.
+
+        Checked first (Keras's names, after converting older files; shapes like the
+        parameter's; finite; ``check_state``'s rules) -- a ValueError, and nothing
+        installed, otherwise.
+        """
+        arrays = self.convert_state(dict(arrays))
+        expected = self.init_state(parameter)
+        if sorted(arrays) != sorted(expected):
+            raise ValueError(f"the optimizer state of '{parameter.name}' holds {sorted(arrays)}, but "
+                             f"{type(self).__name__} keeps {sorted(expected)}")
+        state = {}
+        for key, value in arrays.items():
+            value = np.asarray(value)
+            if value.dtype.kind != "f" or value.shape != parameter.shape:
+                raise ValueError(f"optimizer state '{key}' of '{parameter.name}' has shape {value.shape} and "
+                                 f"dtype {value.dtype}, expected floats of shape {parameter.shape}")
+            if not np.isfinite(value).all():
+                raise ValueError(f"optimizer state '{key}' of '{parameter.name}' holds NaN or infinite values")
+            state[key] = value.astype(parameter.data.dtype)
+        self.check_state(parameter, state)
+        self.state[parameter] = state
+
+    def convert_state(self, arrays):
+        """The state in Keras's form from an older file's (renamed keys, by default)."""
+        return {self.renamed_state.get(key, key): value for key, value in arrays.items()}
+
+    def check_state(self, parameter, state):
+        """Refuse a state that no run of this rule can reach (ValueError)."""
 
     def get_config(self):
         return {"learning_rate": self.learning_rate}
@@ -114,141 +148,124 @@ class Optimizer:
         return f"{type(self).__name__}({self.get_config()})"
 
 
-_ones = {}  # dtype -> a vector of ones, as long as the largest parameter seen
-
-
-def _all_finite(array):
-    # A sum is NaN or infinite when any term is (it also overflows for weights near 3e38,
-    # which is divergence too). As a product with ones it runs in BLAS: twice as fast as
-    # array.sum() on the seed MLP's weights.
-    flat = array.reshape(-1)
-    ones = _ones.get(flat.dtype)
-    if ones is None or ones.size < flat.size:
-        ones = _ones[flat.dtype] = np.ones(flat.size, flat.dtype)
-    return bool(np.isfinite(flat @ ones[:flat.size]))
+def _second_moment_not_negative(parameter, state, key):
+    if (state[key] < 0).any():
+        raise ValueError(f"optimizer state '{key}' of '{parameter.name}' has negative values, but it is a "
+                         "running mean of squared gradients")
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional (Nesterov) momentum.
+    """Stochastic gradient descent with optional (Nesterov) momentum (keras.io/api/optimizers/sgd/):
 
-        v = momentum * v - lr * g
-        w = w + v                          (momentum)
-        w = w + momentum * v - lr * g      (nesterov=True)
-    With ``momentum=0``: ``w = w - lr * g``.
+        w = w - lr * g                                  (momentum=0)
+        velocity = momentum * velocity - lr * g
+        w = w + velocity                                (momentum > 0)
+        w = w + momentum * velocity - lr * g            (nesterov=True)
+
+    The velocity is the state Keras calls ``momentum``.
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, lr=None, name=None):
-        super().__init__(learning_rate, lr, name)
-        self.momentum = _fraction(momentum, "momentum")
+    renamed_state = {"velocity": "momentum"}  # tinynet before 0.2
+
+    fast_update = optimizer_updates.sgd_update
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, lr=None, name=None, impl="fast"):
+        super().__init__(learning_rate, lr, name, impl)
+        self.momentum = check_float(momentum, "momentum", 0, 1, max_open=True)
         self.nesterov = bool(nesterov)
 
     def init_state(self, parameter):
-        return {"velocity": np.zeros_like(parameter.data)} if self.momentum else {}
+        return {"momentum": np.zeros_like(parameter.data)} if self.momentum else {}
 
-    def update(self, w, g, out, velocity=None):
+    def update(self, w, g, momentum=None):
         lr = self.learning_rate
-        np.multiply(g, lr, out=out)                     # out = lr * g
-        if velocity is None:
-            np.subtract(w, out, out=out)                # w - lr * g
-            return
-        velocity *= self.momentum                       # v = momentum * v - lr * g
-        velocity -= out
+        if momentum is None:
+            return w - lr * g, {}
+        velocity = self.momentum * momentum - lr * g
         if self.nesterov:
-            np.subtract(w, out, out=out)                # w + momentum * v - lr * g
-            out += self.momentum * velocity
-        else:
-            np.add(w, velocity, out=out)                # w + v
+            return w + self.momentum * velocity - lr * g, {"momentum": velocity}
+        return w + velocity, {"momentum": velocity}
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Hinton, Coursera lecture 6e): divide by a running RMS of the gradient.
+    """RMSprop (Hinton, Coursera lecture 6e; keras.io/api/optimizers/rmsprop/): divide the
+    gradient by a running root mean square of it.
 
-        s = rho * s + (1 - rho) * g^2
-        w = w - lr * g / (sqrt(s) + epsilon)
+        velocity = rho * velocity + (1 - rho) * g^2
+        w = w - lr * g / (sqrt(velocity) + epsilon)
 
-    NOTE: epsilon sits outside the square root, as the issue's Keras reference
-    documents; it only guards against dividing by ~0 for parameters that have
-    seen no gradient yet.
+    NOTE: epsilon sits outside the square root, as in Keras 2 (tf.keras); it only guards
+    against dividing by ~0 for weights that have seen no gradient yet.
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lr=None, name=None):
-        super().__init__(learning_rate, lr, name)
-        self.rho = _fraction(rho, "rho")
-        self.epsilon = _positive_float(epsilon, "epsilon")
+    renamed_state = {"mean_square": "velocity"}  # tinynet before 0.2
+
+    fast_update = optimizer_updates.rmsprop_update
+
+    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, lr=None, name=None, impl="fast"):
+        super().__init__(learning_rate, lr, name, impl)
+        self.rho = check_float(rho, "rho", 0, 1, max_open=True)
+        self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
 
     def init_state(self, parameter):
-        return {"mean_square": np.zeros_like(parameter.data)}
+        return {"velocity": np.zeros_like(parameter.data)}
 
-    def update(self, w, g, out, mean_square):
-        s, tmp = mean_square, out
-        np.multiply(g, g, out=tmp)                      # s = rho * s + (1 - rho) * g^2,
-        tmp -= s                                        #   written as s += (1 - rho) * (g^2 - s)
-        tmp *= 1 - self.rho
-        s += tmp
-        np.sqrt(s, out=tmp)                             # w -= lr * g / (sqrt(s) + epsilon)
-        tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.learning_rate
-        np.subtract(w, tmp, out=out)
+    def update(self, w, g, velocity):
+        velocity = self.rho * velocity + (1 - self.rho) * g * g
+        w = w - self.learning_rate * g / (np.sqrt(velocity) + self.epsilon)
+        return w, {"velocity": velocity}
+
+    def check_state(self, parameter, state):
+        _second_moment_not_negative(parameter, state, "velocity")
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015, Algorithm 1 with the efficient bias correction).
+    """Adam (Kingma & Ba, 2015; keras.io/api/optimizers/adam/):
 
         m = beta_1 * m + (1 - beta_1) * g
         v = beta_2 * v + (1 - beta_2) * g^2
         lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
         w = w - lr_t * m / (sqrt(v) + epsilon)
 
-    NOTE: folding the bias correction into ``lr_t`` (as Keras does) puts epsilon
-    on the uncorrected ``sqrt(v)``; it only matters while ``v`` is tiny.
-
-    The moments are kept without their (1 - beta) factors, as the sums
-    ``m_sum = m / (1 - beta_1)`` and ``v_sum = v / (1 - beta_2)``:
-
-        m_sum = beta_1 * m_sum + g                 (two passes over the arrays, not three)
-        v_sum = beta_2 * v_sum + g^2               (three, not four)
-        w = w - lr_t * (1 - beta_1) / sqrt(1 - beta_2) * m_sum / (sqrt(v_sum) + epsilon / sqrt(1 - beta_2))
-
-    the same step as above, with the factors moved onto scalars: 10 passes over the
-    arrays per update instead of 12 (``benchmarks/RESULTS.md`` has what that saves).
+    NOTE: folding the bias correction into ``lr_t`` puts epsilon on the uncorrected
+    ``sqrt(v)``: Keras's documentation calls it "epsilon hat", from the formula just
+    before Section 2.1 of the paper. It only matters while ``v`` is tiny.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None):
-        super().__init__(learning_rate, lr, name)
-        self.beta_1 = _fraction(beta_1, "beta_1")
-        self.beta_2 = _fraction(beta_2, "beta_2")
-        self.epsilon = _positive_float(epsilon, "epsilon")
+    fast_update = optimizer_updates.adam_update
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None,
+                 impl="fast"):
+        super().__init__(learning_rate, lr, name, impl)
+        self.beta_1 = check_float(beta_1, "beta_1", 0, 1, max_open=True)
+        self.beta_2 = check_float(beta_2, "beta_2", 0, 1, max_open=True)
+        self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
 
     def init_state(self, parameter):
-        return {"m_sum": np.zeros_like(parameter.data), "v_sum": np.zeros_like(parameter.data)}
+        return {"m": np.zeros_like(parameter.data), "v": np.zeros_like(parameter.data)}
 
-    def state_from_file(self, arrays):
-        # Files written before the moments were kept as sums hold Keras's m and v.
-        if set(arrays) == {"m", "v"}:
-            return {"m_sum": arrays["m"] / (1 - self.beta_1), "v_sum": arrays["v"] / (1 - self.beta_2)}
+    def update(self, w, g, m, v):
+        t = self.iterations + 1
+        m = self.beta_1 * m + (1 - self.beta_1) * g
+        v = self.beta_2 * v + (1 - self.beta_2) * g * g
+        lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        w = w - lr_t * m / (np.sqrt(v) + self.epsilon)
+        return w, {"m": m, "v": v}
+
+    def convert_state(self, arrays):
+        # tinynet 0.1 kept the moments without their (1 - beta) factors: m_sum = m / (1 - beta_1).
+        if set(arrays) == {"m_sum", "v_sum"}:
+            return {"m": arrays["m_sum"] * (1 - self.beta_1), "v": arrays["v_sum"] * (1 - self.beta_2)}
         return arrays
 
-    def update(self, w, g, out, m_sum, v_sum):
-        t = self.iterations
-        scale_2 = math.sqrt(1 - self.beta_2)
-        lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m_sum *= self.beta_1                            # m_sum = beta_1 * m_sum + g
-        m_sum += g
-        np.multiply(g, g, out=out)                      # v_sum = beta_2 * v_sum + g^2
-        v_sum *= self.beta_2
-        v_sum += out
-        np.sqrt(v_sum, out=out)                         # w - lr_t * m / (sqrt(v) + epsilon)
-        out += self.epsilon / scale_2
-        np.divide(m_sum, out, out=out)
-        out *= lr_t * (1 - self.beta_1) / scale_2
-        np.subtract(w, out, out=out)
+    def check_state(self, parameter, state):
+        _second_moment_not_negative(parameter, state, "v")
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

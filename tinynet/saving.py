@@ -123,7 +123,9 @@ def _compile_config(model):
         for key, value in (state or {}).items():
             state_arrays[f"optimizer/{i:04d}/{key}"] = value
     config = {
-        "loss": {"class_name": type(model.loss).__name__, "config": model.loss.get_config()},
+        # A loss the model hands logits to (loss_takes_logits) is saved as the user compiled it.
+        "loss": {"class_name": type(model.loss).__name__,
+                 "config": {} if model.loss_takes_logits else model.loss.get_config()},
         "metrics": [name for name, _ in model.metrics],
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names},
@@ -198,7 +200,6 @@ def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
             model = _model_from_config(archive, custom_objects)
             if compile and archive.has("compile_config"):
                 _compile_from_config(model, archive, custom_objects)
-            # After compiling: restoring the optimizer's state takes one zero step, which may move weights.
             _assign_weights(model, archive)
             if restore_rng_state and archive.has("rng_state"):
                 rng_state = _rng_state_from_file(archive)
@@ -355,29 +356,15 @@ def _compile_from_config(model, archive, custom_objects):
         raise ModelFileError(
             f"{archive.path} holds optimizer state for {len(state_names)} trainable weights, but the model has "
             f"{len(trainable)}.")
-    # Each optimizer knows what its state holds (Adam: m and v; SGD with momentum: velocity) and
-    # creates it the first time it sees a weight. So we let it: one step with zero gradients
-    # creates every state array, then the saved values are copied into them.
-    for parameter in trainable:
-        parameter.grad[...] = 0
-    optimizer.apply(trainable)
+    # Each optimizer checks the state it is given (names, shapes, finite values; files written
+    # before the state took Keras's names are converted) and installs it.
     for i, (parameter, keys) in enumerate(zip(trainable, state_names)):
         if keys is None:
-            # The saved optimizer had not seen this weight yet: it will create its state on first sight.
-            del optimizer.state[parameter]
-            continue
-        state = optimizer.state[parameter]
-        saved = optimizer.state_from_file({key: archive.array(f"optimizer/{i:04d}/{key}") for key in keys})
-        if sorted(state) != sorted(saved):
-            raise ModelFileError(
-                f"{archive.path}: the optimizer state of '{parameter.name}' holds {_short(keys)}, but "
-                f"{type(optimizer).__name__} keeps {sorted(state)}.")
-        for key, value in saved.items():
-            if value.shape != state[key].shape:
-                raise ModelFileError(
-                    f"{archive.path}: optimizer state '{key}' of '{parameter.name}' has shape {value.shape}, "
-                    f"expected {state[key].shape}.")
-            state[key][...] = value
+            continue  # the saved optimizer had not seen this weight yet: it creates its state on first sight
+        try:
+            optimizer.load_state(parameter, {key: archive.array(f"optimizer/{i:04d}/{key}") for key in keys})
+        except ValueError as error:
+            raise ModelFileError(f"{archive.path}: {error}") from None
     optimizer.iterations = iterations
 
 

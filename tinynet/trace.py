@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .layers.activations import ReLU, Sigmoid, Softmax
+from .layers.activations import ReLU, Softmax
 from .utils import rng
 
 
@@ -116,49 +116,62 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
     at most ``max_values`` entries are printed in full. No weight, moving statistic,
     optimizer state or random state of the model is changed. Returns a ``Trace``.
     """
-    model._check_compiled("trace")
-    x, y = model._prepare(x, y)
-    layers = copy.deepcopy(model.layers)        # our own copies: the model stays untouched
-    for layer in layers:
-        for parameter in layer.weights:
-            parameter.data = parameter.data.astype(np.float64)
-            parameter.grad = np.zeros_like(parameter.data)
-    loss_fn = copy.deepcopy(model._training_loss)
-    fused = next((a for a in (layers[-1], getattr(layers[-1], "activation", None))
-                  if isinstance(a, (Softmax, Sigmoid)) and a.fused_with_loss), None)
-    x = x.astype(np.float64)
-    if model.loss.name != "sparse_categorical_crossentropy":
-        y = y.astype(np.float64)
+    if model.loss is None:
+        raise RuntimeError(f"trace needs a compiled model: call model.compile(optimizer=..., loss=...) first.")
+    model = copy.deepcopy(model)                # our own copy: the model stays untouched
+    x = np.array(x, dtype=np.float64)
+    if not model.built:
+        model.build((None,) + x.shape[1:])
+    for parameter in model.weights:
+        parameter.data = parameter.data.astype(np.float64)
+        parameter.grad = np.zeros_like(parameter.data)
+    fused = model.output_activation() if model.loss_takes_logits else None
+    y = np.asarray(y)
+    y = y.reshape(-1).astype(np.int64) if model.loss.name == "sparse_categorical_crossentropy" else y.astype(np.float64)
     random_state = rng().bit_generator.state    # Dropout draws from it; put it back afterwards
     lines = []
     records = []
+
+    def on_forward(layer, x_in, out):
+        record = LayerTrace(layer.name, type(layer).__name__, _equation(layer), x_in, out, _has_relu(layer))
+        records.append(record)
+        lines.append(f"  [{len(records)}] {layer.name} ({record.kind})   {x_in.shape} -> {out.shape}")
+        lines.append(f"      {record.equation}")
+        stats = f"      output: mean {record.mean:.4g}, std {record.std:.4g}"
+        if record.after_relu:
+            stats += f", zeros after ReLU {100 * record.zero_fraction:.1f}%"
+        lines.append(stats)
+        lines.extend(_values(out, max_values))
+
+    def on_backward(layer, dout, dx):
+        index = model.layers.index(layer) + 1
+        record = records[index - 1]
+        record.dout, record.dx = dout, dx
+        record.grads = {p.name: p.grad.copy() for p in layer.trainable_weights}
+        arriving = "dL/dz (fused)" if fused is not None and index == len(records) else "dL/dy"
+        lines.append(f"  [{index}] {layer.name} ({record.kind})")
+        lines.append(f"      {arriving:<13} {_describe(record.dout)}")
+        for name, grad in record.grads.items():
+            lines.append(f"      dL/d{name.split('/')[-1]:<9} {_describe(grad)}")
+            lines.extend(_values(grad, max_values))
+        lines.append(f"      {'dL/dx':<13} {_describe(record.dx)}")
+        lines.extend(_values(record.dx, max_values))
+
     try:
         lines.append(f"forward  (x: {x.shape}, training={training})")
-        out = x
-        for index, layer in enumerate(layers, 1):
-            x_in = out
-            out = layer.forward(x_in, training=training)
-            record = LayerTrace(layer.name, type(layer).__name__, _equation(layer), x_in, out, _has_relu(layer))
-            records.append(record)
-            lines.append(f"  [{index}] {layer.name} ({record.kind})   {x_in.shape} -> {out.shape}")
-            lines.append(f"      {record.equation}")
-            stats = f"      output: mean {record.mean:.4g}, std {record.std:.4g}"
-            if record.after_relu:
-                stats += f", zeros after ReLU {100 * record.zero_fraction:.1f}%"
-            lines.append(stats)
-            lines += _values(out, max_values)
-
-        loss = loss_fn.forward(y, fused.logits if fused is not None else out)
-        dloss = loss_fn.backward()
+        z = model.forward(x, training=training, logits=True, on_layer=on_forward)
+        out = fused.forward(z) if fused is not None else z
+        loss = model.compute_loss(y, z)
+        dloss = model.loss.backward()
         y_true = y
         if model.loss.name == "sparse_categorical_crossentropy":
-            y_true = np.eye(out.shape[-1])[np.asarray(y).reshape(-1).astype(int)]
+            y_true = np.eye(out.shape[-1])[y]
         lines.append("loss")
         p_minus_y = None
         if fused is not None:
             p_minus_y = out - y_true.reshape(out.shape)
             scale = out.shape[0] if isinstance(fused, Softmax) else out.size
-            lines.append(f"  {model.loss.name} on the logits z (fused with the final "
+            lines.append(f"  {model.loss.name} on the logits z (before the final "
                          f"{type(fused).__name__.lower()}) = {loss:.6g}")
             lines.append(f"  p - y: {_describe(p_minus_y)}")
             lines += _values(p_minus_y, max_values)
@@ -169,22 +182,7 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
             lines += _values(dloss, max_values)
 
         lines.append("backward")
-        dout = dloss
-        for index in range(len(layers), 0, -1):
-            layer, record = layers[index - 1], records[index - 1]
-            layer.needs_input_gradient = True
-            record.dout = dout
-            dout = layer.backward(dout)
-            record.dx = dout
-            record.grads = {p.name: p.grad.copy() for p in layer.trainable_weights}
-            arriving = "dL/dz (fused)" if fused is not None and index == len(layers) else "dL/dy"
-            lines.append(f"  [{index}] {layer.name} ({record.kind})")
-            lines.append(f"      {arriving:<13} {_describe(record.dout)}")
-            for name, grad in record.grads.items():
-                lines.append(f"      dL/d{name.split('/')[-1]:<9} {_describe(grad)}")
-                lines += _values(grad, max_values)
-            lines.append(f"      {'dL/dx':<13} {_describe(record.dx)}")
-            lines += _values(record.dx, max_values)
+        model.backward(dloss, input_gradient=True, on_layer=on_backward)
         lines.append(f"loss {loss:.6g}" + (" ; backprop started from dL/dz = (p - y) / N" if fused is not None
                                            else ""))
     finally:

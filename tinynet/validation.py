@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from .checks import check_bool, check_int, invalid, is_int
+
 
 def as_float_array(x, argument, dtype=np.float32):
     """``x`` as a C-contiguous float array of ``dtype``, refusing non-numeric or empty data."""
@@ -134,15 +136,16 @@ def as_targets(y, loss, output_shape, argument="y", output_layer=None):
                 f"of shape {y.shape}, while {last} outputs {classes} classes.")
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError(f"'sparse_categorical_crossentropy' expects integer labels; `{argument}` has fractions.")
-        labels = y.reshape(-1).astype(np.int64)
-        low, high = labels.min(), labels.max()
+        # Compared in y's own dtype, so 2**64 - 1 (uint64) or 1e20 is reported as itself, not wrapped around.
+        low, high = y.min(), y.max()
         if low < 0 or high >= classes:
             bad = low if low < 0 else high
+            hint = f" Give the last layer {int(high) + 1} units if there are {int(high) + 1} classes." if (
+                low >= 0 and high < 2 ** 31) else ""
             raise ValueError(
-                f"`{argument}` has label {bad} (at index {int(np.argmax(labels == bad))}), but {last} outputs "
-                f"{classes} classes, so labels must be in [0, {classes - 1}]. Give the last layer "
-                f"{high + 1} units if there are {high + 1} classes.")
-        return labels
+                f"`{argument}` has label {int(bad)} (at index {int(np.argmax(y.reshape(-1) == bad))}), but {last} "
+                f"outputs {classes} classes, so labels must be in [0, {classes - 1}].{hint}")
+        return y.reshape(-1).astype(np.int64)
     if loss.name == "categorical_crossentropy":
         if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and classes > 1):
             raise ValueError(
@@ -154,6 +157,7 @@ def as_targets(y, loss, output_shape, argument="y", output_layer=None):
                 f"`{argument}` is one-hot encoded for {y.shape[1]} classes (shape {y.shape}), but {last} outputs "
                 f"{classes} classes. Give the last layer {y.shape[1]} units, or encode {argument} for {classes} "
                 "classes.")
+        _check_class_probabilities(y, argument)
     if loss.name == "binary_crossentropy" and (y.min() < 0 or y.max() > 1):
         raise ValueError(
             f"'binary_crossentropy' expects targets in [0, 1]. Received `{argument}` with values from "
@@ -165,6 +169,26 @@ def as_targets(y, loss, output_shape, argument="y", output_layer=None):
             f"`{argument}` has shape {y.shape}, but {last} outputs shape "
             f"(None, {', '.join(map(str, output_shape))}) and loss '{loss.name}' compares them elementwise.")
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _check_class_probabilities(y, argument):
+    """Categorical targets say how likely each class is: no negative entry, no all-zero row.
+
+    One-hot rows, soft labels (label smoothing) and multi-hot rows pass; the loss's
+    gradient is exact for all of them (``losses.CategoricalCrossentropy``).
+    """
+    if y.min() < 0:
+        where = np.unravel_index(int(np.argmin(y)), y.shape)
+        raise ValueError(
+            f"'categorical_crossentropy' expects targets that are class probabilities (one-hot or soft labels), "
+            f"but `{argument}` has the negative value {y[where]} at index {tuple(int(i) for i in where)}.")
+    empty = ~y.any(axis=-1)
+    if empty.any():
+        where = np.unravel_index(int(np.argmax(empty)), empty.shape)
+        raise ValueError(
+            f"'categorical_crossentropy' expects each target row to name a class (one-hot) or give class "
+            f"probabilities, but row {tuple(int(i) for i in where)} of `{argument}` is all zeros "
+            f"({int(empty.sum())} such rows).")
 
 
 def check_batch_size(batch_size):
@@ -203,3 +227,22 @@ def check_validation_data(validation_data):
             "Received an invalid value for `validation_data`, expected a tuple (x_val, y_val) "
             f"(tinynet has no sample weights). Received: {received}.")
     return validation_data
+
+
+def check_verbose(verbose):
+    """0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto' (= 1, as Keras outside a cluster)."""
+    if verbose == "auto":
+        return 1
+    if not is_int(verbose) or not 0 <= verbose <= 2:
+        raise invalid("verbose", "0, 1, 2 or 'auto'", verbose)
+    return int(verbose)
+
+
+def check_fit_arguments(batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data):
+    """``fit``'s settings, checked before any work: ``(batch_size, epochs, initial_epoch, shuffle, verbose, split)``."""
+    epochs = check_epochs(epochs)
+    initial_epoch = check_int(initial_epoch, "initial_epoch", 0, epochs)
+    if validation_data is not None:
+        check_validation_data(validation_data)
+    return (check_batch_size(batch_size), epochs, initial_epoch, check_bool(shuffle, "shuffle"),
+            check_verbose(verbose), check_validation_split(validation_split))

@@ -1,0 +1,416 @@
+"""``Model``: compile, the training step, fit / evaluate / predict, and the weights.
+
+One training step is the whole of backprop (``train_step``):
+
+    z    = forward(x, logits=True)      every layer; with a softmax (sigmoid) output and the
+                                        matching cross-entropy, it stops before that activation
+    loss = compute_loss(y, z)           the loss takes the logits: -sum(y * log_softmax(z)) / N
+    backward(loss.backward())           dL/dz = (softmax(z) - y) / N flows back; each layer
+                                        stores dL/dW in its parameters' ``grad``
+    optimizer.apply(...)                new weights, optimizer state, step count and moving
+                                        statistics: all committed, or (non-finite) none
+
+``Sequential`` (in ``sequential.py``) is the linear case: it says how the layers
+are built and walked (``forward`` / ``backward``); everything else is here.
+"""
+import math
+
+import numpy as np
+
+from .. import losses, metrics as metrics_module, optimizers
+from ..callbacks import CallbackList, History, ProgbarLogger
+from ..guards import TrainingDivergedError, TrainingGuard
+from ..layers.activations import Sigmoid, Softmax
+from ..layers.base import _unique_name
+from ..progbar import Progbar
+from ..utils import rng
+from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
+                          check_values)
+
+# The cross-entropy each output activation pairs with: the loss then takes the logits.
+_PAIRS = {Softmax: ("categorical_crossentropy", "sparse_categorical_crossentropy"), Sigmoid: ("binary_crossentropy",)}
+
+
+class Model:
+    """Base class of models: ``layers`` in order, compiled with a loss, an optimizer and metrics.
+
+    A subclass says how data flows through its layers: ``forward``, ``backward``,
+    ``output_activation`` and building (``_ensure_built``).
+    """
+
+    def __init__(self, name=None):
+        self.name = name or _unique_name(type(self).__name__.lower())
+        self.layers = []
+        self.optimizer = None
+        self.loss = None  # the ONE loss object; it takes logits when loss_takes_logits
+        self.loss_takes_logits = False
+        self.metrics = []  # (name, function) pairs
+        self.stop_training = False
+        self.history = None
+        self._warned_unscaled = False  # the 0-255 input warning is given once per model
+
+    # ----- what a subclass provides -----------------------------------------
+    def forward(self, x, training=False, logits=False, on_layer=None):
+        """The model's output for a batch ``x``; with ``logits=True`` and ``loss_takes_logits``, the logits
+        before the output activation. ``on_layer(layer, x_in, y_out)`` is called after each layer."""
+        raise NotImplementedError
+
+    def backward(self, dloss, input_gradient=False, on_layer=None):
+        """Backpropagate ``dloss`` (dL/d of what the last forward returned); fills every ``Parameter.grad``.
+        Returns dL/dx with ``input_gradient=True``, else None. ``on_layer(layer, dout, dx)`` after each layer."""
+        raise NotImplementedError
+
+    def output_activation(self):
+        """The activation (a layer) that produces the model's output, or None."""
+        return None
+
+    # ----- compiling -------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Choose the optimizer, the loss and the metrics, each by Keras name or as an object.
+
+        When the output activation is a softmax (sigmoid) and the loss the matching
+        cross-entropy, the model keeps that loss with ``from_logits=True`` and hands it
+        the logits (``loss_takes_logits``): the loss is finite for any logits, and its
+        gradient is exact for any targets. The values it reports are the same.
+        """
+        if loss is None:
+            raise ValueError("compile needs a `loss`, e.g. loss='categorical_crossentropy'.")
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"Received an invalid value for `metrics`, expected a list of metric names or "
+                            f"functions, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
+        loss = losses.get(loss)
+        optimizer = optimizers.get(optimizer)
+        compiled_metrics = [metrics_module.get(m, loss.name) for m in metrics or []]
+        activation = self.output_activation()
+        pairs = not loss.from_logits and loss.name in _PAIRS.get(type(activation), ())
+        self.optimizer, self.metrics = optimizer, compiled_metrics
+        self.loss = type(loss)(from_logits=True) if pairs else loss
+        self.loss_takes_logits = pairs
+
+    def _check_compiled(self, method):
+        if self.loss is None:
+            raise RuntimeError(
+                f"You must compile model '{self.name}' before calling {method}: "
+                "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']).")
+
+    # ----- one batch: the public step API -----------------------------------
+    def compute_loss(self, y, y_pred):
+        """The compiled loss of a batch (the batch mean); ``y_pred`` is the logits when ``loss_takes_logits``."""
+        return self.loss.forward(y, y_pred)
+
+    def compute_gradients(self, x, y, training=True, input_gradient=False):
+        """Forward (to the logits where the loss takes them), loss, backward: ``(loss, dL/dx or None)``.
+
+        Fills every trainable ``Parameter.grad``. Changes no weight and no moving
+        statistic (a layer records those in ``state_updates``; ``train_step`` commits them).
+        """
+        z = self.forward(x, training=training, logits=True)
+        loss = self.compute_loss(y, z)
+        return loss, self.backward(self.loss.backward(), input_gradient=input_gradient)
+
+    def train_step(self, x, y):
+        """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
+
+        A transaction: the new weights, the optimizer's state and step count and the
+        layers' ``state_updates`` (BatchNormalization's moving statistics) are committed
+        together, or -- when the loss or any new value is NaN or infinite, or an
+        exception cuts the step short -- none of them, and TrainingDivergedError says why.
+        """
+        z = self.forward(x, training=True, logits=True)
+        loss = self.compute_loss(y, z)
+        if not math.isfinite(loss):
+            raise self._diverged(f"the loss became {loss}", loss)
+        self.backward(self.loss.backward())
+        state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
+        if not self.optimizer.apply(self.trainable_weights, state_updates):
+            raise self._diverged("the update made some weights NaN or infinite", loss)
+        return loss, self._output_from(z)
+
+    def _output_from(self, z):
+        """The model's output from what ``forward(..., logits=True)`` returned."""
+        return self.output_activation().forward(z) if self.loss_takes_logits else z
+
+    def _diverged(self, reason, loss):
+        lr = self.optimizer.learning_rate
+        return TrainingDivergedError(
+            reason, loss, "The model keeps the weights of the last finite step (this batch's update was not "
+            f"applied). Try a lower learning rate, e.g. {type(self.optimizer).__name__}(learning_rate={lr / 10:g}) "
+            f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
+
+    def _evaluate_batch(self, x, y):
+        z = self.forward(x, training=False, logits=True)
+        return self.compute_loss(y, z), self._output_from(z)
+
+    def _batch_logs(self, loss, y, y_pred):
+        return [("loss", loss)] + [(name, fn(y, y_pred)) for name, fn in self.metrics]
+
+    def _prepare(self, x, y, x_name="x", y_name="y"):
+        x = self._prepare_x(x, x_name)
+        y = as_targets(y, self.loss, self.output_shape[1:], y_name, output_layer=self.layers[-1])
+        check_same_length(x, y, x_name, y_name)
+        return x, y
+
+    def _prepare_x(self, x, x_name="x"):
+        x = as_float_array(x, x_name)
+        self._ensure_built(x)
+        self._warned_unscaled |= check_values(x, x_name, warn_unscaled=not self._warned_unscaled)
+        return x
+
+    @staticmethod
+    def _result(logs):
+        values = [value for _, value in logs]
+        return values[0] if len(values) == 1 else values
+
+    def train_on_batch(self, x, y):
+        """One gradient step on one batch; returns the loss (and metrics) before the step."""
+        self._check_compiled("train_on_batch")
+        x, y = self._prepare(x, y)
+        loss, y_pred = self.train_step(x, y)
+        return self._result(self._batch_logs(loss, y, y_pred))
+
+    def test_on_batch(self, x, y):
+        self._check_compiled("test_on_batch")
+        x, y = self._prepare(x, y)
+        loss, y_pred = self._evaluate_batch(x, y)
+        return self._result(self._batch_logs(loss, y, y_pred))
+
+    def predict_on_batch(self, x):
+        return self.forward(self._prepare_x(x), training=False)
+
+    # ----- whole data sets -------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
+        """Train for ``epochs`` epochs; returns a ``History`` (``history.history['val_loss']`` ...).
+
+        As in Keras: ``validation_split`` holds out the *last* fraction of the data
+        before any shuffling; the training data is reshuffled every epoch; the last
+        partial batch is used; the metrics shown are running means over the epoch.
+        When training goes wrong (NaN / infinite values, Ctrl-C) the model stays
+        usable: see ``tinynet.guards.TrainingGuard``.
+        """
+        epochs = _keras1_epochs(epochs, kwargs)
+        self._check_compiled("fit")
+        batch_size, epochs, initial_epoch, shuffle, verbose, split = check_fit_arguments(
+            batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
+        x, y, val = self._fit_data(x, y, split, validation_data)
+        self.history = History()
+        callbacks = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [self.history],
+                                 self, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose,
+                                        "batch_size": batch_size})
+        self.stop_training = False
+        callbacks.on_train_begin({})
+        with TrainingGuard(self, callbacks) as guard:
+            for epoch in range(initial_epoch, epochs):
+                callbacks.on_epoch_begin(epoch, {})
+                means = RunningMeans()
+                for step, batch in enumerate(batches(len(x), batch_size, shuffle)):
+                    guard.at(epoch, step)
+                    callbacks.on_train_batch_begin(step, {})
+                    xb, yb = x[batch], y[batch]
+                    loss, y_pred = self.train_step(xb, yb)
+                    logs = means.add(self._batch_logs(loss, yb, y_pred), len(batch))
+                    callbacks.on_train_batch_end(step, logs)
+                    guard.check()
+                    if self.stop_training:
+                        break
+                if val is not None:
+                    callbacks.on_test_begin({})
+                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(*val, batch_size)}
+                    callbacks.on_test_end(val_logs)
+                    logs.update(val_logs)
+                callbacks.on_epoch_end(epoch, logs)
+                guard.at(epoch)
+                guard.check()
+                if self.stop_training:
+                    break
+        return self.history
+
+    def _fit_data(self, x, y, validation_split, validation_data):
+        """``(x, y, (x_val, y_val) or None)``: checked and converted, the validation data split off."""
+        x, y = self._prepare(x, y)
+        if validation_data is not None:
+            return x, y, self._prepare(*validation_data, "validation_data[0]", "validation_data[1]")
+        if not validation_split:
+            return x, y, None
+        split_at = int(len(x) * (1.0 - validation_split))
+        if split_at == 0 or split_at == len(x):
+            raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
+                             f"samples out of {len(x)}.")
+        return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+
+    def _evaluate_arrays(self, x, y, batch_size, progbar=None):
+        means = RunningMeans()
+        for step, start in enumerate(range(0, len(x), batch_size)):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            loss, y_pred = self._evaluate_batch(xb, yb)
+            logs = means.add(self._batch_logs(loss, yb, y_pred), len(xb))
+            if progbar is not None:
+                progbar.update(step + 1, list(logs.items()))
+        return list(logs.items())
+
+    # predict / evaluate hold at most this many bytes of any one layer's output at a time.
+    max_inference_activation_bytes = 64 * 2 ** 20
+
+    def _inference_batch_size(self, batch_size):
+        """``batch_size``, lowered so no layer's float32 output for one batch exceeds
+        ``max_inference_activation_bytes``.
+
+        Inference treats every sample on its own (BatchNormalization uses its moving
+        statistics), so smaller batches give the same outputs and only lower the peak
+        memory: for 10000 images, the MNIST CNN's first Conv2D alone outputs 500 MB.
+        """
+        per_sample = 4 * max(int(np.prod(layer.output_shape[1:])) for layer in self.layers)
+        return max(1, min(batch_size, self.max_inference_activation_bytes // per_sample))
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1):
+        """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]``."""
+        self._check_compiled("evaluate")
+        batch_size = check_batch_size(batch_size)
+        x, y = self._prepare(x, y)
+        batch_size = self._inference_batch_size(batch_size)
+        progbar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
+        return self._result(self._evaluate_arrays(x, y, batch_size, progbar))
+
+    def predict(self, x, batch_size=None, verbose=0):
+        """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode)."""
+        batch_size = check_batch_size(batch_size)
+        x = self._prepare_x(x)
+        batch_size = self._inference_batch_size(batch_size)
+        steps = math.ceil(len(x) / batch_size)
+        progbar = Progbar(steps, verbose=verbose) if verbose else None
+        outputs = []
+        for step in range(steps):
+            outputs.append(self.forward(x[step * batch_size:(step + 1) * batch_size], training=False))
+            if progbar is not None:
+                progbar.update(step + 1)
+        return np.concatenate(outputs)
+
+    # ----- weights ---------------------------------------------------------
+    @property
+    def weights(self):
+        return [p for layer in self.layers for p in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [p for layer in self.layers for p in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [p for layer in self.layers for p in layer.non_trainable_weights]
+
+    def _check_built(self, method):
+        if not self.built:
+            raise ValueError(
+                f"Model '{self.name}' has not been built yet, so {method} has nothing to show. Give the first "
+                "layer `input_shape=...`, call model.build((None, ...)), or fit the model first.")
+
+    def get_weights(self):
+        """All weight arrays, layer by layer in Keras's order (Dense: kernel, bias)."""
+        self._check_built("get_weights()")
+        return [p.data.copy() for p in self.weights]
+
+    def set_weights(self, weights):
+        """Load a list of arrays as returned by ``get_weights`` (from tinynet or Keras).
+
+        Every array is checked first -- count, shape, real finite numbers that fit the
+        weight's dtype -- and nothing changes unless all of them are right.
+        """
+        self._check_built("set_weights()")
+        parameters = self.weights
+        weights = list(weights)
+        if len(weights) != len(parameters):
+            raise ValueError(f"Model '{self.name}' has {len(parameters)} weight arrays, but set_weights received "
+                             f"{len(weights)}.")
+        owners = [layer for layer in self.layers for _ in layer.weights]
+        values = [_weight_value(layer, p, value) for layer, p, value in zip(owners, parameters, weights)]
+        for parameter, value in zip(parameters, values):
+            parameter.data[...] = value
+
+    def save(self, path):
+        """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
+        ``tinynet.models.load_model(path)`` reads it back."""
+        from .. import saving  # at call time: saving imports models (the files team wires this to tinynet.io)
+        saving.save_model(self, path)
+
+    def save_weights(self, path):
+        """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture."""
+        from .. import saving
+        saving.save_weights(self, path)
+
+    def load_weights(self, path):
+        """Load weights written by ``save_weights`` (or ``save``) into this built model; shapes must match."""
+        from .. import saving
+        saving.load_weights(self, path)
+
+    def count_params(self):
+        self._check_built("count_params()")
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn=print):
+        """Print Keras's table: layer (type), output shape, parameter count, then the totals."""
+        self._check_built("summary()")
+        def row(layer, output_shape, params):
+            return f" {layer}".ljust(29) + f"{output_shape}".ljust(26) + str(params)
+        def shape(s):
+            return "(" + ", ".join("None" if d is None else str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
+        lines = [f'Model: "{self.name}"', "_" * 65, row("Layer (type)", "Output Shape", "Param #"), "=" * 65]
+        for i, layer in enumerate(self.layers):
+            lines.append(row(f"{layer.name} ({type(layer).__name__})", shape(layer.output_shape), layer.count_params()))
+            lines.append("" if i < len(self.layers) - 1 else "=" * 65)
+        trainable = sum(p.data.size for p in self.trainable_weights)
+        total = self.count_params()
+        lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+                  f"Non-trainable params: {total - trainable:,}", "_" * 65]
+        for line in lines:
+            print_fn(line)
+
+
+def batches(n, batch_size, shuffle):
+    """The index arrays of one epoch's batches, in a new random order each epoch when ``shuffle``."""
+    order = rng().permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+class RunningMeans:
+    """The means of the logs over the batches so far, each batch weighted by its size (as Keras reports them)."""
+
+    def __init__(self):
+        self.sums, self.count = {}, 0
+
+    def add(self, logs, size):
+        self.count += size
+        for name, value in logs:
+            self.sums[name] = self.sums.get(name, 0.0) + size * value
+        return {name: float(total / self.count) for name, total in self.sums.items()}
+
+
+def _keras1_epochs(epochs, kwargs):
+    """``epochs``, or Keras 1's spelling ``nb_epoch`` (older tutorials use it); refuses other extra arguments."""
+    if "nb_epoch" in kwargs:
+        epochs = kwargs.pop("nb_epoch")
+    if kwargs:
+        raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
+    return epochs
+
+
+def _weight_value(layer, parameter, value):
+    """``value`` checked to replace ``parameter.data``: its shape, real and finite in the weight's dtype."""
+    where = f"Layer '{layer.name}': weight '{parameter.name}'"
+    try:
+        value = np.asarray(value)
+    except Exception as error:  # ragged lists and the like
+        raise ValueError(f"{where}: the array given for it could not be read ({error}).") from None
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{where} needs real numbers, but the array given for it has dtype {value.dtype}.")
+    if value.shape != parameter.shape:
+        raise ValueError(f"{where} has shape {parameter.shape}, but the array given for it has shape {value.shape}.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = value.astype(parameter.data.dtype)
+    bad = ~np.isfinite(cast)
+    if bad.any():
+        raise ValueError(f"{where}: the array given for it holds {int(bad.sum())} NaN, infinite or too large values "
+                         f"for {parameter.data.dtype} (the first: {value[bad].flat[0]!r}).")
+    return cast
