@@ -1,4 +1,7 @@
-"""How much faster the fast layers are than their nested-loop references (``impl='naive'``).
+"""How much faster the fast ops are than their textbook references (``impl='naive'``).
+
+The references are tinynet/ops/conv.py, pooling.py and normalization.py; the fast twins,
+with the same signatures, are conv_fast.py, pooling_fast.py and normalization_fast.py.
 
     python benchmarks/naive_vs_fast.py            # batch 8: 8x14x14x8 images
     python benchmarks/naive_vs_fast.py --quick    # batch 2: checks the script runs
@@ -27,8 +30,9 @@ def seconds(layer, x, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args()
-    n, repeats = (2, 1) if args.quick else (8, 2)
+    n, repeats = (2, 1) if args.quick else (args.batch_size, 5)
     x = np.random.default_rng(0).standard_normal((n, 14, 14, 8)).astype(np.float32)
     cases = [("Conv2D(16, 3, padding='same')", lambda impl: Conv2D(16, 3, padding="same", impl=impl)),
              ("MaxPooling2D(2)", lambda impl: MaxPooling2D(2, impl=impl)),
@@ -37,7 +41,7 @@ def main():
     for name, make in cases:
         fast, naive = seconds(make("fast"), x, 5 * repeats), seconds(make("naive"), x, repeats)
         print(f"{name:<32} naive {1e3 * naive:9.2f} ms   fast {1e3 * fast:7.3f} ms   "
-              f"fast is {naive / fast:7.0f}x faster")
+              f"fast is {naive / fast:7.1f}x faster")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ x (16, 32 filters) -> Flatten -> Dense 128 -> BatchNormalization -> ReLU -> Dens
 Adam, sparse labels. Data is MNIST when available, else random (speed does not depend on
 the pixels). The machine may be shared: every figure is a median over epochs.
 
-The breakdown wraps each layer's forward / backward, the im2col and dx helpers Conv2D calls,
+The breakdown wraps each layer's forward / backward, the im2col and dx helpers of the fast conv
+op Conv2D calls (tinynet/ops/conv_fast.py),
 the loss and the optimizer in time.perf_counter timers installed by this script (nothing is
 timed inside the library). A Conv2D's "product" rows are what is left of its forward (or
 backward) once im2col, dx and its activation are taken out: the matrix products and the bias.
@@ -32,7 +33,7 @@ import numpy as np
 
 import tinynet
 from tinynet import callbacks, layers
-from tinynet.layers import conv as conv_module
+from tinynet.ops import conv_fast as conv_module
 
 from seed_models import mnist_or_random, tf2_cnn
 

@@ -34,7 +34,6 @@ import numpy as np
 
 from .layers.activations import ReLU
 from .layers.pooling import MaxPooling2D
-from .ops.conv import window_slice
 from .utils import set_random_seed
 
 TOLERANCE = 1e-6
@@ -194,17 +193,7 @@ def _kink_state(kinks):
     """
     state = []
     for kink in kinks:
-        if isinstance(kink, ReLU):
-            state.append(kink.y > 0)
-        else:
-            xp, out, (ph, pw), (sh, sw), _ = kink.cache
-            out_h, out_w = out.shape[1:3]
-            choice = np.full(out.shape, -1)
-            for i in range(ph):
-                for j in range(pw):
-                    window = xp[window_slice(i, j, out_h, out_w, (sh, sw))]
-                    choice[(choice < 0) & (window == out)] = i * pw + j
-            state.append(choice)
+        state.append(kink.mask() if isinstance(kink, ReLU) else kink.argmax())
     return state
 
 

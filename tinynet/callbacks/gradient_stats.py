@@ -83,9 +83,9 @@ class GradientStats(Callback):
                 size = sum(float(np.vdot(p.data, p.data)) for p in layer.trainable_weights)
                 self.ratio_sums[layer.name] += (step / size) ** 0.5 if size > 0 else 0.0
         for layer, relu in self.relus:
-            y = relu.y
+            positive = relu.mask()
             # A unit (a channel, for images) is alive in this batch if any sample activates it.
-            alive = (y > 0).reshape(-1, y.shape[-1]).any(axis=0)
+            alive = positive.reshape(-1, positive.shape[-1]).any(axis=0)
             previous = self.alive[layer.name]
             self.alive[layer.name] = alive if previous is None else previous | alive
 

@@ -1,11 +1,13 @@
 """Activation functions as layers: each reads as its equation and its derivative.
 
 They are used on their own (``ReLU()``, ``Softmax()``), through ``Activation('relu')``,
-or inside Dense / Conv2D via ``activation='relu'``. Each instance caches its own
-forward values, so every layer gets a fresh instance from ``get``.
+or inside Dense / Conv2D via ``activation='relu'``. Each instance keeps its own
+``cache`` (the output y, which every derivative here is written in), so every layer
+gets a fresh instance from ``get``.
 """
 import numpy as np
 
+from ..checks import invalid, is_int
 from ..ops import softmax
 from .base import Layer
 
@@ -23,7 +25,7 @@ class Linear(Layer):
 
 
 class ReLU(Layer):
-    """y = max(x, 0);  dx = dout * [x > 0].
+    """y = max(x, 0);  dx = dout * [x > 0].   Cache: (y,).
 
     NOTE: ReLU has no derivative at 0; we use 0 there (the subgradient Keras,
     PyTorch and TensorFlow use), so a numerical check at exactly 0 would disagree.
@@ -32,85 +34,80 @@ class ReLU(Layer):
     equation = "y = max(x, 0)"
 
     def forward(self, x, training=False):
-        # Backward needs only where x > 0, which is where y > 0: keep y (a reference,
-        # no extra work) and find the mask in backward, so inference never pays for it.
-        self.y = np.maximum(x, 0)
-        return self.y
+        y = np.maximum(x, 0)
+        # x > 0 exactly where y > 0: keeping y (a reference, no extra work) defers the mask
+        # to backward, so inference never pays for it.
+        self.cache = (y,)
+        return y
 
     def backward(self, dout):
-        return dout * (self.y > 0)
+        return dout * self.mask()
+
+    def mask(self):
+        """[x > 0] for the last forward's x: which side of the kink at 0 each input is on."""
+        (y,) = self.cache
+        return y > 0
 
 
 class Sigmoid(Layer):
-    """y = 1 / (1 + exp(-x));  dx = dout * y * (1 - y).
-
-    As the output layer before binary cross-entropy it can be fused with the
-    loss, like Softmax (see ``Softmax``).
-    """
+    """y = 1 / (1 + exp(-x));  dx = dout * y * (1 - y).   Cache: (y,)."""
 
     equation = "y = 1 / (1 + exp(-x))"
 
-    fused_with_loss = False
-
     def forward(self, x, training=False):
-        # NOTE: exp of -|x| never overflows; both branches give 1 / (1 + exp(-x)).
+        # NOTE: exp of -|x| never overflows; both branches are 1 / (1 + exp(-x)).
         e = np.exp(-np.abs(x))
-        self.y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        if self.fused_with_loss:
-            self.logits = x
-        return self.y
+        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.cache = (y,)
+        return y
 
     def backward(self, dout):
-        if self.fused_with_loss:
-            return dout  # the loss has already differentiated through the sigmoid
-        return dout * self.y * (1 - self.y)
+        (y,) = self.cache
+        return dout * y * (1 - y)
 
 
 class Tanh(Layer):
-    """y = tanh(x);  dx = dout * (1 - y^2)."""
+    """y = tanh(x);  dx = dout * (1 - y^2).   Cache: (y,)."""
 
     equation = "y = tanh(x)"
 
     def forward(self, x, training=False):
-        self.y = np.tanh(x)
-        return self.y
+        y = np.tanh(x)
+        self.cache = (y,)
+        return y
 
     def backward(self, dout):
-        return dout * (1 - self.y * self.y)
+        (y,) = self.cache
+        return dout * (1 - y * y)
 
 
 class Softmax(Layer):
-    """p_i = exp(z_i) / sum_j exp(z_j) over the last axis.
+    """p_i = exp(z_i) / sum_j exp(z_j) over the last axis.   Cache: (p,).
 
-    backward (the Jacobian-vector product): dz_i = p_i * (dp_i - sum_j dp_j p_j).
+    Backward is the vector-Jacobian product dz = dp J with J_ij = dp_i/dz_j = p_i ([i = j] - p_j):
 
-    Fused with cross-entropy: when a model ends in Softmax and is compiled with a
-    cross-entropy loss, ``Sequential.compile`` sets ``fused_with_loss``. Then the
-    loss reads the logits ``z`` kept here and computes log-softmax directly (never
-    ``log(0)``), its gradient is already dL/dz = (p - y) / N, and this backward
-    passes it through unchanged.
+        dz_j = sum_i dp_i p_i ([i = j] - p_j) = p_j * (dp_j - sum_i dp_i p_i)
+
+    one line, no K x K matrix. (Before a cross-entropy the model hands the logits z to
+    the loss instead, whose gradient is then p - y: see ``tinynet.losses``.)
     """
 
     equation = "p = exp(z - max z) / sum(exp(z - max z))"
 
-    fused_with_loss = False
-
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if axis != -1:
-            raise ValueError(f"Softmax supports only axis=-1 (the last axis). Received: axis={axis!r}")
+        if not is_int(axis) or axis != -1:
+            raise invalid("axis", "-1 (Softmax supports only the last axis)", axis)
         self.axis = axis
 
     def forward(self, x, training=False):
-        self.p = softmax(x)
-        if self.fused_with_loss:
-            self.logits = x
-        return self.p
+        p = softmax(x)
+        self.cache = (p,)
+        return p
 
     def backward(self, dout):
-        if self.fused_with_loss:
-            return dout
-        return self.p * (dout - (dout * self.p).sum(axis=-1, keepdims=True))
+        (p,) = self.cache
+        return p * (dout - (dout * p).sum(axis=-1, keepdims=True))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
