@@ -26,7 +26,7 @@ def _outputs(out, w, state):
 
 def sgd_update(optimizer, w, g, momentum=None, out=None):
     """SGD.update: w - lr * g, or with momentum velocity = momentum * velocity - lr * g, w + velocity."""
-    lr = optimizer.learning_rate
+    lr = optimizer.current_learning_rate
     w_new, new = _outputs(out, w, {} if momentum is None else {"momentum": momentum})
     np.multiply(g, lr, out=w_new)                       # lr * g
     if momentum is None:
@@ -54,7 +54,7 @@ def rmsprop_update(optimizer, w, g, velocity, out=None):
     np.sqrt(v_new, out=w_new)
     w_new += optimizer.epsilon
     np.divide(g, w_new, out=w_new)
-    w_new *= optimizer.learning_rate                    # lr * g / (sqrt(velocity) + epsilon)
+    w_new *= optimizer.current_learning_rate                    # lr * g / (sqrt(velocity) + epsilon)
     np.subtract(w, w_new, out=w_new)
     return w_new, {"velocity": v_new}
 
@@ -63,7 +63,7 @@ def adam_update(optimizer, w, g, m, v, out=None):
     """Adam.update: m and v as running means of g and g^2; w - lr_t * m / (sqrt(v) + epsilon)."""
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
     t = optimizer.iterations + 1
-    lr_t = optimizer.learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    lr_t = optimizer.current_learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
     w_new, new = _outputs(out, w, {"m": m, "v": v})
     m_new, v_new = new["m"], new["v"]
     np.multiply(m, beta_1, out=m_new)
