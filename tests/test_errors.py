@@ -214,8 +214,9 @@ def test_unknown_fit_argument():
 
 # ----- names -----------------------------------------------------------------
 def test_unknown_optimizer_lists_the_valid_ones():
-    with raises(ValueError, "Unknown optimizer: 'adamw'", "['adam', 'rmsprop', 'sgd']"):
-        mlp().compile("adamw", "mse")
+    with raises(ValueError, "Unknown optimizer: 'adamq'", "['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', "
+                "'nadam', 'rmsprop', 'sgd']"):
+        mlp().compile("adamq", "mse")
 
 
 def test_unknown_loss_lists_the_valid_ones():

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from .. import initializers, ops
+from .. import constraints, initializers, ops, regularizers
 from ..checks import check_bool, check_shape
 
 _name_counts = {}
@@ -48,13 +48,19 @@ class Parameter:
     weights beside the old ones and swaps, which makes the step all or nothing).
     Non-trainable parameters (BatchNormalization's moving statistics) are weights
     the optimizer never touches.
+
+    ``regularizer`` (``kernel_regularizer=`` of a layer) adds ``regularizer(data)`` to the
+    model's loss and ``regularizer.gradient(data)`` to ``grad``; ``constraint``
+    (``kernel_constraint=``) is applied to the new weights after each optimizer step.
     """
 
-    def __init__(self, data, name, trainable=True):
+    def __init__(self, data, name, trainable=True, regularizer=None, constraint=None):
         self.data = data
         self.grad = np.zeros_like(data)
         self.name = name
         self.trainable = trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
 
     @property
     def shape(self):
@@ -147,7 +153,8 @@ class Layer:
             self.build(tuple(x.shape[1:]))
         return self.forward(x, training=training)
 
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32):
+    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32, regularizer=None,
+                   constraint=None):
         """Create a ``Parameter`` initialised by ``initializer`` and register it, in order.
 
         What the initializer returns (a user's function may return anything) must be a finite
@@ -165,7 +172,8 @@ class Layer:
             finite = data.dtype.kind in "iuf" and np.isfinite(data.astype(dtype)).all()   # 1e300 is inf in float32
         if not finite:
             raise ValueError(f"{where} must return finite real numbers. Received: {_describe(data)}")
-        parameter = Parameter(np.ascontiguousarray(data, dtype=dtype), f"{self.name}/{name}", trainable)
+        parameter = Parameter(np.ascontiguousarray(data, dtype=dtype), f"{self.name}/{name}", trainable,
+                              regularizers.get(regularizer), constraints.get(constraint))
         self._parameters.append(parameter)
         return parameter
 
