@@ -48,6 +48,7 @@ class Model:
         self.stop_training = False
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
+        self.trainable = True  # False: fit changes no weight (Keras's model.trainable = False)
 
     # ----- what a subclass provides -----------------------------------------
     def forward(self, x, training=False, logits=False, on_layer=None):
@@ -97,8 +98,22 @@ class Model:
 
     # ----- one batch: the public step API -----------------------------------
     def compute_loss(self, y, y_pred):
-        """The compiled loss of a batch (the batch mean); ``y_pred`` is the logits when ``loss_takes_logits``."""
-        return self.loss.forward(y, y_pred)
+        """The compiled loss of a batch (the batch mean); ``y_pred`` is the logits when ``loss_takes_logits``.
+
+        Plus the weight penalties (``kernel_regularizer=`` ...), as Keras reports them: the loss that training
+        minimises. ``backward`` adds their gradients.
+        """
+        return self.loss.forward(y, y_pred) + self.regularization_loss()
+
+    def regularization_loss(self):
+        """The sum of the penalties of the regularized weights: ``l2 * sum(w^2)`` for ``regularizers.l2(l2)``..."""
+        return sum(p.regularizer(p.data) for p in self.trainable_weights if p.regularizer is not None)
+
+    def _add_regularization_gradients(self):
+        # d(penalty)/dw joins the gradient backward left in each regularized weight.
+        for p in self.trainable_weights:
+            if p.regularizer is not None:
+                p.grad = p.grad + p.regularizer.gradient(p.data)
 
     def compute_gradients(self, x, y, training=True, input_gradient=False):
         """Forward (to the logits where the loss takes them), loss, backward: ``(loss, dL/dx or None)``.
@@ -108,7 +123,9 @@ class Model:
         """
         z = self.forward(x, training=training, logits=True)
         loss = self.compute_loss(y, z)
-        return loss, self.backward(self.loss.backward(), input_gradient=input_gradient)
+        dx = self.backward(self.loss.backward(), input_gradient=input_gradient)
+        self._add_regularization_gradients()
+        return loss, dx
 
     def train_step(self, x, y):
         """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
@@ -123,6 +140,7 @@ class Model:
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", loss)
         self.backward(self.loss.backward())
+        self._add_regularization_gradients()
         state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
         if not self.optimizer.apply(self.trainable_weights, state_updates):
             raise self._diverged("the update made some weights NaN or infinite", loss)
@@ -294,11 +312,40 @@ class Model:
 
     @property
     def trainable_weights(self):
+        if not self.trainable:
+            return []
         return [p for layer in self.layers for p in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
         return [p for layer in self.layers for p in layer.non_trainable_weights]
+
+    # ----- Keras's model utilities -------------------------------------------
+    def __call__(self, x, training=False):
+        """The model's output for the batch ``x``: ``model(x)``, as in Keras (``predict`` does it in batches)."""
+        return self.forward(self._prepare_x(x), training=training)
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name`` (``model.get_layer('dense_1')``), or the one at position ``index``."""
+        if index is not None:
+            if name is not None:
+                raise ValueError("get_layer: give `name` or `index`, not both.")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: model '{self.name}' has {len(self.layers)} layers; "
+                                 f"there is no layer at index {index}.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Model '{self.name}' has the layers "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    @property
+    def metrics_names(self):
+        """The names of the values ``evaluate`` returns, in order: ``['loss', 'accuracy']``."""
+        return ["loss"] + [name for name, _ in self.metrics]
 
     def _check_built(self, method):
         if not self.built:
@@ -357,7 +404,7 @@ class Model:
             return "(" + ", ".join("None" if d is None else str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
         lines = [f'Model: "{self.name}"', "_" * 65, row("Layer (type)", "Output Shape", "Param #"), "=" * 65]
         for i, layer in enumerate(self.layers):
-            lines.append(row(f"{layer.name} ({type(layer).__name__})", shape(layer.output_shape), layer.count_params()))
+            lines.append(row(f"{layer.name} ({getattr(layer, 'class_name', type(layer).__name__)})", shape(layer.output_shape), layer.count_params()))
             lines.append("" if i < len(self.layers) - 1 else "=" * 65)
         trainable = sum(p.data.size for p in self.trainable_weights)
         total = self.count_params()

@@ -6,6 +6,7 @@ from ..layers.base import Layer, as_shape
 from ..layers.core import InputLayer
 from ..validation import check_input_shape
 from .model import Model
+from .nested import ModelLayer
 
 
 class Sequential(Model):
@@ -24,7 +25,10 @@ class Sequential(Model):
 
     # ----- building --------------------------------------------------------
     def add(self, layer):
-        """Append a layer; builds it at once when the input shape is known (as Keras does)."""
+        """Append a layer, or a model (it becomes one layer: ``ModelLayer``); builds it at once when the
+        input shape is known (as Keras does)."""
+        if isinstance(layer, Model):
+            layer = ModelLayer(layer)
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects a tinynet layer instance. Received: {layer!r} of type {type(layer).__name__}.")
@@ -49,6 +53,12 @@ class Sequential(Model):
                 self.layers.pop()
                 raise
         self._input_shape = input_shape
+
+    def pop(self):
+        """Remove the last layer (Keras's ``model.pop()``); returns it."""
+        if not self.layers:
+            raise TypeError(f"There are no layers in model '{self.name}' to pop.")
+        return self.layers.pop()
 
     def build(self, input_shape=None):
         """Create all weights for inputs of ``input_shape``, batch axis included: ``(None, 784)``."""
