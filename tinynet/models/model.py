@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
+from ..checks import check_int, invalid, is_int
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..layers.activations import Sigmoid, Softmax
 from ..layers.base import _unique_name
@@ -97,13 +98,24 @@ class Model:
                 "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']).")
 
     # ----- one batch: the public step API -----------------------------------
-    def compute_loss(self, y, y_pred):
+    def compute_loss(self, y, y_pred, sample_weight=None):
         """The compiled loss of a batch (the batch mean); ``y_pred`` is the logits when ``loss_takes_logits``.
 
-        Plus the weight penalties (``kernel_regularizer=`` ...), as Keras reports them: the loss that training
-        minimises. ``backward`` adds their gradients.
+        With ``sample_weight`` (one weight per sample), the mean of ``weight * per-sample loss``, as
+        Keras reduces it. Plus the weight penalties (``kernel_regularizer=`` ...), as Keras reports
+        them: the loss that training minimises. ``backward`` adds their gradients.
         """
-        return self.loss.forward(y, y_pred) + self.regularization_loss()
+        loss = self.loss.forward(y, y_pred)
+        if sample_weight is not None:
+            loss = float(np.mean(sample_weight * self.loss.per_sample(y, y_pred)))
+        return loss + self.regularization_loss()
+
+    def _loss_gradient(self, sample_weight=None):
+        """dL/dy_pred of the last ``compute_loss``: each sample's row scaled by its weight."""
+        dloss = self.loss.backward()
+        if sample_weight is None:
+            return dloss
+        return dloss * sample_weight.reshape((-1,) + (1,) * (dloss.ndim - 1))
 
     def regularization_loss(self):
         """The sum of the penalties of the regularized weights: ``l2 * sum(w^2)`` for ``regularizers.l2(l2)``..."""
@@ -115,19 +127,19 @@ class Model:
             if p.regularizer is not None:
                 p.grad = p.grad + p.regularizer.gradient(p.data)
 
-    def compute_gradients(self, x, y, training=True, input_gradient=False):
+    def compute_gradients(self, x, y, training=True, input_gradient=False, sample_weight=None):
         """Forward (to the logits where the loss takes them), loss, backward: ``(loss, dL/dx or None)``.
 
         Fills every trainable ``Parameter.grad``. Changes no weight and no moving
         statistic (a layer records those in ``state_updates``; ``train_step`` commits them).
         """
         z = self.forward(x, training=training, logits=True)
-        loss = self.compute_loss(y, z)
-        dx = self.backward(self.loss.backward(), input_gradient=input_gradient)
+        loss = self.compute_loss(y, z, sample_weight)
+        dx = self.backward(self._loss_gradient(sample_weight), input_gradient=input_gradient)
         self._add_regularization_gradients()
         return loss, dx
 
-    def train_step(self, x, y):
+    def train_step(self, x, y, sample_weight=None):
         """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
 
         A transaction: the new weights, the optimizer's state and step count and the
@@ -136,10 +148,10 @@ class Model:
         exception cuts the step short -- none of them, and TrainingDivergedError says why.
         """
         z = self.forward(x, training=True, logits=True)
-        loss = self.compute_loss(y, z)
+        loss = self.compute_loss(y, z, sample_weight)
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", loss)
-        self.backward(self.loss.backward())
+        self.backward(self._loss_gradient(sample_weight))
         self._add_regularization_gradients()
         state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
         if not self.optimizer.apply(self.trainable_weights, state_updates):
@@ -157,9 +169,9 @@ class Model:
             f"applied). Try a lower learning rate, e.g. {type(self.optimizer).__name__}(learning_rate={lr / 10:g}) "
             f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
 
-    def _evaluate_batch(self, x, y):
+    def _evaluate_batch(self, x, y, sample_weight=None):
         z = self.forward(x, training=False, logits=True)
-        return self.compute_loss(y, z), self._output_from(z)
+        return self.compute_loss(y, z, sample_weight), self._output_from(z)
 
     def _batch_logs(self, loss, y, y_pred):
         return [("loss", loss)] + [(name, fn(y, y_pred)) for name, fn in self.metrics]
@@ -199,7 +211,8 @@ class Model:
 
     # ----- whole data sets -------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['val_loss']`` ...).
 
         As in Keras: ``validation_split`` holds out the *last* fraction of the data
@@ -207,15 +220,27 @@ class Model:
         partial batch is used; the metrics shown are running means over the epoch.
         When training goes wrong (NaN / infinite values, Ctrl-C) the model stays
         usable: see ``tinynet.guards.TrainingGuard``.
+
+        Keras's other arguments: ``sample_weight`` (one weight per sample) and ``class_weight``
+        (``{class: weight}``, multiplied in) weight each sample's loss; ``validation_data`` may
+        carry a third item, the validation sample weights; ``steps_per_epoch`` /
+        ``validation_steps`` cap the batches of an epoch / of a validation; ``validation_freq``
+        validates every n-th epoch (an int) or after the listed epochs (counted from 1).
+        The metrics shown are not weighted.
         """
         epochs = _keras1_epochs(epochs, kwargs)
         self._check_compiled("fit")
         batch_size, epochs, initial_epoch, shuffle, verbose, split = check_fit_arguments(
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
-        x, y, val = self._fit_data(x, y, split, validation_data)
+        steps_per_epoch = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
+        validation_steps = None if validation_steps is None else check_int(validation_steps, "validation_steps", 1)
+        validate_after = _validation_epochs(validation_freq, epochs)
+        x, y, w, val = self._fit_data(x, y, split, validation_data, sample_weight, class_weight)
+        steps = math.ceil(len(x) / batch_size) if steps_per_epoch is None else min(steps_per_epoch,
+                                                                                  math.ceil(len(x) / batch_size))
         self.history = History()
         callbacks = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [self.history],
-                                 self, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose,
+                                 self, {"epochs": epochs, "steps": steps, "verbose": verbose,
                                         "batch_size": batch_size})
         self.stop_training = False
         callbacks.on_train_begin({})
@@ -224,18 +249,21 @@ class Model:
                 callbacks.on_epoch_begin(epoch, {})
                 means = RunningMeans()
                 for step, batch in enumerate(batches(len(x), batch_size, shuffle)):
+                    if step == steps:
+                        break
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
                     xb, yb = x[batch], y[batch]
-                    loss, y_pred = self.train_step(xb, yb)
+                    loss, y_pred = self.train_step(xb, yb, None if w is None else w[batch])
                     logs = means.add(self._batch_logs(loss, yb, y_pred), len(batch))
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
                         break
-                if val is not None:
+                if val is not None and epoch + 1 in validate_after:
                     callbacks.on_test_begin({})
-                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(*val, batch_size)}
+                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(
+                        *val[:2], batch_size, sample_weight=val[2] if len(val) == 3 else None, steps=validation_steps)}
                     callbacks.on_test_end(val_logs)
                     logs.update(val_logs)
                 callbacks.on_epoch_end(epoch, logs)
@@ -245,25 +273,56 @@ class Model:
                     break
         return self.history
 
-    def _fit_data(self, x, y, validation_split, validation_data):
-        """``(x, y, (x_val, y_val) or None)``: checked and converted, the validation data split off."""
+    def _sample_weights(self, y, sample_weight, class_weight, n):
+        """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise ValueError(f"Received an invalid value for `sample_weight`, expected {n} finite non-negative "
+                                 f"numbers, one per sample. Received: an array of shape {np.shape(sample_weight)}")
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise invalid("class_weight", "a dict {class index: weight}", class_weight)
+            labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y)).astype(np.int64)
+            per_class = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
+            weights = per_class if weights is None else weights * per_class
+        return weights
+
+    def _fit_data(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
+        """``(x, y, w, (x_val, y_val[, w_val]) or None)``: checked and converted, the sample weights
+        (or None) computed, the validation data split off (with its part of ``sample_weight``)."""
         x, y = self._prepare(x, y)
+        w = self._sample_weights(y, sample_weight, class_weight, len(x))
         if validation_data is not None:
-            return x, y, self._prepare(*validation_data, "validation_data[0]", "validation_data[1]")
+            val = self._prepare(*validation_data[:2], "validation_data[0]", "validation_data[1]")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                val = val + (self._sample_weights(val[1], validation_data[2], None, len(val[0])),)
+            return x, y, w, val
         if not validation_split:
-            return x, y, None
+            return x, y, w, None
         split_at = int(len(x) * (1.0 - validation_split))
         if split_at == 0 or split_at == len(x):
             raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
                              f"samples out of {len(x)}.")
-        return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+        val = (x[split_at:], y[split_at:])
+        if sample_weight is not None:  # class_weight weights the training samples only, as in Keras
+            val = val + (self._sample_weights(y, sample_weight, None, len(x))[split_at:],)
+        return x[:split_at], y[:split_at], None if w is None else w[:split_at], val
 
-    def _evaluate_arrays(self, x, y, batch_size, progbar=None):
+    def _evaluate_arrays(self, x, y, batch_size, progbar=None, sample_weight=None, steps=None, callbacks=None):
         means = RunningMeans()
         for step, start in enumerate(range(0, len(x), batch_size)):
+            if step == steps:
+                break
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step, {})
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            loss, y_pred = self._evaluate_batch(xb, yb)
+            wb = None if sample_weight is None else sample_weight[start:start + batch_size]
+            loss, y_pred = self._evaluate_batch(xb, yb, wb)
             logs = means.add(self._batch_logs(loss, yb, y_pred), len(xb))
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, logs)
             if progbar is not None:
                 progbar.update(step + 1, list(logs.items()))
         return list(logs.items())
@@ -282,14 +341,27 @@ class Model:
         per_sample = 4 * max(int(np.prod(layer.output_shape[1:])) for layer in self.layers)
         return max(1, min(batch_size, self.max_inference_activation_bytes // per_sample))
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1):
-        """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]``."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False):
+        """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]`` (``metrics_names`` says
+        which); ``return_dict=True`` gives ``{'loss': ..., 'accuracy': ...}``. ``sample_weight`` weights
+        the loss as in ``fit``; ``steps`` caps the batches; ``callbacks`` get the test hooks."""
         self._check_compiled("evaluate")
         batch_size = check_batch_size(batch_size)
         x, y = self._prepare(x, y)
+        w = self._sample_weights(y, sample_weight, None, len(x))
+        steps = None if steps is None else check_int(steps, "steps", 1)
         batch_size = self._inference_batch_size(batch_size)
-        progbar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
-        return self._result(self._evaluate_arrays(x, y, batch_size, progbar))
+        total = math.ceil(len(x) / batch_size) if steps is None else min(steps, math.ceil(len(x) / batch_size))
+        progbar = Progbar(total, verbose=verbose) if verbose else None
+        callbacks = None if callbacks is None else CallbackList(list(callbacks), self, {"verbose": verbose,
+                                                                                         "steps": total})
+        if callbacks is not None:
+            callbacks.on_test_begin({})
+        logs = self._evaluate_arrays(x, y, batch_size, progbar, sample_weight=w, steps=steps, callbacks=callbacks)
+        if callbacks is not None:
+            callbacks.on_test_end(dict(logs))
+        return dict(logs) if return_dict else self._result(logs)
 
     def predict(self, x, batch_size=None, verbose=0):
         """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode)."""
@@ -432,6 +504,15 @@ class RunningMeans:
         for name, value in logs:
             self.sums[name] = self.sums.get(name, 0.0) + size * value
         return {name: float(total / self.count) for name, total in self.sums.items()}
+
+
+def _validation_epochs(validation_freq, epochs):
+    """The epochs (counted from 1) after which ``fit`` validates: every ``validation_freq``-th, or those listed."""
+    if is_int(validation_freq) and validation_freq >= 1:
+        return set(range(validation_freq, epochs + 1, validation_freq))
+    if isinstance(validation_freq, (list, tuple, set)) and all(is_int(e) and e >= 1 for e in validation_freq):
+        return set(validation_freq)
+    raise invalid("validation_freq", "a positive integer or a list of epochs (counted from 1)", validation_freq)
 
 
 def _keras1_epochs(epochs, kwargs):
