@@ -200,10 +200,11 @@ def test_validation_split_that_leaves_no_validation_sample():
         mlp().fit(X, Y, validation_split=0.95, verbose=0)
 
 
-@pytest.mark.parametrize("value, received", [((X, Y, np.ones(10)), "a tuple of 3 items"),
+@pytest.mark.parametrize("value, received", [((X, Y, np.ones(10), None), "a tuple of 4 items"),
                                              (X, "a ndarray"), ({"x": X}, "a dict")])
 def test_validation_data_structure(value, received):
-    with raises(ValueError, "`validation_data`, expected a tuple (x_val, y_val)", received):
+    with raises(ValueError, "`validation_data`, expected a tuple (x_val, y_val) or (x_val, y_val, "
+                "sample_weight_val)", received):
         mlp().fit(X, Y, validation_data=value, verbose=0)
 
 
