@@ -215,3 +215,18 @@ def test_trainable_false_freezes_the_model_in_fit():
     model.fit(RNG.normal(size=(16, 4, 4)), RNG.integers(0, 3, 16), epochs=2, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert model.trainable_weights == [] and len(model.non_trainable_weights) == 4
+
+
+def test_to_json_writes_keras_sequential_form():
+    import json
+    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,), kernel_regularizer="l2"),
+                               layers.Dropout(0.2, seed=1), layers.Dense(2, activation="softmax")])
+    config = json.loads(model.to_json())
+    assert config["class_name"] == "Sequential" and config["config"]["name"] == model.name
+    assert [entry["class_name"] for entry in config["config"]["layers"]] == ["Dense", "Dropout", "Dense"]
+    first = config["config"]["layers"][0]["config"]
+    assert first["units"] == 4 and first["input_shape"] == [3] and first["kernel_regularizer"]["class_name"] == "L2"
+    loading = pytest.importorskip("tinynet.models.loading")          # the files team's reader
+    again = loading.model_from_json(model.to_json())
+    assert [type(layer) for layer in again.layers] == [type(layer) for layer in model.layers]
+    assert again.count_params() == model.count_params()

@@ -13,6 +13,7 @@ One training step is the whole of backprop (``train_step``):
 ``Sequential`` (in ``sequential.py``) is the linear case: it says how the layers
 are built and walked (``forward`` / ``backward``); everything else is here.
 """
+import json
 import math
 
 import numpy as np
@@ -414,6 +415,18 @@ class Model:
         raise ValueError(f"No such layer: {name!r}. Model '{self.name}' has the layers "
                          f"{[layer.name for layer in self.layers]}.")
 
+    def get_config(self):
+        """The architecture as Keras writes a Sequential's: ``{'name', 'layers': [{'class_name', 'config'}]}``."""
+        return {"name": self.name,
+                "layers": [{"class_name": getattr(layer, "class_name", type(layer).__name__), "config": layer.get_config()}
+                           for layer in self.layers]}
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras's JSON (no weights); ``tinynet.models.model_from_json`` reads it back.
+        ``kwargs`` go to ``json.dumps`` (``indent=2``)."""
+        config = {"class_name": type(self).__name__, "config": self.get_config(), "backend": "numpy"}
+        return json.dumps(config, default=_json_value, **kwargs)
+
     @property
     def metrics_names(self):
         """The names of the values ``evaluate`` returns, in order: ``['loss', 'accuracy']``."""
@@ -504,6 +517,13 @@ class RunningMeans:
         for name, value in logs:
             self.sums[name] = self.sums.get(name, 0.0) + size * value
         return {name: float(total / self.count) for name, total in self.sums.items()}
+
+
+def _json_value(value):
+    # Shapes are tuples (lists in JSON) and NumPy numbers appear in configs.
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"to_json cannot write a {type(value).__name__} ({value!r}) found in a layer's config.")
 
 
 def _validation_epochs(validation_freq, epochs):
