@@ -230,3 +230,11 @@ def test_to_json_writes_keras_sequential_form():
     again = loading.model_from_json(model.to_json())
     assert [type(layer) for layer in again.layers] == [type(layer) for layer in model.layers]
     assert again.count_params() == model.count_params()
+
+
+def test_functional_api_is_refused_clearly():
+    inputs = layers.Input(shape=(784,))
+    with pytest.raises(TypeError, match="functional API"):
+        layers.Dense(64)(inputs)
+    with pytest.raises(TypeError, match="functional API"):
+        models.Model(inputs=inputs, outputs=inputs)

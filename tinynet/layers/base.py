@@ -149,6 +149,11 @@ class Layer:
 
     def __call__(self, x, training=False):
         """Run ``forward`` on a batch, building the layer first if needed."""
+        if isinstance(x, Layer):
+            raise TypeError(
+                f"Layer '{self.name}' was called on the layer '{x.name}': that is Keras's functional API "
+                "(x = Dense(64)(inputs)), which tinynet does not have. Stack the layers in a Sequential instead: "
+                "Sequential([Input(shape=...), Dense(64), ...]).")
         if not self.built:
             self.build(tuple(x.shape[1:]))
         return self.forward(x, training=training)

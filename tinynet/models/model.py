@@ -40,7 +40,12 @@ class Model:
     ``output_activation`` and building (``_ensure_built``).
     """
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, **kwargs):
+        if {"inputs", "outputs", "input", "output"} & set(kwargs):
+            raise TypeError("Model(inputs=..., outputs=...) is Keras's functional API, which tinynet does not have: "
+                            "tinynet models are linear stacks. Use Sequential([Input(shape=...), layer, ...]).")
+        if kwargs:
+            raise TypeError(f"Model() got unexpected keyword arguments: {sorted(kwargs)}")
         self.name = name or _unique_name(type(self).__name__.lower())
         self.layers = []
         self.optimizer = None
