@@ -29,17 +29,23 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 
 
 def threaded_update(optimizer, pool):
-    """``optimizer.update`` with each parameter of 65536+ values cut into CORES pieces, updated
+    """``optimizer.fast_update`` with each parameter of 65536+ values cut into CORES pieces, updated
     at once in threads (NumPy releases the GIL); ``Optimizer.apply`` around it is unchanged."""
-    serial = optimizer.update
+    serial = optimizer.fast_update
 
-    def update(w, g, out, **state):
-        if w.size < 65536:
-            return serial(w, g, out, **state)
-        flat = {name: array.reshape(-1) for name, array in dict(w=w, g=g, out=out, **state).items()}
+    def update(w, g, out=None, **state):
+        if w.size < 65536 or out is None:
+            return serial(w, g, out=out, **state)
+        w_out, state_out = out
         bounds = [w.size * i // CORES for i in range(CORES + 1)]
-        pieces = [{name: a[bounds[i]:bounds[i + 1]] for name, a in flat.items()} for i in range(CORES)]
-        list(pool.map(lambda piece: serial(**piece), pieces))
+
+        def piece(i):
+            part = slice(bounds[i], bounds[i + 1])
+            serial(w.reshape(-1)[part], g.reshape(-1)[part],
+                   out=(w_out.reshape(-1)[part], {k: a.reshape(-1)[part] for k, a in state_out.items()}),
+                   **{k: a.reshape(-1)[part] for k, a in state.items()})
+        list(pool.map(piece, range(CORES)))
+        return w_out, state_out
     return update
 
 
@@ -47,9 +53,9 @@ def make_model(variant, x, y, batch_size, pool):
     tinynet.set_random_seed(0)
     model = cca_mlp()
     if variant == "threads":
-        model.optimizer.update = threaded_update(model.optimizer, pool)
+        model.optimizer.fast_update = threaded_update(model.optimizer, pool)
     elif variant == "no update":
-        model.optimizer.apply = lambda parameters: True  # "step taken"
+        model.optimizer.apply = lambda parameters, state_updates=(): True  # "step taken"
     model.fit(x[:batch_size * 4], y[:batch_size * 4], batch_size=batch_size, epochs=1, verbose=0)  # warm up
     return model
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+import tinynet
 from tinynet import Sequential, gradcheck, losses
 from tinynet.layers import Dense, Softmax
 from tinynet.ops import log_softmax, softmax
@@ -125,3 +126,70 @@ def test_crossentropy_from_logits_is_finite_and_nonnegative(n, k, scale):
 def test_unknown_loss_lists_valid_ones():
     with pytest.raises(ValueError, match="categorical_crossentropy"):
         losses.get("cross_entropy")
+
+
+# ----- targets that are not one-hot: the gradient of the loss actually reported ---------------
+MULTI_HOT = np.array([[1, 1, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0]], dtype=np.float64)
+SOFT = np.array([[0.9, 0.05, 0.05, 0.0], [0.25, 0.25, 0.25, 0.25], [0.0, 0.0, 0.3, 0.7]])
+
+
+@pytest.mark.parametrize("targets", [MULTI_HOT, SOFT], ids=["multi-hot", "soft"])
+def test_crossentropy_from_logits_has_the_exact_gradient_for_any_targets(targets):
+    z = np.random.default_rng(1).standard_normal((3, 4))
+    loss = losses.CategoricalCrossentropy(from_logits=True)
+    assert loss_gradient_error(loss, targets, z) < TOLERANCE
+    loss.forward(targets, z)
+    p = softmax(z)
+    np.testing.assert_allclose(loss.backward(), (p * targets.sum(1, keepdims=True) - targets) / 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("targets", [MULTI_HOT, SOFT], ids=["multi-hot", "soft"])
+def test_a_model_trains_multi_hot_and_soft_targets_with_the_gradient_of_the_reported_loss(targets):
+    """fit's step follows the numerical gradient of the loss that evaluate reports (issue: p - y was not it)."""
+    model = Sequential([Dense(5, activation="tanh", input_shape=(3,)), Dense(4, activation="softmax")])
+    model.compile("sgd", "categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((3, 3))
+    errors = gradcheck.check_model(model, x, targets, verbose=False)
+    assert errors.passed and max(errors.values()) < TOLERANCE, errors
+    # The same in float32 through train_on_batch: the step is -lr times the finite-difference gradient of
+    # the loss evaluate reports.
+    out = model.layers[1]
+    kernel = out.kernel.data.astype(np.float64)
+    h = np.tanh(x @ model.layers[0].kernel.data.astype(np.float64) + model.layers[0].bias.data)
+
+    def reported_loss():
+        z = h @ kernel + out.bias.data
+        return -(targets * log_softmax(z)).sum() / len(x)
+
+    assert model.evaluate(x, targets, verbose=0) == pytest.approx(reported_loss(), rel=1e-5)
+    numeric = gradcheck.numerical_gradient(reported_loss, kernel)
+    before = out.kernel.data.copy()
+    model.train_on_batch(x, targets)
+    np.testing.assert_allclose(out.kernel.data - before, -0.01 * numeric, rtol=1e-3, atol=1e-7)
+    if targets is MULTI_HOT:  # the old gradient, (p - y) / N, is not this one
+        p = softmax(h @ kernel + out.bias.data)
+        assert gradcheck.relative_error(h.T @ ((p - targets) / 3), numeric) > 0.05
+
+
+@pytest.mark.parametrize("targets, message", [
+    (np.array([[1.0, 0, 0, 0], [0, -0.5, 1.5, 0], [1, 0, 0, 0]]), r"negative value -0.5 at index \(1, 1\)"),
+    (np.array([[1.0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]), r"row \(1,\) of `y` is all zeros \(2 such rows\)"),
+])
+def test_categorical_targets_that_cannot_be_probabilities_are_refused(targets, message):
+    model = Sequential([Dense(4, activation="softmax", input_shape=(3,))])
+    model.compile("sgd", "categorical_crossentropy")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=message):
+        model.fit(np.ones((3, 3)), targets, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    model.fit(np.ones((3, 3)), SOFT, verbose=0)   # soft labels (label smoothing) are welcome
+
+
+def test_saving_keeps_the_loss_as_compiled(tmp_path):
+    model = Sequential([Dense(3, activation="softmax", input_shape=(2,))])
+    model.compile("sgd", "categorical_crossentropy")
+    model.save(tmp_path / "m.npz")
+    loaded = tinynet.load_model(tmp_path / "m.npz")
+    assert loaded.loss_takes_logits and loaded.loss.from_logits
+    x = np.ones((2, 2), np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

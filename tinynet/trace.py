@@ -171,7 +171,7 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
         if fused is not None:
             p_minus_y = out - y_true.reshape(out.shape)
             scale = out.shape[0] if isinstance(fused, Softmax) else out.size
-            lines.append(f"  {model.loss.name} on the logits z (before the final "
+            lines.append(f"  {model.loss.name} on the logits z (fused with the final "
                          f"{type(fused).__name__.lower()}) = {loss:.6g}")
             lines.append(f"  p - y: {_describe(p_minus_y)}")
             lines += _values(p_minus_y, max_values)

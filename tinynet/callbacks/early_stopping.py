@@ -77,11 +77,11 @@ class EarlyStopping(Callback):
 class TerminateOnNaN(Callback):
     """Stop training as soon as a batch's loss is NaN or infinite.
 
-    tinynet's ``fit`` always stops at a non-finite loss, before the bad update.
-    Without this callback it raises ``TrainingDivergedError``; with it, ``fit``
-    behaves as Keras's does: it prints "Batch N: Invalid loss, terminating
-    training" and returns the History. The hook below serves loops that call
-    the callbacks themselves.
+    tinynet's training step refuses a non-finite loss, before the bad update, and
+    ``fit`` reports that batch's loss to ``on_train_batch_end`` as Keras's does. This
+    hook then asks ``fit`` to stop: it prints "Batch N: Invalid loss, terminating
+    training" and ``fit`` returns the History. Without this callback ``fit`` raises
+    ``TrainingDivergedError`` (``tinynet.guards.TrainingGuard``).
     """
 
     def on_batch_end(self, batch, logs=None):

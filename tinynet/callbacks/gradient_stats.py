@@ -50,8 +50,8 @@ class GradientStats(Callback):
     def on_train_begin(self, logs=None):
         layers = self.model.layers
         self.weighted = [layer for layer in layers if layer.trainable_weights]
-        self.relus = [(layer, part) for layer in layers for part in (layer, getattr(layer, "activation", None))
-                      if isinstance(part, ReLU)]
+        self.relus = {layer.name for layer in layers for part in (layer, getattr(layer, "activation", None))
+                      if isinstance(part, ReLU)}
         # Where each layer's weights are copied before a measured step.
         self.before = {layer.name: [np.empty_like(p.data) for p in layer.trainable_weights]
                        for layer in self.weighted}
@@ -61,7 +61,7 @@ class GradientStats(Callback):
         self.ratio_sums = dict.fromkeys(self.grad_norm_sums, 0.0)
         self.batches = 0
         self.measured = 0
-        self.alive = {layer.name: None for layer, _ in self.relus}
+        self.alive = {name: None for name in self.relus}
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch % self.every == 0:
@@ -82,10 +82,12 @@ class GradientStats(Callback):
                            for p, w0 in zip(layer.trainable_weights, self.before[layer.name]))
                 size = sum(float(np.vdot(p.data, p.data)) for p in layer.trainable_weights)
                 self.ratio_sums[layer.name] += (step / size) ** 0.5 if size > 0 else 0.0
-        for layer, relu in self.relus:
-            positive = relu.mask()
+
+    def on_train_layer_output(self, layer, x, y):
+        """Called by fit's training step after each layer's forward (``Model.forward``'s ``on_layer``)."""
+        if layer.name in self.relus:
             # A unit (a channel, for images) is alive in this batch if any sample activates it.
-            alive = positive.reshape(-1, positive.shape[-1]).any(axis=0)
+            alive = (y > 0).reshape(-1, y.shape[-1]).any(axis=0)
             previous = self.alive[layer.name]
             self.alive[layer.name] = alive if previous is None else previous | alive
 

@@ -96,6 +96,7 @@ class Model:
         self.optimizer, self.metrics = optimizer, compiled_metrics
         self.loss = type(loss)(from_logits=True) if pairs else loss
         self.loss_takes_logits = pairs
+        self._compiled_with = (optimizer, loss, metrics)  # to pair again when layers are added
 
     def _check_compiled(self, method):
         if self.loss is None:
@@ -145,15 +146,16 @@ class Model:
         self._add_regularization_gradients()
         return loss, dx
 
-    def train_step(self, x, y, sample_weight=None):
+    def train_step(self, x, y, on_layer=None, sample_weight=None):
         """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
 
         A transaction: the new weights, the optimizer's state and step count and the
         layers' ``state_updates`` (BatchNormalization's moving statistics) are committed
         together, or -- when the loss or any new value is NaN or infinite, or an
         exception cuts the step short -- none of them, and TrainingDivergedError says why.
+        ``on_layer(layer, x_in, y_out)`` is passed to ``forward`` (``GradientStats`` watches the ReLUs).
         """
-        z = self.forward(x, training=True, logits=True)
+        z = self.forward(x, training=True, logits=True, on_layer=on_layer)
         loss = self.compute_loss(y, z, sample_weight)
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", loss)
@@ -161,7 +163,8 @@ class Model:
         self._add_regularization_gradients()
         state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
         if not self.optimizer.apply(self.trainable_weights, state_updates):
-            raise self._diverged("the update made some weights NaN or infinite", loss)
+            raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "
+                                 "moving statistic)", loss)
         return loss, self._output_from(z)
 
     def _output_from(self, z):
@@ -245,10 +248,10 @@ class Model:
         steps = math.ceil(len(x) / batch_size) if steps_per_epoch is None else min(steps_per_epoch,
                                                                                   math.ceil(len(x) / batch_size))
         self.history = History()
-        callbacks = CallbackList(([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [self.history],
-                                 self, {"epochs": epochs, "steps": steps, "verbose": verbose,
-                                        "batch_size": batch_size})
+        callbacks = self._callbacks(callbacks, verbose, {"epochs": epochs, "steps": steps, "verbose": verbose,
+                                                         "batch_size": batch_size})
         self.stop_training = False
+        on_layer = _layer_watch(callbacks)
         callbacks.on_train_begin({})
         with TrainingGuard(self, callbacks) as guard:
             for epoch in range(initial_epoch, epochs):
@@ -260,7 +263,7 @@ class Model:
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
                     xb, yb = x[batch], y[batch]
-                    loss, y_pred = self.train_step(xb, yb, None if w is None else w[batch])
+                    loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=None if w is None else w[batch])
                     logs = means.add(self._batch_logs(loss, yb, y_pred), len(batch))
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
@@ -278,6 +281,11 @@ class Model:
                 if self.stop_training:
                     break
         return self.history
+
+    def _callbacks(self, callbacks, verbose, params):
+        """The user's callbacks (checked by CallbackList), after the progress bar and before the History."""
+        user = CallbackList(callbacks, self, params).callbacks
+        return CallbackList(([ProgbarLogger(verbose)] if verbose else []) + user + [self.history], self, params)
 
     def _sample_weights(self, y, sample_weight, class_weight, n):
         """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
@@ -524,6 +532,19 @@ class RunningMeans:
         return {name: float(total / self.count) for name, total in self.sums.items()}
 
 
+def _layer_watch(callbacks):
+    """``on_layer`` for ``train_step``, calling each callback's ``on_train_layer_output(layer, x, y)``; None
+    when no callback has that hook (then the step calls nothing per layer)."""
+    watchers = [c.on_train_layer_output for c in callbacks.callbacks if hasattr(c, "on_train_layer_output")]
+    if not watchers:
+        return None
+
+    def on_layer(layer, x, y):
+        for watch in watchers:
+            watch(layer, x, y)
+    return on_layer
+
+
 def _json_value(value):
     # Shapes are tuples (lists in JSON) and NumPy numbers appear in configs.
     if isinstance(value, np.generic):
@@ -564,6 +585,6 @@ def _weight_value(layer, parameter, value):
         cast = value.astype(parameter.data.dtype)
     bad = ~np.isfinite(cast)
     if bad.any():
-        raise ValueError(f"{where}: the array given for it holds {int(bad.sum())} NaN, infinite or too large values "
-                         f"for {parameter.data.dtype} (the first: {value[bad].flat[0]!r}).")
+        raise ValueError(f"{where}: the array given for it holds {int(bad.sum())} value(s) NaN, infinite or too large "
+                         f"for {parameter.data.dtype} (the first: {value[bad].flat[0].item()!r}).")
     return cast

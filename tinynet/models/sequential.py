@@ -53,6 +53,8 @@ class Sequential(Model):
                 self.layers.pop()
                 raise
         self._input_shape = input_shape
+        if self.loss is not None:  # the output activation changed: pair it with the loss again
+            self.compile(*self._compiled_with)
 
     def pop(self):
         """Remove the last layer (Keras's ``model.pop()``); returns it."""
