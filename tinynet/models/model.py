@@ -230,23 +230,16 @@ class Model:
         When training goes wrong (NaN / infinite values, Ctrl-C) the model stays
         usable: see ``tinynet.guards.TrainingGuard``.
 
-        Keras's other arguments: ``sample_weight`` (one weight per sample) and ``class_weight``
-        (``{class: weight}``, multiplied in) weight each sample's loss; ``validation_data`` may
-        carry a third item, the validation sample weights; ``steps_per_epoch`` /
-        ``validation_steps`` cap the batches of an epoch / of a validation; ``validation_freq``
-        validates every n-th epoch (an int) or after the listed epochs (counted from 1).
-        The metrics shown are not weighted.
+        ``sample_weight``, ``class_weight``, a third item of ``validation_data``, ``steps_per_epoch``,
+        ``validation_steps`` and ``validation_freq`` work as in Keras: see ``_sample_weights`` and ``_steps``.
         """
         epochs = _keras1_epochs(epochs, kwargs)
         self._check_compiled("fit")
         batch_size, epochs, initial_epoch, shuffle, verbose, split = check_fit_arguments(
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
-        steps_per_epoch = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
-        validation_steps = None if validation_steps is None else check_int(validation_steps, "validation_steps", 1)
-        validate_after = _validation_epochs(validation_freq, epochs)
         x, y, w, val = self._fit_data(x, y, split, validation_data, sample_weight, class_weight)
-        steps = math.ceil(len(x) / batch_size) if steps_per_epoch is None else min(steps_per_epoch,
-                                                                                  math.ceil(len(x) / batch_size))
+        steps, validation_steps, validate_after = _steps(len(x), batch_size, epochs, steps_per_epoch,
+                                                         validation_steps, validation_freq)
         self.history = History()
         callbacks = self._callbacks(callbacks, verbose, {"epochs": epochs, "steps": steps, "verbose": verbose,
                                                          "batch_size": batch_size})
@@ -257,9 +250,7 @@ class Model:
             for epoch in range(initial_epoch, epochs):
                 callbacks.on_epoch_begin(epoch, {})
                 means = RunningMeans()
-                for step, batch in enumerate(batches(len(x), batch_size, shuffle)):
-                    if step == steps:
-                        break
+                for step, batch in enumerate(batches(len(x), batch_size, shuffle, steps)):
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
                     xb, yb = x[batch], y[batch]
@@ -270,11 +261,7 @@ class Model:
                     if self.stop_training:
                         break
                 if val is not None and epoch + 1 in validate_after:
-                    callbacks.on_test_begin({})
-                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(
-                        *val[:2], batch_size, sample_weight=val[2] if len(val) == 3 else None, steps=validation_steps)}
-                    callbacks.on_test_end(val_logs)
-                    logs.update(val_logs)
+                    logs.update(self._validate(val, batch_size, validation_steps, callbacks))
                 callbacks.on_epoch_end(epoch, logs)
                 guard.at(epoch)
                 guard.check()
@@ -286,6 +273,15 @@ class Model:
         """The user's callbacks (checked by CallbackList), after the progress bar and before the History."""
         user = CallbackList(callbacks, self, params).callbacks
         return CallbackList(([ProgbarLogger(verbose)] if verbose else []) + user + [self.history], self, params)
+
+    def _validate(self, val, batch_size, steps, callbacks):
+        """``{'val_loss': ..., 'val_<metric>': ...}`` on ``(x_val, y_val[, w_val])``, between the test hooks."""
+        callbacks.on_test_begin({})
+        logs = self._evaluate_arrays(*val[:2], batch_size, sample_weight=val[2] if len(val) == 3 else None,
+                                     steps=steps)
+        val_logs = {f"val_{name}": value for name, value in logs}
+        callbacks.on_test_end(val_logs)
+        return val_logs
 
     def _sample_weights(self, y, sample_weight, class_weight, n):
         """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
@@ -512,10 +508,11 @@ class Model:
             print_fn(line)
 
 
-def batches(n, batch_size, shuffle):
-    """The index arrays of one epoch's batches, in a new random order each epoch when ``shuffle``."""
+def batches(n, batch_size, shuffle, steps=None):
+    """The index arrays of one epoch's batches (the first ``steps`` of them), in a new random order each
+    epoch when ``shuffle``."""
     order = rng().permutation(n) if shuffle else np.arange(n)
-    for start in range(0, n, batch_size):
+    for start in range(0, n if steps is None else min(n, steps * batch_size), batch_size):
         yield order[start:start + batch_size]
 
 
@@ -550,6 +547,17 @@ def _json_value(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"to_json cannot write a {type(value).__name__} ({value!r}) found in a layer's config.")
+
+
+def _steps(n, batch_size, epochs, steps_per_epoch, validation_steps, validation_freq):
+    """``(steps, validation_steps, validate_after)``: the batches of an epoch (at most ``steps_per_epoch``),
+    the cap on validation batches, and the epochs (from 1) after which fit validates."""
+    steps = math.ceil(n / batch_size)
+    if steps_per_epoch is not None:
+        steps = min(steps, check_int(steps_per_epoch, "steps_per_epoch", 1))
+    if validation_steps is not None:
+        validation_steps = check_int(validation_steps, "validation_steps", 1)
+    return steps, validation_steps, _validation_epochs(validation_freq, epochs)
 
 
 def _validation_epochs(validation_freq, epochs):
