@@ -153,3 +153,20 @@ def test_bad_arguments_are_refused():
         optimizers.Adam(learning_rate="fast")
     with pytest.raises(ValueError, match="amsgrad"):
         optimizers.Adam(amsgrad="yes")
+
+
+def test_a_model_with_a_schedule_saves_and_loads(tmp_path):
+    from tinynet import layers, models
+    schedule = optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5, staircase=True)
+    model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer=optimizers.SGD(learning_rate=schedule), loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), batch_size=2, epochs=2, verbose=0)   # 4 steps
+    model.save(tmp_path / "m.npz")
+    again = tinynet_load(tmp_path / "m.npz")
+    assert again.optimizer.iterations == 4
+    assert again.optimizer.learning_rate == pytest.approx(0.1 * 0.5 ** 2)
+
+
+def tinynet_load(path):
+    import tinynet
+    return tinynet.load_model(path)

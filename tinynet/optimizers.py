@@ -90,11 +90,13 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if isinstance(value, dict) and "class_name" in value:  # a schedule as get_config wrote it
+            value = schedules.deserialize(value)
         if isinstance(value, LearningRateSchedule):
             self._learning_rate = value
         else:
             self._learning_rate = check_float(value, "learning_rate", 0, min_open=True,
-                                              expected="a positive number or a learning-rate schedule")
+                                              expected="a positive finite number or a learning-rate schedule")
 
     lr = learning_rate  # Keras 2's name, as argument and attribute
 
