@@ -238,3 +238,11 @@ def test_functional_api_is_refused_clearly():
         layers.Dense(64)(inputs)
     with pytest.raises(TypeError, match="functional API"):
         models.Model(inputs=inputs, outputs=inputs)
+
+
+def test_saving_a_nested_model_says_what_to_do(tmp_path):
+    outer = models.Sequential([logits_model(), layers.Softmax()])
+    outer.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(NotImplementedError, match="Save the inner model"):
+        outer.save(tmp_path / "nested.npz")
+    assert not (tmp_path / "nested.npz").exists()

@@ -65,3 +65,9 @@ class ModelLayer(Layer):
 
     def set_weights(self, weights):
         self.model.set_weights(weights)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"Model '{self.model.name}' is nested in another model, and tinynet cannot yet write a nested model's "
+            "architecture (save / to_json). Save the inner model itself (its weights are the trained ones), and "
+            "wrap it again after loading: Sequential([tinynet.load_model(path), layers.Softmax()]).")
