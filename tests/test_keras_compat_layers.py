@@ -96,9 +96,22 @@ def test_kernel_constraint_holds_after_fit():
     assert np.all(model.layers[1].kernel.data >= 0)
 
 
-def test_activity_regularizer_is_refused_clearly():
-    with pytest.raises(ValueError, match="activity_regularizer"):
-        layers.Dense(3, activity_regularizer=regularizers.l1(0.01))
+def test_activity_regularizer_penalty_and_gradients():
+    # Keras's documented example: Dense(5, kernel 'ones', kernel L1(0.01), activity L2(0.01)) on a (5, 5) batch
+    # of 2.0: outputs are 10, the activity penalty 0.01 * 25 * 100 / 5 = 5 (divided by the batch size), the
+    # kernel's 0.01 * 25 = 0.25: 5.25 in all.
+    layer = layers.Dense(5, input_dim=5, kernel_initializer="ones", kernel_regularizer=regularizers.L1(0.01),
+                         activity_regularizer=regularizers.L2(0.01))
+    model = models.Sequential([layer])
+    model.forward(np.full((5, 5), 2.0))
+    assert model.regularization_loss() == pytest.approx(5.25)
+    tinynet.set_random_seed(0)
+    model = models.Sequential([layers.Dense(4, activation="tanh", input_shape=(3,),
+                                            activity_regularizer=regularizers.l1_l2(0.01, 0.02)),
+                               layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    result = check_model(model, RNG.normal(size=(6, 3)), np.eye(2)[RNG.integers(0, 2, 6)], verbose=False)
+    assert result.passed, result.table()
 
 
 # ----- other layer arguments ------------------------------------------------------------

@@ -105,6 +105,8 @@ class Layer:
 
     needs_input_gradient = True
     impl = "fast"
+    # A penalty on the layer's output (Keras's activity_regularizer=), added by the model: r(y) / N.
+    activity_regularizer = None
 
     def __init__(self, name=None, input_shape=None, trainable=True):
         if name is not None and not isinstance(name, str):

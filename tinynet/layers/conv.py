@@ -60,9 +60,9 @@ class Conv2D(Layer):
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
-        self.kernel_regularizer, self.bias_regularizer, self.kernel_constraint, self.bias_constraint = \
-            check_weight_settings(self.name, kernel_regularizer, bias_regularizer, activity_regularizer,
-                                  kernel_constraint, bias_constraint)
+        (self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer, self.kernel_constraint,
+         self.bias_constraint) = check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                                       kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the input's rank and size

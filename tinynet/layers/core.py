@@ -46,9 +46,9 @@ class Dense(Layer):
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
-        self.kernel_regularizer, self.bias_regularizer, self.kernel_constraint, self.bias_constraint = \
-            check_weight_settings(self.name, kernel_regularizer, bias_regularizer, activity_regularizer,
-                                  kernel_constraint, bias_constraint)
+        (self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer, self.kernel_constraint,
+         self.bias_constraint) = check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                                       kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         input_shape = check_shape(input_shape, "input_shape", owner=self.name)
@@ -88,21 +88,21 @@ class Dense(Layer):
                 **weight_settings_config(self)}
 
 
-def check_weight_settings(owner, kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
                           bias_constraint):
-    """The regularizers and constraints of a layer's kernel and bias, from Keras's arguments (names,
-    objects or config dicts). ``activity_regularizer`` (a penalty on the layer's output) is refused."""
-    if activity_regularizer is not None:
-        raise ValueError(f"Layer '{owner}': `activity_regularizer` (a penalty on the layer's outputs) is not "
-                         "implemented in tinynet; kernel_regularizer and bias_regularizer are.")
+    """The regularizers and constraints of a layer's kernel, bias and output, from Keras's arguments (names,
+    objects or config dicts): ``(kernel_regularizer, bias_regularizer, activity_regularizer,
+    kernel_constraint, bias_constraint)``."""
     return (regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer),
-            constraints.get(kernel_constraint), constraints.get(bias_constraint))
+            regularizers.get(activity_regularizer), constraints.get(kernel_constraint),
+            constraints.get(bias_constraint))
 
 
 def weight_settings_config(layer):
     """The regularizers and constraints a layer was given, as Keras config dicts (only those set)."""
     config = {}
-    for key in ("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"):
+    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                "bias_constraint"):
         value = getattr(layer, key)
         if value is not None:
             config[key] = {"class_name": type(value).__name__, "config": value.get_config()}

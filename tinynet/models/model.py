@@ -56,6 +56,7 @@ class Model:
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
         self.trainable = True  # False: fit changes no weight (Keras's model.trainable = False)
+        self.activity_outputs = []  # (layer, y) of the layers with an activity_regularizer, from the last forward
 
     # ----- what a subclass provides -----------------------------------------
     def forward(self, x, training=False, logits=False, on_layer=None):
@@ -125,8 +126,11 @@ class Model:
         return dloss * sample_weight.reshape((-1,) + (1,) * (dloss.ndim - 1))
 
     def regularization_loss(self):
-        """The sum of the penalties of the regularized weights: ``l2 * sum(w^2)`` for ``regularizers.l2(l2)``..."""
-        return sum(p.regularizer(p.data) for p in self.trainable_weights if p.regularizer is not None)
+        """The sum of the penalties: of the regularized weights (``l2 * sum(w^2)`` for ``regularizers.l2(l2)``),
+        and of the outputs of the last forward (``activity_regularizer``: ``r(y) / N``, as Keras divides it)."""
+        weights = sum(p.regularizer(p.data) for p in self.trainable_weights if p.regularizer is not None)
+        outputs = sum(layer.activity_regularizer(y) / len(y) for layer, y in self.activity_outputs)
+        return weights + outputs
 
     def _add_regularization_gradients(self):
         # d(penalty)/dw joins the gradient backward left in each regularized weight.

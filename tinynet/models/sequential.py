@@ -137,16 +137,22 @@ class Sequential(Model):
         """x -> each layer in turn; with ``logits=True`` (and ``loss_takes_logits``) the last layer runs
         without its output activation, so the result is the logits z. ``on_layer(layer, x_in, y_out)``."""
         self._stopped_at_logits = logits and self.loss_takes_logits
+        self.activity_outputs = []
         last = self.layers[-1]
         for layer in self.layers:
             x_in = x
             if layer is last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     break  # a Softmax / Sigmoid layer: the logits are its input
+                if layer.activity_regularizer is not None:
+                    raise NotImplementedError(f"Layer '{layer.name}': an activity_regularizer on the output layer "
+                                              "of a model whose loss takes its logits is not supported.")
                 with _without_activation(layer):
                     x = layer.forward(x, training=training)
             else:
                 x = layer.forward(x, training=training)
+            if layer.activity_regularizer is not None:  # its penalty r(x) / N joins the loss (Model.regularization_loss)
+                self.activity_outputs.append((layer, x))
             if on_layer is not None:
                 on_layer(layer, x_in, x)
         return x
@@ -166,6 +172,9 @@ class Sequential(Model):
         for index in range(last, first - 1, -1):
             layer = self.layers[index]
             layer.needs_input_gradient = input_gradient or index > first
+            for penalized, y in self.activity_outputs:
+                if penalized is layer:  # d(r(y) / N)/dy joins the gradient flowing into the layer's output
+                    dout = dout + layer.activity_regularizer.gradient(y) / len(y)
             if index == last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     continue  # forward stopped before it: dloss is already dL/dz
