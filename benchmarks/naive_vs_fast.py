@@ -6,6 +6,10 @@ with the same signatures, are conv_fast.py, pooling_fast.py and normalization_fa
     python benchmarks/naive_vs_fast.py            # batch 8: 8x14x14x8 images
     python benchmarks/naive_vs_fast.py --quick    # batch 2: checks the script runs
 
+Measured 2026-11-28 on the shared 2-core machine (``--batch-size 64``, x: (64, 14, 14, 8)):
+Conv2D 10.2 ms naive vs 4.9 ms fast (2.1x), MaxPooling2D 2.6 vs 0.35 ms (7.4x),
+BatchNormalization 3.3 vs 0.40 ms (8.3x); at the default batch 8: 1.6x, 4.1x, 4.4x.
+
 Times one training-mode forward + backward, float32: the best of 10 runs of the fast layer and of
 2 runs of the naive one (the best, because other work on the machine only ever adds time).
 """

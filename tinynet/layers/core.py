@@ -71,9 +71,10 @@ class Dense(Layer):
     def backward(self, dout):
         (x,) = self.cache
         dz = self.activation.backward(dout)
-        # Inputs with more axes, (N, T, D): every position is one more row.
+        # Inputs with more axes, (N, T, D): every position is one more row. (dw is written
+        # straight into the gradient's array: no temporary the size of the kernel.)
         x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
-        self.kernel.grad[...] = x2.T @ dz2                     # dw = x.T @ dz
+        np.matmul(x2.T, dz2, out=self.kernel.grad)             # dw = x.T @ dz
         if self.use_bias:
             self.bias.grad[...] = self.ops.sum_rows(dz2)        # db = sum_n dz
         if not self.needs_input_gradient:
