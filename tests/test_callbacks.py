@@ -290,7 +290,7 @@ def test_a_function_in_callbacks_is_refused_by_name_before_training():
     with pytest.raises(TypeError, match=r"Pass an instance: EarlyStopping\(...\), not the class"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.EarlyStopping])
     with pytest.raises(TypeError, match="expected a list of Callback instances"):
-        callbacks.CallbackList(callbacks.History(), model, {})
+        model.fit(x, y, epochs=1, verbose=0, callbacks=callbacks.History())
     assert_unchanged(model, before)
 
 

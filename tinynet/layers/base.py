@@ -17,6 +17,7 @@ references for ``impl='naive'`` (see ``tinynet/ops/__init__.py``).
 Shapes passed to ``build`` and ``compute_output_shape`` leave out the batch
 axis: a Dense layer on MNIST sees ``input_shape=(784,)``.
 """
+import contextvars
 import re
 
 import numpy as np
@@ -25,6 +26,11 @@ from .. import constraints, initializers, ops, regularizers
 from ..checks import check_bool, check_shape
 
 _name_counts = {}
+
+# Set by tinynet.models.loading while it builds a model described by a file: called with each
+# weight's name and shape before the weight is allocated, so a file cannot make building
+# allocate weights it does not hold.
+before_add_weight = contextvars.ContextVar("before_add_weight", default=None)
 
 
 def _unique_name(base):
@@ -168,6 +174,8 @@ class Layer:
         numeric array of exactly ``shape``; otherwise a ValueError names the layer and the weight.
         """
         shape = tuple(shape)
+        if (check := before_add_weight.get()) is not None:
+            check(f"{self.name}/{name}", shape)  # a model file being loaded bounds what we allocate
         data = initializers.get(initializer)(shape, dtype)
         where = f"Layer '{self.name}': the initializer of weight '{name}' (shape {shape})"
         if not isinstance(data, (np.ndarray, np.generic, int, float, list, tuple)) or isinstance(data, bool):

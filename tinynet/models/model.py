@@ -475,19 +475,22 @@ class Model:
 
     def save(self, path):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
-        ``tinynet.models.load_model(path)`` reads it back."""
-        from .. import saving  # at call time: saving imports models (the files team wires this to tinynet.io)
-        saving.save_model(self, path)
+        ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.io.npz_model``."""
+        from ..io import npz_model  # at call time: file formats load only when a file is written
+
+        npz_model.write_model(self, path, rng_state=rng().bit_generator.state)
 
     def save_weights(self, path):
         """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture."""
-        from .. import saving
-        saving.save_weights(self, path)
+        from ..io import npz_model
+
+        npz_model.write_weights(self, path)
 
     def load_weights(self, path):
         """Load weights written by ``save_weights`` (or ``save``) into this built model; shapes must match."""
-        from .. import saving
-        saving.load_weights(self, path)
+        from .loading import load_weights  # at call time: loading.py builds Sequentials, which are Models
+
+        load_weights(self, path)
 
     def count_params(self):
         self._check_built("count_params()")
