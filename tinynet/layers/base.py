@@ -166,6 +166,15 @@ class Layer:
             self.build(tuple(x.shape[1:]))
         return self.forward(x, training=training)
 
+    def add_regularization_gradients(self):
+        """Add d(penalty)/dw to the ``grad`` of each regularized trainable weight (``kernel_regularizer=``);
+        the model calls it right after this layer's ``backward``."""
+        if not self.trainable:
+            return
+        for parameter in self._parameters:
+            if parameter.trainable and parameter.regularizer is not None:
+                parameter.grad = parameter.grad + parameter.regularizer.gradient(parameter.data)
+
     def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32, regularizer=None,
                    constraint=None):
         """Create a ``Parameter`` initialised by ``initializer`` and register it, in order.

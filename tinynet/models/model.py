@@ -132,12 +132,6 @@ class Model:
         outputs = sum(layer.activity_regularizer(y) / len(y) for layer, y in self.activity_outputs)
         return weights + outputs
 
-    def _add_regularization_gradients(self):
-        # d(penalty)/dw joins the gradient backward left in each regularized weight.
-        for p in self.trainable_weights:
-            if p.regularizer is not None:
-                p.grad = p.grad + p.regularizer.gradient(p.data)
-
     def compute_gradients(self, x, y, training=True, input_gradient=False, sample_weight=None):
         """Forward (to the logits where the loss takes them), loss, backward: ``(loss, dL/dx or None)``.
 
@@ -147,7 +141,6 @@ class Model:
         z = self.forward(x, training=training, logits=True)
         loss = self.compute_loss(y, z, sample_weight)
         dx = self.backward(self._loss_gradient(sample_weight), input_gradient=input_gradient)
-        self._add_regularization_gradients()
         return loss, dx
 
     def train_step(self, x, y, on_layer=None, sample_weight=None):
@@ -164,7 +157,6 @@ class Model:
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", loss)
         self.backward(self._loss_gradient(sample_weight))
-        self._add_regularization_gradients()
         state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
         if not self.optimizer.apply(self.trainable_weights, state_updates):
             raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "

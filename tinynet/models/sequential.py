@@ -182,6 +182,7 @@ class Sequential(Model):
                     dx = layer.backward(dout)
             else:
                 dx = layer.backward(dout)
+            layer.add_regularization_gradients()
             if on_layer is not None:
                 on_layer(layer, dout, dx)
             dout = dx
