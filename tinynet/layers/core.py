@@ -159,7 +159,7 @@ class Dropout(Layer):
     @keras1_names("Dropout")
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = check_float(rate, "rate", 0, 1, max_open=True)
+        self.rate = check_float(rate, "rate", 0, 1, max_open=True, expected="a float in [0, 1)")
         if noise_shape is not None:
             raise ValueError(f"Layer '{self.name}': `noise_shape` (masks shared along some axes) is not implemented "
                              f"in tinynet. Received: noise_shape={noise_shape!r}")
