@@ -2,7 +2,8 @@
 
     MaxNorm(m):    each slice's norm is clipped to at most m:    w * clip(n, 0, m) / (eps + n)
     UnitNorm:      each slice is scaled to norm 1:               w / (eps + n)
-    MinMaxNorm:    norms pulled into [min, max] at ``rate``:      w * (rate * clip(n, min, max) + (1 - rate) * n) / (eps + n)
+    MinMaxNorm:    norms pulled into [min, max] at ``rate``:
+                   w * (rate * clip(n, min, max) + (1 - rate) * n) / (eps + n)
     NonNeg:        negative entries set to 0:                    w * (w >= 0)
 
 where ``n = sqrt(sum(w^2, axis, keepdims=True))`` and ``eps = 1e-7`` (``backend.epsilon()``).

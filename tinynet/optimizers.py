@@ -372,7 +372,8 @@ class Adagrad(Optimizer):
         w = w - lr * g / sqrt(accumulator + epsilon)
     """
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, lr=None, name=None, impl="fast", **kwargs):
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, lr=None, name=None,
+                 impl="fast", **kwargs):
         super().__init__(learning_rate, lr, name, impl, **kwargs)
         self.initial_accumulator_value = check_float(initial_accumulator_value, "initial_accumulator_value", 0)
         self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
@@ -439,7 +440,8 @@ class Adamax(Optimizer):
         w = w - lr / (1 - beta_1^t) * m / (u + epsilon)
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None, impl="fast", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None, impl="fast",
+                 **kwargs):
         super().__init__(learning_rate, lr, name, impl, **kwargs)
         self.beta_1 = check_float(beta_1, "beta_1", 0, 1, max_open=True)
         self.beta_2 = check_float(beta_2, "beta_2", 0, 1, max_open=True)
@@ -473,7 +475,8 @@ class Nadam(Optimizer):
         w = w - lr * m_hat / (sqrt(v_hat) + epsilon)
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None, impl="fast", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None, impl="fast",
+                 **kwargs):
         super().__init__(learning_rate, lr, name, impl, **kwargs)
         self.beta_1 = check_float(beta_1, "beta_1", 0, 1, max_open=True)
         self.beta_2 = check_float(beta_2, "beta_2", 0, 1, max_open=True)

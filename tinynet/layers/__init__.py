@@ -12,5 +12,6 @@ from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, Globa
 __all__ = ["Layer", "Parameter", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "InputLayer", "Input",
            "Linear", "ReLU", "Sigmoid", "Softmax", "Tanh", "ELU", "SELU", "Swish", "GELU", "LeakyReLU", "PReLU",
            "Softplus", "Softsign", "HardSigmoid", "Exponential",
-           "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D", "GlobalAveragePooling2D",
+           "Conv2D", "Convolution2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
+           "GlobalAveragePooling2D",
            "GlobalAvgPool2D", "BatchNormalization"]

@@ -423,8 +423,8 @@ class Model:
     def get_config(self):
         """The architecture as Keras writes a Sequential's: ``{'name', 'layers': [{'class_name', 'config'}]}``."""
         return {"name": self.name,
-                "layers": [{"class_name": getattr(layer, "class_name", type(layer).__name__), "config": layer.get_config()}
-                           for layer in self.layers]}
+                "layers": [{"class_name": getattr(layer, "class_name", type(layer).__name__),
+                            "config": layer.get_config()} for layer in self.layers]}
 
     def to_json(self, **kwargs):
         """The architecture as Keras's JSON (no weights); ``tinynet.models.model_from_json`` reads it back.
@@ -497,7 +497,8 @@ class Model:
             return "(" + ", ".join("None" if d is None else str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
         lines = [f'Model: "{self.name}"', "_" * 65, row("Layer (type)", "Output Shape", "Param #"), "=" * 65]
         for i, layer in enumerate(self.layers):
-            lines.append(row(f"{layer.name} ({getattr(layer, 'class_name', type(layer).__name__)})", shape(layer.output_shape), layer.count_params()))
+            kind = getattr(layer, "class_name", type(layer).__name__)  # a nested model shows its own class
+            lines.append(row(f"{layer.name} ({kind})", shape(layer.output_shape), layer.count_params()))
             lines.append("" if i < len(self.layers) - 1 else "=" * 65)
         trainable = sum(p.data.size for p in self.trainable_weights)
         total = self.count_params()

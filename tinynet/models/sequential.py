@@ -151,7 +151,7 @@ class Sequential(Model):
                     x = layer.forward(x, training=training)
             else:
                 x = layer.forward(x, training=training)
-            if layer.activity_regularizer is not None:  # its penalty r(x) / N joins the loss (Model.regularization_loss)
+            if layer.activity_regularizer is not None:  # its penalty r(x) / N joins Model.regularization_loss
                 self.activity_outputs.append((layer, x))
             if on_layer is not None:
                 on_layer(layer, x_in, x)
