@@ -3,6 +3,7 @@
     python benchmarks/compare_torch.py                       # both models, batch 128 and 32, 3 epochs each
     python benchmarks/compare_torch.py --models cca --batch-sizes 128 --epochs 5
     python benchmarks/compare_torch.py --quick               # tiny run: checks the script works
+    python benchmarks/compare_torch.py --samples 12000       # "epochs" of the first 12000 images (a busy machine)
 
 Each framework runs in its own worker process (so each one's peak resident memory
 is its own), both limited to the same number of threads, float32, data already in
@@ -35,7 +36,7 @@ PREDICT_TURNS = 6     # predict on the test images this many times each, in turn
 
 
 # ----- data ------------------------------------------------------------------
-def load_mnist(quick):
+def load_mnist(quick, samples=None):
     import tinynet
     try:
         (x_train, y_train), (x_test, y_test) = tinynet.datasets.mnist.load_data()
@@ -45,6 +46,8 @@ def load_mnist(quick):
         x_test, y_test = rng.integers(0, 256, (10000, 28, 28), np.uint8), rng.integers(0, 10, 10000)
     if quick:
         x_train, y_train, x_test, y_test = x_train[:2000], y_train[:2000], x_test[:1000], y_test[:1000]
+    elif samples:
+        x_train, y_train = x_train[:samples], y_train[:samples]
     def scaled(images):  # one float32 copy (a division then astype would hold two at once)
         images = images.astype(np.float32)
         images /= 255
@@ -189,8 +192,8 @@ def worker(framework, threads, connection):
     while True:
         command, *args = connection.recv()
         if command == "setup":
-            model_name, batch_size, quick, weights = args
-            data = prepare(model_name, *load_mnist(quick))
+            model_name, batch_size, quick, samples, weights = args
+            data = prepare(model_name, *load_mnist(quick, samples))
             runner = (TorchRunner if framework == "torch" else TinynetRunner)(model_name, batch_size, data, weights)
             connection.send(len(data[0]))
         elif command == "train":
@@ -224,12 +227,12 @@ def initial_weights(model_name, seed):
     return build_tinynet(model_name).get_weights()
 
 
-def compare(model_name, batch_size, epochs, quick, threads, with_torch):
+def compare(model_name, batch_size, epochs, quick, threads, with_torch, samples=None):
     frameworks = ["tinynet"] + (["torch"] if with_torch else [])
     workers = {name: start_worker(name, threads) for name in frameworks}
     weights = initial_weights(model_name, seed=0)
     for _, connection in workers.values():
-        connection.send(("setup", model_name, batch_size, quick, weights))
+        connection.send(("setup", model_name, batch_size, quick, samples, weights))
     sizes = {name: connection.recv() for name, (_, connection) in workers.items()}
     orders = np.random.default_rng(1)
     seconds = {name: [] for name in frameworks}
@@ -272,6 +275,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="2000 training images, 2 epochs")
+    parser.add_argument("--samples", type=int, help="train on the first SAMPLES images only (shorter epochs)")
     args = parser.parse_args(argv)
     epochs = 2 if args.quick else args.epochs
     try:
@@ -288,7 +292,7 @@ def main(argv=None):
     rows = []
     for model_name in args.models:
         for batch_size in args.batch_sizes:
-            r = compare(model_name, batch_size, epochs, args.quick, args.threads, with_torch)
+            r = compare(model_name, batch_size, epochs, args.quick, args.threads, with_torch, args.samples)
             t = r["tinynet"]
             t_epoch = statistics.median(t["seconds"])
             if with_torch:
@@ -302,10 +306,17 @@ def main(argv=None):
                 rows.append(f"{model_name:6} {batch_size:>5} | {t_epoch:>15.2f} {'-':>13} {'-':>6} | "
                             f"{t['images_per_second']:>13.0f} {'-':>11} {'-':>6} | {memory(t):>10} {'-':>10} | "
                             f"{t['accuracy']:>11.4f} {'-':>9}")
-            print("  epochs (s): tinynet " + ", ".join(f"{s:.2f}" for s in t["seconds"]) +
+            print(f"  {model_name} batch {batch_size}: epochs (s): tinynet " + ", ".join(f"{s:.2f}" for s in t["seconds"]) +
                   ("; torch " + ", ".join(f"{s:.2f}" for s in r["torch"]["seconds"]) if with_torch else ""),
                   flush=True)
-    print(f"\n{epochs} epochs each, {args.threads} threads, float32; ratio = tinynet / PyTorch "
+            if with_torch:
+                # Each epoch's ratio (its turns ran side by side): how much the machine moved the result.
+                ratios = [a / b for a, b in zip(t["seconds"], r["torch"]["seconds"])]
+                print(f"  {model_name} batch {batch_size}: ratio per epoch " + ", ".join(f"{q:.2f}" for q in ratios) +
+                      f" (min {min(ratios):.2f}, median {statistics.median(ratios):.2f}, max {max(ratios):.2f})",
+                      flush=True)
+    images = f" of the first {args.samples} images" if args.samples and not args.quick else ""
+    print(f"\n{epochs} epochs{images} each, {args.threads} threads, float32; ratio = tinynet / PyTorch "
           "(seconds: lower is better for tinynet; img/s: higher is better); MB: peak resident memory "
           "after training / after predict too")
     print(header)

@@ -4,6 +4,7 @@
     python benchmarks/profile_cnn.py --epochs 5 --batch-sizes 128
     python benchmarks/profile_cnn.py --quick              # 2000 samples: checks the script runs
     python benchmarks/profile_cnn.py --memory-only        # peak memory of predict / evaluate, 10000 images
+    python benchmarks/profile_cnn.py --no-fusion          # the conv blocks layer by layer, not fused
 
 The memory figure is the peak resident set size of a fresh process that builds the model
 and runs predict and evaluate on 10000 images with batch_size=10000 (Keras would hold the
@@ -14,10 +15,16 @@ x (16, 32 filters) -> Flatten -> Dense 128 -> BatchNormalization -> ReLU -> Dens
 Adam, sparse labels. Data is MNIST when available, else random (speed does not depend on
 the pixels). The machine may be shared: every figure is a median over epochs.
 
-The breakdown wraps each layer's forward / backward, the im2col and dx helpers Conv2D calls,
+The breakdown wraps each layer's forward / backward, the im2col and dx helpers of the fast conv
+op Conv2D calls (tinynet/ops/conv_fast.py),
 the loss and the optimizer in time.perf_counter timers installed by this script (nothing is
 timed inside the library). A Conv2D's "product" rows are what is left of its forward (or
 backward) once im2col, dx and its activation are taken out: the matrix products and the bias.
+
+The model runs each BatchNormalization -> ReLU -> MaxPooling2D block as one fused op
+(tinynet/ops/fused.py); its rows split that op into its steps. The breakdown epoch runs twice,
+fused and layer by layer (the same model code with the fusion turned off), and the block's rows
+of the two are printed side by side; ``--no-fusion`` times the epochs layer by layer too.
 """
 import argparse
 import collections
@@ -32,7 +39,8 @@ import numpy as np
 
 import tinynet
 from tinynet import callbacks, layers
-from tinynet.layers import conv as conv_module
+from tinynet.ops import conv_fast as conv_module
+from tinynet.ops import fused, fused_block
 
 from seed_models import mnist_or_random, tf2_cnn
 
@@ -64,8 +72,50 @@ class Profiler:
         return timed
 
 
+PLAN = fused_block.steps   # the model's planner: which layers run as one fused block
+
+# The fused op's steps, as (function name in tinynet.ops.fused, row label).
+FUSED_STEPS = [("_batch_statistics", "forward: batch statistics (full size)"),
+               ("_pooled_extremes", "forward: pool z (max / min per channel)"),
+               ("winners", "backward: each window's winner"),
+               ("_batch_norm_correction", "backward: batch norm's correction (full size)"),
+               ("_scatter_to_winners", "backward: scatter to the winners")]
+
+
+def block_name(z):
+    """The fused block a call belongs to, named by the tensor it takes: 'fused block 28x28x16'."""
+    return "fused block " + "x".join(map(str, z.shape[1:]))
+
+
+def install_fused(profiler):
+    """Wrap the fused op (forward, backward) and its steps; a call's block is named by its input's shape."""
+    forward, backward = fused.fused_forward, fused.fused_backward
+
+    def timed_forward(z, *args, **kwargs):
+        outer, profiler.current = profiler.current, block_name(z)
+        try:
+            start = time.perf_counter()
+            return forward(z, *args, **kwargs)
+        finally:
+            profiler.seconds[(profiler.current, "forward")] += time.perf_counter() - start
+            profiler.current = outer
+
+    def timed_backward(dout, cache):
+        outer, profiler.current = profiler.current, block_name(cache.z)
+        try:
+            start = time.perf_counter()
+            return backward(dout, cache)
+        finally:
+            profiler.seconds[(profiler.current, "backward")] += time.perf_counter() - start
+            profiler.current = outer
+
+    fused.fused_forward, fused.fused_backward = timed_forward, timed_backward
+    for function, label in FUSED_STEPS:
+        setattr(fused, function, profiler.wrap(getattr(fused, function), lambda name, label=label: (name, label)))
+
+
 def install(profiler, model):
-    """Wrap the model's layers, their activations, Conv2D's helpers, the loss and the optimizer."""
+    """Wrap the model's layers, their activations, Conv2D's helpers, the fused op, the loss and the optimizer."""
     for layer in model.layers:
         for method in ("forward", "backward"):
             setattr(layer, method, profiler.wrap(getattr(layer, method), (layer.name, method), layer.name))
@@ -76,7 +126,8 @@ def install(profiler, model):
     conv_module.im2col = profiler.wrap(conv_module.im2col, lambda name: (name, "im2col"))
     conv_module.conv2d_input_gradient = profiler.wrap(
         conv_module.conv2d_input_gradient, lambda name: (name, "dx: per-offset products + scatter (col2im)"))
-    loss = model._training_loss
+    install_fused(profiler)
+    loss = model.loss
     loss.forward = profiler.wrap(loss.forward, ("loss", "forward"))
     loss.backward = profiler.wrap(loss.backward, ("loss", "backward"))
     model.optimizer.apply = profiler.wrap(model.optimizer.apply, ("optimizer", "Adam update"))
@@ -88,12 +139,27 @@ def breakdown(x, y, batch_size):
     model = tf2_cnn()
     model.build((None, 28, 28))
     profiler = Profiler()
+    originals = fused.fused_forward, fused.fused_backward, [getattr(fused, f) for f, _ in FUSED_STEPS]
     install(profiler, model)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
-    total = time.perf_counter() - start
+    try:
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+        total = time.perf_counter() - start
+    finally:
+        fused.fused_forward, fused.fused_backward, steps = originals
+        for (function, _), original in zip(FUSED_STEPS, steps):
+            setattr(fused, function, original)
     s = profiler.seconds
     rows = []
+    for block in sorted({name for name, _ in s if name.startswith("fused block")}, reverse=True):
+        fwd, bwd = s[(block, "forward")], s[(block, "backward")]
+        steps = [(label, s[(block, label)]) for _, label in FUSED_STEPS]
+        for label, seconds in steps:
+            rows.append((f"{block} {label}", seconds))
+        rows.append((f"{block} forward: the rest (normalise + ReLU the pooled tensor)",
+                     fwd - sum(t for label, t in steps if label.startswith("forward"))))
+        rows.append((f"{block} backward: the rest (ReLU, dgamma, dbeta)",
+                     bwd - sum(t for label, t in steps if label.startswith("backward"))))
     for layer in model.layers:
         kind = type(layer).__name__
         fwd, bwd = s[(layer.name, "forward")], s[(layer.name, "backward")]
@@ -120,12 +186,24 @@ def breakdown(x, y, batch_size):
     rows.append(("loss (fused softmax + cross-entropy) fwd + bwd", s[("loss", "forward")] + s[("loss", "backward")]))
     rows.append(("optimizer (Adam, all weights)", s[("optimizer", "Adam update")]))
     rows.append(("rest of fit (batch indexing, metrics, bookkeeping)", total - sum(seconds for _, seconds in rows)))
-    return rows, total
+    blocks = {}   # each conv block's batch norm + ReLU + max-pool, forward and backward, fused or not
+    for step in PLAN(model.layers):
+        if isinstance(step, fused_block.FusedBlock):
+            name = "fused block " + "x".join(map(str, step.layers[0].input_shape))
+            blocks[name] = (s[(name, "forward")] + s[(name, "backward")] +
+                            sum(s[(layer.name, method)] for layer in step.layers for method in ("forward", "backward")))
+    return rows, total, blocks
+
+
+def layer_by_layer():
+    """Turn the fusion off: the model walks batch norm, ReLU and max-pool one by one."""
+    fused_block.steps = list
 
 
 def inference_peak_memory(images):
     """Peak resident memory in MB of a child process running predict and evaluate on ``images`` images."""
-    result = subprocess.run([sys.executable, __file__, "--inference-memory-child", str(images)],
+    fusion = ["--child-no-fusion"] if fused_block.steps is list else []
+    result = subprocess.run([sys.executable, __file__, "--inference-memory-child", str(images)] + fusion,
                             capture_output=True, text=True, check=True)
     return float(result.stdout.split("peak_rss_mb=")[1])
 
@@ -148,8 +226,12 @@ def main(argv=None):
     parser.add_argument("--profile-batch-size", type=int, default=128, help="batch size of the breakdown epoch")
     parser.add_argument("--quick", action="store_true", help="2000 samples, 2 epochs: checks the script runs")
     parser.add_argument("--memory-only", action="store_true", help="only the peak memory of predict / evaluate")
+    parser.add_argument("--no-fusion", action="store_true", help="time the epochs with the blocks layer by layer")
     parser.add_argument("--inference-memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-no-fusion", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.no_fusion or args.child_no_fusion:
+        layer_by_layer()
     if args.inference_memory_child:
         return inference_memory_child(args.inference_memory_child)
     images = 2000 if args.quick else 10000
@@ -170,10 +252,26 @@ def main(argv=None):
 
     print(memory)
 
-    rows, total = breakdown(x, y, args.profile_batch_size)
-    print(f"\nOne epoch at batch {args.profile_batch_size}, by operation ({total:.2f} s in all):")
+    steps = fused_block.steps
+    rows, total, blocks = breakdown(x, y, args.profile_batch_size)
+    fusion = "layer by layer" if args.no_fusion else "fused"
+    print(f"\nOne epoch at batch {args.profile_batch_size}, {fusion}, by operation ({total:.2f} s in all):")
     for name, seconds in sorted(rows, key=lambda row: -row[1]):
-        print(f"  {name:68s} {seconds:8.3f} s {100 * seconds / total:5.1f} %")
+        print(f"  {name:74s} {seconds:8.3f} s {100 * seconds / total:5.1f} %")
+    if not args.no_fusion:
+        layer_by_layer()
+        try:
+            plain_rows, plain_total, plain_blocks = breakdown(x, y, args.profile_batch_size)
+        finally:
+            fused_block.steps = steps
+        print(f"\nThe same epoch layer by layer ({plain_total:.2f} s in all), the blocks' rows:")
+        for name, seconds in sorted(plain_rows, key=lambda row: -row[1]):
+            if any(kind in name for kind in ("BatchNormalization", "ReLU", "MaxPooling2D")):
+                print(f"  {name:74s} {seconds:8.3f} s ({100 * seconds / plain_total:.1f} % of that epoch)")
+        print("\nBatch norm + ReLU + max-pool of each conv block, forward + backward, one epoch:")
+        for name in blocks:
+            print(f"  {name[len('fused block '):]:>10}: fused {blocks[name]:7.3f} s, layer by layer "
+                  f"{plain_blocks[name]:7.3f} s ({blocks[name] / plain_blocks[name]:.2f}x)")
 
 
 if __name__ == "__main__":

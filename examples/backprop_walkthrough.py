@@ -1,22 +1,32 @@
-"""Backprop by hand: a 2-4-3 network on two samples, every number small enough to follow on paper.
+# %% [markdown]
+# # Backprop by hand: a 2-4-3 network on two samples
+#
+# Every number is small enough to follow on paper.
+#
+#     python examples/backprop_walkthrough.py                    # the weights, the trace, the gradient check
+#     python examples/backprop_walkthrough.py --plot trace.png   # and the picture of the graph
+#     python examples/backprop_walkthrough.py --quick            # the same (it is tiny); the test suite runs this
+#
+# The weights are round binary fractions (0.5, 0.25, ...), so the first layer's values are exact:
+#
+#     x = [[1, 2], [2, -1]]
+#     z1 = x @ W1 + b1 = [[1, 0.5, -0.75, 1.5], [0.75, -1.5, 1, -1.5]]
+#     h = relu(z1)     = [[1, 0.5, 0, 1.5],     [0.75, 0, 1, 0]]
+#     z2 = h @ W2 + b2, p = softmax(z2), loss = -mean(log p[label])
+#     dL/dz2 = (p - y) / 2                     softmax + cross-entropy: the loss takes the logits z2
+#     dW2 = h^T @ dz2, db2 = sum dz2, dh = dz2 @ W2^T
+#     dz1 = dh * [z1 > 0], dW1 = x^T @ dz1, db1 = sum dz1, dx = dz1 @ W1^T
+#
+# Check any line of the trace against these formulas, then let the gradient check confirm
+# the whole backward pass numerically. `examples/scalars_to_matrices.py` computes the same
+# network one number at a time with `tinynet.scalar` and finds the same gradients.
+#
+# Cells are marked `# %%` (jupytext "percent" format): the file opens as a notebook in
+# Jupyter (with jupytext) or VS Code, and still runs as a plain script.
 
-    python examples/backprop_walkthrough.py           # prints the weights, the trace and the gradient check
-    python examples/backprop_walkthrough.py --quick   # the same (it is tiny); the test suite runs this
-
-The weights are round binary fractions (0.5, 0.25, ...), so the first layer's values are exact:
-
-    x = [[1, 2], [2, -1]]
-    z1 = x @ W1 + b1 = [[1, 0.5, -0.75, 1.5], [0.75, -1.5, 1, -1.5]]
-    h = relu(z1)     = [[1, 0.5, 0, 1.5],     [0.75, 0, 1, 0]]
-    z2 = h @ W2 + b2, p = softmax(z2), loss = -mean(log p[label])
-    dL/dz2 = (p - y) / 2                     the fused softmax-cross-entropy gradient
-    dW2 = h^T dz2, db2 = sum dz2, dh = dz2 W2^T
-    dz1 = dh * [z1 > 0], dW1 = x^T dz1, db1 = sum dz1, dx = dz1 W1^T
-
-Check any line of the trace against these formulas, then let the gradient check confirm
-the whole backward pass numerically.
-"""
+# %%
 import argparse
+import sys
 
 import numpy as np
 
@@ -43,22 +53,39 @@ def build_model():
     return model
 
 
+# %% [markdown]
+# ## The trace: every stage, forward then backward
+# z, the ReLU mask [z > 0], y; then p, y and (p - y) / N; then dz, dW = x^T @ dz, db, dx per layer.
+
+# %%
+def show_trace(model, plot=None):
+    trace = tinynet.trace(model, X, tinynet.to_categorical(LABELS, 3))
+    if plot:
+        trace.plot(plot)
+        print(f"\nthe computational graph of this batch, and the circuit of one output unit: {plot}")
+    return trace
+
+
+# %% [markdown]
+# ## The gradient check: backprop against centred differences
+
+# %%
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "backprop walkthrough")
     parser.add_argument("--quick", action="store_true", help="the same run (the example is already tiny)")
-    parser.parse_args()
+    parser.add_argument("--plot", help="save the picture of the traced graph to this PNG file")
+    args = parser.parse_args([] if "ipykernel" in sys.modules else None)   # a notebook passes no arguments
     np.set_printoptions(precision=4, suppress=True)
     model = build_model()
-    y = tinynet.to_categorical(LABELS, 3)
     print("x =", X.tolist(), "  labels =", LABELS.tolist())
     print("W1 =", W1.tolist(), "  b1 =", B1.tolist())
     print("W2 =", W2.tolist(), "  b2 =", B2.tolist())
     print()
-    print("== trace: one forward and one backward pass ==")
-    tinynet.trace(model, X, y)
+    print("== trace: one forward and one backward pass, stage by stage ==")
+    show_trace(model, args.plot)
     print()
     print("== gradient check: backprop vs centred differences ==")
-    gradcheck.check_model(model, X, y)
+    gradcheck.check_model(model, X, tinynet.to_categorical(LABELS, 3))
 
 
 if __name__ == "__main__":

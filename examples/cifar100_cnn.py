@@ -12,6 +12,7 @@ The article (Keras, SGD with its defaults, batch 32) reports val_acc 0.2183 afte
 about 58 s per epoch on its GPU; in pure NumPy on a CPU this model is slow (its 3x3 convolutions
 with 128-1024 channels are about 1.3 GFLOP per image, forward and backward), so expect hours.
 """
+# %%
 import argparse
 import statistics
 import sys
@@ -28,9 +29,11 @@ from tinynet.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D  # noqa
 from tinynet.models import Sequential  # noqa: E402
 from tinynet.utils import to_categorical  # noqa: E402
 
+# %%
 PUBLISHED_VAL_ACC = 0.2183  # after 10 epochs
 
 
+# %%
 def create_simple_cnn():
     """The article's create_simple_cnn(), line for line."""
     model = Sequential()
@@ -50,6 +53,7 @@ def create_simple_cnn():
     return model
 
 
+# %%
 def load(quick, path):
     """Images scaled to [0, 1] and one-hot labels, as the article prepares them."""
     if quick:
@@ -62,6 +66,7 @@ def load(quick, path):
     return (x_train, to_categorical(y_train, 100)), (x_test, to_categorical(y_test, 100))
 
 
+# %%
 def plot_curves(history, path):
     """The article's two figures, side by side: accuracy and loss, train vs validation."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
@@ -76,6 +81,7 @@ def plot_curves(history, path):
     plt.close(figure)
 
 
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
@@ -116,5 +122,6 @@ def main(argv=None):
     return scnn_model, history
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main([] if "ipykernel" in sys.modules else None)  # a notebook passes no arguments

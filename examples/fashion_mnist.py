@@ -13,7 +13,9 @@ Debian package ``dataset-fashion-mnist``, or the download). The script prints
 Keras's log, the classification report on the test set, a RESULT line, and saves
 the learning curves and the confusion matrix as PNGs.
 """
+# %%
 import argparse
+import sys
 import statistics
 
 import tinynet
@@ -21,12 +23,14 @@ from tinynet import callbacks, layers, metrics, optimizers, plot
 from tinynet.datasets import fashion_mnist
 from tinynet.models import Sequential
 
+# %%
 SETTINGS = {
     "mlp": dict(batch_size=128, epochs=20),
     "cnn": dict(batch_size=128, epochs=10),
 }
 
 
+# %%
 def build(name):
     """The model, compiled. Both take (28, 28) images scaled to [0, 1] and integer labels."""
     if name == "mlp":
@@ -63,6 +67,7 @@ def build(name):
     raise ValueError(f"unknown model {name!r}")
 
 
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(SETTINGS), default="mlp")
@@ -116,5 +121,6 @@ def main(argv=None):
         print(f"Saved the model to {args.save}")
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main([] if "ipykernel" in sys.modules else None)  # a notebook passes no arguments

@@ -9,7 +9,9 @@ It prints the classification report (precision, recall, F1 per digit), the most
 frequent confusions, and saves the confusion matrix and a grid of misclassified
 test digits, each titled with its true and predicted label.
 """
+# %%
 import argparse
+import sys
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from tinynet.datasets import mnist
 from tinynet.models import Sequential, load_model
 
 
+# %%
 def train(x_train, y_train, epochs):
     """Seed 003's MLP: 784-512-10, rmsprop, batch 128."""
     model = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
@@ -28,6 +31,7 @@ def train(x_train, y_train, epochs):
     return model
 
 
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-path", help="a model saved with model.save(); skips training")
@@ -76,5 +80,6 @@ def main(argv=None):
     print(f"\nSaved {args.out}_confusion.png and {args.out}_grid.png ({len(shown)} misclassified digits)")
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main([] if "ipykernel" in sys.modules else None)  # a notebook passes no arguments

@@ -19,7 +19,9 @@ epochs, with Adadelta); we train it with Adam(lr=1e-3), batch 128, 12 epochs.
 The script prints Keras's log, then the published number next to tinynet's, a RESULT line,
 and saves the accuracy / loss curves as a PNG.
 """
+# %%
 import argparse
+import sys
 import statistics
 
 import tinynet
@@ -35,6 +37,7 @@ PUBLISHED = {
 }
 
 
+# %%
 def build_tf2():
     """Seed 001 (b), layer for layer."""
     return Sequential([
@@ -61,6 +64,7 @@ def build_tf2():
     ])
 
 
+# %%
 def build_keras():
     """Keras's examples/mnist_cnn.py (Keras 2), layer for layer."""
     model = Sequential()
@@ -75,11 +79,13 @@ def build_keras():
     return model
 
 
+# %%
 def step_decay(epoch):
     """Our tf2 schedule, for LearningRateScheduler: Adam's learning rate 1e-3, halved every 2 epochs."""
     return 1e-3 * 0.5 ** (epoch // 2)
 
 
+# %%
 def settings(name, article):
     """(optimizer, fit settings, extra callbacks, a one-line description of the settings)."""
     if name == "tf2" and article:
@@ -93,6 +99,7 @@ def settings(name, article):
             "ours: Adam(lr=1e-3), batch 128, 12 epochs (Keras's example used Adadelta)")
 
 
+# %%
 def load(name, quick):
     """MNIST scaled to [0, 1]: (N, 28, 28) for tf2 (its Reshape adds the channel), (N, 28, 28, 1) for keras."""
     (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()
@@ -104,6 +111,7 @@ def load(name, quick):
     return (x_train, y_train), (x_test, y_test)
 
 
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(PUBLISHED), default="tf2")
@@ -157,5 +165,6 @@ def main(argv=None):
     return model, history
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main([] if "ipykernel" in sys.modules else None)  # a notebook passes no arguments

@@ -10,7 +10,9 @@ Each model is built, compiled and fitted exactly as its article does in Keras;
 only the imports differ. The script prints Keras's log, then the article's
 published number next to tinynet's, and saves the accuracy/loss curves as a PNG.
 """
+# %%
 import argparse
+import sys
 import statistics
 
 import tinynet
@@ -30,6 +32,7 @@ PUBLISHED = {
 }
 
 
+# %%
 def build(name):
     """The seed's model, compiled as in its article. Returns (model, fit settings)."""
     if name == "cca":
@@ -66,6 +69,7 @@ def build(name):
     raise ValueError(f"unknown model {name!r}")
 
 
+# %%
 def load(name, quick):
     """MNIST as the article prepares it: flat /255 vectors and one-hot labels, or images and integers."""
     (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()
@@ -78,6 +82,7 @@ def load(name, quick):
     return (x_train, to_categorical(y_train, 10)), (x_test, to_categorical(y_test, 10))
 
 
+# %%
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(PUBLISHED), default="cca")
@@ -126,5 +131,6 @@ def main(argv=None):
     return model, history
 
 
+# %%
 if __name__ == "__main__":
-    main()
+    main([] if "ipykernel" in sys.modules else None)  # a notebook passes no arguments

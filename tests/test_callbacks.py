@@ -1,10 +1,11 @@
 """Keras's callbacks: EarlyStopping, ModelCheckpoint, TerminateOnNaN, LearningRateScheduler,
-ReduceLROnPlateau, CSVLogger, and History to / from JSON.
+ReduceLROnPlateau, CSVLogger, LambdaCallback, and History to / from JSON.
 
 Most tests drive a callback by hand with a sequence of logs, so the expected
 epochs can be worked out on paper; a few run it inside ``fit``.
 """
 import csv
+import os
 import types
 
 import numpy as np
@@ -289,7 +290,7 @@ def test_a_function_in_callbacks_is_refused_by_name_before_training():
     with pytest.raises(TypeError, match=r"Pass an instance: EarlyStopping\(...\), not the class"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.EarlyStopping])
     with pytest.raises(TypeError, match="expected a list of Callback instances"):
-        callbacks.CallbackList(callbacks.History(), model, {})
+        model.fit(x, y, epochs=1, verbose=0, callbacks=callbacks.History())
     assert_unchanged(model, before)
 
 
@@ -423,3 +424,40 @@ def test_a_checkpoint_that_cannot_be_written_does_not_end_fit(tmp_path, monkeypa
     reference = tiny_model()
     reference.set_weights(model.get_weights())  # the model in memory is whole and usable
     np.testing.assert_allclose(reference.predict(x), model.predict(x))
+
+
+# ---------------------------------------------------------------- LambdaCallback
+
+def test_lambda_callback_calls_each_function_with_keras_arguments():
+    seen = []
+    callback = callbacks.LambdaCallback(
+        on_train_begin=lambda logs: seen.append(("train_begin", logs)),
+        on_epoch_end=lambda epoch, logs: seen.append(("epoch_end", epoch, round(logs["loss"], 6))),
+        on_batch_end=lambda batch, logs: seen.append(("batch_end", batch)),
+        on_train_end=lambda logs: seen.append(("train_end",)))
+    x, y = tiny_data(16)
+    model = tiny_model(optimizers.Adam(learning_rate=0.01))
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[callback])
+    losses = [round(v, 6) for v in history.history["loss"]]
+    assert seen == [("train_begin", {}), ("batch_end", 0), ("batch_end", 1), ("epoch_end", 0, losses[0]),
+                    ("batch_end", 0), ("batch_end", 1), ("epoch_end", 1, losses[1]), ("train_end",)]
+
+
+def test_lambda_callback_refuses_what_is_not_a_function_or_a_hook():
+    with pytest.raises(TypeError, match="LambdaCallback: received an invalid value for `on_epoch_end`, expected a "
+                                        "function. Received: on_epoch_end=3"):
+        callbacks.LambdaCallback(on_epoch_end=3)
+    with pytest.raises(TypeError, match="unknown hook 'on_epoc_end'"):
+        callbacks.LambdaCallback(on_epoc_end=print)
+
+
+# ------------------------------------------------------- ModelCheckpoint(save_freq=n)
+
+def test_model_checkpoint_every_n_batches_counts_across_epochs(tmp_path):
+    x, y = tiny_data(40)  # 5 batches of 8 per epoch
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}-{batch}.npz"), save_freq=3)
+    model = tiny_model(optimizers.Adam(learning_rate=0.01))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[checkpoint])
+    # batches seen 3, 6, 9 -> epoch 1 batch 3, epoch 2 batch 1, epoch 2 batch 4 (both counted from 1)
+    assert sorted(os.listdir(tmp_path)) == ["m-1-3.npz", "m-2-1.npz", "m-2-4.npz"]
+    np.testing.assert_allclose(load_model(tmp_path / "m-2-4.npz").predict(x), model.predict(x), atol=0.05)

@@ -5,8 +5,9 @@ import struct
 import numpy as np
 import pytest
 
-from tinynet.datasets import CorruptDataError, DatasetUnavailableError, _cache, fashion_mnist
-from tinynet.datasets.idx import read_idx, write_idx
+from tinynet.datasets import CorruptDataError, DatasetUnavailableError, fashion_mnist
+from tinynet.io import cache
+from tinynet.io.idx import read_idx, write_idx
 
 
 def header(type_code, *dims):
@@ -124,7 +125,7 @@ def test_fashion_mnist_from_a_mirror_is_verified_and_cached(tmp_path, monkeypatc
     monkeypatch.setattr(fashion_mnist, "URLS", [mirror.as_uri() + "/"])
     with pytest.raises(DatasetUnavailableError, match="downloaded file has sha256"):
         fashion_mnist.load_data()
-    assert not (_cache.cache_dir() / fashion_mnist.FILENAME).exists()
+    assert not (cache.cache_dir() / fashion_mnist.FILENAME).exists()
 
 
 def test_fashion_mnist_real_data():

@@ -33,7 +33,8 @@ def test_the_doc_has_pointers_for_every_part():
     files = {path for path, _ in POINTERS}
     assert len(POINTERS) >= 30
     assert {"tinynet/layers/core.py", "tinynet/layers/activations.py", "tinynet/losses.py", "tinynet/ops/conv.py",
-            "tinynet/ops/pooling.py", "tinynet/ops/normalization.py", "tinynet/ops/naive.py"} <= files
+            "tinynet/ops/pooling.py", "tinynet/ops/normalization.py", "tinynet/ops/conv_fast.py",
+            "tinynet/ops/normalization_fast.py"} <= files
 
 
 @pytest.mark.parametrize("path,name", POINTERS)
@@ -178,3 +179,42 @@ def test_batchnorm_backward_formulas(shape):
     dvar = (dxhat * (x - mean) * -0.5 * s ** -3).sum(axes)         # the staged three-path version
     dmean = (-dxhat / s).sum(axes)
     np.testing.assert_allclose(dx, dxhat / s + dvar * 2 * (x - mean) / M + dmean / M, atol=1e-12)
+
+
+def test_the_doc_states_one_notation_at_the_top():
+    top = DOC[:DOC.index("## Dense")]
+    for symbol in ("x: (N, H, W, C)", "w: (kh, kw, C, F)", "w_col = w.reshape(kh*kw*C, F)", "filter index `f`",
+                   "`(di, dj)`", "`@`, `*`", "vector-Jacobian product"):
+        assert symbol in top, symbol
+    assert "W2" not in DOC and "·" not in DOC and "symmetric, so the Jacobian-vector" in DOC
+
+
+def test_maxpool_tie_centred_differences_as_the_doc_says():
+    from tinynet.gradcheck import numerical_gradient
+    for ties, expected in ((2, [0.5, 0.5]), (3, [0.5, 0.5, 0.5])):
+        x = np.array([5.0] * ties + [1.0] * (4 - ties)).reshape(1, 2, 2, 1)
+        layer = MaxPooling2D(2)
+        grad = numerical_gradient(lambda: float(layer(x).sum()), x).ravel()[:ties]
+        np.testing.assert_allclose(grad, expected, atol=1e-6)
+    assert "`[0.5, 0.5]`, itself a subgradient" in DOC and "`[0.5, 0.5, 0.5]`, which sums to 1.5" in DOC
+
+
+def test_batchnorm_removes_only_var_over_var_plus_eps_along_xhat():
+    layer = BatchNormalization(epsilon=1e-3)
+    layer.build((1,))
+    x = np.array([0.02, -0.02, 0.02, -0.02]).reshape(4, 1)
+    layer(x, training=True)
+    dx = layer.backward(np.array([1.0, -1.0, 1.0, -1.0]).reshape(4, 1))
+    var, eps = x.var(), 1e-3
+    s = np.sqrt(var + eps)
+    xhat = (x - x.mean()) / s
+    assert var == pytest.approx(4e-4)
+    along = float((dx * xhat).sum())
+    assert along == pytest.approx(40.8, abs=0.05)
+    assert along == pytest.approx(1 / s * float((np.array([1, -1, 1, -1]) * xhat.ravel()).sum()) * eps / (var + eps))
+    assert "`dx . xhat = 57.1 * 5/7 = 40.8`, not 0" in DOC
+
+
+def test_mean_counts_in_the_losses_gradients_as_the_doc_says():
+    assert "`1/(N K)`" in DOC and "divided by the\nnumber of entries `N K`, not by `N`" in DOC
+    assert "puts a `1/N` in every gradient" not in DOC

@@ -17,7 +17,8 @@ import pytest
 
 import tinynet
 from tinynet import callbacks, layers, optimizers
-from tinynet.datasets import _cache, mnist
+from tinynet.datasets import mnist
+from tinynet.io import cache, download
 from tinynet.models import Sequential
 
 RNG = np.random.default_rng(0)
@@ -339,7 +340,7 @@ def _load_in_child(args):
     os.environ["KERAS_HOME"] = home + "/keras"
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    _cache.verify_arrays(arrays, expected, source="child")
+    cache.verify_arrays(arrays, expected, source="child")
     return "ok"
 
 
@@ -351,13 +352,13 @@ def test_two_processes_filling_the_cache_at_once(tmp_path, monkeypatch):
               "y_train": rng.integers(0, 10, 300, dtype=np.uint8),
               "x_test": rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
               "y_test": rng.integers(0, 10, 50, dtype=np.uint8)}
-    expected = {name: _cache.ArraySpec(a.shape, str(a.dtype), _cache.sha256_array(a)) for name, a in arrays.items()}
+    expected = {name: cache.ArraySpec(a.shape, str(a.dtype), cache.sha256_array(a)) for name, a in arrays.items()}
     monkeypatch.setattr(mnist, "EXPECTED", expected)
     monkeypatch.setattr(mnist, "_fetch", lambda dest: {name: a.copy() for name, a in arrays.items()})
-    monkeypatch.setattr(_cache, "notify", lambda message: None)
+    monkeypatch.setattr(download, "notify", lambda message: None)
     home = str(tmp_path)
     with multiprocessing.get_context("fork").Pool(2) as pool:
         assert pool.map(_load_in_child, [(home, expected)] * 4) == ["ok"] * 4
-    cache = tmp_path / "datasets"
-    assert os.listdir(cache) == ["mnist.npz"]  # one complete file, no temporary left
-    assert set(_cache.load_npz(cache / "mnist.npz", expected)) == set(arrays)
+    cache_dir = tmp_path / "datasets"
+    assert os.listdir(cache_dir) == ["mnist.npz"]  # one complete file, no temporary left
+    assert set(cache.load_npz(cache_dir / "mnist.npz", expected)) == set(arrays)

@@ -1,4 +1,4 @@
-"""Conv2D: gradients, the nested-loop reference, Keras's shapes and weight layout, and the CNN models."""
+"""Conv2D: gradients, the reference op, Keras's shapes and weight layout, and the CNN models."""
 import re
 
 import numpy as np
@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_ops_conv import keras_output_size, reference_conv, reference_conv_backward
+from test_ops_conv import keras_output_size
 from tinynet import Sequential, gradcheck
+from tinynet.ops import conv, conv_fast
 from tinynet.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D,
                             MaxPooling2D, ReLU, AveragePooling2D)
 
@@ -56,52 +57,52 @@ def test_small_cnn_whole_model_gradients():
         AveragePooling2D(pool_size=1), Flatten(), Dense(5, use_bias=False), BatchNormalization(), ReLU(),
         Dense(3, activation="softmax"),
     ])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    errors = gradcheck.check_model(model, images((4, 6, 6, 2), seed=3), np.array([0, 1, 2, 1]))
+    model.compile("adam", "mse")   # not a cross-entropy: the model runs the Softmax layer's own backward
+    errors = gradcheck.check_model(model, images((4, 6, 6, 2), seed=3), np.eye(3)[[0, 1, 2, 1]])
     assert len(errors) == 1 + 1 + 2 + 2 + 1 + 2 + 2  # the input and every trainable weight
     assert max(errors.values()) < TOLERANCE, errors
 
 
-# ---------------------------------------------------------------- against the reference
+# ---------------------------------------------------------------- against the reference op
 
 
 @given(N=st.integers(1, 2), H=st.integers(1, 7), W=st.integers(1, 7), C=st.integers(1, 3),
        filters=st.integers(1, 3), kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3),
-       sw=st.integers(1, 3), padding=st.sampled_from(["valid", "same"]), seed=st.integers(0, 2 ** 16))
-def test_conv2d_matches_nested_loop_reference(N, H, W, C, filters, kh, kw, sh, sw, padding, seed):
+       sw=st.integers(1, 3), padding=st.sampled_from(["valid", "same"]), impl=st.sampled_from(["fast", "naive"]),
+       seed=st.integers(0, 2 ** 16))
+def test_conv2d_is_the_reference_op(N, H, W, C, filters, kh, kw, sh, sw, padding, impl, seed):
     if padding == "valid" and (kh > H or kw > W):
         with pytest.raises(ValueError, match="must fit"):
             Conv2D(filters, (kh, kw), strides=(sh, sw), padding=padding).build((H, W, C))
         return
-    layer = Conv2D(filters, (kh, kw), strides=(sh, sw), padding=padding, bias_initializer="random_normal")
+    layer = Conv2D(filters, (kh, kw), strides=(sh, sw), padding=padding, impl=impl)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, H, W, C))
     layer.build(x.shape[1:])
-    layer.set_weights([rng.standard_normal((kh, kw, C, filters)), rng.standard_normal(filters)])
     for parameter in layer.weights:
-        parameter.data, parameter.grad = parameter.data.astype(np.float64), np.zeros(parameter.shape)
+        parameter.data = rng.standard_normal(parameter.shape)
+        parameter.grad = np.zeros(parameter.shape)
     out = layer.forward(x, training=True)
     expected_shape = (N, keras_output_size(H, kh, sh, padding), keras_output_size(W, kw, sw, padding), filters)
     assert out.shape == expected_shape == (N,) + layer.compute_output_shape((H, W, C))
     w, b = layer.kernel.data, layer.bias.data
-    np.testing.assert_allclose(out, reference_conv(x, w, b, sh, sw, padding), rtol=1e-10, atol=1e-10)
+    z, cache = conv.conv2d_forward(x, w, b, (sh, sw), padding)
+    np.testing.assert_allclose(out, z, rtol=1e-10, atol=1e-10)
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
-    dx_ref, dw_ref, db_ref = reference_conv_backward(dout, x, w, sh, sw, padding)
+    dx_ref, dw_ref, db_ref = conv.conv2d_backward(dout, cache)
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(layer.kernel.grad, dw_ref, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(layer.bias.grad, db_ref, rtol=1e-10, atol=1e-10)
 
 
-def test_inference_in_chunks_equals_one_batch():
+def test_inference_in_chunks_equals_one_batch(monkeypatch):
     layer = Conv2D(5, 3, padding="same", activation="relu")
     x = images((7, 9, 8, 3)).astype(np.float32)
     whole = layer(x, training=True)
-    layer.max_inference_cols_bytes = 1  # one sample per im2col
+    monkeypatch.setattr(conv_fast, "MAX_INFERENCE_COLS_BYTES", 3 * 9 * 8 * 27 * 4)  # three samples per im2col
     np.testing.assert_allclose(layer(x, training=False), whole, rtol=1e-6, atol=1e-6)
-    layer.max_inference_cols_bytes = 3 * 9 * 8 * 27 * 4  # three samples per im2col, a partial last chunk
-    np.testing.assert_allclose(layer(x, training=False), whole, rtol=1e-6, atol=1e-6)
-    assert layer.cols is None  # inference keeps no im2col matrix
+    assert layer.cache.cols is None  # inference keeps no im2col matrix
 
 
 def test_backward_after_inference_forward_rebuilds_im2col():
@@ -150,7 +151,7 @@ def test_defaults_and_config_round_trip():
     clone = type(layer)(**config)
     assert clone.get_config() == config
     assert config["kernel_size"] == (3, 5) and config["strides"] == (2, 2) and config["padding"] == "same"
-    assert Conv2D.equation and "W" in Conv2D.equation
+    assert "w[di,dj,c,f]" in Conv2D.equation   # the notation of docs/backprop.md: kernel w, filter f
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -176,8 +177,8 @@ def test_bad_input_shapes_name_the_layer():
 
 def test_first_conv_of_a_model_skips_its_input_gradient():
     model = Sequential([Conv2D(2, 3, input_shape=(5, 5, 1)), Flatten(), Dense(2, activation="softmax")])
-    model.compile("sgd", "sparse_categorical_crossentropy")
-    model.train_on_batch(images((3, 5, 5, 1)), np.array([0, 1, 0]))
+    model.compile("sgd", "mse")
+    model.train_on_batch(images((3, 5, 5, 1)), np.eye(2)[[0, 1, 0]])
     assert model.layers[0].needs_input_gradient is False
 
 
@@ -221,9 +222,11 @@ def test_global_average_pooling_after_conv_feeds_dense():
 def test_predict_and_evaluate_split_huge_batches_without_changing_results():
     model = Sequential([Conv2D(4, 3, padding="same", input_shape=(6, 6, 1)), BatchNormalization(), ReLU(),
                         Flatten(), Dense(3, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    x, y = images((50, 6, 6, 1)).astype(np.float32), np.arange(50) % 3
-    model.fit(x, y, batch_size=10, epochs=1, verbose=0)  # moving statistics away from their start
+    model.compile("adam", "mse", metrics=["accuracy"])
+    x, y = images((50, 6, 6, 1)).astype(np.float32), np.eye(3)[np.arange(50) % 3]
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+    model.layers[1].moving_mean.data[...] = [0.5, -1, 2, 0]   # moving statistics away from their start
+    model.layers[1].moving_variance.data[...] = [0.5, 2, 1, 3]
     whole = model.predict(x, batch_size=50)
     scores = model.evaluate(x, y, batch_size=50, verbose=0)
     model.max_inference_activation_bytes = 6 * 6 * 4 * 4 * 7  # seven samples of the largest output

@@ -1,8 +1,11 @@
+"""The core layers and activations: gradients, the one-cache convention, settings and weight checks."""
 import numpy as np
 import pytest
 
 from tinynet import Sequential, gradcheck
-from tinynet.layers import Activation, Dense, Dropout, Flatten, InputLayer, Reshape, ReLU, Sigmoid, Softmax, Tanh
+from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+                            GlobalAveragePooling2D, InputLayer, MaxPooling2D, Reshape, ReLU, Sigmoid, Softmax,
+                            Tanh)
 
 TOLERANCE = 1e-6
 
@@ -123,6 +126,15 @@ def test_flatten_and_reshape_shapes():
     (lambda: Dropout(-0.1), "rate"),
     (lambda: Reshape((-1, -1)), "target_shape"),
     (lambda: Dense(3, input_shape=(0,)), "input_shape"),
+    (lambda: Dense(3, input_shape=()), r"`input_shape`, expected a non-empty tuple of positive integers. "
+                                       r"Received: input_shape=\(\)"),
+    (lambda: InputLayer(input_shape=()), r"`input_shape`, expected a non-empty tuple"),
+    (lambda: Reshape(3.5), r"`target_shape`, expected a tuple of positive integers.*Received: target_shape=3.5"),
+    (lambda: Reshape(()), "target_shape"),
+    (lambda: Dense(3, trainable="no"), r"`trainable`, expected True or False. Received: trainable='no'"),
+    (lambda: Dropout(float("nan")), "rate"),
+    (lambda: Dense(3, use_bias="no"), r"`use_bias`, expected True or False"),
+    (lambda: Softmax(axis=1), r"`axis`, expected -1"),
 ])
 def test_bad_settings_are_named(make, message):
     with pytest.raises(ValueError, match=message):
@@ -138,7 +150,83 @@ def test_set_weights_names_layer_and_shapes():
         layer.set_weights([np.zeros((3, 4))])
 
 
+@pytest.mark.parametrize("bad", [np.full(4, np.nan), np.full(4, 1e300), np.full(4, None), np.full(4, 1j), np.full(4, "a")])
+def test_set_weights_refuses_non_finite_or_non_real_arrays_and_changes_nothing(bad):
+    layer = Dense(4, name="hidden")
+    layer.build((3,))
+    before = layer.get_weights()
+    with pytest.raises(ValueError, match=r"'hidden': weight 'hidden/bias' must be finite real numbers"):
+        layer.set_weights([np.ones((3, 4)), bad])    # the kernel is fine and comes first: still not written
+    for old, new in zip(before, layer.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
 def test_automatic_names_follow_keras():
     a, b, r = Dense(1), Dense(1), ReLU()
     assert b.name.startswith("dense_") and a.name != b.name
     assert r.name.startswith("re_lu")
+
+
+# ---------------------------------------------------------------- what an initializer returns
+
+
+@pytest.mark.parametrize("initializer, message", [
+    (lambda shape, dtype: None, r"'d': the initializer of weight 'kernel' \(shape \(2, 3\)\) must return an array"),
+    (lambda shape, dtype: np.ones((7, 7)), r"'d'.*'kernel'.*returned an array of shape \(7, 7\), expected \(2, 3\)"),
+    (lambda shape, dtype: np.full(shape, "a"), r"'d'.*'kernel'.*finite real numbers.*dtype <U1"),
+    (lambda shape, dtype: np.full(shape, np.nan), r"'d'.*'kernel'.*finite real numbers"),
+    (lambda shape, dtype: np.full(shape, 1e300), r"'d'.*'kernel'.*finite real numbers"),   # inf in float32
+    (lambda shape, dtype: np.full(shape, None), r"'d'.*'kernel'.*finite real numbers.*object"),
+])
+def test_a_callable_initializer_must_return_a_finite_array_of_the_weight_shape(initializer, message):
+    layer = Dense(3, kernel_initializer=initializer, name="d")
+    with pytest.raises(ValueError, match=message):
+        layer.build((2,))
+    assert not layer.built and layer.weights == []
+
+
+def test_a_callable_initializer_returning_a_list_of_the_right_shape_works():
+    layer = Dense(2, kernel_initializer=lambda shape, dtype: [[1, 2], [3, 4]])
+    layer.build((2,))
+    np.testing.assert_array_equal(layer.kernel.data, [[1, 2], [3, 4]])
+    assert layer.kernel.data.dtype == np.float32
+
+
+# ---------------------------------------------------------------- one cache per layer
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: Dense(3, activation="relu"), (4, 5)), (lambda: Dropout(0.5), (4, 5)), (Flatten, (2, 3, 4)),
+    (lambda: Reshape((-1,)), (2, 3, 4)), (ReLU, (4, 5)), (Sigmoid, (4, 5)), (Tanh, (4, 5)), (Softmax, (4, 5)),
+    (lambda: Activation("tanh"), (4, 5)), (lambda: Conv2D(2, 3, activation="relu"), (2, 5, 5, 3)),
+    (MaxPooling2D, (2, 4, 4, 3)), (AveragePooling2D, (2, 4, 4, 3)), (GlobalAveragePooling2D, (2, 4, 4, 3)),
+    (BatchNormalization, (6, 3)),
+])
+@pytest.mark.parametrize("training", [True, False])
+def test_forward_keeps_what_backward_needs_in_self_cache_only(make, shape, training):
+    layer = make()
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    layer.build(x.shape[1:])
+    attributes = set(vars(layer))
+    layer.forward(x, training=training)
+    assert set(vars(layer)) == attributes                  # no new per-batch attribute
+    holder = layer.activation if isinstance(layer, Activation) else layer   # Activation('tanh') is its Tanh
+    assert isinstance(holder.cache, tuple)
+    assert layer.backward(np.ones_like(layer.forward(x, training=training))).shape == x.shape
+
+
+def test_relu_mask_says_which_side_of_the_kink():
+    relu = ReLU()
+    relu(np.array([[-1.0, 0.0, 2.0]]))
+    np.testing.assert_array_equal(relu.mask(), [[False, False, True]])
+
+
+def test_softmax_and_sigmoid_are_plain_layers():
+    for layer in (Softmax(), Sigmoid()):
+        assert not hasattr(layer, "fused_with_loss") and not hasattr(layer, "logits")
+    softmax = Softmax()
+    z = np.array([[1.0, 2.0, 0.5]])
+    p = softmax(z)
+    dp = np.array([[0.3, -1.0, 2.0]])
+    jacobian = np.diag(p[0]) - np.outer(p[0], p[0])       # J_ij = dp_i / dz_j
+    np.testing.assert_allclose(softmax.backward(dp), dp @ jacobian)   # the vector-Jacobian product

@@ -52,8 +52,8 @@ def test_bn_after_conv2d_and_after_dense_in_a_model():
     model = Sequential([Conv2D(3, 2, use_bias=False, input_shape=(5, 5, 2)), BatchNormalization(), ReLU(),
                         Flatten(), Dense(4, use_bias=False), BatchNormalization(), ReLU(),
                         Dense(3, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    errors = gradcheck.check_model(model, data((5, 5, 5, 2)), np.array([0, 1, 2, 0, 1]))
+    model.compile("adam", "mse")   # not a cross-entropy: the model runs the Softmax layer's own backward
+    errors = gradcheck.check_model(model, data((5, 5, 5, 2)), np.eye(3)[[0, 1, 2, 0, 1]])
     assert max(errors.values()) < TOLERANCE, errors
 
 
@@ -69,16 +69,35 @@ def test_moving_statistics_update_as_keras_does():
     layer = BatchNormalization(momentum=0.9)
     x1, x2 = data((10, 2), seed=1), data((10, 2), seed=2)
     layer(x1, training=True)
+    np.testing.assert_array_equal(layer.moving_mean.data, [0, 0])   # the forward only proposes them ...
+    assert [p for p, _ in layer.state_updates] == [layer.moving_mean, layer.moving_variance]
+    layer.commit_state_updates()                                     # ... the model commits them
+    assert layer.state_updates == []
     np.testing.assert_allclose(layer.moving_mean.data, 0.9 * 0 + 0.1 * x1.mean(0), rtol=1e-5)
     np.testing.assert_allclose(layer.moving_variance.data, 0.9 * 1 + 0.1 * x1.var(0), rtol=1e-5)
     layer(x2, training=True)
+    layer.commit_state_updates()
     mean = 0.9 * (0.1 * x1.mean(0)) + 0.1 * x2.mean(0)
     variance = 0.9 * (0.9 + 0.1 * x1.var(0)) + 0.1 * x2.var(0)
     np.testing.assert_allclose(layer.moving_mean.data, mean, rtol=1e-5)
     np.testing.assert_allclose(layer.moving_variance.data, variance, rtol=1e-5)
     before = layer.moving_mean.data.copy()
     layer(x1, training=False)
+    assert layer.state_updates == []
+    layer.commit_state_updates()
     np.testing.assert_array_equal(layer.moving_mean.data, before)  # inference never updates them
+
+
+def test_a_training_forward_writes_no_parameter():
+    layer = BatchNormalization()
+    x = data((6, 3, 3, 2)).astype(np.float32)
+    layer(x, training=True)
+    before = [w.copy() for w in layer.get_weights()]
+    y = layer(x * 1e30, training=True)                      # overflows: a step the model would refuse
+    assert not np.isfinite(layer.state_updates[1][1]).all()
+    for old, new in zip(before, layer.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert y.shape == x.shape
 
 
 def test_inference_uses_the_moving_statistics():
@@ -117,6 +136,12 @@ def test_axis_and_arguments_are_checked():
         BatchNormalization(momentum=1.5)
     with pytest.raises(ValueError, match="epsilon"):
         BatchNormalization(epsilon=0)
+    with pytest.raises(ValueError, match=r"`epsilon`, expected a positive finite number. Received: epsilon=inf"):
+        BatchNormalization(epsilon=float("inf"))
+    with pytest.raises(ValueError, match="momentum"):
+        BatchNormalization(momentum=float("nan"))
+    assert BatchNormalization(momentum=np.float32(0.9)).momentum == pytest.approx(0.9)   # NumPy floats, as elsewhere
+    assert BatchNormalization(epsilon=np.float64(1e-5), axis=np.int64(-1)).axis == -1
     with pytest.raises(ValueError, match="axis"):
         BatchNormalization(axis="channels")
 
@@ -130,10 +155,11 @@ def test_config_round_trip():
 
 def test_a_frozen_layer_uses_and_keeps_its_moving_statistics_in_fit():
     model = Sequential([Dense(3, input_shape=(4,)), BatchNormalization(trainable=False), Dense(2, activation="softmax")])
-    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.compile("sgd", "mse")
     bn = model.layers[1]
     before = [w.copy() for w in bn.get_weights()]
-    model.fit(data((16, 4)), np.arange(16) % 2, batch_size=4, epochs=1, verbose=0)
+    model.fit(data((16, 4)), np.eye(2)[np.arange(16) % 2], batch_size=4, epochs=1, verbose=0)
+    assert bn.state_updates == []
     for old, new in zip(before, bn.get_weights()):
         np.testing.assert_array_equal(old, new)  # neither gamma/beta nor the moving statistics moved
     x = data((5, 3)).astype(np.float32)

@@ -1,4 +1,9 @@
-"""Tests for tinynet.ops.conv against slow, obviously-correct nested-loop references."""
+"""tinynet.ops.conv (the textbook references) and conv_fast (their fast twins, impl='fast').
+
+The references are checked against hand-computed values, the definition of a convolution
+and numerical gradients; the fast ops against the references, on random shapes, strides
+and paddings.
+"""
 
 import math
 
@@ -7,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tinynet import ops
 from tinynet.gradcheck import numerical_gradient, relative_error
+from tinynet.ops import conv_fast
 from tinynet.ops.conv import (
     col2im,
     conv2d_backward,
@@ -20,8 +27,10 @@ from tinynet.ops.conv import (
     same_padding,
 )
 
+IMPLS = ["naive", "fast"]
 
-# ---------------------------------------------------------------- references
+
+# ---------------------------------------------------------------- the formulas, written independently
 
 
 def keras_output_size(n, k, s, padding):
@@ -37,57 +46,6 @@ def tf_pads(n, k, s, padding):
         return 0, 0
     total = max((math.ceil(n / s) - 1) * s + k - n, 0)
     return total // 2, total - total // 2
-
-
-def reference_pad(x, kh, kw, sh, sw, padding):
-    N, H, W, C = x.shape
-    top, bottom = tf_pads(H, kh, sh, padding)
-    left, right = tf_pads(W, kw, sw, padding)
-    xp = np.zeros((N, H + top + bottom, W + left + right, C), dtype=x.dtype)
-    xp[:, top:top + H, left:left + W, :] = x
-    return xp, (top, left)
-
-
-def reference_conv(x, w, b, sh, sw, padding):
-    """out[n, y, x, o] = b[o] + sum_{i, j, c} xp[n, y*sh + i, x*sw + j, c] * w[i, j, c, o]."""
-    N, H, W, C = x.shape
-    kh, kw, _, C_out = w.shape
-    xp, _ = reference_pad(x, kh, kw, sh, sw, padding)
-    out_h = keras_output_size(H, kh, sh, padding)
-    out_w = keras_output_size(W, kw, sw, padding)
-    out = np.zeros((N, out_h, out_w, C_out), dtype=x.dtype)
-    for n in range(N):
-        for y in range(out_h):
-            for x_ in range(out_w):
-                for o in range(C_out):
-                    total = b[o]
-                    for i in range(kh):
-                        for j in range(kw):
-                            for c in range(C):
-                                total += xp[n, y * sh + i, x_ * sw + j, c] * w[i, j, c, o]
-                    out[n, y, x_, o] = total
-    return out
-
-
-def reference_conv_backward(dout, x, w, sh, sw, padding):
-    """The chain rule applied to reference_conv, one output element at a time."""
-    N, H, W, C = x.shape
-    kh, kw, _, C_out = w.shape
-    xp, (top, left) = reference_pad(x, kh, kw, sh, sw, padding)
-    dxp = np.zeros_like(xp)
-    dw = np.zeros_like(w)
-    db = np.zeros(C_out, dtype=dout.dtype)
-    for n in range(N):
-        for y in range(dout.shape[1]):
-            for x_ in range(dout.shape[2]):
-                for o in range(C_out):
-                    g = dout[n, y, x_, o]
-                    rows = slice(y * sh, y * sh + kh)
-                    cols = slice(x_ * sw, x_ * sw + kw)
-                    dxp[n, rows, cols, :] += g * w[:, :, :, o]
-                    dw[:, :, :, o] += g * xp[n, rows, cols, :]
-                    db[o] += g
-    return dxp[:, top:top + H, left:left + W, :], dw, db
 
 
 # ---------------------------------------------------------------- sizes and padding
@@ -173,13 +131,29 @@ def test_im2col_hand_computed():
     )
 
 
-def test_im2col_column_order_matches_kernel_reshape():
+def one_output(x, w, b, n, i, j, f, strides, padding):
+    """z[n, i, j, f] by the definition: b[f] + sum_{di, dj, c} xp[n, i*sh + di, j*sw + dj, c] * w[di, dj, c, f]."""
+    kh, kw = w.shape[:2]
+    (top, _), (left, _) = pad_widths_2d(x.shape[1], x.shape[2], kh, kw, strides, padding)
+    sh, sw = strides
+    total = b[f]
+    for di in range(kh):
+        for dj in range(kw):
+            r, q = i * sh + di - top, j * sw + dj - left
+            if 0 <= r < x.shape[1] and 0 <= q < x.shape[2]:   # outside: zero padding
+                total += x[n, r, q, :] @ w[di, dj, :, f]
+    return total
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_im2col_column_order_matches_kernel_reshape(impl):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 5, 4, 3))
     w = rng.standard_normal((3, 2, 3, 4))
-    cols = im2col(x, 3, 2, (2, 1), "same")
-    out = (cols @ w.reshape(-1, 4)).reshape(2, 3, 4, 4)
-    np.testing.assert_allclose(out, reference_conv(x, w, np.zeros(4), 2, 1, "same"), atol=1e-12)
+    cols = ops.get(impl).im2col(x, 3, 2, (2, 1), "same")
+    z = (cols @ w.reshape(-1, 4)).reshape(2, 3, 4, 4)
+    for n, i, j, f in np.ndindex(z.shape):
+        assert z[n, i, j, f] == pytest.approx(one_output(x, w, np.zeros(4), n, i, j, f, (2, 1), "same"), abs=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -194,6 +168,7 @@ def test_col2im_is_the_adjoint_of_im2col(N, H, W, C, kh, kw, sh, sw, padding, se
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((N, H, W, C))
     cols = im2col(x, kh, kw, (sh, sw), padding)
+    np.testing.assert_array_equal(ops.get("fast").im2col(x, kh, kw, (sh, sw), padding), cols)
     c = rng.standard_normal(cols.shape)
     dx = col2im(c, x.shape, kh, kw, (sh, sw), padding)
     assert dx.shape == x.shape
@@ -212,116 +187,134 @@ def test_col2im_rejects_wrong_shape():
         col2im(np.ones((5, 4)), (1, 3, 3, 1), 2, 2, 1, "valid")
 
 
-# ---------------------------------------------------------------- conv2d forward
+# ---------------------------------------------------------------- conv2d forward / backward
 
 
-def test_conv_hand_computed_ones_kernel():
+@pytest.mark.parametrize("impl", IMPLS)
+def test_conv_hand_computed_ones_kernel(impl):
+    forward = ops.get(impl).conv2d_forward
     # a 2x2 kernel of ones sums each 2x2 window of the 3x3 image 1..9
     x = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
     w = np.ones((2, 2, 1, 1))
-    out, _ = conv2d_forward(x, w, np.array([0.5]), 1, "valid")
-    np.testing.assert_array_equal(out[0, :, :, 0], [[12.5, 16.5], [24.5, 28.5]])
+    z, _ = forward(x, w, np.array([0.5]), 1, "valid")
+    np.testing.assert_array_equal(z[0, :, :, 0], [[12.5, 16.5], [24.5, 28.5]])
     # 'same', stride 1, even kernel: one zero row/column at the bottom/right
-    out, _ = conv2d_forward(x, w, None, 1, "same")
-    np.testing.assert_array_equal(
-        out[0, :, :, 0], [[12, 16, 9], [24, 28, 15], [15, 17, 9]]
-    )
+    z, _ = forward(x, w, None, 1, "same", training=False)
+    np.testing.assert_array_equal(z[0, :, :, 0], [[12, 16, 9], [24, 28, 15], [15, 17, 9]])
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 5])
-@pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("padding", ["valid", "same"])
-@pytest.mark.parametrize("H, W", [(7, 6), (6, 5)])
-@pytest.mark.parametrize("C", [1, 3])  # im2col takes a different branch for C = 1
-def test_conv_forward_matches_reference(k, stride, padding, H, W, C):
-    rng = np.random.default_rng(k * 100 + stride * 10 + H)
-    x = rng.standard_normal((2, H, W, C))
-    w = rng.standard_normal((k, k, C, 2))
-    b = rng.standard_normal(2)
-    out, _ = conv2d_forward(x, w, b, stride, padding)
-    expected = reference_conv(x, w, b, stride, stride, padding)
-    assert out.shape == expected.shape
-    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+@pytest.mark.parametrize("k, stride, padding, C", [(1, 1, "valid", 1), (3, 1, "same", 1), (3, 2, "same", 3),
+                                                   (5, 2, "valid", 3), (2, 1, "same", 2)])
+def test_reference_forward_is_the_definition(k, stride, padding, C):
+    rng = np.random.default_rng(k * 10 + stride)
+    x, w, b = rng.standard_normal((2, 7, 6, C)), rng.standard_normal((k, k, C, 2)), rng.standard_normal(2)
+    z, _ = conv2d_forward(x, w, b, stride, padding)
+    for n, i, j, f in np.ndindex(z.shape):
+        assert z[n, i, j, f] == pytest.approx(one_output(x, w, b, n, i, j, f, (stride, stride), padding), abs=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    N=st.integers(1, 2), H=st.integers(1, 7), W=st.integers(1, 7),
-    C_in=st.integers(1, 3), C_out=st.integers(1, 3),
-    kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
-    padding=st.sampled_from(["valid", "same"]), seed=st.integers(0, 2**16),
-)
-def test_conv_forward_and_backward_match_reference(
-    N, H, W, C_in, C_out, kh, kw, sh, sw, padding, seed
-):
-    if padding == "valid" and (kh > H or kw > W):
-        with pytest.raises(ValueError):
-            conv2d_forward(np.zeros((N, H, W, C_in)), np.zeros((kh, kw, C_in, C_out)),
-                           None, (sh, sw), padding)
-        return
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((N, H, W, C_in))
-    w = rng.standard_normal((kh, kw, C_in, C_out))
-    b = rng.standard_normal(C_out)
-    out, cache = conv2d_forward(x, w, b, (sh, sw), padding)
-    assert out.shape == (
-        N, keras_output_size(H, kh, sh, padding), keras_output_size(W, kw, sw, padding), C_out
-    )
-    np.testing.assert_allclose(out, reference_conv(x, w, b, sh, sw, padding), atol=1e-12)
-
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = conv2d_backward(dout, cache)
-    dx_ref, dw_ref, db_ref = reference_conv_backward(dout, x, w, sh, sw, padding)
-    np.testing.assert_allclose(dx, dx_ref, atol=1e-12)
-    np.testing.assert_allclose(dw, dw_ref, atol=1e-12)
-    np.testing.assert_allclose(db, db_ref, atol=1e-12)
+def test_reference_backward_reads_as_dense_on_patches():
+    """dw_col = cols.T @ dz, db = sum dz, dx = col2im(dz @ w_col.T): the docstring's lines."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((2, 5, 5, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
+    z, cache = conv2d_forward(x, w, b, 1, "same")
+    dz = rng.standard_normal(z.shape)
+    dx, dw, db = conv2d_backward(dz, cache)
+    cols, w_col, dz2 = im2col(x, 3, 3, 1, "same"), w.reshape(27, 4), dz.reshape(-1, 4)
+    np.testing.assert_allclose(z.reshape(-1, 4), cols @ w_col + b)
+    np.testing.assert_allclose(dw.reshape(27, 4), cols.T @ dz2)
+    np.testing.assert_allclose(db, dz2.sum(axis=0))
+    np.testing.assert_allclose(dx, col2im(dz2 @ w_col.T, x.shape, 3, 3, 1, "same"))
 
 
-# ---------------------------------------------------------------- conv2d backward
-
-
-@pytest.mark.parametrize(
-    "x_shape, k, stride, padding",
-    [((2, 5, 5, 3), 3, 1, "same"), ((2, 6, 5, 2), 2, 2, "same"), ((1, 7, 6, 2), 3, 2, "valid")],
-)
-def test_conv_backward_numerical_gradient(x_shape, k, stride, padding):
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("x_shape, k, stride, padding",
+                         [((2, 5, 5, 3), 3, 1, "same"), ((2, 6, 5, 2), 2, 2, "same"), ((1, 7, 6, 2), 3, 2, "valid")])
+def test_conv_backward_numerical_gradient(impl, x_shape, k, stride, padding):
+    forward, backward = ops.get(impl).conv2d_forward, ops.get(impl).conv2d_backward
     rng = np.random.default_rng(1)
     x = rng.standard_normal(x_shape)
     w = rng.standard_normal((k, k, x_shape[3], 4))
     b = rng.standard_normal(4)
-    out, cache = conv2d_forward(x, w, b, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = conv2d_backward(dout, cache)
+    z, cache = forward(x, w, b, stride, padding)
+    dz = rng.standard_normal(z.shape)
+    dx, dw, db = backward(dz, cache)
 
-    def loss():
-        # a scalar whose gradient with respect to out is dout
-        return np.sum(conv2d_forward(x, w, b, stride, padding)[0] * dout)
+    def loss():  # a scalar whose gradient with respect to z is dz
+        return np.sum(forward(x, w, b, stride, padding)[0] * dz)
 
     assert relative_error(dx, numerical_gradient(loss, x)) < 1e-6
     assert relative_error(dw, numerical_gradient(loss, w)) < 1e-6
     assert relative_error(db, numerical_gradient(loss, b)) < 1e-6
 
 
-def test_cache_holds_only_what_backward_needs():
+@settings(max_examples=60, deadline=None)
+@given(
+    N=st.integers(1, 3), H=st.integers(1, 8), W=st.integers(1, 8), C=st.integers(1, 4), F=st.integers(1, 3),
+    kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
+    padding=st.sampled_from(["valid", "same"]), use_bias=st.booleans(), training=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_fast_conv_matches_the_reference(N, H, W, C, F, kh, kw, sh, sw, padding, use_bias, training, seed):
+    fast = ops.get("fast")
+    if padding == "valid" and (kh > H or kw > W):
+        with pytest.raises(ValueError, match="k <= n"):
+            fast.conv2d_forward(np.zeros((N, H, W, C)), np.zeros((kh, kw, C, F)), None, (sh, sw), padding)
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C))
+    w = rng.standard_normal((kh, kw, C, F))
+    b = rng.standard_normal(F) if use_bias else None
+    z, cache = conv2d_forward(x, w, b, (sh, sw), padding)
+    z_fast, cache_fast = fast.conv2d_forward(x, w, b, (sh, sw), padding, training)
+    assert z.shape == (N, keras_output_size(H, kh, sh, padding), keras_output_size(W, kw, sw, padding), F)
+    np.testing.assert_allclose(z_fast, z, atol=1e-12)
+    dz = rng.standard_normal(z.shape)
+    for expected, got in zip(conv2d_backward(dz, cache), fast.conv2d_backward(dz, cache_fast)):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+    _, dw, db = fast.conv2d_backward(dz, cache_fast, need_dx=False)
+    assert _ is None and dw.shape == w.shape
+
+
+def test_fast_inference_in_chunks_equals_one_batch(monkeypatch):
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((7, 9, 8, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
+    whole, cache = conv_fast.conv2d_forward(x, w, b, 1, "same", training=True)
+    for limit in (1, 3 * 9 * 8 * 27 * 8):   # one sample per im2col; three, with a partial last chunk
+        monkeypatch.setattr(conv_fast, "MAX_INFERENCE_COLS_BYTES", limit)
+        chunked, inference_cache = conv_fast.conv2d_forward(x, w, b, 1, "same", training=False)
+        np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)
+        assert inference_cache.cols is None   # inference keeps no im2col matrix ...
+    dz = rng.standard_normal(whole.shape)     # ... and a backward after it rebuilds one
+    for a, b_ in zip(conv_fast.conv2d_backward(dz, inference_cache), conv_fast.conv2d_backward(dz, cache)):
+        np.testing.assert_allclose(a, b_, atol=1e-12)
+
+
+def test_cache_holds_what_backward_needs():
     x = np.ones((2, 4, 4, 3), dtype=np.float32)
     w = np.ones((3, 3, 3, 5), dtype=np.float32)
     _, cache = conv2d_forward(x, w, None, 2, "same")
-    assert cache._fields == ("cols", "w", "x_shape", "strides", "padding")
+    assert cache._fields == ("x", "cols", "w", "has_bias", "strides", "padding")
     assert cache.cols.shape == (2 * 2 * 2, 3 * 3 * 3)
-    assert cache.w is w and cache.x_shape == x.shape
+    assert cache.x is x and cache.w is w and not cache.has_bias
     assert cache.strides == (2, 2) and cache.padding == "same"
+    _, cache = conv_fast.conv2d_forward(x, w, np.zeros(5, np.float32), 2, "same")
+    assert cache.cols.shape == (8, 28) and (cache.cols[:, -1] == 1).all()   # the ones column of the bias
 
 
+@pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_preserved(dtype):
+def test_dtype_is_preserved(impl, dtype):
+    op = ops.get(impl)
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 6, 6, 3)).astype(dtype)
     w = rng.standard_normal((3, 3, 3, 4)).astype(dtype)
     b = np.zeros(4, dtype=dtype)
-    assert im2col(x, 3, 3, 1, "same").dtype == dtype
-    out, cache = conv2d_forward(x, w, b, 1, "same")
-    assert out.dtype == dtype
-    for grad in conv2d_backward(np.ones_like(out), cache):
+    assert op.im2col(x, 3, 3, 1, "same").dtype == dtype
+    z, cache = op.conv2d_forward(x, w, b, 1, "same")
+    assert z.dtype == dtype
+    for grad in op.conv2d_backward(np.ones_like(z), cache):
         assert grad.dtype == dtype
 
 
@@ -329,23 +322,26 @@ def test_conv_float32_matches_float64():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 9, 9, 3))
     w = rng.standard_normal((3, 3, 3, 5))
-    out64, _ = conv2d_forward(x, w, None, 1, "same")
-    out32, _ = conv2d_forward(x.astype(np.float32), w.astype(np.float32), None, 1, "same")
-    np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-4)
+    z64, _ = conv2d_forward(x, w, None, 1, "same")
+    for impl in IMPLS:
+        z32, _ = ops.get(impl).conv2d_forward(x.astype(np.float32), w.astype(np.float32), None, 1, "same")
+        np.testing.assert_allclose(z32, z64, rtol=1e-4, atol=1e-4)
 
 
-def test_bad_arguments_raise_value_errors():
+@pytest.mark.parametrize("impl", IMPLS)
+def test_bad_arguments_raise_value_errors(impl):
+    forward = ops.get(impl).conv2d_forward
     x = np.zeros((2, 5, 5, 3))
     with pytest.raises(ValueError, match="4-D"):
-        conv2d_forward(np.zeros((5, 5, 3)), np.zeros((3, 3, 3, 4)))
-    with pytest.raises(ValueError, match="C_in=3"):
-        conv2d_forward(x, np.zeros((3, 3, 2, 4)))
+        forward(np.zeros((5, 5, 3)), np.zeros((3, 3, 3, 4)))
+    with pytest.raises(ValueError, match="C=3"):
+        forward(x, np.zeros((3, 3, 2, 4)))
     with pytest.raises(ValueError, match="`b`"):
-        conv2d_forward(x, np.zeros((3, 3, 3, 4)), np.zeros(3))
+        forward(x, np.zeros((3, 3, 3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match="strides"):
-        conv2d_forward(x, np.zeros((3, 3, 3, 4)), None, (1, 2, 3))
+        forward(x, np.zeros((3, 3, 3, 4)), None, (1, 2, 3))
     with pytest.raises(ValueError, match="padding"):
-        conv2d_forward(x, np.zeros((3, 3, 3, 4)), None, 1, "causal")
-    out, cache = conv2d_forward(x, np.zeros((3, 3, 3, 4)))
-    with pytest.raises(ValueError, match="dout"):
+        forward(x, np.zeros((3, 3, 3, 4)), None, 1, "causal")
+    _, cache = conv2d_forward(x, np.zeros((3, 3, 3, 4)))
+    with pytest.raises(ValueError, match="dz"):
         conv2d_backward(np.zeros((2, 3, 3, 5)), cache)

@@ -92,7 +92,7 @@ def test_state_is_per_parameter():
 
 
 @pytest.mark.parametrize("make", [lambda: optimizers.SGD(0), lambda: optimizers.Adam(lr=-1),
-                                  lambda: optimizers.SGD(momentum=1.5), lambda: optimizers.get("adamw")])
+                                  lambda: optimizers.SGD(momentum=1.5), lambda: optimizers.get("adamq")])
 def test_bad_settings(make):
     with pytest.raises(ValueError):
         make()

@@ -149,3 +149,26 @@ def test_plot_feature_maps(tmp_path):
         plot.plot_feature_maps(model, image, layer=-1)
     with pytest.raises(ValueError, match="no layer is named 'nope'"):
         plot.plot_feature_maps(model, image, layer="nope")
+
+
+def test_plot_model_draws_one_box_per_layer_with_shapes(tmp_path):
+    from tinynet import layers, utils
+    from tinynet.models import Sequential
+    from tinynet.plot import plot_model
+    model = Sequential([layers.Conv2D(8, 3, activation="relu", input_shape=(28, 28, 1), name="conv"),
+                        layers.MaxPooling2D(name="pool"), layers.Flatten(name="flat"),
+                        layers.Dense(10, activation="softmax", name="out")])
+    assert utils.plot_model is plot_model  # keras.utils.plot_model
+    figure = plot_model(model, to_file=tmp_path / "model.png", show_shapes=True, show_layer_activations=True)
+    texts = [t.get_text() for t in figure.axes[0].texts if t.get_text()]  # arrows are empty texts
+    assert texts[:6] == ["conv_input: InputLayer", "input:", "(None, 28, 28, 1)", "output:", "(None, 28, 28, 1)",
+                         "conv: Conv2D\nactivation: relu"]
+    assert "(None, 26, 26, 8)" in texts and "(None, 13, 13, 8)" in texts and "(None, 1352)" in texts
+    assert texts.count("input:") == 5 and len(figure.axes[0].patches) == 5  # the input and four layers
+    assert (tmp_path / "model.png").stat().st_size > 1000
+    plain = plot_model(model, to_file=None, show_layer_names=False, rankdir="LR")
+    assert [t.get_text() for t in plain.axes[0].texts if t.get_text()] == ["InputLayer", "Conv2D", "MaxPooling2D", "Flatten", "Dense"]
+    with pytest.raises(ValueError, match="Received: rankdir='BT'"):
+        plot_model(model, to_file=None, rankdir="BT")
+    with pytest.raises(ValueError, match="needs a built model"):
+        plot_model(Sequential([layers.Dense(2)]), to_file=None)

@@ -1,9 +1,13 @@
 """tinynet.trace: one printed forward/backward pass that leaves the model untouched."""
+import os
+import sys
+
 import numpy as np
 import pytest
 
 import tinynet
-from tinynet import Sequential, gradcheck, utils
+from conftest import REPO
+from tinynet import Sequential, gradcheck, trace_plot, utils
 from tinynet.layers import Dense, Dropout, ReLU
 
 
@@ -23,8 +27,8 @@ def test_trace_prints_each_layer_forward_then_backward():
     text = "\n".join(lines)
     assert str(trace) == text
     assert text.index("[1] hidden (Dense)   (2, 3) -> (2, 4)") < text.index("loss") < text.index("backward")
-    assert "y = act(x @ W + b),  act: y = max(x, 0)" in text
-    assert "zeros after ReLU" in text and "p - y" in text and "dL/dz = (p - y) / 2" in text
+    assert "act: y = max(x, 0)" in text and "z = x @ w + b" in text
+    assert "zeros after ReLU" in text and "p - y" in text and "dL/dz = (p - y) / N = (p - y) / 2" in text
     assert text.index("[3] out (Dense)\n") < text.index("[1] hidden (Dense)\n")
     assert lines[-1].startswith(f"loss {trace.loss:.6g}")
 
@@ -87,10 +91,101 @@ def test_sparse_labels_and_unfused_losses():
     mse.compile("sgd", "mse")
     lines = []
     trace = tinynet.trace(mse, x, np.zeros((2, 2)), print_fn=lines.append)
-    assert not trace.fused and trace.p_minus_y is None and any("dL/dy_pred" in line for line in lines)
+    assert not trace.fused and trace.p_minus_y is None
+    assert any("dL/dy_pred = 2 (y_pred - y) / (N*K) = 2 (y_pred - y) / 4" in line for line in lines)
     np.testing.assert_allclose(trace.dloss, 2 * trace.y_pred / 4)
 
 
-def test_trace_needs_a_compiled_model():
+def test_trace_needs_a_compiled_model_and_checks_the_data_as_fit_does():
     with pytest.raises(RuntimeError, match="compile"):
         tinynet.trace(Sequential([ReLU(input_shape=(2,))]), np.ones((1, 2)), np.ones((1, 2)))
+    model, x, y = model_and_batch()
+    with pytest.raises(ValueError, match="same number of samples"):
+        tinynet.trace(model, x, y[:1])
+
+
+# ---------------------------------------------------------------- every stage, and the picture
+def walkthrough_trace():
+    sys.path.insert(0, os.path.join(REPO, "examples"))
+    from backprop_walkthrough import LABELS, X, build_model
+    return tinynet.trace(build_model(), X, tinynet.to_categorical(LABELS, 3), verbose=False), X
+
+
+def test_dense_stages_are_the_walkthrough_equations():
+    trace, x = walkthrough_trace()
+    hidden, output = trace.layers
+    W1 = hidden.layer.kernel.data
+    z1 = x @ W1 + hidden.layer.bias.data
+    np.testing.assert_allclose(hidden.stage("z").value, z1)
+    np.testing.assert_array_equal(hidden.stage("mask").value, z1 > 0)
+    p, y = trace.y_pred, trace.y_true
+    np.testing.assert_allclose(trace.dloss, (p - y) / 2, atol=1e-12)
+    np.testing.assert_allclose(output.stage("dz").value, (p - y) / 2, atol=1e-12)
+    dz1 = hidden.stage("dz").value
+    np.testing.assert_allclose(dz1, hidden.dout * (z1 > 0))
+    np.testing.assert_allclose(hidden.stage("dw").value, x.T @ dz1, atol=1e-12)
+    np.testing.assert_allclose(hidden.stage("dx").value, dz1 @ W1.T, atol=1e-12)
+    text = "\n".join(trace.lines)
+    for label in ("relu'(z) = [z > 0]", "dz = dy * [z > 0]", "dw = x^T @ dz", "dx = dz @ w^T", "p - y:"):
+        assert label in text, label
+
+
+def cnn_trace():
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    from seed_models import tf2_cnn
+    x = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
+    return tinynet.trace(tf2_cnn(), x, np.array([3, 7]), verbose=False)
+
+
+def test_cnn_stages_im2col_winners_batch_norm_and_the_bias_before_it():
+    trace = cnn_trace()
+    conv, bn, pool = trace.layers[1], trace.layers[2], trace.layers[4]
+    assert conv.stage("cols").shape == (2 * 28 * 28, 3 * 3 * 1)
+    assert conv.stage("dcols").shape == (2 * 28 * 28, 9)
+    w_col = conv.layer.kernel.data.reshape(9, 16)
+    np.testing.assert_allclose(conv.stage("dcols").value, conv.stage("dz").value.reshape(-1, 16) @ w_col.T)
+    np.testing.assert_allclose(conv.stage("dw").value.reshape(9, 16),
+                               conv.stage("cols").value.T @ conv.stage("dz").value.reshape(-1, 16), atol=1e-10)
+    # batch norm: xhat has mean 0, and dx matches the stages' formula
+    xhat = bn.stage("xhat").value
+    np.testing.assert_allclose(xhat.mean(axis=(0, 1, 2)), 0, atol=1e-10)
+    m = 2 * 28 * 28
+    x, mean, var = bn.x, bn.stage("mean").value, bn.stage("var").value
+    dx = (bn.stage("dxhat").value / np.sqrt(var + bn.layer.epsilon) + bn.stage("dvar").value * 2 * (x - mean) / m
+          + bn.stage("dmean").value / m)
+    np.testing.assert_allclose(dx, bn.dx, rtol=1e-6, atol=1e-10)
+    # max-pool: one winner per window, and dx is zero off the winners
+    winners = pool.stage("winners").value
+    assert winners.sum() == pool.y.size
+    assert np.all(pool.dx[winners == 0] == 0)
+    assert any(f"bias sits right before '{bn.name}'" in note for note in conv.notes)
+    assert np.abs(conv.grads[conv.layer.bias.name]).max() < 1e-10
+
+
+def stage_titles(figure):
+    return {text.get_text() for ax in figure.axes for text in ax.texts}
+
+
+@pytest.mark.parametrize("which", ["walkthrough_mlp", "seed_cnn"])
+def test_the_picture_is_saved_with_every_stage(which, tmp_path):
+    trace = walkthrough_trace()[0] if which == "walkthrough_mlp" else cnn_trace()
+    path = tmp_path / f"{which}.png"
+    figure = trace.plot(path)
+    assert path.stat().st_size > 20_000
+    titles = stage_titles(figure)
+    expected = {"x (input)", "dx", "dz", "dy"}
+    if which == "walkthrough_mlp":
+        expected |= {"hidden: z", "hidden: mask", "hidden: y", "output: z", "kernel", "bias", "loss 1.168: p",
+                     "dL/dz"}
+    else:
+        conv, bn, relu, pool, last = (trace.layers[i].name for i in (1, 2, 3, 4, -1))  # names count up per run
+        expected |= {f"{conv}: cols", "dcols", f"{conv}: z", f"{bn}: xhat", "dxhat", "dvar", "dmean", "gamma", "beta",
+                     f"{pool}: winners", f"{relu}: mask", f"{last}: z", "dL/dz"}
+    assert expected <= titles, expected - titles
+    # the zoom on one unit: the scalar circuit's gradients are a_i dL/dz and w_i dL/dz
+    circuit = trace_plot.unit_circuit(trace)
+    np.testing.assert_allclose(circuit["dw"], circuit["a"] * circuit["dz"])
+    np.testing.assert_allclose(circuit["da"], circuit["w"] * circuit["dz"])
+    assert any(title.startswith("one unit:") for title in (ax.get_title() for ax in figure.axes))
+    import matplotlib.pyplot as plt
+    plt.close(figure)

@@ -55,14 +55,6 @@ def test_gradcheck_catches_a_wrong_backward():
     assert errors[[k for k in errors if k.endswith("kernel")][0]] > 1e-3
 
 
-def test_progbar_formats():
-    from tinynet.progbar import format_time_per_unit, format_value
-    assert format_value(0.05234) == "0.0523" and format_value(1e-5) == "1.0000e-05"
-    assert format_time_per_unit(0.007, "step") == "7ms/step"
-    assert format_time_per_unit(3.0, "step") == "3s/step"
-    assert format_time_per_unit(0.0001, "step") == "100us/step"
-
-
 @pytest.mark.parametrize("num_classes", [-3, 0, 2.5, "3", True])
 def test_to_categorical_refuses_a_bad_num_classes(num_classes):
     labels = np.array([0, 1])
@@ -79,21 +71,9 @@ def test_to_categorical_names_the_label_as_given(labels, shown):
         to_categorical(labels)
 
 
-def test_progbar_verbose_2_picks_keras_units_for_epoch_and_step(monkeypatch):
-    import io
-
-    from tinynet import progbar
-    clock = iter([100.0, 100.186])  # start, then the end of a 313-step epoch 186 ms later
-    monkeypatch.setattr(progbar.time, "perf_counter", lambda: next(clock))
-    stream = io.StringIO()
-    bar = progbar.Progbar(313, verbose=2, stream=stream)
-    bar.update(313, [("loss", 0.25), ("accuracy", 0.9)])
-    assert stream.getvalue() == "313/313 - 0s - loss: 0.2500 - accuracy: 0.9000 - 186ms/epoch - 594us/step\n"
-
-
-def test_progbar_refuses_bad_settings():
-    from tinynet.progbar import Progbar
-    with pytest.raises(ValueError, match="Received: verbose=3"):
-        Progbar(10, verbose=3)
-    with pytest.raises(ValueError, match="Received: target=-1"):
-        Progbar(-1)
+def test_keras_utils_names():
+    pytest.importorskip("tinynet.np_utils")  # the keras-scripts team's module
+    from tinynet.utils import np_utils
+    np.testing.assert_array_equal(np_utils.to_categorical([1], 2), [[0, 1]])
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tinynet.utils.nope  # noqa: B018

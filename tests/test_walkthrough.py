@@ -15,9 +15,10 @@ def matrix_after(lines, label, rows):
     return np.array([float(v) for v in text.split()]).reshape(rows, -1)
 
 
-def test_walkthrough_prints_the_hand_computed_values():
-    result = subprocess.run([sys.executable, "examples/backprop_walkthrough.py", "--quick"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+def test_walkthrough_prints_the_hand_computed_values(tmp_path):
+    plot = tmp_path / "trace.png"
+    result = subprocess.run([sys.executable, "examples/backprop_walkthrough.py", "--quick", "--plot", str(plot)],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
 
@@ -34,12 +35,32 @@ def test_walkthrough_prints_the_hand_computed_values():
     dz2 = (p - y) / 2
     dz1 = dz2 @ W2.T * (z1 > 0)
 
-    printed_loss = float(re.search(r"on the logits z \(fused with the final softmax\) = ([\d.]+)",
+    printed_loss = float(re.search(r"on the logits z \(paired with the final softmax\) = ([\d.]+)",
                                    result.stdout).group(1))
     assert abs(printed_loss - loss) < 1e-5
-    np.testing.assert_allclose(matrix_after(lines, "zeros after ReLU", 2), h, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "z        (2, 4)", 2), z1, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "mask     (2, 4)", 2), z1 > 0, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "y        (2, 4)", 2), h, atol=1e-4)
     np.testing.assert_allclose(matrix_after(lines, "p - y:", 2), p - y, atol=1e-4)
-    np.testing.assert_allclose(matrix_after(lines, "dL/dkernel    (4, 3)", 4), h.T @ dz2, atol=1e-4)
-    np.testing.assert_allclose(matrix_after(lines, "dL/dkernel    (2, 4)", 2), x.T @ dz1, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dz       (2, 4)", 2), dz1, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dw       (4, 3)", 4), h.T @ dz2, atol=1e-4)
+    np.testing.assert_allclose(matrix_after(lines, "dw       (2, 4)", 2), x.T @ dz1, atol=1e-4)
     assert "all gradients agree" in result.stdout
+    assert plot.stat().st_size > 20_000
     assert sum(line.endswith("  pass") for line in lines) == 5     # input, 2 kernels, 2 biases
+
+
+def test_scalars_to_matrices_prints_that_every_gradient_agrees():
+    result = subprocess.run([sys.executable, "examples/scalars_to_matrices.py"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "scalar engine vs matrix layers: every gradient equal to float32 rounding" in result.stdout
+
+
+def test_examples_are_in_the_percent_cell_format():
+    for name in ("backprop_walkthrough.py", "scalars_to_matrices.py", "exercises/find_the_bug.py"):
+        text = open(f"{REPO}/examples/{name}").read()
+        assert text.startswith("# %% [markdown]") and text.count("\n# %%\n") >= 2, name
+    for name in ("mnist_mlp.py", "mnist_cnn.py", "fashion_mnist.py", "cifar100_cnn.py", "inspect_mistakes.py"):
+        text = open(f"{REPO}/examples/{name}").read()
+        assert text.count("\n# %%\n") >= 3 and '"ipykernel" in sys.modules' in text, name

@@ -12,7 +12,7 @@ columns predicted ones; a precision or recall whose denominator is 0 counts as 0
 """
 import numpy as np
 
-from .checks import check_bool, check_int
+from .checks import check_bool, check_int, invalid
 
 
 def _labels(y, argument):
@@ -22,11 +22,10 @@ def _labels(y, argument):
         return y.argmax(axis=1)
     y = y.reshape(-1) if y.ndim == 2 else y
     if y.ndim != 1:
-        raise ValueError(f"Received an invalid value for `{argument}`, expected class labels of shape (N,) or "
-                         f"one-hot / probability rows of shape (N, K). Received: {argument}.shape={y.shape}")
+        raise invalid(f"{argument}.shape", "class labels of shape (N,) or one-hot / probability rows of shape (N, K)",
+                      y.shape)
     if y.size and ((y.dtype.kind not in "iub" and not np.all(y == np.round(y))) or y.min() < 0):
-        raise ValueError(f"Received an invalid value for `{argument}`, expected non-negative integer class labels. "
-                         f"Received: {argument}={y[:5]!r}...")
+        raise invalid(argument, "non-negative integer class labels", y)
     return y.astype(np.int64)
 
 
@@ -47,7 +46,8 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
         num_classes = check_int(num_classes, "num_classes", minimum=1, owner="confusion_matrix")
     k = int(max(t.max(initial=-1), p.max(initial=-1)) + 1) if num_classes is None else num_classes
     if t.size and max(t.max(), p.max()) >= k:
-        raise ValueError(f"Received label {max(t.max(), p.max())}, which does not fit num_classes={k}.")
+        raise ValueError(f"Received label {max(t.max(), p.max())}, which does not fit num_classes={k} "
+                         f"(labels must be in [0, {k - 1}]).")
     # Each (true, predicted) pair gets its own bin number k * true + predicted.
     return np.bincount(k * t + p, minlength=k * k).reshape(k, k)
 
@@ -107,8 +107,7 @@ def classification_report(y_true, y_pred, target_names=None, digits=2, num_class
     k = len(support)
     names = [str(i) for i in range(k)] if target_names is None else [str(name) for name in target_names]
     if len(names) != k:
-        raise ValueError(f"Received an invalid value for `target_names`, expected {k} names (one per class). "
-                         f"Received: {len(names)} names.")
+        raise invalid("target_names", f"{k} names (one per class)", target_names)
     total = int(support.sum())
     micro = float(np.diag(confusion_matrix(y_true, y_pred, k)).sum() / total) if total else 0.0
     rows = {name: (p, r, f, int(s)) for name, p, r, f, s in zip(names, precision, recall, f1, support)}
@@ -198,8 +197,7 @@ def roc_curves(y_true, probs):
     """
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2:
-        raise ValueError(f"Received an invalid value for `probs`, expected scores of shape (N, K). "
-                         f"Received: probs.shape={probs.shape}")
+        raise invalid("probs.shape", "scores of shape (N, K)", probs.shape)
     k = probs.shape[1]
     one_hot = np.eye(k)[_labels(y_true, "y_true")] if np.asarray(y_true).ndim == 1 else np.asarray(y_true)
     fpr, tpr, roc_auc = {}, {}, {}

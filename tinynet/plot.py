@@ -7,6 +7,7 @@
     plot_roc(y_true, probs)                one-vs-rest ROC curves with micro and macro averages
     plot_filters(conv_layer)               a Conv2D layer's kernels, one small image per filter
     plot_feature_maps(model, image)        what a Conv2D layer outputs for one image
+    plot_model(model, show_shapes=True)    one box per layer with its input and output shapes (Keras's picture)
     plot_gradient_stats(history)           per-layer gradient norms, update ratios, dead ReLUs (GradientStats)
 
 Each returns the matplotlib Figure, and saves it (PNG, PDF, ... by the
@@ -29,7 +30,7 @@ if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.env
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .checks import check_bool, check_int, invalid  # noqa: E402
+from .checks import check_bool, check_choice, check_int, invalid  # noqa: E402
 from .evaluation import _labels, roc_curves  # noqa: E402
 
 ACCURACY_KEYS = ("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy")
@@ -103,11 +104,11 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False, title="Confusio
     """
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"Received an invalid value for `cm`, expected a square (K, K) matrix. Received: shape {cm.shape}")
+        raise invalid("cm.shape", "a square (K, K) matrix", cm.shape)
     k = cm.shape[0]
     names = [str(i) for i in range(k)] if class_names is None else [str(n) for n in class_names]
     if len(names) != k:
-        raise ValueError(f"Received an invalid value for `class_names`, expected {k} names. Received: {len(names)}")
+        raise invalid("class_names", f"{k} names", class_names)
     normalize = check_bool(normalize, "normalize", owner="plot_confusion_matrix")
     values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     size = max(5.0, 0.5 * k + 2)
@@ -137,14 +138,12 @@ def _as_images(x, argument):
     if x.ndim == 2:
         side = math.isqrt(x.shape[1])
         if side * side != x.shape[1]:
-            raise ValueError(f"Received an invalid value for `{argument}`, expected images (N, H, W[, C]) or flat "
-                             f"square rows like (N, 784). Received: shape {x.shape}")
+            raise invalid(f"{argument}.shape", "images (N, H, W[, C]) or flat square rows like (N, 784)", x.shape)
         x = x.reshape(len(x), side, side)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
     if x.ndim not in (3, 4):
-        raise ValueError(f"Received an invalid value for `{argument}`, expected images (N, H, W[, C]). "
-                         f"Received: shape {x.shape}")
+        raise invalid(f"{argument}.shape", "images (N, H, W[, C])", x.shape)
     return x
 
 
@@ -330,12 +329,103 @@ def _find_layer(layers, layer):
                          f"Layers: {[c.name for c in layers]}")
     if layer in layers:
         return layer
-    raise ValueError(f"Received an invalid value for `layer`, expected a name, an index or one of the model's "
-                     f"layers. Received: {layer!r}")
+    raise invalid("layer", "a name, an index or one of the model's layers", layer)
+
+
+def _with_batch(shape):
+    shape = tuple(shape)
+    return str(shape if shape and shape[0] is None else (None, *shape))
+
+
+def _activation_name(activation):
+    from .layers import activations  # the name as get_config writes it: 'relu', 'softmax', 'linear'
+    try:
+        return activations.name_of(activation)
+    except Exception:  # a user's own activation object
+        return type(activation).__name__.lower()
+
+
+def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
+               expand_nested=False, dpi=96, layer_range=None, show_layer_activations=False, show_trainable=False):
+    """Keras's ``utils.plot_model``, drawn with matplotlib: one box per layer, arrows in data order.
+
+    Each box reads ``name: Type`` (just ``Type`` with ``show_layer_names=False``); with
+    ``show_shapes=True`` it also shows the layer's input and output shapes beside it,
+    ``input: (None, 784)`` over ``output: (None, 512)``, as Keras's picture does. As in
+    Keras, a Sequential model starts with its input, ``<first layer>_input: InputLayer``.
+    ``rankdir='LR'`` lays the boxes left to right. ``show_layer_activations`` adds a
+    Dense or Conv2D layer's activation; ``show_trainable`` marks each box ``Trainable:
+    Y`` / ``N``. ``show_dtype``, ``expand_nested`` and ``layer_range`` are accepted for
+    Keras scripts and change nothing (tinynet is float32, with flat models).
+
+    Returns the matplotlib Figure and writes it to ``to_file`` (the format by its
+    extension: .png, .pdf, .svg), unless ``to_file`` is None.
+    """
+    owner = "plot_model"
+    for argument, value in (("show_shapes", show_shapes), ("show_layer_names", show_layer_names),
+                            ("show_layer_activations", show_layer_activations), ("show_trainable", show_trainable)):
+        check_bool(value, argument, owner=owner)
+    rankdir = check_choice(rankdir, "rankdir", ("tb", "lr"), owner=owner)
+    dpi = check_int(dpi, "dpi", minimum=1, owner=owner)
+    if not getattr(model, "built", False):
+        raise ValueError("plot_model needs a built model, to know its shapes: give the first layer input_shape=... "
+                         "or call model.build((None, ...)) first.")
+    first = model.layers[0]
+    boxes = [(f"{first.name}_input", "InputLayer", _with_batch(model.input_shape), _with_batch(model.input_shape), "")]
+    for layer in model.layers:
+        extra = []
+        activation = getattr(layer, "activation", None)
+        if show_layer_activations and activation is not None:
+            extra.append(f"activation: {_activation_name(activation)}")
+        if show_trainable:
+            extra.append(f"Trainable: {'Y' if layer.trainable else 'N'}")
+        boxes.append((layer.name, type(layer).__name__, _with_batch(layer.input_shape), _with_batch(layer.output_shape),
+                      "\n".join(extra)))
+    titles = [(f"{name}: {kind}" if show_layer_names else kind) + (f"\n{extra}" if extra else "")
+              for name, kind, _, _, extra in boxes]
+
+    # Sizes in "characters": the monospace font makes a character about 0.6 of the font size wide.
+    title_width = max(len(line) for title in titles for line in title.split("\n")) + 2
+    label_width, shape_width = 8, max(len(box[3]) for box in boxes) + 2
+    width = title_width + (label_width + shape_width if show_shapes else 0)
+    height = 2 + max(title.count("\n") for title in titles)
+    gap = 2.0
+    vertical = rankdir == "tb"
+    n = len(boxes)
+    extent = (width, n * height + (n - 1) * gap) if vertical else (n * width + (n - 1) * gap, height)
+    scale = 0.11  # inches per character
+    figure = plt.figure(figsize=(extent[0] * scale + 0.2, extent[1] * scale * 1.9 + 0.2))
+    ax = figure.add_axes([0, 0, 1, 1])
+    ax.set_xlim(-0.5, extent[0] + 0.5)
+    ax.set_ylim(-extent[1] - 0.5, 0.5)
+    ax.axis("off")
+    text = dict(family="monospace", fontsize=9, va="center")
+    for index, (title, (_, _, shape_in, shape_out, _)) in enumerate(zip(titles, boxes)):
+        x = 0 if vertical else index * (width + gap)
+        y = -(index * (height + gap)) if vertical else 0
+        ax.add_patch(plt.Rectangle((x, y - height), width, height, fill=False, linewidth=1))
+        ax.text(x + title_width / 2, y - height / 2, title, ha="center", **text)
+        if show_shapes:
+            left = x + title_width
+            ax.plot([left, left], [y, y - height], color="black", linewidth=1)
+            ax.plot([left + label_width, left + label_width], [y, y - height], color="black", linewidth=1)
+            ax.plot([left, x + width], [y - height / 2, y - height / 2], color="black", linewidth=1)
+            for row, (label, shape) in enumerate((("input:", shape_in), ("output:", shape_out))):
+                middle = y - height / 4 - row * height / 2
+                ax.text(left + label_width / 2, middle, label, ha="center", **text)
+                ax.text(left + label_width + shape_width / 2, middle, shape, ha="center", **text)
+        if index + 1 < n:  # an arrow to the next box
+            start, end = ((x + width / 2, y - height), (x + width / 2, y - height - gap)) if vertical else \
+                ((x + width, y - height / 2), (x + width + gap, y - height / 2))
+            ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", linewidth=1))
+    if to_file is not None:
+        figure.savefig(os.fspath(to_file), dpi=dpi)
+    return figure
 
 
 # Drawn next to the callback that records what it plots (one concept per file).
 from .callbacks.gradient_stats import plot_gradient_stats  # noqa: E402
+from .trace_plot import plot_trace  # noqa: E402
 
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_images", "plot_roc", "plot_filters", "plot_feature_maps",
-           "plot_gradient_stats"]
+           "plot_model", "plot_gradient_stats", "plot_trace"]

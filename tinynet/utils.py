@@ -72,4 +72,8 @@ def __getattr__(name):
     if name == "plot_model":
         from .plot import plot_model
         return plot_model
+    # Keras 1 / early Keras 2 scripts: `from keras.utils import np_utils`.
+    if name == "np_utils":
+        from . import np_utils
+        return np_utils
     raise AttributeError(f"module 'tinynet.utils' has no attribute {name!r}")

@@ -5,17 +5,34 @@ of each epoch and of each batch. ``History`` records the per-epoch logs;
 
 The rest are Keras's callbacks with Keras's arguments: ``EarlyStopping``,
 ``ModelCheckpoint``, ``TerminateOnNaN``, ``LearningRateScheduler``,
-``ReduceLROnPlateau``, ``CSVLogger``. Each resets its state in
+``ReduceLROnPlateau``, ``CSVLogger``, ``LambdaCallback``, ``BackupAndRestore``,
+``TensorBoard`` (with the optional tensorboardX). Each resets its state in
 ``on_train_begin``, so one instance can be passed to several ``fit`` calls.
+
+    base.py                 Callback (the hooks), CallbackList (calls them, always with a logs dict)
+    history.py              History (with to_json / from_json), EpochTimer
+    progbar_logger.py       ProgbarLogger
+    early_stopping.py       EarlyStopping, TerminateOnNaN
+    checkpoint.py           ModelCheckpoint (a failed write warns; fit goes on)
+    backup_and_restore.py   BackupAndRestore
+    schedules.py            LearningRateScheduler, ReduceLROnPlateau
+    csv_logger.py           CSVLogger
+    lambda_callback.py      LambdaCallback
+    tensorboard.py          TensorBoard (event files through the optional tensorboardX)
+    gradient_stats.py       GradientStats and its plot
 """
+from .backup_and_restore import BackupAndRestore
 from .base import Callback, CallbackList
 from .checkpoint import CheckpointWarning, ModelCheckpoint
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping, TerminateOnNaN
 from .gradient_stats import GradientStats
 from .history import EpochTimer, History
+from .lambda_callback import LambdaCallback
 from .progbar_logger import ProgbarLogger
 from .schedules import LearningRateScheduler, ReduceLROnPlateau
+from .tensorboard import TensorBoard
 
-__all__ = ["Callback", "CallbackList", "CheckpointWarning", "CSVLogger", "EarlyStopping", "EpochTimer", "GradientStats", "History",
-           "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN"]
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CheckpointWarning", "CSVLogger", "EarlyStopping",
+           "EpochTimer", "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+           "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

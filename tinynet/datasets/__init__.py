@@ -2,10 +2,21 @@
 
 ``from tinynet import datasets; (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()``
 
-Caches live in ``~/.tinynet/datasets`` (``$TINYNET_HOME/datasets`` when set).
-``DatasetUnavailableError`` is raised when nothing is cached and no source is
-reachable; ``CorruptDataError`` when a file given by the user is not the data set.
+Caches live in ``~/.tinynet/datasets`` (``$TINYNET_HOME/datasets`` when set); fetching,
+caching and the file readers live in ``tinynet.io``. ``DatasetUnavailableError`` is raised
+when nothing is cached and no source is reachable; ``CorruptDataError`` when a file given by
+the user is not the data set. The loaders are imported on first use, so ``import tinynet``
+does not import the downloader.
 """
+import importlib
 
-from . import _cache, cifar100, fashion_mnist, idx, mnist, safe_pickle
-from ._cache import CorruptDataError, DatasetUnavailableError
+from ..io.errors import CorruptDataError, DatasetUnavailableError
+
+LOADERS = ("mnist", "fashion_mnist", "cifar100")
+__all__ = [*LOADERS, "CorruptDataError", "DatasetUnavailableError"]
+
+
+def __getattr__(name):
+    if name in LOADERS:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,13 +24,13 @@ the restricted unpickler, which may rebuild NumPy arrays and nothing else.
 
 import os
 import tarfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
-from . import _cache, safe_pickle
-from ._cache import CorruptDataError, DatasetUnavailableError
+from ..io import cache, safe_pickle
+from ..io.errors import CorruptDataError, DatasetUnavailableError
+from ..io.npz import open_regular_file
 
 FILENAME = "cifar-100-python.tar.gz"
 DIRNAME = "cifar-100-python"
@@ -38,6 +38,12 @@ URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 ARCHIVE_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
 
 LABEL_MODES = {"fine": 100, "coarse": 20}  # label mode -> number of classes
+
+# The pickles are about 156 MB (train) and 31 MB (test): 3072 bytes per image, then names and
+# labels. A member past these caps is not CIFAR-100 and is refused before it is read.
+MAX_PICKLE_BYTES = {"train": 200 << 20, "test": 40 << 20}
+# Each label and file name is a few opcodes: about 250,000 in train.
+MAX_PICKLE_OPCODES = 1_000_000
 
 # The only globals the archive's Python 2 pickles name: how NumPy 1.x rebuilt an array.
 ALLOWED_GLOBALS = {
@@ -84,8 +90,8 @@ def _find_source(path):
         if not path.exists():
             raise DatasetUnavailableError(f"load_data(path={str(path)!r}): no such file or directory.\n{_where_to_put_it()}")
         return path
-    candidates = [_cache.cache_dir() / FILENAME, _cache.keras_cache_dir() / FILENAME,
-                  _cache.keras_cache_dir() / DIRNAME]
+    candidates = [cache.cache_dir() / FILENAME, cache.keras_cache_dir() / FILENAME,
+                  cache.keras_cache_dir() / DIRNAME]
     for candidate in candidates:
         if candidate.exists():
             return candidate
@@ -97,7 +103,7 @@ def _find_source(path):
 def _where_to_put_it():
     return (f"Download the 'CIFAR-100 python version' {FILENAME} (md5 {ARCHIVE_MD5}) from\n"
             f"  {URL}\n"
-            f"and put it at {_cache.cache_dir() / FILENAME},\n"
+            f"and put it at {cache.cache_dir() / FILENAME},\n"
             f"or pass its location: tinynet.datasets.cifar100.load_data(path='/path/to/{FILENAME}').")
 
 
@@ -110,16 +116,25 @@ def _read_parts(source):
                 file_path = source / part
                 if not file_path.exists():
                     raise CorruptDataError(f"{source}: no '{part}' file in the directory")
-                with open(file_path, "rb") as file:
-                    parts[part] = _unpickle(file, f"{file_path}")
+                with open_regular_file(file_path, CorruptDataError) as file:
+                    parts[part] = _unpickle(file, part, f"{file_path}")
         else:
             # Stream through the gzip once ("r|gz"), picking the two members as they come.
-            with tarfile.open(source, mode="r|gz") as archive:
+            with open_regular_file(source, CorruptDataError) as file, \
+                    tarfile.open(fileobj=file, mode="r|gz") as archive:
                 for member in archive:
                     part = Path(member.name).name
                     if member.isfile() and part in ("train", "test") and part not in parts:
-                        parts[part] = _unpickle(archive.extractfile(member), f"{source}:{member.name}")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+                        if member.size > MAX_PICKLE_BYTES[part]:
+                            raise CorruptDataError(
+                                f"{source}:{member.name} declares {member.size:,} bytes, more than the "
+                                f"{MAX_PICKLE_BYTES[part]:,} CIFAR-100's {part} pickle can hold; refusing it")
+                        parts[part] = _unpickle(archive.extractfile(member), part, f"{source}:{member.name}")
+    except CorruptDataError:
+        raise
+    # Whatever else a damaged archive makes tarfile and gzip raise (TarError, OSError, EOFError,
+    # zlib.error, and a TypeError on a gzip header cut short).
+    except Exception as error:  # noqa: BLE001
         raise CorruptDataError(f"{source} is not a readable {FILENAME} archive ({error!r})") from error
     missing = [part for part in ("train", "test") if part not in parts]
     if missing:
@@ -128,12 +143,17 @@ def _read_parts(source):
     return parts
 
 
-def _unpickle(file, source):
-    try:
-        # Written by Python 2: its byte strings (the array data) decode only as latin1.
-        content = safe_pickle.restricted_load(file, encoding="latin1", allowed=ALLOWED_GLOBALS)
-    except _cache.FETCH_ERRORS as error:
-        raise CorruptDataError(f"{source}: not a CIFAR-100 pickle ({error})") from error
+def _unpickle(file, part, source):
+    # Python 2's cPickle wrote protocol 2: anything else is refused before the rest is read.
+    start = file.read(2)
+    if start != b"\x80\x02":
+        raise CorruptDataError(f"{source}: not a CIFAR-100 pickle (those start with protocol 2's "
+                               f"b'\\x80\\x02', this one with {start!r})")
+    data = safe_pickle.read_capped(file, max_size=MAX_PICKLE_BYTES[part], source=source, start=start)
+    # Written by Python 2: its byte strings (the array data) decode only as latin1.
+    content = safe_pickle.restricted_loads(data, encoding="latin1", allowed=ALLOWED_GLOBALS,
+                                           max_opcodes=MAX_PICKLE_OPCODES, source=source)
+    del data
     if not isinstance(content, dict):
         raise CorruptDataError(f"{source}: expected a pickled dict, found {type(content).__name__}")
     # Keys are str with encoding="latin1"; accept bytes too, as Keras's encoding="bytes" sees them.
@@ -147,12 +167,24 @@ def _keras_layout(part, label_mode, source):
         raise CorruptDataError(
             f"{source}: 'data' should be a uint8 array of shape (N, 3072), found "
             f"{getattr(data, 'dtype', type(data).__name__)} of shape {getattr(data, 'shape', None)}")
-    labels = np.asarray(labels if labels is not None else [], dtype=np.int64)
-    classes = LABEL_MODES[label_mode]
-    if labels.shape != (len(data),) or labels.min(initial=0) < 0 or labels.max(initial=0) >= classes:
-        raise CorruptDataError(
-            f"{source}: '{label_mode}_labels' should be {len(data)} integers in [0, {classes}), "
-            f"found shape {labels.shape}")
+    labels = _labels(labels, len(data), LABEL_MODES[label_mode], f"{source}: '{label_mode}_labels'")
     # Each row is 3 planes of 32x32 (channels-first); Keras returns channels-last images.
     x = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
     return x, labels.reshape(-1, 1)
+
+
+def _labels(labels, n, classes, source):
+    """``labels`` as int64 (n,), if it is a list or integer array of n class numbers in [0, classes).
+
+    Checked before any conversion: NumPy would truncate floats (1.7 -> 1) and raise its own
+    errors on huge ints, None or strings.
+    """
+    if isinstance(labels, list) and all(type(label) is int and 0 <= label < classes for label in labels):
+        labels = np.array(labels, dtype=np.int64)
+    elif isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and labels.ndim == 1:
+        labels = np.asarray(labels, np.int64) if labels.min(initial=0) >= 0 and labels.max(initial=0) < classes else None
+    else:
+        labels = None
+    if labels is None or labels.shape != (n,):
+        raise CorruptDataError(f"{source} should be {n} integers in [0, {classes}), one per image")
+    return labels

@@ -24,9 +24,10 @@ same), and the result is cached as one .npz so later loads take ~0.1 s.
 import tempfile
 from pathlib import Path
 
-from . import _cache
-from ._cache import ArraySpec, CorruptDataError, DatasetUnavailableError
-from .idx import read_idx
+from ..io import cache, download
+from ..io.cache import ArraySpec
+from ..io.errors import DatasetUnavailableError
+from ..io.idx import read_idx
 
 FILENAME = "fashion_mnist.npz"
 
@@ -87,17 +88,7 @@ def load_data():
         DatasetUnavailableError: nothing cached and no source available; the
             message lists what was tried and how to install the Debian package.
     """
-    cache_path = _cache.cache_dir() / FILENAME
-    arrays = None
-    if cache_path.exists():
-        try:
-            arrays = _cache.load_npz(cache_path, EXPECTED)
-        except CorruptDataError as error:
-            _cache.notify(f"The cached Fashion-MNIST is unusable, reading it again: {error}")
-    if arrays is None:
-        arrays = _fetch()
-        _cache.save_npz(cache_path, arrays)
-        _cache.notify(f"Saved Fashion-MNIST to {cache_path}")
+    arrays = cache.load_or_fetch(cache.cache_dir() / FILENAME, EXPECTED, _fetch, "Fashion-MNIST")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
@@ -121,13 +112,13 @@ def load_idx_dir(directory):
         if not path.exists() and (directory / filename[:-3]).exists():
             path = directory / filename[:-3]
         arrays[name] = read_idx(path)
-    _cache.verify_arrays(arrays, EXPECTED, source=str(directory))
+    cache.verify_arrays(arrays, EXPECTED, source=str(directory))
     return arrays
 
 
 def _fetch():
     sources = [
-        (str(_cache.keras_cache_dir() / KERAS_SUBDIR), lambda: load_idx_dir(_cache.keras_cache_dir() / KERAS_SUBDIR)),
+        (str(cache.keras_cache_dir() / KERAS_SUBDIR), lambda: load_idx_dir(cache.keras_cache_dir() / KERAS_SUBDIR)),
         (f"{DEBIAN_DIR} (Debian package dataset-fashion-mnist)", lambda: load_idx_dir(DEBIAN_DIR)),
     ] + [(base, lambda base=base: _download(base)) for base in URLS]
     failures = []
@@ -136,19 +127,19 @@ def _fetch():
             return source()
         except FileNotFoundError as error:
             failures.append(f"  - {name}: {error.filename or error} not found")
-        except _cache.FETCH_ERRORS as error:
-            _cache.notify(f"Could not get Fashion-MNIST from {name}: {error}")
+        except cache.FETCH_ERRORS as error:
+            download.notify(f"Could not get Fashion-MNIST from {name}: {error}")
             failures.append(f"  - {name}: {error}")
     raise DatasetUnavailableError(
         "Could not get Fashion-MNIST from any source:\n" + "\n".join(failures)
         + "\nOn Debian or Ubuntu, `apt-get install dataset-fashion-mnist` installs it offline; or copy the four "
-        f"files {sorted(IDX_FILES.values())} to\n  {_cache.keras_cache_dir() / KERAS_SUBDIR}")
+        f"files {sorted(IDX_FILES.values())} to\n  {cache.keras_cache_dir() / KERAS_SUBDIR}")
 
 
 def _download(base_url):
     with tempfile.TemporaryDirectory() as tmp:
         for filename in IDX_FILES.values():
-            _cache.download(base_url + filename, Path(tmp) / filename, sha256=GZ_SHA256[filename],
+            download.download(base_url + filename, Path(tmp) / filename, sha256=GZ_SHA256[filename],
                             timeout=URL_TIMEOUT)
         return load_idx_dir(tmp)
 

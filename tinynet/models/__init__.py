@@ -1,13 +1,10 @@
-"""Models: ``Model`` (compile, the training step, fit / evaluate / predict) and ``Sequential``, its linear case."""
+"""Models: ``Model`` (compile, the training step, fit / evaluate / predict) and ``Sequential``, its linear case.
+
+``load_model`` / ``model_from_config`` / ``model_from_json`` (``loading.py``) rebuild a model from a file
+or a configuration, whatever wrote it: tinynet's own ``.npz``, or Keras's ``.h5`` / ``.keras``.
+"""
 from .model import Model
 from .sequential import Sequential
+from .loading import load_model, load_weights, model_from_config, model_from_json
 
-
-def load_model(path, *args, **kwargs):
-    """Read a model written by ``model.save(path)`` (Keras spells it ``keras.models.load_model``)."""
-    # Imported at call time: saving imports this package. The files team moves the reader to models/loading.py.
-    from ..saving import load_model as load
-    return load(path, *args, **kwargs)
-
-
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "load_model", "load_weights", "model_from_config", "model_from_json"]

@@ -4,8 +4,10 @@ from contextlib import contextmanager
 from ..layers.activations import Linear
 from ..layers.base import Layer, as_shape
 from ..layers.core import InputLayer
+from ..ops import fused_block
 from ..validation import check_input_shape
 from .model import Model
+from .nested import ModelLayer
 
 
 class Sequential(Model):
@@ -13,18 +15,26 @@ class Sequential(Model):
 
     forward:   x -> layer_1 -> layer_2 -> ... -> y
     backward:  dL/dy -> layer_n.backward -> ... -> layer_1.backward -> dL/dx
+
+    Each run BatchNormalization -> ReLU -> MaxPooling2D (the CNN's block after a Conv2D) goes
+    through one fused op as one step (``tinynet.ops.fused_block``): the same numbers in 0.7x the
+    time (``benchmarks/profile_cnn.py``). ``impl='naive'`` on those layers runs them one by one.
     """
 
     def __init__(self, layers=None, name=None):
         super().__init__(name=name)
         self._input_shape = None  # without the batch axis
         self._stopped_at_logits = False  # where the last forward stopped; backward starts there
+        self._steps = []                 # the last forward's walk: layers, and fused blocks
         for layer in layers or []:
             self.add(layer)
 
     # ----- building --------------------------------------------------------
     def add(self, layer):
-        """Append a layer; builds it at once when the input shape is known (as Keras does)."""
+        """Append a layer, or a model (it becomes one layer: ``ModelLayer``); builds it at once when the
+        input shape is known (as Keras does)."""
+        if isinstance(layer, Model):
+            layer = ModelLayer(layer)
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects a tinynet layer instance. Received: {layer!r} of type {type(layer).__name__}.")
@@ -51,6 +61,12 @@ class Sequential(Model):
         self._input_shape = input_shape
         if self.loss is not None:  # the output activation changed: pair it with the loss again
             self.compile(*self._compiled_with)
+
+    def pop(self):
+        """Remove the last layer (Keras's ``model.pop()``); returns it."""
+        if not self.layers:
+            raise TypeError(f"There are no layers in model '{self.name}' to pop.")
+        return self.layers.pop()
 
     def build(self, input_shape=None):
         """Create all weights for inputs of ``input_shape``, batch axis included: ``(None, 784)``."""
@@ -125,20 +141,28 @@ class Sequential(Model):
 
     def forward(self, x, training=False, logits=False, on_layer=None):
         """x -> each layer in turn; with ``logits=True`` (and ``loss_takes_logits``) the last layer runs
-        without its output activation, so the result is the logits z. ``on_layer(layer, x_in, y_out)``."""
+        without its output activation, so the result is the logits z. ``on_layer(layer, x_in, y_out)``
+        after each layer (a fused block reports each of its layers)."""
         self._stopped_at_logits = logits and self.loss_takes_logits
-        last = self.layers[-1]
-        for layer in self.layers:
+        self._steps = fused_block.steps(self.layers)
+        self.activity_outputs = []
+        last = self._steps[-1]
+        for layer in self._steps:
             x_in = x
             if layer is last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     break  # a Softmax / Sigmoid layer: the logits are its input
+                if layer.activity_regularizer is not None:
+                    raise NotImplementedError(f"Layer '{layer.name}': an activity_regularizer on the output layer "
+                                              "of a model whose loss takes its logits is not supported.")
                 with _without_activation(layer):
                     x = layer.forward(x, training=training)
             else:
                 x = layer.forward(x, training=training)
+            if layer.activity_regularizer is not None:  # its penalty r(x) / N joins Model.regularization_loss
+                self.activity_outputs.append((layer, x))
             if on_layer is not None:
-                on_layer(layer, x_in, x)
+                fused_block.report_forward(on_layer, layer, x_in, x)
         return x
 
     def backward(self, dloss, input_gradient=False, on_layer=None):
@@ -149,13 +173,17 @@ class Sequential(Model):
         (for a first Dense layer that is a whole matrix product saved). Pass
         ``input_gradient=True`` to get dL/dx back (gradient checks do).
         """
-        trainable = [i for i, layer in enumerate(self.layers) if layer.trainable_weights]
+        steps = self._steps
+        trainable = [i for i, layer in enumerate(steps) if layer.trainable_weights]
         first = 0 if input_gradient or not trainable else trainable[0]
-        last = len(self.layers) - 1
+        last = len(steps) - 1
         dout = dloss
         for index in range(last, first - 1, -1):
-            layer = self.layers[index]
+            layer = steps[index]
             layer.needs_input_gradient = input_gradient or index > first
+            for penalized, y in self.activity_outputs:
+                if penalized is layer:  # d(r(y) / N)/dy joins the gradient flowing into the layer's output
+                    dout = dout + layer.activity_regularizer.gradient(y) / len(y)
             if index == last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     continue  # forward stopped before it: dloss is already dL/dz
@@ -163,8 +191,9 @@ class Sequential(Model):
                     dx = layer.backward(dout)
             else:
                 dx = layer.backward(dout)
+            layer.add_regularization_gradients()
             if on_layer is not None:
-                on_layer(layer, dout, dx)
+                fused_block.report_backward(on_layer, layer, dout, dx)
             dout = dx
         return dout if input_gradient else None
 

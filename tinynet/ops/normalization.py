@@ -1,163 +1,105 @@
-"""Pure batch-normalization helpers: forward in training and inference, and backward.
+"""Batch normalization, the textbook way: training and inference forward, and their backward.
 
 Channels-last like Keras: the statistics are per channel (the last axis), taken over every
-other axis. x: (N, C) after a Dense layer, or (N, H, W, C) after a Conv2D layer. Below,
-M = number of values per channel (N, or N*H*W), and vectors of length C broadcast over x.
+other axis: x: (N, C) after a Dense layer, or (N, H, W, C) after a Conv2D layer. M is the
+number of values per channel (N, or N*H*W); vectors of length C broadcast over x.
 
     training:   mean = (1/M) sum x          var = (1/M) sum (x - mean)^2    (biased, as Keras)
                 xhat = (x - mean) / sqrt(var + epsilon)
                 y    = gamma * xhat + beta
     inference:  the same with the moving mean and variance in place of the batch's.
 
-How the arithmetic is laid out (the math above is all there is): an (N, H, W, C) array is
-viewed as rows of W*C values, ``(N*H, W*C)``, and each per-channel vector is tiled W times
-to match (``_tiled``). NumPy then works along rows of W*C values instead of rows of C (16
-or 32 here), which its loops handle several times faster; and the sums over M become one
-product ``ones @ rows`` (BLAS, on every core) followed by folding the W copies of each
-channel together (``_channel_sums``); sums of a product, sum(a * b), go through np.einsum,
-which never builds the a * b array (``_channel_dots``).
-
-Every pass over x costs about the same (the arrays are larger than the cache), so the code
-is arranged to make few of them: the forward keeps x - mean rather than xhat, which saves
-the pass that would scale it (backward needs only a per-channel scale of it), and neither
-direction builds a product array just to sum it.
+These are the references (``impl='naive'``); normalization_fast.py has the fast twins.
 """
-
 from typing import NamedTuple
 
 import numpy as np
 
 
 class BatchNormCache(NamedTuple):
-    """What batch_norm_backward needs from a training-mode forward pass."""
+    """What batch_norm_backward needs from batch_norm_forward."""
 
-    xc: np.ndarray       # (R, k*C) the centred input x - mean, in the rows layout of _rows
-    inv_std: np.ndarray  # (C,) 1 / sqrt(var + epsilon)
-    gamma: np.ndarray    # (C,) the scale used
-    x_shape: tuple       # the shape of x, to give dx the same shape
-
-
-def _rows(x):
-    """A 2-D view (R, k*C) of x whose rows hold k whole pixels of C channels each.
-
-    (N, C) stays (N, C) with k = 1; (N, H, W, C) becomes (N*H, W*C) with k = W.
-    """
-    if x.ndim <= 2:
-        return x.reshape(-1, x.shape[-1])
-    return x.reshape(-1, x.shape[-2] * x.shape[-1])
+    x: np.ndarray        # (..., C) the input
+    mean: np.ndarray     # (C,)
+    var: np.ndarray      # (C,)
+    gamma: np.ndarray    # (C,)
+    epsilon: float
 
 
-def _tiled(v, row_length):
-    """A per-channel vector (C,) repeated to match rows of ``row_length`` = k*C values."""
-    return np.tile(v, row_length // v.shape[0])
+class BatchNormInferenceCache(NamedTuple):
+    """What batch_norm_inference_backward needs (the same for both impls)."""
+
+    x: np.ndarray        # (..., C) the input
+    gamma: np.ndarray    # (C,)
+    mean: np.ndarray     # (C,) the moving mean used
+    var: np.ndarray      # (C,) the moving variance used
+    epsilon: float
 
 
-def _channel_sums(rows, C):
-    """Per-channel sums of a (R, k*C) rows array -> (C,).
-
-    ``ones @ rows`` sums the R rows in BLAS (NumPy's own .sum(axis=0) runs on one core and
-    measured several times slower); the k copies of each channel are then folded together.
-    """
-    ones = np.ones(rows.shape[0], dtype=rows.dtype)
-    return (ones @ rows).reshape(-1, C).sum(axis=0)
-
-
-def _channel_dots(a, b, C):
-    """Per-channel sums of a * b for two (R, k*C) rows arrays -> (C,).
-
-    np.einsum multiplies and adds in one pass without building a * b: measured 1.2-1.4x
-    faster than ``_channel_sums(a * b, C)`` even though that sum runs in BLAS.
-    """
-    return np.einsum("ij,ij->j", a, b).reshape(-1, C).sum(axis=0)
+def _channel_axes(x):
+    return tuple(range(x.ndim - 1))                       # every axis but the channels
 
 
 def batch_norm_forward(x, gamma, beta, epsilon):
-    """Training-mode batch normalization with the batch's own statistics.
+    """Training mode, with the batch's own statistics.
 
     x: (..., C), gamma, beta: (C,) -> y: x.shape, mean: (C,), var: (C,), cache
-
-    ``mean`` and ``var`` (biased) are returned so the layer can update its moving statistics.
+    ``mean`` and ``var`` are returned so that the layer can update its moving statistics.
     """
-    C = x.shape[-1]
-    rows = _rows(x)
-    M = rows.size // C
-    row_length = rows.shape[1]
-    mean = _channel_sums(rows, C) / M
-    xc = rows - _tiled(mean, row_length)               # x - mean
-    var = _channel_dots(xc, xc, C) / M                 # biased: divide by M, not M - 1
-    inv_std = 1.0 / np.sqrt(var + epsilon)
-    # y = gamma * xhat + beta with xhat = xc * inv_std, without building xhat.
-    y = xc * _tiled(gamma * inv_std, row_length)
-    y += _tiled(beta, row_length)
-    cache = BatchNormCache(xc=xc, inv_std=inv_std, gamma=gamma, x_shape=x.shape)
-    return y.reshape(x.shape), mean, var, cache
+    axes = _channel_axes(x)
+    mean = x.mean(axis=axes)
+    var = ((x - mean) ** 2).mean(axis=axes)               # biased: divide by M, not M - 1
+    xhat = (x - mean) / np.sqrt(var + epsilon)
+    y = gamma * xhat + beta
+    return y, mean, var, BatchNormCache(x, mean, var, gamma, epsilon)
 
 
 def batch_norm_backward(dout, cache):
-    """Gradients of batch_norm_forward (training mode).
+    """The chain rule through the forward's steps in reverse: xhat, then var, then mean.
 
     dout: x.shape -> dx: x.shape, dgamma: (C,), dbeta: (C,)
 
-    With dxhat = dout * gamma, the chain rule through xhat, var and mean (each of which
-    depends on every x of the channel) gives the compact form
+    With d = x - mean, s = sqrt(var + eps), xhat = d / s, y = gamma * xhat + beta, per channel:
 
-        dx = (1/M) * inv_std * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
-
-    and since sum(dxhat) = gamma * dbeta and sum(dxhat * xhat) = gamma * dgamma, it is
-
-        dx = gamma * inv_std * (dout - dbeta / M - xhat * dgamma / M).
-
-    The cache holds xc = x - mean, not xhat = xc * inv_std, so the code uses
-    dgamma = inv_std * sum(dout * xc) and xhat * dgamma / M = xc * (inv_std * dgamma / M):
-    per-channel factors instead of a pass over every value.
-
-    Derivation, per channel: xhat_i = (x_i - mean) * inv_std, so
-    d xhat_i / d x_j = inv_std * ([i = j] - 1/M - xhat_i * xhat_j / M); the first term is
-    the direct path, the second comes through the mean, the third through the variance
-    (d var / d x_j = 2 (x_j - mean) / M). Summing dxhat_i times this over i gives the above.
+        dbeta  = sum dy                    dgamma = sum dy * xhat
+        dxhat  = dy * gamma
+        dvar   = sum dxhat * d * (-1/2) * s^-3                (var reaches every xhat)
+        dmean  = sum dxhat * (-1/s) + dvar * sum(-2 d) / M    (mean reaches every xhat and var)
+        dx     = dxhat / s + dvar * 2 d / M + dmean / M       (x reaches xhat, var and mean)
     """
-    xc, inv_std, gamma, x_shape = cache
-    C = gamma.shape[0]
-    drows = _rows(dout)
-    M = drows.size // C
-    row_length = drows.shape[1]
-    dbeta = _channel_sums(drows, C)
-    dgamma = _channel_dots(drows, xc, C) * inv_std     # sum(dout * xhat)
-    dx = xc * _tiled(inv_std * dgamma / M, row_length)  # xhat * dgamma / M
-    np.subtract(drows, dx, out=dx)
-    dx -= _tiled(dbeta / M, row_length)
-    dx *= _tiled(gamma * inv_std, row_length)
-    return dx.reshape(x_shape), dgamma, dbeta
+    x, mean, var, gamma, epsilon = cache
+    axes = _channel_axes(x)
+    M = x.size // x.shape[-1]
+    d = x - mean
+    s = np.sqrt(var + epsilon)
+    xhat = d / s
+    dbeta = dout.sum(axis=axes)
+    dgamma = (dout * xhat).sum(axis=axes)
+    dxhat = dout * gamma
+    dvar = (dxhat * d * -0.5 * s ** -3).sum(axis=axes)
+    dmean = (dxhat * -1 / s).sum(axis=axes) + dvar * (-2 * d).sum(axis=axes) / M
+    dx = dxhat / s + dvar * 2 * d / M + dmean / M
+    return dx, dgamma, dbeta
 
 
 def batch_norm_inference(x, gamma, beta, mean, var, epsilon):
-    """Inference-mode batch normalization with fixed statistics: a per-channel affine map.
+    """Inference mode: the same formula with fixed (moving) statistics.
 
-    x: (..., C), gamma, beta, mean, var: (C,) -> y: x.shape
-
-    y = gamma * (x - mean) / sqrt(var + epsilon) + beta = x * scale + shift, with
-    scale = gamma / sqrt(var + epsilon) and shift = beta - mean * scale.
+    x: (..., C), gamma, beta, mean, var: (C,) -> y: x.shape, cache
     """
-    rows = _rows(x)
-    scale = gamma / np.sqrt(var + epsilon)
-    shift = beta - mean * scale
-    y = rows * _tiled(scale, rows.shape[1])
-    y += _tiled(shift, rows.shape[1])
-    return y.reshape(x.shape)
+    y = gamma * (x - mean) / np.sqrt(var + epsilon) + beta
+    return y, BatchNormInferenceCache(x, gamma, mean, var, epsilon)
 
 
-def batch_norm_inference_backward(dout, x, gamma, mean, var, epsilon):
-    """Gradients of batch_norm_inference: the statistics are constants here.
+def batch_norm_inference_backward(dout, cache):
+    """Gradients of batch_norm_inference: mean and var are constants here, so per channel
 
-    dout, x: (..., C) -> dx: x.shape, dgamma: (C,), dbeta: (C,)
+        dx = dout * gamma / s        dgamma = sum dout * xhat        dbeta = sum dout
 
-        dx = dout * gamma / sqrt(var + eps)    dgamma = sum dout * xhat    dbeta = sum dout
+    dout: x.shape -> dx: x.shape, dgamma: (C,), dbeta: (C,)
     """
-    C = x.shape[-1]
-    rows, drows = _rows(x), _rows(dout)
-    inv_std = 1.0 / np.sqrt(var + epsilon)
-    xhat = (rows - _tiled(mean, rows.shape[1])) * _tiled(inv_std, rows.shape[1])
-    dgamma = _channel_sums(drows * xhat, C)
-    dbeta = _channel_sums(drows, C)
-    dx = drows * _tiled(gamma * inv_std, rows.shape[1])
-    return dx.reshape(x.shape), dgamma, dbeta
+    x, gamma, mean, var, epsilon = cache
+    axes = _channel_axes(x)
+    s = np.sqrt(var + epsilon)
+    xhat = (x - mean) / s
+    return dout * gamma / s, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)

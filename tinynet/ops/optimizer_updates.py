@@ -52,9 +52,9 @@ def sgd_update(optimizer, w, g, momentum=None, out=None):
     """SGD.update: w - lr * g, or with momentum velocity = momentum * velocity - lr * g, w + velocity."""
     w_new, new = _outputs(out, w, {} if momentum is None else {"momentum": momentum})
     if momentum is None:
-        _in_blocks(_sgd, (w, g), (w_new,), optimizer.learning_rate)
+        _in_blocks(_sgd, (w, g), (w_new,), optimizer.current_learning_rate)
         return w_new, {}
-    _in_blocks(_sgd_momentum, (w, g, momentum), (w_new, new["momentum"]), optimizer.learning_rate,
+    _in_blocks(_sgd_momentum, (w, g, momentum), (w_new, new["momentum"]), optimizer.current_learning_rate,
                optimizer.momentum, optimizer.nesterov)
     return w_new, {"momentum": new["momentum"]}
 
@@ -78,7 +78,7 @@ def _sgd_momentum(w, g, velocity, w_new, velocity_new, lr, momentum, nesterov):
 def rmsprop_update(optimizer, w, g, velocity, out=None):
     """RMSprop.update: velocity = rho * velocity + (1 - rho) * g^2; w - lr * g / (sqrt(velocity) + epsilon)."""
     w_new, new = _outputs(out, w, {"velocity": velocity})
-    _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), optimizer.learning_rate, optimizer.rho,
+    _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), optimizer.current_learning_rate, optimizer.rho,
                optimizer.epsilon)
     return w_new, {"velocity": new["velocity"]}
 
@@ -99,7 +99,7 @@ def adam_update(optimizer, w, g, m, v, out=None):
     """Adam.update: m and v as running means of g and g^2; w - lr_t * m / (sqrt(v) + epsilon)."""
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
     t = optimizer.iterations + 1
-    lr_t = optimizer.learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    lr_t = optimizer.current_learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
     w_new, new = _outputs(out, w, {"m": m, "v": v})
     _in_blocks(_adam, (w, g, m, v), (w_new, new["m"], new["v"]), beta_1, beta_2, lr_t, optimizer.epsilon)
     return w_new, {"m": new["m"], "v": new["v"]}

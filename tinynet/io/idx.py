@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cache import CorruptDataError
+from .errors import CorruptDataError
+from .npz import open_regular_file
 
 # The type code in the magic number -> big-endian NumPy dtype.
 DTYPES = {
@@ -43,6 +44,7 @@ DTYPES = {
 DEFAULT_MAX_BYTES = 1 << 30
 
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_DIMS = 64  # NumPy's limit
 
 
 def read_idx(path, max_bytes=DEFAULT_MAX_BYTES):
@@ -70,7 +72,7 @@ def read_idx(path, max_bytes=DEFAULT_MAX_BYTES):
             "Received an invalid value for `path`, expected a str or os.PathLike naming an IDX file. "
             f"Received: path={path!r}")
     path = Path(path)
-    with open(path, "rb") as raw:
+    with open_regular_file(path, CorruptDataError) as raw:
         compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
         if compressed:
@@ -89,8 +91,8 @@ def _read_stream(file, path, max_bytes, plain_size):
             raise CorruptDataError(
                 f"{path} is not an IDX file: its magic number is 0x{magic.hex()}, expected 0x0000TTDD with a "
                 f"type code TT in {sorted(f'{code:02x}' for code in DTYPES)} and DD the number of dimensions")
-        if ndim == 0:
-            raise CorruptDataError(f"{path}: the IDX header declares 0 dimensions")
+        if not 1 <= ndim <= MAX_DIMS:
+            raise CorruptDataError(f"{path}: the IDX header declares {ndim} dimensions, expected 1 to {MAX_DIMS}")
         dims = struct.unpack(f">{ndim}I", _read_exactly(file, 4 * ndim, path, f"{ndim} dimension sizes"))
         dtype = DTYPES[type_code]
         header_size = 4 + 4 * ndim

@@ -1,0 +1,87 @@
+# %% [markdown]
+# # Break it yourself: find the planted bug with the trace
+#
+# `buggy_model()` builds a small MLP in which ONE layer's backward is wrong. The loss,
+# the predictions and training's first steps all look normal. Find which layer, and
+# which stage of it, using only the tools:
+#
+#     python examples/exercises/find_the_bug.py                 # the gradient check and the trace
+#     python examples/exercises/find_the_bug.py --guess NAME    # is it layer NAME?
+#
+# 1. The gradient check's table says which gradients disagree with centred differences.
+#    The first array (in backward order) that is wrong points at the layer: every layer
+#    before it in backward order received a correct dout.
+# 2. The trace prints every stage of that layer: compare its dW with x^T @ dz and its dx
+#    with dz @ W^T computed from the stages printed just above.
+# 3. Read that layer's class below only after you have a guess.
+#
+# Cells are marked `# %%` (jupytext "percent" format).
+
+# %%
+import argparse
+import hashlib
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import tinynet  # noqa: E402
+from tinynet import gradcheck, layers  # noqa: E402
+
+ANSWER = "a4888af4"   # the first 8 hex digits of sha256 of the buggy layer's name
+
+
+class Dense(layers.Dense):
+    """The library's Dense, re-declared here for the exercise (read it after your guess)."""
+
+    def backward(self, dout):
+        activation = self.activation
+        if isinstance(activation, layers.ReLU):
+            # the planted bug: the ReLU's local derivative [z > 0] is forgotten, dz = dout
+            self.activation = layers.Activation("linear").activation
+        try:
+            return super().backward(dout)
+        finally:
+            self.activation = activation
+
+
+def buggy_model():
+    tinynet.set_random_seed(1)
+    model = tinynet.Sequential([Dense(6, activation="tanh", input_shape=(4,), name="first"),
+                                Dense(5, activation="relu", name="middle"),
+                                Dense(3, activation="softmax", name="last")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    return model
+
+
+def data():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((3, 4)), np.array([0, 1, 2])
+
+
+# %%
+def main():
+    parser = argparse.ArgumentParser(description="Find the planted bug.")
+    parser.add_argument("--guess", help="the name of the layer you think is wrong")
+    args = parser.parse_args([] if "ipykernel" in sys.modules else None)   # a notebook passes no arguments
+    model = buggy_model()
+    x, y = data()
+    if args.guess:
+        right = hashlib.sha256(args.guess.encode()).hexdigest()[:8] == ANSWER
+        print(f"{args.guess}: " + ("right! Its backward forgets the ReLU mask (dz = dy instead of dy * [z > 0]): its dW, db "
+                                   "and dx are wrong, and the wrong dx makes every layer before it look wrong too. The "
+                                   "first failing layer in backward order is the culprit." if right else
+                                   "no. Read the table from the bottom (backward order): the first "
+                                   "failing layer is the culprit; the layers below it only received its wrong dx."))
+        return right
+    print("== gradient check ==")
+    gradcheck.check_model(model, x, y)
+    print("\n== trace ==")
+    tinynet.trace(model, x, y)
+    print("\nWhich layer is wrong? python examples/exercises/find_the_bug.py --guess NAME")
+    return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""GradientStats: per-layer histograms of weight gradients, activations and output gradients; the plot."""
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import Sequential
+from tinynet.callbacks import GradientStats
+from tinynet.callbacks.gradient_stats import LOG_EDGES, log_histogram
+from tinynet.layers import Dense
+from tinynet.plot import plot_gradient_stats
+
+
+def data(n=64):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 6)).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(int)
+
+
+def model(activation="tanh"):
+    m = Sequential([Dense(8, activation=activation, input_shape=(6,), name="h1"),
+                    Dense(8, activation=activation, name="h2"), Dense(2, activation="softmax", name="out")])
+    m.compile("adam", "sparse_categorical_crossentropy")
+    return m
+
+
+def test_log_histogram_counts_zeros_apart():
+    counts, zeros = log_histogram(np.array([0.0, 1e-3, 1e-3, 10.0, 1e-20]))
+    assert zeros == pytest.approx(0.2) and counts.sum() == 4
+    assert counts[0] == 1                                   # 1e-20 clipped into the first bin
+    assert counts[np.searchsorted(LOG_EDGES, -3.0, side="right") - 1] == 2
+
+
+def test_histograms_per_layer_and_epoch():
+    x, y = data()
+    stats = GradientStats(every=1, sample=(x[:32], y[:32]))
+    model().fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[stats])
+    for name in ("h1", "h2", "out"):
+        per_layer = stats.histograms[name]
+        assert set(per_layer) == {"weight_gradient", "activation", "output_gradient"}
+        assert all(len(epochs) == 3 for epochs in per_layer.values())
+        counts, zeros = per_layer["weight_gradient"][0]
+        assert counts.sum() > 0 and 0 <= zeros <= 1
+        counts, _ = per_layer["activation"][-1]
+        assert counts.sum() == 64 * (8 if name != "out" else 2)      # every step measured: 64 samples
+    assert stats.logits_layer == "out"
+    # tanh outputs lie in [-1, 1]: the activation bins of h1 span that range, not more
+    edges = stats.activation_edges["h1"]
+    assert -1.2 < edges[0] and edges[-1] < 1.2
+
+
+def test_sample_pass_gradients_match_the_model_step():
+    x, y = data()
+    stats = GradientStats(sample=(x[:16], y[:16]))
+    m = model()
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[stats])
+    # the output layer's dL/dz on the sample is (p - y) / N: its largest |entry| is at most 1/16
+    counts, zeros = stats.histograms["out"]["output_gradient"][0]
+    top_bin = np.flatnonzero(counts).max()
+    assert LOG_EDGES[top_bin] <= np.log10(1 / 16) + 1e-9
+
+
+def test_the_plot_names_the_update_ratio_and_has_integer_epochs(tmp_path):
+    x, y = data()
+    stats = GradientStats(sample=(x[:32], y[:32]))
+    history = model("relu").fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[stats])
+    figure = plot_gradient_stats(history, path=tmp_path / "stats.png", stats=stats)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert "update ratio ||ΔW|| / ||W||" in titles
+    assert any(title.startswith("h1: log10 |dL/dW|") for title in titles)
+    assert any(title.startswith("h2: activation y") for title in titles)
+    assert any(title.startswith("out: logits z") for title in titles)
+    assert any(title.startswith("h1: log10 |dL/dy|") for title in titles)
+    ticks = figure.axes[0].get_xticks()
+    assert np.allclose(ticks, np.round(ticks))
+    assert (tmp_path / "stats.png").stat().st_size > 20_000
+
+
+def test_sample_must_be_a_pair():
+    with pytest.raises(ValueError, match="sample"):
+        GradientStats(sample=np.ones((3, 2)))
+
+
+def test_activation_histograms_need_no_sample():
+    x, y = data()
+    stats = GradientStats(every=2)
+    model().fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[stats])
+    assert set(stats.histograms["h1"]) == {"weight_gradient", "activation"}
+    counts, _ = stats.histograms["h1"]["activation"][0]
+    assert counts.sum() == 2 * 16 * 8                           # steps 0 and 2 of 4, 16 samples, 8 units

@@ -1,0 +1,92 @@
+"""``format_summary`` against a table printed by tf.keras 2.11 (a published MNIST CNN notebook's output):
+the same model built in tinynet must print the same characters, trailing spaces included."""
+import numpy as np
+import pytest
+
+from tinynet import layers
+from tinynet.models import Sequential
+from tinynet.summary import format_row, format_summary
+
+# Printed by tf.keras 2.11 for Conv2D(32, 3, same) -> Conv2D(64, 3, same) -> MaxPooling2D -> Flatten
+# -> Dense(128) -> Dense(10) on 28x28x1 inputs. Every table line is 65 characters long.
+KERAS_2_11 = """\
+Model: "sequential"
+_________________________________________________________________
+ Layer (type)                Output Shape              Param #   
+=================================================================
+ conv2d (Conv2D)             (None, 28, 28, 32)        320       
+                                                                 
+ conv2d_1 (Conv2D)           (None, 28, 28, 64)        18496     
+                                                                 
+ max_pooling2d (MaxPooling2D  (None, 14, 14, 64)       0         
+ )                                                               
+                                                                 
+ flatten (Flatten)           (None, 12544)             0         
+                                                                 
+ dense (Dense)               (None, 128)               1605760   
+                                                                 
+ dense_1 (Dense)             (None, 10)                1290      
+                                                                 
+=================================================================
+Total params: 1,625,866
+Trainable params: 1,625,866
+Non-trainable params: 0
+_________________________________________________________________"""
+
+
+def keras_mnist_cnn():
+    return Sequential([
+        layers.Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1), name="conv2d"),
+        layers.Conv2D(64, 3, padding="same", activation="relu", name="conv2d_1"),
+        layers.MaxPooling2D(name="max_pooling2d"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(128, activation="relu", name="dense"),
+        layers.Dense(10, activation="softmax", name="dense_1"),
+    ], name="sequential")
+
+
+def test_summary_matches_keras_2_11_character_for_character():
+    lines = format_summary(keras_mnist_cnn())
+    expected = KERAS_2_11.split("\n")
+    assert all(len(line) == 65 for line in expected[1:-5] + expected[-1:])  # the pasted table kept its spaces
+    for got, want in zip(lines, expected):
+        assert got == want
+    assert len(lines) == len(expected)
+
+
+def test_a_long_name_cell_wraps_and_pushes_the_shape_one_character():
+    # 'max_pooling2d_1 (MaxPooling2D)' is 30 characters: 27 fit, the rest goes on the next line.
+    assert format_row(["max_pooling2d_1 (MaxPooling2D)", "(None, 5, 5, 32)", 0], [29, 55, 65]) == [
+        " max_pooling2d_1 (MaxPooling  (None, 5, 5, 32)         0         ",
+        " 2D)                                                             "]
+    # exactly 27 characters fit on one line
+    assert format_row(["a" * 27, "(None, 3)", 12], [29, 55, 65]) == [" " + "a" * 27 + "  (None, 3)" + " " * 16
+                                                                     + "12" + " " * 8]
+
+
+def test_multi_output_shapes_break_after_each_tuple():
+    assert format_row(["x (X)", "[(None, 10), (None, 5)]", 0], [29, 55, 65]) == [
+        " x (X)                       [(None, 10),              0         ",
+        "                              (None, 5)]                         "]
+
+
+def test_non_trainable_parameters_and_other_widths():
+    model = Sequential([layers.Dense(4, input_shape=(3,), name="d"), layers.BatchNormalization(name="bn")],
+                       name="m")
+    lines = format_summary(model, line_length=80)
+    assert lines[-4:] == ["Total params: 32", "Trainable params: 24", "Non-trainable params: 8", "_" * 80]
+    assert lines[4] == " d (Dense)".ljust(36) + "(None, 4)".ljust(32) + "16".ljust(12)
+    with pytest.raises(ValueError, match="Received: positions="):
+        format_summary(model, positions=(0.9, 0.5, 1.0))
+    np.testing.assert_equal(len(lines[4]), 80)
+
+
+def test_print_summary_sends_each_line_to_print_fn(capsys):
+    from tinynet.summary import print_summary
+    lines = []
+    print_summary(keras_mnist_cnn(), print_fn=lines.append)
+    assert "\n".join(lines) == KERAS_2_11
+    print_summary(keras_mnist_cnn())
+    assert capsys.readouterr().out == KERAS_2_11 + "\n"
+    with pytest.raises(TypeError, match="Received: print_fn=3"):
+        print_summary(keras_mnist_cnn(), print_fn=3)

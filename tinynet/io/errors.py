@@ -1,0 +1,21 @@
+"""The errors that reading files raises: one per subject, all of them ValueErrors or RuntimeErrors."""
+
+
+class CorruptDataError(ValueError):
+    """Bytes or arrays differ from what was expected (hash, shape, dtype, format)."""
+
+
+class DatasetUnavailableError(RuntimeError):
+    """No cache and no reachable source: the message says where to put the file."""
+
+
+class ModelFileError(ValueError):
+    """A file is not a model (or weights) file that this version can read.
+
+    The message names the file and the problem: truncated, corrupt, foreign,
+    from a newer format version, or not matching the model it is loaded into.
+    """
+
+
+class CacheWarning(UserWarning):
+    """A dataset cache could not be read (it is fetched again) or written (the data is returned anyway)."""
