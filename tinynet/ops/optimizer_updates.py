@@ -8,10 +8,11 @@ nothing; without ``out`` new arrays are allocated. The inputs are never changed,
 so the optimizer can still commit the step all or nothing.
 
 NOTE: what this buys, measured with Adam on the cca MLP's 670k weights (one ``apply``,
-alternating with tinynet 0.1's in-place update, 30 rounds, on the shared 2-core machine):
-the textbook rules, which allocate a fresh array for every intermediate (12 per weight
-array), take 1.74x as long as 0.1's update; these take 1.18x (a dozen passes and a checked
-new state, against 0.1's ten passes and state changed in place, not rolled back).
+alternating with tinynet 0.1's in-place update, medians of 30 rounds of 20 steps, on the
+shared 2-core machine): the textbook rules, which allocate a fresh
+array for every intermediate (12 per weight array), take 1.49x-1.74x as long as 0.1's
+update; these take 1.07x-1.12x (12 passes instead of 0.1's 10, since the state is kept as
+Keras keeps it and written beside the old one, so that a refused step can leave it as it was).
 ``Optimizer(impl='naive')`` runs the textbook rules; tests check both agree.
 """
 import math
