@@ -5,6 +5,7 @@
     python benchmarks/profile_cnn.py --quick              # 2000 samples: checks the script runs
     python benchmarks/profile_cnn.py --memory-only        # peak memory of predict / evaluate, 10000 images
     python benchmarks/profile_cnn.py --no-fusion          # the conv blocks layer by layer, not fused
+    python benchmarks/profile_cnn.py --block-only         # the fused op alone on the first block's tensor
 
 The memory figure is the peak resident set size of a fresh process that builds the model
 and runs predict and evaluate on 10000 images with batch_size=10000 (Keras would hold the
@@ -195,6 +196,49 @@ def breakdown(x, y, batch_size):
     return rows, total, blocks
 
 
+def block_only(shapes=((128, 28, 28, 16), (128, 14, 14, 32), (32, 28, 28, 16)), repeats=20):
+    """The fused op against the fast batch norm, ReLU and max-pool one by one, on the blocks' tensors.
+
+    Medians of ``repeats`` runs each, the two taking turns; float32, random z, gamma = 1, beta = 0.
+    """
+    fast = tinynet.ops.get("fast")
+
+    def unfused_forward(z, gamma, beta):
+        t, _, _, bn_cache = fast.batch_norm_forward(z, gamma, beta, 1e-3)
+        r = np.maximum(t, 0)
+        y, pool_cache = fast.maxpool2d_forward(r, 2)
+        return y, (bn_cache, r, pool_cache)
+
+    def unfused_backward(dout, cache):
+        bn_cache, r, pool_cache = cache
+        return fast.batch_norm_backward(fast.maxpool2d_backward(dout, pool_cache) * (r > 0), bn_cache)
+
+    def timed(function, *args):
+        start = time.perf_counter()
+        result = function(*args)
+        return time.perf_counter() - start, result
+
+    print("batch norm -> ReLU -> max-pool, forward / backward ms (median of "
+          f"{repeats}): fused vs the fast ops one by one")
+    for shape in shapes:
+        rng = np.random.default_rng(0)
+        z = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
+        gamma, beta = np.ones(shape[-1], np.float32), np.zeros(shape[-1], np.float32)
+        dout = rng.standard_normal((shape[0], shape[1] // 2, shape[2] // 2, shape[3])).astype(np.float32)
+        times = collections.defaultdict(list)
+        for _ in range(repeats):
+            seconds, (_, _, _, cache) = timed(fused.fused_forward, z, gamma, beta, 1e-3)
+            times["fused forward"].append(seconds)
+            times["fused backward"].append(timed(fused.fused_backward, dout, cache)[0])
+            seconds, (_, cache) = timed(unfused_forward, z, gamma, beta)
+            times["unfused forward"].append(seconds)
+            times["unfused backward"].append(timed(unfused_backward, dout, cache)[0])
+        ms = {key: 1000 * statistics.median(values) for key, values in times.items()}
+        print(f"  {'x'.join(map(str, shape)):>14}: forward {ms['fused forward']:6.2f} vs {ms['unfused forward']:6.2f} "
+              f"({ms['fused forward'] / ms['unfused forward']:.2f}x), backward {ms['fused backward']:6.2f} vs "
+              f"{ms['unfused backward']:6.2f} ({ms['fused backward'] / ms['unfused backward']:.2f}x)")
+
+
 def layer_by_layer():
     """Turn the fusion off: the model walks batch norm, ReLU and max-pool one by one."""
     fused_block.steps = list
@@ -227,6 +271,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="2000 samples, 2 epochs: checks the script runs")
     parser.add_argument("--memory-only", action="store_true", help="only the peak memory of predict / evaluate")
     parser.add_argument("--no-fusion", action="store_true", help="time the epochs with the blocks layer by layer")
+    parser.add_argument("--block-only", action="store_true", help="only the fused op against the ops one by one")
     parser.add_argument("--inference-memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-no-fusion", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -234,6 +279,8 @@ def main(argv=None):
         layer_by_layer()
     if args.inference_memory_child:
         return inference_memory_child(args.inference_memory_child)
+    if args.block_only:
+        return block_only(repeats=3 if args.quick else 20)
     images = 2000 if args.quick else 10000
     memory = (f"predict + evaluate on {images} images at batch_size={images}: "
               f"peak resident memory {inference_peak_memory(images):.0f} MB")

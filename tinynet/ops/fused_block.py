@@ -23,10 +23,7 @@ from . import fused
 class FusedBlock:
     """batch norm -> ReLU -> max-pool as one step of a model's forward and backward walk."""
 
-    fused = True
     activity_regularizer = None  # steps() fuses only layers without one
-    equation = ("y = maxpool(relu(gamma * (z - mean) / sqrt(var + eps) + beta)) "
-                "= relu(a * maxpool(z) + b),  a = gamma / sqrt(var + eps), b = beta - mean * a  (min-pool where a < 0)")
 
     def __init__(self, batch_norm, relu, pool):
         self.layers = (batch_norm, relu, pool)
