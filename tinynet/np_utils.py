@@ -1,8 +1,7 @@
 """Keras's old ``keras.utils.np_utils`` module: ``np_utils.to_categorical(y, num_classes)``.
 
 Scripts written for Keras 1 and early Keras 2 do ``from keras.utils import np_utils``;
-with tinynet that is ``from tinynet.utils import np_utils`` once ``tinynet.utils``
-exposes this module (``from tinynet import np_utils`` works today).
+with tinynet that is ``from tinynet.utils import np_utils`` (or ``from tinynet import np_utils``).
 """
 import numpy as np
 

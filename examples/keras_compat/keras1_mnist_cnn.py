@@ -12,7 +12,7 @@ Changed from the original: the imports only.
     from keras.models import Sequential              -> from tinynet.models import Sequential
     from keras.layers import Dense, ... / Convolution2D, MaxPooling2D
                                                      -> from tinynet.layers import ...
-    from keras.utils import np_utils                 -> from tinynet import np_utils
+    from keras.utils import np_utils                 -> from tinynet.utils import np_utils
     from keras import backend as K                   -> from tinynet import backend as K
 
 Run: python examples/keras_compat/run.py keras1_mnist_cnn.py [--quick]
@@ -26,7 +26,7 @@ from tinynet.datasets import mnist
 from tinynet.models import Sequential
 from tinynet.layers import Dense, Dropout, Activation, Flatten
 from tinynet.layers import Convolution2D, MaxPooling2D
-from tinynet import np_utils
+from tinynet.utils import np_utils
 from tinynet import backend as K
 
 batch_size = 128

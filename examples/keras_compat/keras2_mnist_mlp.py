@@ -8,7 +8,7 @@ Changed from the original: the imports only.
     from keras.models import Sequential       -> from tinynet.models import Sequential
     from keras.layers import Dense, ...       -> from tinynet.layers import Dense, ...
     from keras.optimizers import RMSprop      -> from tinynet.optimizers import RMSprop
-    from keras.utils import np_utils          -> from tinynet import np_utils
+    from keras.utils import np_utils          -> from tinynet.utils import np_utils
 
 Run: python examples/keras_compat/run.py keras2_mnist_mlp.py [--quick]
 """
@@ -21,7 +21,7 @@ from tinynet.datasets import mnist
 from tinynet.models import Sequential
 from tinynet.layers import Dense, Dropout, Activation
 from tinynet.optimizers import RMSprop
-from tinynet import np_utils
+from tinynet.utils import np_utils
 
 
 batch_size = 128

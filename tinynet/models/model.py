@@ -445,11 +445,6 @@ class Model:
         config = {"class_name": type(self).__name__, "config": self.get_config(), "backend": "numpy"}
         return json.dumps(config, default=_json_value, **kwargs)
 
-    @property
-    def metrics_names(self):
-        """The names of the values ``evaluate`` returns, in order: ``['loss', 'accuracy']``."""
-        return ["loss"] + [name for name, _ in self.metrics]
-
     def _check_built(self, method):
         if not self.built:
             raise ValueError(
@@ -518,6 +513,7 @@ class Model:
         """Print Keras's table (tf.keras 2.11+ layout): layer (type), output shape, parameters, totals."""
         self._check_built("summary()")
         print_summary(self, line_length, positions, print_fn)
+
 
 def batches(n, batch_size, shuffle, steps=None):
     """The index arrays of one epoch's batches (the first ``steps`` of them), in a new random order each
