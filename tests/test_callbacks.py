@@ -461,3 +461,9 @@ def test_model_checkpoint_every_n_batches_counts_across_epochs(tmp_path):
     # batches seen 3, 6, 9 -> epoch 1 batch 3, epoch 2 batch 1, epoch 2 batch 4 (both counted from 1)
     assert sorted(os.listdir(tmp_path)) == ["m-1-3.npz", "m-2-1.npz", "m-2-4.npz"]
     np.testing.assert_allclose(load_model(tmp_path / "m-2-4.npz").predict(x), model.predict(x), atol=0.05)
+
+
+def test_history_params_are_keras_2_keys():
+    x, y = tiny_data()
+    history = tiny_model().fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert history.params == {"verbose": 0, "epochs": 2, "steps": 4}

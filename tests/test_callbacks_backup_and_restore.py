@@ -1,5 +1,4 @@
 """BackupAndRestore: an interrupted fit resumes from the last whole epoch, with weights and optimizer state."""
-import inspect
 import json
 import os
 
@@ -63,12 +62,6 @@ def test_backup_restores_weights_optimizer_state_and_the_next_epoch(tmp_path):
             np.testing.assert_array_equal(fresh.optimizer.state[new][key], saved.optimizer.state[old][key])
 
 
-def _fit_reads_initial_epoch_from_callbacks():
-    return "_initial_epoch" in inspect.getsource(Sequential.fit)
-
-
-@pytest.mark.xfail(not _fit_reads_initial_epoch_from_callbacks(), strict=True,
-                   reason="fit must loop over range(self._initial_epoch, epochs) after on_train_begin (model team)")
 def test_fit_resumes_from_the_backup_and_deletes_it_when_done(tmp_path):
     x, y = tiny_data()
     model = tiny_model()

@@ -159,3 +159,18 @@ def test_compile_with_metric_objects_and_strings_trains():
     history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     assert set(history.history) == {"loss", "binary_accuracy", "auc", "precision", "recall", "mae"}
     assert all(0 <= v <= 1 for key in ("auc", "precision", "recall") for v in history.history[key])
+
+
+def test_evaluate_accumulates_auc_precision_recall_over_the_whole_set():
+    generator = np.random.default_rng(1)
+    x = generator.standard_normal((64, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * generator.standard_normal(64) > 0).astype(np.float32)
+    model = Sequential([layers.Dense(1, activation="sigmoid", input_shape=(4,))])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=[metrics.AUC(), "precision", "recall"])
+    loss, auc, precision, recall = model.evaluate(x, y, batch_size=8, verbose=0)
+    p = model.predict(x)
+    assert auc == pytest.approx(metrics.AUC()(y, p))  # one curve over all 64 samples, not a mean of 8
+    assert precision == pytest.approx(metrics.Precision()(y, p))
+    assert recall == pytest.approx(metrics.Recall()(y, p))
+    batch_mean = np.mean([metrics.AUC()(y[i:i + 8], p[i:i + 8]) for i in range(0, 64, 8)])
+    assert auc != pytest.approx(batch_mean)

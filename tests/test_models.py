@@ -569,7 +569,7 @@ def test_adding_a_layer_after_compile_pairs_the_new_output_with_the_loss():
     model.compile("sgd", "sparse_categorical_crossentropy", ["acc"])
     assert model.loss_takes_logits
     model.add(Dense(2, activation="relu"))
-    assert not model.loss_takes_logits and not model.loss.from_logits and model.metrics[0][0] == "acc"
+    assert not model.loss_takes_logits and not model.loss.from_logits and model.metrics[0].name == "acc"
     model.add(tinynet.layers.Softmax())
     assert model.loss_takes_logits
     loss, _ = model.compute_gradients(x, y)

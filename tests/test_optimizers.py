@@ -92,7 +92,7 @@ def test_state_is_per_parameter():
 
 
 @pytest.mark.parametrize("make", [lambda: optimizers.SGD(0), lambda: optimizers.Adam(lr=-1),
-                                  lambda: optimizers.SGD(momentum=1.5), lambda: optimizers.get("adamw")])
+                                  lambda: optimizers.SGD(momentum=1.5), lambda: optimizers.get("adamq")])
 def test_bad_settings(make):
     with pytest.raises(ValueError):
         make()
@@ -243,3 +243,21 @@ def test_fast_rule_leaves_its_inputs_alone():
 def test_impl_is_checked():
     with pytest.raises(ValueError, match="impl"):
         optimizers.Adam(impl="turbo")
+
+
+@pytest.mark.parametrize("impl", ["fast", "naive"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_adams_check_of_w_and_v_catches_a_non_finite_m(impl, bad):
+    """Adam's commit test reads only w and v: a non-finite m must show in w (v stays finite here)."""
+    adam = optimizers.Adam(0.1, impl=impl)
+    p = Parameter(np.array([1.0, 2.0, 3.0]), "p")
+    p.grad = np.array([0.1, 0.2, 0.3])
+    assert adam.apply([p])
+    state = {key: value.copy() for key, value in adam.state[p].items()}
+    adam.state[p]["m"][1] = bad                  # as if m had gone bad while v had not
+    with np.errstate(invalid="ignore", over="ignore"):
+        new_w, new_state = adam.update(p.data, p.grad, **adam.state[p])
+        assert np.isfinite(new_state["v"]).all() and not np.isfinite(new_state["m"]).all()
+        assert not adam.finite(new_w, new_state)
+        assert adam.apply([p]) is False
+    np.testing.assert_array_equal(adam.state[p]["v"], state["v"])

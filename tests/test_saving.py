@@ -36,7 +36,7 @@ def test_predict_is_bit_identical_and_architecture_restored(tmp_path):
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     assert loaded.layers[1].rate == 0.3 and loaded.layers[0].units == 8
     assert loaded.name == model.name and loaded.input_shape == (None, 6)
-    assert [name for name, _ in loaded.metrics] == ["acc"]
+    assert [metric.name for metric in loaded.metrics] == ["acc"]
     assert loaded.loss.name == "sparse_categorical_crossentropy"
     assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
 
@@ -329,7 +329,7 @@ def test_custom_metric_needs_custom_objects(tmp_path):
     with pytest.raises(ModelFileError, match="metric function 'top_class_rate'.*custom_objects"):
         load_model(tmp_path / "m.npz")
     loaded = load_model(tmp_path / "m.npz", custom_objects={"top_class_rate": top_class_rate})
-    assert [name for name, _ in loaded.metrics] == ["acc", "top_class_rate"]
+    assert [metric.name for metric in loaded.metrics] == ["acc", "top_class_rate"]
 
 
 def test_unbuilt_model_cannot_be_saved(tmp_path):

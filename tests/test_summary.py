@@ -90,3 +90,9 @@ def test_print_summary_sends_each_line_to_print_fn(capsys):
     assert capsys.readouterr().out == KERAS_2_11 + "\n"
     with pytest.raises(TypeError, match="Received: print_fn=3"):
         print_summary(keras_mnist_cnn(), print_fn=3)
+
+
+def test_model_summary_prints_the_keras_table():
+    lines = []
+    keras_mnist_cnn().summary(print_fn=lines.append)
+    assert "\n".join(lines) == KERAS_2_11

@@ -20,7 +20,11 @@ __all__ = ["Sequential", "callbacks", "datasets", "initializers", "layers", "los
 
 # name -> (module, attribute or None for the module itself), imported on first access.
 _LAZY = {"datasets": (".datasets", None), "plot": (".plot", None), "saving": (".saving", None),
-         "load_model": (".saving", "load_model")}
+         "load_model": (".saving", "load_model"),
+         # Keras's names for scripts written for Keras (issue 14): keras.Input, keras.backend, tf.keras ...
+         "Input": (".layers", "Input"), "Model": (".models", "Model"), "backend": (".backend", None),
+         "constraints": (".constraints", None), "keras": (".keras", None), "np_utils": (".np_utils", None),
+         "random": (".random", None), "regularizers": (".regularizers", None)}
 
 
 def __getattr__(name):

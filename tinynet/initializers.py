@@ -171,6 +171,8 @@ ALL = {
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
     "he_normal": HeNormal, "he_uniform": HeUniform,
     "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
+    # Keras's short names (Keras 1 and 2): 'normal' is RandomNormal(stddev=0.05), 'uniform' RandomUniform(-0.05, 0.05)
+    "normal": RandomNormal, "uniform": RandomUniform,
 }
 
 # Module-level aliases so ``tinynet.initializers.glorot_uniform`` works as in Keras.

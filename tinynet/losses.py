@@ -9,8 +9,11 @@ softmax (sigmoid) and whose loss is the matching cross-entropy uses this form: i
 training step stops before that activation and hands the logits to the loss
 (``Model.loss_takes_logits``).
 """
+import math
+
 import numpy as np
 
+from .checks import check_float
 from .ops import log_softmax
 
 # NOTE: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, as in
@@ -19,11 +22,28 @@ EPSILON = 1e-7
 
 
 class Loss:
+    """Base class: ``forward(y_true, y_pred)`` -> the batch mean, ``backward()`` -> dL/dy_pred.
+
+    Called like a Keras loss object, ``loss(y_true, y_pred, sample_weight=None)`` gives the
+    same mean; with ``sample_weight``, the mean over the batch of ``sample_weight * per-sample
+    loss`` (Keras's default reduction). ``per_sample(y_true, y_pred)`` is Keras's loss
+    function: one value per sample.
+    """
+
     name = "loss"
     from_logits = False
 
-    def __call__(self, y_true, y_pred):
-        return self.forward(y_true, y_pred)
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = np.asarray(y_pred, dtype=float) if not isinstance(y_pred, np.ndarray) else y_pred
+        if sample_weight is None:
+            return self.forward(y_true, y_pred)
+        values = self.per_sample(y_true, y_pred)
+        return float(np.mean(values * np.asarray(sample_weight, dtype=float).reshape(values.shape)))
+
+    def per_sample(self, y_true, y_pred):
+        """One loss value per sample: Keras's loss function of the same name."""
+        settings = {"from_logits": True} if self.from_logits else {}
+        return FUNCTIONS[self.name](y_true, y_pred, **settings, **getattr(self, "settings", {}))
 
     def get_config(self):
         return {"from_logits": self.from_logits} if self.from_logits else {}
@@ -149,25 +169,270 @@ class MeanSquaredError(Loss):
         return 2 * self.diff / self.diff.size
 
 
+# ----- regression and margin losses: Keras's per-sample function, then the Loss with its gradient -----
+# Each function returns one value per sample (the mean over the last axis), as Keras's do; the
+# Loss object's value is their mean over the batch, and its gradient is taken of that mean.
+
+def mean_absolute_error(y_true, y_pred):
+    """mean_k |p - y| per sample."""
+    return np.abs(y_pred - _like(y_true, y_pred)).mean(axis=-1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """mean_k l(p - y) per sample, l(e) = e^2 / 2 for |e| <= delta, delta (|e| - delta / 2) beyond."""
+    e = y_pred - _like(y_true, y_pred)
+    a = np.abs(e)
+    return np.where(a <= delta, 0.5 * e * e, delta * (a - 0.5 * delta)).mean(axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """mean_k log(cosh(p - y)) per sample.
+
+    NOTE: written e + log(1 + exp(-2e)) - log 2, which does not overflow for large |e|.
+    """
+    e = y_pred - _like(y_true, y_pred)
+    return (e + np.logaddexp(0, -2 * e) - math.log(2)).mean(axis=-1)
+
+
+def hinge(y_true, y_pred):
+    """mean_k max(1 - y p, 0) per sample; labels in {-1, 1} (0/1 are mapped to -1/1, as Keras does)."""
+    y = _plus_minus_one(_like(y_true, y_pred))
+    return np.maximum(1 - y * y_pred, 0).mean(axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """mean_k max(1 - y p, 0)^2 per sample; labels as for ``hinge``."""
+    y = _plus_minus_one(_like(y_true, y_pred))
+    return np.square(np.maximum(1 - y * y_pred, 0)).mean(axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    """sum_k y log(y / p) per sample, both clipped to [EPSILON, 1] as in Keras."""
+    y = np.clip(_like(y_true, y_pred), EPSILON, 1)
+    return (y * np.log(y / np.clip(y_pred, EPSILON, 1))).sum(axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """mean_k p - y log(p + EPSILON) per sample: the Poisson negative log-likelihood of counts y, rate p."""
+    return (y_pred - _like(y_true, y_pred) * np.log(y_pred + EPSILON)).mean(axis=-1)
+
+
+class MeanAbsoluteError(Loss):
+    """L = (1/(N K)) sum |p - y|;  dL/dp = sign(p - y) / (N K)   (0 where p = y, as Keras's sign)."""
+
+    name = "mean_absolute_error"
+
+    def forward(self, y_true, y_pred):
+        self.cache = (y_pred - _like(y_true, y_pred),)
+        return float(mean_absolute_error(y_true, y_pred).mean())
+
+    def backward(self):
+        (e,) = self.cache
+        return np.sign(e) / e.size
+
+
+class Huber(Loss):
+    """L = mean of l(p - y) (see ``huber``);  dL/dp = clip(p - y, -delta, delta) / (N K)."""
+
+    name = "huber_loss"
+
+    def __init__(self, delta=1.0):
+        self.delta = check_float(delta, "delta", minimum=0, min_open=True, owner="Huber")
+        self.settings = {"delta": self.delta}
+
+    def forward(self, y_true, y_pred):
+        self.cache = (y_pred - _like(y_true, y_pred),)
+        return float(huber(y_true, y_pred, self.delta).mean())
+
+    def backward(self):
+        (e,) = self.cache
+        return np.clip(e, -self.delta, self.delta) / e.size
+
+    def get_config(self):
+        return {"delta": self.delta}
+
+
+class LogCosh(Loss):
+    """L = mean of log(cosh(p - y));  dL/dp = tanh(p - y) / (N K)."""
+
+    name = "log_cosh"
+
+    def forward(self, y_true, y_pred):
+        self.cache = (y_pred - _like(y_true, y_pred),)
+        return float(log_cosh(y_true, y_pred).mean())
+
+    def backward(self):
+        (e,) = self.cache
+        return np.tanh(e) / e.size
+
+
+class Hinge(Loss):
+    """L = mean of max(1 - y p, 0);  dL/dp = -y [1 - y p > 0] / (N K).
+
+    NOTE: at the kink 1 - y p = 0 we use the derivative 0 (the right-hand one).
+    """
+
+    name = "hinge"
+
+    def forward(self, y_true, y_pred):
+        y = _plus_minus_one(_like(y_true, y_pred))
+        self.cache = (y, 1 - y * y_pred)
+        return float(hinge(y_true, y_pred).mean())
+
+    def backward(self):
+        y, margin = self.cache
+        return -y * (margin > 0) / y.size
+
+
+class SquaredHinge(Loss):
+    """L = mean of max(1 - y p, 0)^2;  dL/dp = -2 y max(1 - y p, 0) / (N K)."""
+
+    name = "squared_hinge"
+
+    def forward(self, y_true, y_pred):
+        y = _plus_minus_one(_like(y_true, y_pred))
+        self.cache = (y, np.maximum(1 - y * y_pred, 0))
+        return float(squared_hinge(y_true, y_pred).mean())
+
+    def backward(self):
+        y, margin = self.cache
+        return -2 * y * margin / y.size
+
+
+class KLDivergence(Loss):
+    """L = (1/N) sum_n sum_k y log(y / p);  dL/dp = -y / (N p)   (0 where p was clipped)."""
+
+    name = "kl_divergence"
+
+    def forward(self, y_true, y_pred):
+        y = np.clip(_like(y_true, y_pred), EPSILON, 1)
+        p = np.clip(y_pred, EPSILON, 1)
+        self.cache = (y, p, p == y_pred)
+        return float(kl_divergence(y_true, y_pred).mean())
+
+    def backward(self):
+        y, p, inside_clip = self.cache
+        return -y / (len(p) * p) * inside_clip
+
+
+class Poisson(Loss):
+    """L = mean of p - y log(p + EPSILON);  dL/dp = (1 - y / (p + EPSILON)) / (N K)."""
+
+    name = "poisson"
+
+    def forward(self, y_true, y_pred):
+        self.cache = (_like(y_true, y_pred), y_pred)
+        return float(poisson(y_true, y_pred).mean())
+
+    def backward(self):
+        y, p = self.cache
+        return (1 - y / (p + EPSILON)) / p.size
+
+
+def _like(y_true, y_pred):
+    return np.asarray(y_true, dtype=np.asarray(y_pred).dtype).reshape(np.shape(y_pred))
+
+
+def _plus_minus_one(y):
+    # Keras: labels given as 0/1 are turned into -1/1.
+    return 2 * y - 1 if np.all((y == 0) | (y == 1)) else y
+
+
+# ----- Keras's cross-entropy and squared-error functions: per-sample values -----------------------
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """-sum_k y log p per sample (``from_logits``: p = softmax(y_pred))."""
+    y_pred = np.asarray(y_pred)
+    log_p = log_softmax(y_pred) if from_logits else np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))
+    return -(_like(y_true, y_pred) * log_p).sum(axis=-1)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """-log p[label] per sample."""
+    y_pred = np.asarray(y_pred)
+    log_p = log_softmax(y_pred) if from_logits else np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))
+    labels = np.asarray(y_true).reshape(log_p.shape[:-1]).astype(np.intp)
+    return -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """mean_k -(y log p + (1 - y) log(1 - p)) per sample."""
+    y_pred = np.asarray(y_pred)
+    y = _like(y_true, y_pred)
+    if from_logits:
+        return (np.maximum(y_pred, 0) - y_pred * y + np.log1p(np.exp(-np.abs(y_pred)))).mean(axis=-1)
+    p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(axis=-1)
+
+
+def mean_squared_error(y_true, y_pred):
+    """mean_k (p - y)^2 per sample."""
+    return np.square(np.asarray(y_pred) - _like(y_true, y_pred)).mean(axis=-1)
+
+
+# Keras's short names for the functions.
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+kld = KLD = kl_divergence
+logcosh = log_cosh
+
+
 ALL = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "huber": Huber,
+    "huber_loss": Huber,
+    "log_cosh": LogCosh,
+    "logcosh": LogCosh,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "kl_divergence": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "poisson": Poisson,
 }
+ALL.update({cls.__name__.lower(): cls for cls in set(ALL.values())})  # 'MeanSquaredError', as Keras accepts too
+
+# Keras's loss functions by the name of the loss that uses them.
+FUNCTIONS = {
+    "categorical_crossentropy": categorical_crossentropy,
+    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "binary_crossentropy": binary_crossentropy,
+    "mean_squared_error": mean_squared_error,
+    "mean_absolute_error": mean_absolute_error,
+    "huber_loss": huber,
+    "log_cosh": log_cosh,
+    "hinge": hinge,
+    "squared_hinge": squared_hinge,
+    "kl_divergence": kl_divergence,
+    "poisson": poisson,
+}
+_LOSS_OF_FUNCTION = {function: ALL[name] for name, function in FUNCTIONS.items()}
 
 
 def get(identifier):
-    """A loss from a Keras name (``'categorical_crossentropy'``, ``'mse'``, ...) or an instance."""
+    """A loss from a Keras name (``'categorical_crossentropy'``, ``'mae'``, ``'Huber'``), a Loss class or
+    instance, or Keras's loss function (``losses.categorical_crossentropy``)."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, str) and identifier.lower() in ALL:
         return ALL[identifier.lower()]()
+    if callable(identifier) and identifier in _LOSS_OF_FUNCTION:
+        return _LOSS_OF_FUNCTION[identifier]()
+    if callable(identifier):
+        raise ValueError(
+            f"Received a loss function tinynet does not know: {identifier!r}. tinynet needs each loss's gradient, "
+            f"so a custom loss must be a Loss subclass with forward(y_true, y_pred) and backward(). Known "
+            f"losses: {sorted(FUNCTIONS)}.")
     raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {sorted(ALL)} or a Loss instance.")
 
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",
-           "MeanSquaredError", "get"]
+           "MeanSquaredError", "MeanAbsoluteError", "Huber", "LogCosh", "Hinge", "SquaredHinge", "KLDivergence",
+           "Poisson", "get", *FUNCTIONS, "mse", "mae", "kld", "logcosh"]

@@ -425,6 +425,7 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
 
 # Drawn next to the callback that records what it plots (one concept per file).
 from .callbacks.gradient_stats import plot_gradient_stats  # noqa: E402
+from .trace_plot import plot_trace  # noqa: E402
 
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_images", "plot_roc", "plot_filters", "plot_feature_maps",
-           "plot_model", "plot_gradient_stats"]
+           "plot_model", "plot_gradient_stats", "plot_trace"]

@@ -86,7 +86,8 @@ def format_summary(model, line_length=None, positions=None):
 
     lines = [f'Model: "{model.name}"', "_" * line_length, *format_row(HEADER, positions), "=" * line_length]
     for layer in model.layers:
-        cells = (f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape), layer.count_params())
+        kind = getattr(layer, "class_name", type(layer).__name__)  # a nested model shows its own class
+        cells = (f"{layer.name} ({kind})", _shape(layer.output_shape), layer.count_params())
         lines += format_row(cells, positions)
         lines.append(" " * line_length)
     trainable = sum(int(p.data.size) for p in model.trainable_weights)

@@ -219,13 +219,13 @@ def check_validation_split(validation_split):
 
 
 def check_validation_data(validation_data):
-    """``(x_val, y_val)`` from ``validation_data``; Keras's optional third item (sample weights) is refused."""
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+    """``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)`` from ``validation_data``, as Keras takes it."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         received = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
                     if isinstance(validation_data, (tuple, list)) else f"a {type(validation_data).__name__}")
         raise ValueError(
             "Received an invalid value for `validation_data`, expected a tuple (x_val, y_val) "
-            f"(tinynet has no sample weights). Received: {received}.")
+            f"or (x_val, y_val, sample_weight_val). Received: {received}.")
     return validation_data
 
 

@@ -10,5 +10,14 @@
     idx.py           IDX files (MNIST, Fashion-MNIST)
     safe_pickle.py   unpickling NumPy arrays without running code from the file
 
+Keras files (HDF5 inside: they need h5py, the optional extra ``pip install tinynet[h5]``):
+
+    hdf5.py          H5Reader: HDF5 read at bounded cost (hard links only, sizes checked before reading)
+    keras_config.py  Keras layer configs -> tinynet's model spec, refusing what tinynet cannot honour
+    keras_compile.py Keras loss, metrics and optimizer settings -> tinynet's compile settings
+    keras_export.py  tinynet layers and optimizers -> the configs Keras writes
+    keras_h5.py      .h5: Keras 2 / Keras 3 legacy models and save_weights files read, Keras 2 models written
+    keras_archive.py Keras 3 .keras zips read and written (and .weights.h5 written)
+
 Nothing here imports tinynet.models; importing this package imports none of the modules above.
 """

@@ -108,7 +108,7 @@ def _compile_config(model):
         # A loss the model hands logits to (loss_takes_logits) is saved as the user compiled it.
         "loss": {"class_name": type(model.loss).__name__,
                  "config": {} if getattr(model, "loss_takes_logits", False) else model.loss.get_config()},
-        "metrics": [name for name, _ in model.metrics],
+        "metrics": [metric.name for metric in model.metrics],
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names},
     }

@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from .. import initializers, ops
+from .. import constraints, initializers, ops, regularizers
 from ..checks import check_bool, check_shape
 
 _name_counts = {}
@@ -54,13 +54,19 @@ class Parameter:
     weights beside the old ones and swaps, which makes the step all or nothing).
     Non-trainable parameters (BatchNormalization's moving statistics) are weights
     the optimizer never touches.
+
+    ``regularizer`` (``kernel_regularizer=`` of a layer) adds ``regularizer(data)`` to the
+    model's loss and ``regularizer.gradient(data)`` to ``grad``; ``constraint``
+    (``kernel_constraint=``) is applied to the new weights after each optimizer step.
     """
 
-    def __init__(self, data, name, trainable=True):
+    def __init__(self, data, name, trainable=True, regularizer=None, constraint=None):
         self.data = data
         self.grad = np.zeros_like(data)
         self.name = name
         self.trainable = trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
 
     @property
     def shape(self):
@@ -105,6 +111,8 @@ class Layer:
 
     needs_input_gradient = True
     impl = "fast"
+    # A penalty on the layer's output (Keras's activity_regularizer=), added by the model: r(y) / N.
+    activity_regularizer = None
 
     def __init__(self, name=None, input_shape=None, trainable=True):
         if name is not None and not isinstance(name, str):
@@ -149,11 +157,26 @@ class Layer:
 
     def __call__(self, x, training=False):
         """Run ``forward`` on a batch, building the layer first if needed."""
+        if isinstance(x, Layer):
+            raise TypeError(
+                f"Layer '{self.name}' was called on the layer '{x.name}': that is Keras's functional API "
+                "(x = Dense(64)(inputs)), which tinynet does not have. Stack the layers in a Sequential instead: "
+                "Sequential([Input(shape=...), Dense(64), ...]).")
         if not self.built:
             self.build(tuple(x.shape[1:]))
         return self.forward(x, training=training)
 
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32):
+    def add_regularization_gradients(self):
+        """Add d(penalty)/dw to the ``grad`` of each regularized trainable weight (``kernel_regularizer=``);
+        the model calls it right after this layer's ``backward``."""
+        if not self.trainable:
+            return
+        for parameter in self._parameters:
+            if parameter.trainable and parameter.regularizer is not None:
+                parameter.grad = parameter.grad + parameter.regularizer.gradient(parameter.data)
+
+    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32, regularizer=None,
+                   constraint=None):
         """Create a ``Parameter`` initialised by ``initializer`` and register it, in order.
 
         What the initializer returns (a user's function may return anything) must be a finite
@@ -173,7 +196,8 @@ class Layer:
             finite = data.dtype.kind in "iuf" and np.isfinite(data.astype(dtype)).all()   # 1e300 is inf in float32
         if not finite:
             raise ValueError(f"{where} must return finite real numbers. Received: {_describe(data)}")
-        parameter = Parameter(np.ascontiguousarray(data, dtype=dtype), f"{self.name}/{name}", trainable)
+        parameter = Parameter(np.ascontiguousarray(data, dtype=dtype), f"{self.name}/{name}", trainable,
+                              regularizers.get(regularizer), constraints.get(constraint))
         self._parameters.append(parameter)
         return parameter
 

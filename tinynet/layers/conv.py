@@ -4,7 +4,9 @@ from ..ops import check_impl
 from ..ops.conv import check_padding, conv_output_size
 from . import activations
 from .base import Layer
-from .core import _initializer_name, check_initializer, check_positive_int
+from .core import (_initializer_name, check_data_format, check_initializer, check_positive_int,
+                   check_weight_settings, weight_settings_config)
+from .legacy import keras1_names
 
 
 class Conv2D(Layer):
@@ -39,10 +41,17 @@ class Conv2D(Layer):
 
     equation = "y[n,i,j,f] = act(b[f] + sum_{di,dj,c} x[n, i*sh+di, j*sw+dj, c] * w[di,dj,c,f])"
 
+    @keras1_names("Conv2D", with_weights=True)
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, impl="fast", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, impl="fast",
+                 data_format="channels_last", dilation_rate=(1, 1), kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(input_shape=input_shape, **kwargs)
         self.impl = check_impl(impl, self.name)
+        check_data_format(data_format, self.name)
+        if check_pair(dilation_rate, "dilation_rate") != (1, 1):
+            raise ValueError(f"Layer '{self.name}': dilated convolutions are not implemented in tinynet. "
+                             f"Received: dilation_rate={dilation_rate!r} (only 1 or (1, 1) is supported).")
         self.filters = check_positive_int(filters, "filters")
         self.kernel_size = check_pair(kernel_size, "kernel_size")
         self.strides = check_pair(strides, "strides")
@@ -51,12 +60,17 @@ class Conv2D(Layer):
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        (self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer, self.kernel_constraint,
+         self.bias_constraint) = check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                                       kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # checks the input's rank and size
         kh, kw = self.kernel_size
-        self.kernel = self.add_weight("kernel", (kh, kw, input_shape[-1], self.filters), self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (kh, kw, input_shape[-1], self.filters), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -93,4 +107,5 @@ class Conv2D(Layer):
                 "strides": self.strides, "padding": self.padding,
                 "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _initializer_name(self.kernel_initializer),
-                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl}
+                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl,
+                **weight_settings_config(self)}

@@ -1,12 +1,13 @@
 """The core layers: Dense, Activation, Dropout, Flatten, Reshape, InputLayer."""
 import numpy as np
 
-from .. import initializers
+from .. import constraints, initializers, regularizers
 from ..checks import check_bool, check_float, check_int, check_shape, invalid
 from ..ops import check_impl
 from ..utils import rng
 from . import activations
 from .base import Layer
+from .legacy import keras1_names
 
 
 def check_positive_int(value, argument):
@@ -31,8 +32,11 @@ class Dense(Layer):
 
     equation = "y = act(x @ w + b)"
 
+    @keras1_names("Dense", with_weights=True)
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", input_shape=None, input_dim=None, impl="fast", **kwargs):
+                 bias_initializer="zeros", input_shape=None, input_dim=None, impl="fast", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
         if input_dim is not None:  # Keras 2 spelling: Dense(64, input_dim=784)
             input_shape = (check_positive_int(input_dim, "input_dim"),)
         super().__init__(input_shape=input_shape, **kwargs)
@@ -42,11 +46,16 @@ class Dense(Layer):
         self.use_bias = check_bool(use_bias, "use_bias")
         self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
         self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        (self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer, self.kernel_constraint,
+         self.bias_constraint) = check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                                       kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         input_shape = check_shape(input_shape, "input_shape", owner=self.name)
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -76,7 +85,38 @@ class Dense(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
                 "kernel_initializer": _initializer_name(self.kernel_initializer),
-                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl}
+                "bias_initializer": _initializer_name(self.bias_initializer), "impl": self.impl,
+                **weight_settings_config(self)}
+
+
+def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+                          bias_constraint):
+    """The regularizers and constraints of a layer's kernel, bias and output, from Keras's arguments (names,
+    objects or config dicts): ``(kernel_regularizer, bias_regularizer, activity_regularizer,
+    kernel_constraint, bias_constraint)``."""
+    return (regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer),
+            regularizers.get(activity_regularizer), constraints.get(kernel_constraint),
+            constraints.get(bias_constraint))
+
+
+def weight_settings_config(layer):
+    """The regularizers and constraints a layer was given, as Keras config dicts (only those set)."""
+    config = {}
+    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                "bias_constraint"):
+        value = getattr(layer, key)
+        if value is not None:
+            config[key] = {"class_name": type(value).__name__, "config": value.get_config()}
+    return config
+
+
+def check_data_format(data_format, owner):
+    """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f"Layer '{owner}': received data_format={data_format!r}, but tinynet's layers work on channels-last "
+            "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
+            "and use data_format='channels_last'.")
 
 
 def _initializer_name(initializer):
@@ -108,20 +148,31 @@ class Dropout(Layer):
     Dividing by the keep probability at training time keeps E[y] = x, so at test
     time the layer is the identity. Backward: ``dx = dout * m / (1 - rate)``.
     Cache: (m / (1 - rate),), or (None,) when the layer was the identity.
+
+    ``seed``: the masks come from a generator of their own, seeded once, so a run draws
+    the same masks whatever else draws random numbers (Keras's ``Dropout(0.5, seed=42)``).
+    Without it they come from tinynet's generator (``tinynet.set_random_seed``).
     """
 
     equation = "y = x * m / (1 - rate), m ~ Bernoulli(1 - rate) (training); y = x (inference)"
 
-    def __init__(self, rate, **kwargs):
+    @keras1_names("Dropout")
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = check_float(rate, "rate", 0, 1, max_open=True, expected="a float in [0, 1)")
+        if noise_shape is not None:
+            raise ValueError(f"Layer '{self.name}': `noise_shape` (masks shared along some axes) is not implemented "
+                             f"in tinynet. Received: noise_shape={noise_shape!r}")
+        self.seed = None if seed is None else check_int(seed, "seed", 0, owner=self.name)
+        self._generator = None if seed is None else np.random.default_rng(self.seed)
 
     def forward(self, x, training=False):
         if not training or self.rate == 0:
             self.cache = (None,)
             return x
         keep = 1.0 - self.rate
-        scaled_mask = (rng().random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
+        generator = self._generator if self._generator is not None else rng()
+        scaled_mask = (generator.random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
         self.cache = (scaled_mask,)
         return x * scaled_mask
 
@@ -130,7 +181,8 @@ class Dropout(Layer):
         return dout if scaled_mask is None else dout * scaled_mask
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
+        config = {**super().get_config(), "rate": self.rate}
+        return config if self.seed is None else {**config, "seed": self.seed}
 
 
 class Flatten(Layer):
@@ -210,3 +262,14 @@ class InputLayer(Layer):
 
     def backward(self, dout):
         return dout
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None):
+    """Keras's ``keras.Input(shape=(28, 28, 1))``, for the first entry of a ``Sequential``.
+
+    In Keras it is a symbolic tensor; tinynet has no symbolic tensors (and so no functional
+    API with branches), so it is the ``InputLayer`` that declares the model's input shape.
+    ``batch_size`` and ``dtype`` are accepted and not used: batches may have any size, and
+    weights are float32.
+    """
+    return InputLayer(shape=shape, name=name)

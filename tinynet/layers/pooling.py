@@ -8,14 +8,18 @@ from ..checks import check_pair
 from ..ops import check_impl
 from ..ops.conv import check_padding, conv_output_size
 from .base import Layer
+from .core import check_data_format
+from .legacy import keras1_names
 
 
 class _Pooling2D(Layer):
     """Settings and output shape shared by max and average pooling."""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", impl="fast", **kwargs):
+    @keras1_names("Pooling2D")
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", impl="fast", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.impl = check_impl(impl, self.name)
+        check_data_format(data_format, self.name)
         self.pool_size = check_pair(pool_size, "pool_size")
         self.strides = self.pool_size if strides is None else check_pair(strides, "strides")
         self.padding = check_padding(padding)
@@ -102,9 +106,12 @@ class GlobalAveragePooling2D(Layer):
 
     equation = "y[n,c] = mean_{i,j} x[n,i,j,c]"
 
-    def __init__(self, impl="fast", **kwargs):
+    def __init__(self, impl="fast", data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
         self.impl = check_impl(impl, self.name)
+        check_data_format(data_format, self.name)
+        if keepdims:
+            raise ValueError(f"Layer '{self.name}': keepdims=True is not implemented in tinynet.")
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:

@@ -117,6 +117,11 @@ def model_from_json(json_string, custom_objects=None):
         config = json.loads(json_string)
     except (TypeError, ValueError, RecursionError) as error:
         raise ModelFileError(f"the model configuration is not valid JSON ({error})") from error
+    from ..io import keras_config  # at call time: Keras's formats load only when one is read
+
+    if keras_config.is_keras_config(config):  # Keras's model.to_json()
+        spec = keras_config.spec_from_json(json_string)
+        return model_from_spec({**spec, "weight_shapes": None}, dict(custom_objects or {}), "the model JSON")
     return model_from_config(config, custom_objects)
 
 

@@ -13,19 +13,24 @@ One training step is the whole of backprop (``train_step``):
 ``Sequential`` (in ``sequential.py``) is the linear case: it says how the layers
 are built and walked (``forward`` / ``backward``); everything else is here.
 """
+import json
 import math
+import os
 
 import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
+from ..checks import check_int, invalid
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..layers.activations import Sigmoid, Softmax
 from ..layers.base import _unique_name
 from ..progbar import Progbar
+from ..summary import print_summary
 from ..utils import rng
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
                           check_values)
+from .training import RunningMean, _keras1_epochs, _layer_watch, _log_value, _steps, batches
 
 # The cross-entropy each output activation pairs with: the loss then takes the logits.
 _PAIRS = {Softmax: ("categorical_crossentropy", "sparse_categorical_crossentropy"), Sigmoid: ("binary_crossentropy",)}
@@ -38,16 +43,23 @@ class Model:
     ``output_activation`` and building (``_ensure_built``).
     """
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, **kwargs):
+        if {"inputs", "outputs", "input", "output"} & set(kwargs):
+            raise TypeError("Model(inputs=..., outputs=...) is Keras's functional API, which tinynet does not have: "
+                            "tinynet models are linear stacks. Use Sequential([Input(shape=...), layer, ...]).")
+        if kwargs:
+            raise TypeError(f"Model() got unexpected keyword arguments: {sorted(kwargs)}")
         self.name = name or _unique_name(type(self).__name__.lower())
         self.layers = []
         self.optimizer = None
         self.loss = None  # the ONE loss object; it takes logits when loss_takes_logits
         self.loss_takes_logits = False
-        self.metrics = []  # (name, function) pairs
+        self.metrics = []  # tinynet.metrics.Metric objects, each accumulating over an epoch
         self.stop_training = False
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
+        self.trainable = True  # False: fit changes no weight (Keras's model.trainable = False)
+        self.activity_outputs = []  # (layer, y) of the layers with an activity_regularizer, from the last forward
 
     # ----- what a subclass provides -----------------------------------------
     def forward(self, x, training=False, logits=False, on_layer=None):
@@ -82,7 +94,7 @@ class Model:
                             f"functions, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
         loss = losses.get(loss)
         optimizer = optimizers.get(optimizer)
-        compiled_metrics = [metrics_module.get(m, loss.name) for m in metrics or []]
+        compiled_metrics = [metrics_module.get_metric(m, loss.name) for m in metrics or []]
         activation = self.output_activation()
         pairs = not loss.from_logits and loss.name in _PAIRS.get(type(activation), ())
         self.optimizer, self.metrics = optimizer, compiled_metrics
@@ -97,21 +109,44 @@ class Model:
                 "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']).")
 
     # ----- one batch: the public step API -----------------------------------
-    def compute_loss(self, y, y_pred):
-        """The compiled loss of a batch (the batch mean); ``y_pred`` is the logits when ``loss_takes_logits``."""
-        return self.loss.forward(y, y_pred)
+    def compute_loss(self, y, y_pred, sample_weight=None):
+        """The compiled loss of a batch (the batch mean); ``y_pred`` is the logits when ``loss_takes_logits``.
 
-    def compute_gradients(self, x, y, training=True, input_gradient=False):
+        With ``sample_weight`` (one weight per sample), the mean of ``weight * per-sample loss``, as
+        Keras reduces it. Plus the weight penalties (``kernel_regularizer=`` ...), as Keras reports
+        them: the loss that training minimises. ``backward`` adds their gradients.
+        """
+        loss = self.loss.forward(y, y_pred)
+        if sample_weight is not None:
+            loss = float(np.mean(sample_weight * self.loss.per_sample(y, y_pred)))
+        return loss + self.regularization_loss()
+
+    def _loss_gradient(self, sample_weight=None):
+        """dL/dy_pred of the last ``compute_loss``: each sample's row scaled by its weight."""
+        dloss = self.loss.backward()
+        if sample_weight is None:
+            return dloss
+        return dloss * sample_weight.reshape((-1,) + (1,) * (dloss.ndim - 1))
+
+    def regularization_loss(self):
+        """The sum of the penalties: of the regularized weights (``l2 * sum(w^2)`` for ``regularizers.l2(l2)``),
+        and of the outputs of the last forward (``activity_regularizer``: ``r(y) / N``, as Keras divides it)."""
+        weights = sum(p.regularizer(p.data) for p in self.trainable_weights if p.regularizer is not None)
+        outputs = sum(layer.activity_regularizer(y) / len(y) for layer, y in self.activity_outputs)
+        return weights + outputs
+
+    def compute_gradients(self, x, y, training=True, input_gradient=False, sample_weight=None):
         """Forward (to the logits where the loss takes them), loss, backward: ``(loss, dL/dx or None)``.
 
         Fills every trainable ``Parameter.grad``. Changes no weight and no moving
         statistic (a layer records those in ``state_updates``; ``train_step`` commits them).
         """
         z = self.forward(x, training=training, logits=True)
-        loss = self.compute_loss(y, z)
-        return loss, self.backward(self.loss.backward(), input_gradient=input_gradient)
+        loss = self.compute_loss(y, z, sample_weight)
+        dx = self.backward(self._loss_gradient(sample_weight), input_gradient=input_gradient)
+        return loss, dx
 
-    def train_step(self, x, y, on_layer=None):
+    def train_step(self, x, y, on_layer=None, sample_weight=None):
         """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
 
         A transaction: the new weights, the optimizer's state and step count and the
@@ -121,10 +156,10 @@ class Model:
         ``on_layer(layer, x_in, y_out)`` is passed to ``forward`` (``GradientStats`` watches the ReLUs).
         """
         z = self.forward(x, training=True, logits=True, on_layer=on_layer)
-        loss = self.compute_loss(y, z)
+        loss = self.compute_loss(y, z, sample_weight)
         if not math.isfinite(loss):
             raise self._diverged(f"the loss became {loss}", loss)
-        self.backward(self.loss.backward())
+        self.backward(self._loss_gradient(sample_weight))
         state_updates = [update for layer in self.layers for update in getattr(layer, "state_updates", ())]
         if not self.optimizer.apply(self.trainable_weights, state_updates):
             raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "
@@ -142,12 +177,21 @@ class Model:
             f"applied). Try a lower learning rate, e.g. {type(self.optimizer).__name__}(learning_rate={lr / 10:g}) "
             f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
 
-    def _evaluate_batch(self, x, y):
+    def _evaluate_batch(self, x, y, sample_weight=None):
         z = self.forward(x, training=False, logits=True)
-        return self.compute_loss(y, z), self._output_from(z)
+        return self.compute_loss(y, z, sample_weight), self._output_from(z)
 
-    def _batch_logs(self, loss, y, y_pred):
-        return [("loss", loss)] + [(name, fn(y, y_pred)) for name, fn in self.metrics]
+    @property
+    def metrics_names(self):
+        return ["loss"] + [metric.name for metric in self.metrics]
+
+    def _update_metrics(self, y, y_pred, reset=False):
+        """Add a batch to every metric; their values over the batches since the last reset."""
+        for metric in self.metrics:
+            if reset:
+                metric.reset_state()
+            metric.update_state(y, y_pred)
+        return {metric.name: _log_value(metric.result()) for metric in self.metrics}
 
     def _prepare(self, x, y, x_name="x", y_name="y"):
         x = self._prepare_x(x, x_name)
@@ -163,7 +207,7 @@ class Model:
 
     @staticmethod
     def _result(logs):
-        values = [value for _, value in logs]
+        values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
     def train_on_batch(self, x, y):
@@ -171,20 +215,21 @@ class Model:
         self._check_compiled("train_on_batch")
         x, y = self._prepare(x, y)
         loss, y_pred = self.train_step(x, y)
-        return self._result(self._batch_logs(loss, y, y_pred))
+        return self._result({"loss": loss, **self._update_metrics(y, y_pred, reset=True)})
 
     def test_on_batch(self, x, y):
         self._check_compiled("test_on_batch")
         x, y = self._prepare(x, y)
         loss, y_pred = self._evaluate_batch(x, y)
-        return self._result(self._batch_logs(loss, y, y_pred))
+        return self._result({"loss": loss, **self._update_metrics(y, y_pred, reset=True)})
 
     def predict_on_batch(self, x):
         return self.forward(self._prepare_x(x), training=False)
 
     # ----- whole data sets -------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['val_loss']`` ...).
 
         As in Keras: ``validation_split`` holds out the *last* fraction of the data
@@ -192,37 +237,40 @@ class Model:
         partial batch is used; the metrics shown are running means over the epoch.
         When training goes wrong (NaN / infinite values, Ctrl-C) the model stays
         usable: see ``tinynet.guards.TrainingGuard``.
+
+        ``sample_weight``, ``class_weight``, a third item of ``validation_data``, ``steps_per_epoch``,
+        ``validation_steps`` and ``validation_freq`` work as in Keras: see ``_sample_weights`` and ``_steps``.
         """
         epochs = _keras1_epochs(epochs, kwargs)
         self._check_compiled("fit")
         batch_size, epochs, initial_epoch, shuffle, verbose, split = check_fit_arguments(
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
-        x, y, val = self._fit_data(x, y, split, validation_data)
+        x, y, w, val = self._fit_data(x, y, split, validation_data, sample_weight, class_weight)
+        steps, validation_steps, validate_after = _steps(len(x), batch_size, epochs, steps_per_epoch,
+                                                         validation_steps, validation_freq)
         self.history = History()
-        callbacks = self._callbacks(callbacks, verbose, {"epochs": epochs, "steps": math.ceil(len(x) / batch_size),
-                                                         "verbose": verbose, "batch_size": batch_size})
+        callbacks = self._callbacks(callbacks, verbose, {"verbose": verbose, "epochs": epochs, "steps": steps})
         self.stop_training = False
         on_layer = _layer_watch(callbacks)
+        self._initial_epoch = initial_epoch
         callbacks.on_train_begin({})
         with TrainingGuard(self, callbacks) as guard:
-            for epoch in range(initial_epoch, epochs):
+            # After on_train_begin, as Keras's trainer: BackupAndRestore may move the start on.
+            for epoch in range(self._initial_epoch, epochs):
                 callbacks.on_epoch_begin(epoch, {})
-                means = RunningMeans()
-                for step, batch in enumerate(batches(len(x), batch_size, shuffle)):
+                loss_mean = RunningMean()
+                for step, batch in enumerate(batches(len(x), batch_size, shuffle, steps)):
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
                     xb, yb = x[batch], y[batch]
-                    loss, y_pred = self.train_step(xb, yb, on_layer)
-                    logs = means.add(self._batch_logs(loss, yb, y_pred), len(batch))
+                    loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=None if w is None else w[batch])
+                    logs = {"loss": loss_mean.add(loss, len(batch)), **self._update_metrics(yb, y_pred, reset=step == 0)}
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
                         break
-                if val is not None:
-                    callbacks.on_test_begin({})
-                    val_logs = {f"val_{name}": value for name, value in self._evaluate_arrays(*val, batch_size)}
-                    callbacks.on_test_end(val_logs)
-                    logs.update(val_logs)
+                if val is not None and epoch + 1 in validate_after:
+                    logs.update(self._validate(val, batch_size, validation_steps, callbacks))
                 callbacks.on_epoch_end(epoch, logs)
                 guard.at(epoch)
                 guard.check()
@@ -235,28 +283,69 @@ class Model:
         user = CallbackList(callbacks, self, params).callbacks
         return CallbackList(([ProgbarLogger(verbose)] if verbose else []) + user + [self.history], self, params)
 
-    def _fit_data(self, x, y, validation_split, validation_data):
-        """``(x, y, (x_val, y_val) or None)``: checked and converted, the validation data split off."""
+    def _validate(self, val, batch_size, steps, callbacks):
+        """``{'val_loss': ..., 'val_<metric>': ...}`` on ``(x_val, y_val[, w_val])``, between the test hooks."""
+        callbacks.on_test_begin({})
+        logs = self._evaluate_arrays(*val[:2], batch_size, sample_weight=val[2] if len(val) == 3 else None,
+                                     steps=steps)
+        val_logs = {f"val_{name}": value for name, value in logs.items()}
+        callbacks.on_test_end(val_logs)
+        return val_logs
+
+    def _sample_weights(self, y, sample_weight, class_weight, n):
+        """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise ValueError(f"Received an invalid value for `sample_weight`, expected {n} finite non-negative "
+                                 f"numbers, one per sample. Received: an array of shape {np.shape(sample_weight)}")
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise invalid("class_weight", "a dict {class index: weight}", class_weight)
+            labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y)).astype(np.int64)
+            per_class = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
+            weights = per_class if weights is None else weights * per_class
+        return weights
+
+    def _fit_data(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
+        """``(x, y, w, (x_val, y_val[, w_val]) or None)``: checked and converted, the sample weights
+        (or None) computed, the validation data split off (with its part of ``sample_weight``)."""
         x, y = self._prepare(x, y)
+        w = self._sample_weights(y, sample_weight, class_weight, len(x))
         if validation_data is not None:
-            return x, y, self._prepare(*validation_data, "validation_data[0]", "validation_data[1]")
+            val = self._prepare(*validation_data[:2], "validation_data[0]", "validation_data[1]")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                val = val + (self._sample_weights(val[1], validation_data[2], None, len(val[0])),)
+            return x, y, w, val
         if not validation_split:
-            return x, y, None
+            return x, y, w, None
         split_at = int(len(x) * (1.0 - validation_split))
         if split_at == 0 or split_at == len(x):
             raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
                              f"samples out of {len(x)}.")
-        return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+        val = (x[split_at:], y[split_at:])
+        if sample_weight is not None:  # class_weight weights the training samples only, as in Keras
+            val = val + (self._sample_weights(y, sample_weight, None, len(x))[split_at:],)
+        return x[:split_at], y[:split_at], None if w is None else w[:split_at], val
 
-    def _evaluate_arrays(self, x, y, batch_size, progbar=None):
-        means = RunningMeans()
+    def _evaluate_arrays(self, x, y, batch_size, progbar=None, sample_weight=None, steps=None, callbacks=None):
+        """``{'loss': ..., metric: ...}`` over ``(x, y)`` (its first ``steps`` batches), in inference mode."""
+        loss_mean = RunningMean()
         for step, start in enumerate(range(0, len(x), batch_size)):
+            if step == steps:
+                break
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step, {})
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            loss, y_pred = self._evaluate_batch(xb, yb)
-            logs = means.add(self._batch_logs(loss, yb, y_pred), len(xb))
+            wb = None if sample_weight is None else sample_weight[start:start + batch_size]
+            loss, y_pred = self._evaluate_batch(xb, yb, wb)
+            logs = {"loss": loss_mean.add(loss, len(xb)), **self._update_metrics(yb, y_pred, reset=step == 0)}
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, logs)
             if progbar is not None:
                 progbar.update(step + 1, list(logs.items()))
-        return list(logs.items())
+        return logs
 
     # predict / evaluate hold at most this many bytes of any one layer's output at a time.
     max_inference_activation_bytes = 64 * 2 ** 20
@@ -272,14 +361,27 @@ class Model:
         per_sample = 4 * max(int(np.prod(layer.output_shape[1:])) for layer in self.layers)
         return max(1, min(batch_size, self.max_inference_activation_bytes // per_sample))
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1):
-        """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]``."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False):
+        """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]`` (``metrics_names`` says
+        which); ``return_dict=True`` gives ``{'loss': ..., 'accuracy': ...}``. ``sample_weight`` weights
+        the loss as in ``fit``; ``steps`` caps the batches; ``callbacks`` get the test hooks."""
         self._check_compiled("evaluate")
         batch_size = check_batch_size(batch_size)
         x, y = self._prepare(x, y)
+        w = self._sample_weights(y, sample_weight, None, len(x))
+        steps = None if steps is None else check_int(steps, "steps", 1)
         batch_size = self._inference_batch_size(batch_size)
-        progbar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
-        return self._result(self._evaluate_arrays(x, y, batch_size, progbar))
+        total = math.ceil(len(x) / batch_size) if steps is None else min(steps, math.ceil(len(x) / batch_size))
+        progbar = Progbar(total, verbose=verbose) if verbose else None
+        callbacks = None if callbacks is None else CallbackList(list(callbacks), self, {"verbose": verbose,
+                                                                                         "steps": total})
+        if callbacks is not None:
+            callbacks.on_test_begin({})
+        logs = self._evaluate_arrays(x, y, batch_size, progbar, sample_weight=w, steps=steps, callbacks=callbacks)
+        if callbacks is not None:
+            callbacks.on_test_end(dict(logs))
+        return dict(logs) if return_dict else self._result(logs)
 
     def predict(self, x, batch_size=None, verbose=0):
         """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode)."""
@@ -302,11 +404,47 @@ class Model:
 
     @property
     def trainable_weights(self):
+        if not self.trainable:
+            return []
         return [p for layer in self.layers for p in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
         return [p for layer in self.layers for p in layer.non_trainable_weights]
+
+    # ----- Keras's model utilities -------------------------------------------
+    def __call__(self, x, training=False):
+        """The model's output for the batch ``x``: ``model(x)``, as in Keras (``predict`` does it in batches)."""
+        return self.forward(self._prepare_x(x), training=training)
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name`` (``model.get_layer('dense_1')``), or the one at position ``index``."""
+        if index is not None:
+            if name is not None:
+                raise ValueError("get_layer: give `name` or `index`, not both.")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: model '{self.name}' has {len(self.layers)} layers; "
+                                 f"there is no layer at index {index}.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Model '{self.name}' has the layers "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    def get_config(self):
+        """The architecture as Keras writes a Sequential's: ``{'name', 'layers': [{'class_name', 'config'}]}``."""
+        return {"name": self.name,
+                "layers": [{"class_name": getattr(layer, "class_name", type(layer).__name__),
+                            "config": layer.get_config()} for layer in self.layers]}
+
+    def to_json(self, **kwargs):
+        """The architecture as Keras's JSON (no weights); ``tinynet.models.model_from_json`` reads it back.
+        ``kwargs`` go to ``json.dumps`` (``indent=2``)."""
+        config = {"class_name": type(self).__name__, "config": self.get_config(), "backend": "numpy"}
+        return json.dumps(config, default=_json_value, **kwargs)
 
     def _check_built(self, method):
         if not self.built:
@@ -338,8 +476,21 @@ class Model:
 
     def save(self, path):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
-        ``tinynet.models.load_model(path)`` reads it back. See ``tinynet.io.npz_model``."""
-        from ..io import npz_model  # at call time: file formats load only when a file is written
+        ``tinynet.models.load_model(path)`` reads it back.
+
+        A name ending in ``.h5`` gets a Keras 2 HDF5 model file and ``.keras`` a Keras 3 archive,
+        both of which Keras itself loads (``tinynet.io.keras_h5``, ``keras_archive``; they need
+        ``pip install tinynet[h5]``); any other name, tinynet's own ``.npz`` (``tinynet.io.npz_model``).
+        """
+        # The formats are imported at call time: they load only when a file is written.
+        suffix = os.fspath(path).lower().rpartition(".")[2] if isinstance(path, (str, os.PathLike)) else ""
+        if suffix == "h5":
+            from ..io.keras_h5 import write_keras_h5
+            return write_keras_h5(self, path)
+        if suffix == "keras":
+            from ..io.keras_archive import write_keras_archive
+            return write_keras_archive(self, path)
+        from ..io import npz_model
 
         npz_model.write_model(self, path, rng_state=rng().bit_generator.state)
 
@@ -359,65 +510,17 @@ class Model:
         self._check_built("count_params()")
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, print_fn=print):
-        """Print Keras's table: layer (type), output shape, parameter count, then the totals."""
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Print Keras's table (tf.keras 2.11+ layout): layer (type), output shape, parameters, totals."""
         self._check_built("summary()")
-        def row(layer, output_shape, params):
-            return f" {layer}".ljust(29) + f"{output_shape}".ljust(26) + str(params)
-        def shape(s):
-            return "(" + ", ".join("None" if d is None else str(d) for d in s) + ("," if len(s) == 1 else "") + ")"
-        lines = [f'Model: "{self.name}"', "_" * 65, row("Layer (type)", "Output Shape", "Param #"), "=" * 65]
-        for i, layer in enumerate(self.layers):
-            lines.append(row(f"{layer.name} ({type(layer).__name__})", shape(layer.output_shape), layer.count_params()))
-            lines.append("" if i < len(self.layers) - 1 else "=" * 65)
-        trainable = sum(p.data.size for p in self.trainable_weights)
-        total = self.count_params()
-        lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                  f"Non-trainable params: {total - trainable:,}", "_" * 65]
-        for line in lines:
-            print_fn(line)
+        print_summary(self, line_length, positions, print_fn)
 
 
-def batches(n, batch_size, shuffle):
-    """The index arrays of one epoch's batches, in a new random order each epoch when ``shuffle``."""
-    order = rng().permutation(n) if shuffle else np.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start:start + batch_size]
-
-
-class RunningMeans:
-    """The means of the logs over the batches so far, each batch weighted by its size (as Keras reports them)."""
-
-    def __init__(self):
-        self.sums, self.count = {}, 0
-
-    def add(self, logs, size):
-        self.count += size
-        for name, value in logs:
-            self.sums[name] = self.sums.get(name, 0.0) + size * value
-        return {name: float(total / self.count) for name, total in self.sums.items()}
-
-
-def _layer_watch(callbacks):
-    """``on_layer`` for ``train_step``, calling each callback's ``on_train_layer_output(layer, x, y)``; None
-    when no callback has that hook (then the step calls nothing per layer)."""
-    watchers = [c.on_train_layer_output for c in callbacks.callbacks if hasattr(c, "on_train_layer_output")]
-    if not watchers:
-        return None
-
-    def on_layer(layer, x, y):
-        for watch in watchers:
-            watch(layer, x, y)
-    return on_layer
-
-
-def _keras1_epochs(epochs, kwargs):
-    """``epochs``, or Keras 1's spelling ``nb_epoch`` (older tutorials use it); refuses other extra arguments."""
-    if "nb_epoch" in kwargs:
-        epochs = kwargs.pop("nb_epoch")
-    if kwargs:
-        raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
-    return epochs
+def _json_value(value):
+    # Shapes are tuples (lists in JSON) and NumPy numbers appear in configs.
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"to_json cannot write a {type(value).__name__} ({value!r}) found in a layer's config.")
 
 
 def _weight_value(layer, parameter, value):

@@ -7,6 +7,7 @@ from ..layers.core import InputLayer
 from ..ops import fused_block
 from ..validation import check_input_shape
 from .model import Model
+from .nested import ModelLayer
 
 
 class Sequential(Model):
@@ -31,7 +32,10 @@ class Sequential(Model):
 
     # ----- building --------------------------------------------------------
     def add(self, layer):
-        """Append a layer; builds it at once when the input shape is known (as Keras does)."""
+        """Append a layer, or a model (it becomes one layer: ``ModelLayer``); builds it at once when the
+        input shape is known (as Keras does)."""
+        if isinstance(layer, Model):
+            layer = ModelLayer(layer)
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Sequential.add expects a tinynet layer instance. Received: {layer!r} of type {type(layer).__name__}.")
@@ -58,6 +62,12 @@ class Sequential(Model):
         self._input_shape = input_shape
         if self.loss is not None:  # the output activation changed: pair it with the loss again
             self.compile(*self._compiled_with)
+
+    def pop(self):
+        """Remove the last layer (Keras's ``model.pop()``); returns it."""
+        if not self.layers:
+            raise TypeError(f"There are no layers in model '{self.name}' to pop.")
+        return self.layers.pop()
 
     def build(self, input_shape=None):
         """Create all weights for inputs of ``input_shape``, batch axis included: ``(None, 784)``."""
@@ -136,16 +146,22 @@ class Sequential(Model):
         after each layer (a fused block reports each of its layers)."""
         self._stopped_at_logits = logits and self.loss_takes_logits
         self._steps = fused_block.steps(self.layers)
+        self.activity_outputs = []
         last = self._steps[-1]
         for layer in self._steps:
             x_in = x
             if layer is last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     break  # a Softmax / Sigmoid layer: the logits are its input
+                if layer.activity_regularizer is not None:
+                    raise NotImplementedError(f"Layer '{layer.name}': an activity_regularizer on the output layer "
+                                              "of a model whose loss takes its logits is not supported.")
                 with _without_activation(layer):
                     x = layer.forward(x, training=training)
             else:
                 x = layer.forward(x, training=training)
+            if layer.activity_regularizer is not None:  # its penalty r(x) / N joins Model.regularization_loss
+                self.activity_outputs.append((layer, x))
             if on_layer is not None:
                 fused_block.report_forward(on_layer, layer, x_in, x)
         return x
@@ -166,6 +182,9 @@ class Sequential(Model):
         for index in range(last, first - 1, -1):
             layer = steps[index]
             layer.needs_input_gradient = input_gradient or index > first
+            for penalized, y in self.activity_outputs:
+                if penalized is layer:  # d(r(y) / N)/dy joins the gradient flowing into the layer's output
+                    dout = dout + layer.activity_regularizer.gradient(y) / len(y)
             if index == last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     continue  # forward stopped before it: dloss is already dL/dz
@@ -173,6 +192,7 @@ class Sequential(Model):
                     dx = layer.backward(dout)
             else:
                 dx = layer.backward(dout)
+            layer.add_regularization_gradients()
             if on_layer is not None:
                 fused_block.report_backward(on_layer, layer, dout, dx)
             dout = dx

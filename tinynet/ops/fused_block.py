@@ -23,6 +23,8 @@ from . import fused
 class FusedBlock:
     """batch norm -> ReLU -> max-pool as one step of a model's forward and backward walk."""
 
+    activity_regularizer = None  # steps() fuses only layers without one
+
     def __init__(self, batch_norm, relu, pool):
         self.layers = (batch_norm, relu, pool)
         self.name = " -> ".join(layer.name for layer in self.layers) + " (fused)"
@@ -61,6 +63,10 @@ class FusedBlock:
         if bn.center:
             bn.beta.grad[...] = dbeta
         return dz
+
+    def add_regularization_gradients(self):
+        for layer in self.layers:
+            layer.add_regularization_gradients()
 
     def report_forward(self, on_layer, z, y):
         """``on_layer(layer, x_in, y_out)`` for each of the three layers, as if they had run one by one.
@@ -134,7 +140,7 @@ def _fusable(run):
         return False
     bn, relu, pool = run
     return (type(bn) is BatchNormalization and type(relu) is ReLU and type(pool) is MaxPooling2D
-            and all(getattr(layer, "impl", "fast") == "fast" for layer in run)
+            and all(getattr(layer, "impl", "fast") == "fast" and layer.activity_regularizer is None for layer in run)
             and bn.built and len(bn.input_shape) == 3
             and fused.fusable(pool.pool_size, pool.strides, pool.padding))
 

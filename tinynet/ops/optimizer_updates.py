@@ -8,10 +8,11 @@ nothing; without ``out`` new arrays are allocated. The inputs are never changed,
 so the optimizer can still commit the step all or nothing.
 
 NOTE: what this buys, measured with Adam on the cca MLP's 670k weights (one ``apply``,
-alternating with tinynet 0.1's in-place update, 30 rounds, on the shared 2-core machine):
-the textbook rules, which allocate a fresh array for every intermediate (12 per weight
-array), take 1.74x as long as 0.1's update; these take 1.18x (a dozen passes and a checked
-new state, against 0.1's ten passes and state changed in place, not rolled back).
+alternating with tinynet 0.1's in-place update, medians of 30 rounds of 20 steps, on the
+shared 2-core machine): the textbook rules, which allocate a fresh
+array for every intermediate (12 per weight array), take 1.49x-1.74x as long as 0.1's
+update; these take 1.07x-1.12x (12 passes instead of 0.1's 10, since the state is kept as
+Keras keeps it and written beside the old one, so that a refused step can leave it as it was).
 ``Optimizer(impl='naive')`` runs the textbook rules; tests check both agree.
 """
 import math
@@ -51,9 +52,9 @@ def sgd_update(optimizer, w, g, momentum=None, out=None):
     """SGD.update: w - lr * g, or with momentum velocity = momentum * velocity - lr * g, w + velocity."""
     w_new, new = _outputs(out, w, {} if momentum is None else {"momentum": momentum})
     if momentum is None:
-        _in_blocks(_sgd, (w, g), (w_new,), optimizer.learning_rate)
+        _in_blocks(_sgd, (w, g), (w_new,), optimizer.current_learning_rate)
         return w_new, {}
-    _in_blocks(_sgd_momentum, (w, g, momentum), (w_new, new["momentum"]), optimizer.learning_rate,
+    _in_blocks(_sgd_momentum, (w, g, momentum), (w_new, new["momentum"]), optimizer.current_learning_rate,
                optimizer.momentum, optimizer.nesterov)
     return w_new, {"momentum": new["momentum"]}
 
@@ -77,7 +78,7 @@ def _sgd_momentum(w, g, velocity, w_new, velocity_new, lr, momentum, nesterov):
 def rmsprop_update(optimizer, w, g, velocity, out=None):
     """RMSprop.update: velocity = rho * velocity + (1 - rho) * g^2; w - lr * g / (sqrt(velocity) + epsilon)."""
     w_new, new = _outputs(out, w, {"velocity": velocity})
-    _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), optimizer.learning_rate, optimizer.rho,
+    _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), optimizer.current_learning_rate, optimizer.rho,
                optimizer.epsilon)
     return w_new, {"velocity": new["velocity"]}
 
@@ -98,7 +99,7 @@ def adam_update(optimizer, w, g, m, v, out=None):
     """Adam.update: m and v as running means of g and g^2; w - lr_t * m / (sqrt(v) + epsilon)."""
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
     t = optimizer.iterations + 1
-    lr_t = optimizer.learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    lr_t = optimizer.current_learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
     w_new, new = _outputs(out, w, {"m": m, "v": v})
     _in_blocks(_adam, (w, g, m, v), (w_new, new["m"], new["v"]), beta_1, beta_2, lr_t, optimizer.epsilon)
     return w_new, {"m": new["m"], "v": new["v"]}

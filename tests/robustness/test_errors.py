@@ -200,10 +200,11 @@ def test_validation_split_that_leaves_no_validation_sample():
         mlp().fit(X, Y, validation_split=0.95, verbose=0)
 
 
-@pytest.mark.parametrize("value, received", [((X, Y, np.ones(10)), "a tuple of 3 items"),
+@pytest.mark.parametrize("value, received", [((X, Y, np.ones(10), None), "a tuple of 4 items"),
                                              (X, "a ndarray"), ({"x": X}, "a dict")])
 def test_validation_data_structure(value, received):
-    with raises(ValueError, "`validation_data`, expected a tuple (x_val, y_val)", received):
+    with raises(ValueError, "`validation_data`, expected a tuple (x_val, y_val) or (x_val, y_val, "
+                "sample_weight_val)", received):
         mlp().fit(X, Y, validation_data=value, verbose=0)
 
 
@@ -214,8 +215,9 @@ def test_unknown_fit_argument():
 
 # ----- names -----------------------------------------------------------------
 def test_unknown_optimizer_lists_the_valid_ones():
-    with raises(ValueError, "Unknown optimizer: 'adamw'", "['adam', 'rmsprop', 'sgd']"):
-        mlp().compile("adamw", "mse")
+    with raises(ValueError, "Unknown optimizer: 'adamq'", "['adadelta', 'adagrad', 'adam', 'adamax', 'adamw', "
+                "'nadam', 'rmsprop', 'sgd']"):
+        mlp().compile("adamq", "mse")
 
 
 def test_unknown_loss_lists_the_valid_ones():

@@ -1,0 +1,75 @@
+"""Run one of the Keras scripts in this folder, in full or in quick mode.
+
+    python examples/keras_compat/run.py keras2_mnist_cnn.py            # as published (minutes to hours)
+    python examples/keras_compat/run.py keras2_mnist_cnn.py --quick    # a few seconds
+
+Each script here is a published Keras script with only its imports changed, so
+quick mode changes no line of it. Instead, before running the script, it wraps
+``fit`` and ``evaluate`` so that they see the first ``QUICK_TRAIN`` training
+samples (and ``QUICK_EVAL`` validation / test samples) for one epoch at most.
+The data sets are still loaded whole, so a script's ``reshape(60000, 784)`` works.
+
+``run(path, quick=True)`` returns the script's global variables, which the test
+(tests/test_keras_compat_examples.py) reads to check the values the script computed.
+"""
+import argparse
+import functools
+import os
+import runpy
+import sys
+
+QUICK_TRAIN = 600
+QUICK_EVAL = 300
+
+
+def _cut_validation_data(validation_data):
+    return tuple(part[:QUICK_EVAL] for part in validation_data)
+
+
+def _quick_fit(fit):
+    @functools.wraps(fit)
+    def quick_fit(self, x=None, y=None, *args, **kwargs):
+        for name in ("epochs", "nb_epoch"):
+            if name in kwargs:
+                kwargs[name] = min(kwargs[name], 1)
+        if len(args) >= 2:  # fit(x, y, batch_size, epochs, ...) given by position
+            args = (args[0], min(args[1], 1)) + tuple(args[2:])
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = _cut_validation_data(kwargs["validation_data"])
+        return fit(self, x[:QUICK_TRAIN], None if y is None else y[:QUICK_TRAIN], *args, **kwargs)
+    return quick_fit
+
+
+def _quick_evaluate(evaluate):
+    @functools.wraps(evaluate)
+    def quick_evaluate(self, x=None, y=None, *args, **kwargs):
+        return evaluate(self, x[:QUICK_EVAL], None if y is None else y[:QUICK_EVAL], *args, **kwargs)
+    return quick_evaluate
+
+
+def run(path, quick=False):
+    """Run the script at ``path`` (as ``__main__``) and return its globals."""
+    os.environ.setdefault("MPLBACKEND", "Agg")  # plt.show() draws nothing and does not block
+    if not quick:
+        return runpy.run_path(path, run_name="__main__")
+    from tinynet import models
+    originals = {name: getattr(models.Sequential, name) for name in ("fit", "evaluate")}
+    models.Sequential.fit = _quick_fit(originals["fit"])
+    models.Sequential.evaluate = _quick_evaluate(originals["evaluate"])
+    try:
+        return runpy.run_path(path, run_name="__main__")
+    finally:
+        for name, method in originals.items():
+            setattr(models.Sequential, name, method)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("script")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_TRAIN} training samples, 1 epoch")
+    arguments = parser.parse_args()
+    script = arguments.script
+    if not os.path.exists(script):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), script)
+    sys.argv = [script]
+    run(script, quick=arguments.quick)

@@ -1,0 +1,199 @@
+"""Keras 3's ``.keras`` files: a zip of ``metadata.json``, ``config.json`` and ``model.weights.h5``.
+
+``config.json`` is the model's config (``{"module": "keras", "class_name": "Sequential",
+"config": {..., "layers": [...]}, "compile_config": {...}}``); ``model.weights.h5`` keeps
+each layer's weights in ``layers/<key>/vars/0..n``, where ``<key>`` is the layer's class in
+snake_case numbered in layer order (``conv2d``, ``conv2d_1``, ``dense``) — not the layer's
+name — and the optimizer's in ``optimizer/vars/0..n``: the iteration count, the learning
+rate, then each trainable weight's slots in turn (Adam: momentum, velocity).
+
+Reading is bounded: members are looked up by name and their declared sizes checked
+before anything is decompressed; the JSON is capped; the HDF5 part goes through
+``tinynet.io.hdf5``. Nothing in the archive is executed or unpickled.
+"""
+import io
+import json
+import time
+import warnings
+import zipfile
+import zlib
+
+import numpy as np
+
+from . import keras_compile, keras_config, keras_export
+from .hdf5 import H5Reader, check_regular_file, require_h5py
+from .keras_config import KerasFileError, KerasFileWarning
+from .keras_export import keras_state, optimizer_settings, trainable_parameters
+from .keras_h5 import (KerasModelFile, _check_writable, atomic_path, file_spec, keras3_layer, optimizer_state,
+                       trainable_shapes)
+
+# The Keras 3 release whose archive layout (config keys, dtype strings, groups) this writer follows;
+# every later Keras 3 reads it.
+KERAS3_VERSION = "3.0.5"
+MAX_WEIGHTS_BYTES = 8 * 2 ** 30
+_ZIP_ERRORS = (OSError, EOFError, KeyError, NotImplementedError, zlib.error, zipfile.BadZipFile, ValueError)
+
+
+def is_keras_archive(path):
+    """True when ``path`` is a zip holding ``config.json`` (what ``load_model`` dispatches on)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "config.json" in archive.namelist()
+    except _ZIP_ERRORS:
+        return False
+
+
+def read_keras_archive(path):
+    """The tinynet spec of a Keras 3 ``.keras`` file."""
+    check_regular_file(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config_text = _member(archive, path, "config.json", keras_config.MAX_CONFIG_BYTES)
+            metadata_text = _member(archive, path, "metadata.json", 2 ** 20, required=False)
+            weights = _member(archive, path, "model.weights.h5", MAX_WEIGHTS_BYTES)
+    except KerasFileError:
+        raise
+    except _ZIP_ERRORS as error:
+        raise KerasFileError(f"{path} is not a readable .keras (zip) file ({error})") from None
+    config = keras_config.parse_json(config_text, "config.json", path)
+    spec, entries = keras_config.spec_from_config(config, path)
+    metadata = keras_config.parse_json(metadata_text, "metadata.json", path) if metadata_text else {}
+    spec["keras_version"] = metadata.get("keras_version") if isinstance(metadata, dict) else None
+
+    compile_spec = None
+    compile_config = config.get("compile_config")
+    if isinstance(compile_config, dict):
+        compile_spec = keras_compile.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
+                                                        compile_config.get("optimizer"), path)
+    with H5Reader(f"{path}:model.weights.h5", data=weights) as reader:
+        group = reader.child(reader.root, "layers")
+        keys = keras_config.keras3_keys([entry["keras_class"] for entry in entries])
+        spec["weights"] = []
+        for entry, key in zip(entries, keys):
+            spec["weights"] += keras3_layer(reader, group, key, entry["weight_shapes"],
+                                            f"{entry['label']} (file key {key!r})")
+        state = None
+        if compile_spec is not None and compile_spec["optimizer"] is not None \
+                and reader.has(reader.root, "optimizer"):
+            state = _archive_optimizer_state(reader, compile_spec["optimizer"], trainable_shapes(spec, entries))
+    spec["compile"], spec["optimizer_state"] = compile_spec, state
+    return file_spec(spec, entries, "keras-v3")
+
+
+class KerasArchiveFile(KerasModelFile):
+    """A ``.keras`` file opened for ``tinynet.models.loading`` (see ``KerasModelFile``)."""
+    format = "keras-v3"
+    read_spec = staticmethod(read_keras_archive)
+
+    @staticmethod
+    def is_weights_file(path):
+        return False
+
+
+def _member(archive, path, name, limit, required=True):
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        if not required:
+            return None
+        members = ", ".join(archive.namelist()[:10])
+        raise KerasFileError(f"{path} has no {name} (members: {members}); a Keras 3 model file has config.json and "
+                             "model.weights.h5") from None
+    if info.file_size > limit:
+        raise KerasFileError(f"{path}: {name} declares {info.file_size:,} bytes, more than tinynet reads ({limit:,})")
+    # Keras stores its members uncompressed; a member that inflates a hundredfold is a zip bomb, not weights.
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > 100 * info.compress_size + 2 ** 20:
+        raise KerasFileError(f"{path}: {name} inflates {info.compress_size:,} bytes to {info.file_size:,}; refused")
+    with archive.open(info) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise KerasFileError(f"{path}: {name} holds more than its declared size")
+    return data
+
+
+def _archive_optimizer_state(reader, optimizer, shapes):
+    variables = reader.child(reader.root, "optimizer/vars")
+    per_weight = {"Adam": ["momentum", "velocity"], "RMSprop": ["velocity"],
+                  "SGD": ["momentum"] if optimizer["config"].get("momentum") else []}[optimizer["class_name"]]
+    expected = 2 + len(per_weight) * len(shapes)
+    if len(variables) != expected:
+        warnings.warn(f"{reader.source}: the {optimizer['class_name']} optimizer state has {len(variables)} arrays, "
+                      f"tinynet's would have {expected}; the state is skipped", KerasFileWarning, stacklevel=3)
+        return None
+    names = ["iteration", "learning_rate"] + per_weight * len(shapes)
+    slots = [(name, reader.child(variables, str(i), "dataset")) for i, name in enumerate(names)]
+    return optimizer_state(reader, optimizer, slots, shapes)
+
+
+# ----------------------------------------------------------------- writing
+
+def write_keras_archive(model, path):
+    """Write ``model`` as a Keras 3 ``.keras`` file (Keras 3's ``keras.models.load_model`` reads it)."""
+    require_h5py()
+    layers = _check_writable(model)
+    config = keras3_model_config(model, layers)
+    metadata = {"keras_version": KERAS3_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
+    weights = _weights_file(model, layers)
+    with atomic_path(path) as tmp_name, zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_STORED) as archive:
+        # As Keras writes them: the two JSON members dated 1980 (zipfile's default), the weights dated now.
+        for name, data in (("metadata.json", json.dumps(metadata)), ("config.json", json.dumps(config))):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o600 << 16
+            archive.writestr(info, data)
+        info = zipfile.ZipInfo("model.weights.h5", date_time=time.localtime()[:6])
+        info.external_attr = 0o600 << 16
+        archive.writestr(info, weights)
+
+
+def keras3_model_config(model, layers):
+    shape = [None, *model.input_shape[1:]]
+    entries = [{"module": "keras.layers", "class_name": "InputLayer",
+                "config": {"batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"},
+                "registered_name": None}]
+    for layer in layers:
+        class_name, config = keras_export.layer_config(layer, keras3=True)
+        entries.append({"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None,
+                        "build_config": {"input_shape": [None, *layer.input_shape]}})
+    config = {"module": "keras", "class_name": "Sequential",
+              "config": {"name": model.name, "trainable": True, "dtype": "float32", "layers": entries,
+                         "build_input_shape": shape},
+              "registered_name": None, "build_config": {"input_shape": shape}}
+    if getattr(model, "loss", None) is not None:
+        class_name, settings = optimizer_settings(model.optimizer)
+        settings = {key: value for key, value in settings.items() if key != "decay"}  # Keras 3 has no decay
+        config["compile_config"] = {
+            "optimizer": {"module": "keras.optimizers", "class_name": class_name,
+                          "config": {"name": class_name.lower(), **settings}, "registered_name": None},
+            "loss": model.loss.name, "loss_weights": None, "metrics": [metric.name for metric in model.metrics],
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+    return config
+
+
+def _weights_file(model, layers):
+    h5py = require_h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        group = f.create_group("layers")
+        keys = keras_config.keras3_keys([keras_export.keras_class_of(layer)[0] for layer in layers])
+        for layer, key in zip(layers, keys):
+            variables = group.create_group(f"{key}/vars")
+            for i, parameter in enumerate(layer.weights):
+                variables.create_dataset(str(i), data=parameter.data)
+        if getattr(model, "loss", None) is not None:
+            optimizer = model.optimizer
+            variables = f.create_group("optimizer/vars")
+            arrays = [np.asarray(optimizer.iterations, np.int64), np.asarray(optimizer.learning_rate, np.float32)]
+            for parameter in trainable_parameters(layers):
+                arrays += list(keras_state(optimizer, parameter).values())
+            for i, array in enumerate(arrays):
+                variables.create_dataset(str(i), data=array)
+        f.create_group("vars")
+    return buffer.getvalue()
+
+
+def write_keras_weights(model, path):
+    """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part)."""
+    layers = _check_writable(model)
+    data = _weights_file(model, layers)
+    with atomic_path(path) as tmp_name, open(tmp_name, "wb") as file:
+        file.write(data)

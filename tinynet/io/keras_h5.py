@@ -1,0 +1,411 @@
+"""Keras's HDF5 files: read full models and weights, write full models Keras loads.
+
+Formats read (the file's content decides, not its name):
+
+- full model, Keras 2 ``model.save('m.h5')`` and Keras 3's legacy ``.h5``: root attributes
+  ``model_config`` (JSON), ``training_config``, ``keras_version``, ``backend``; weights in
+  ``model_weights/<layer>/``, the layers in ``model_weights.attrs['layer_names']``, each
+  layer's weights in the order of its ``attrs['weight_names']`` (paths below the layer's
+  group: ``dense/kernel:0`` in Keras 2, ``sequential/dense/kernel`` in Keras 3.5+), never
+  the group's alphabetical order (which puts bias before kernel); optimizer state in
+  ``optimizer_weights`` with its own ``weight_names``.
+- Keras 2 ``save_weights('w.h5')``: the same layer groups at the root, no config.
+- Keras 3 ``save_weights('w.weights.h5')``: ``layers/<key>/vars/0..n``, where ``<key>`` is the
+  layer's class in snake_case numbered in layer order (``dense``, ``dense_1``, ``re_lu``).
+
+Written: the Keras 2 full-model layout above, as Keras 2.10 writes it (names as
+variable-length ASCII strings, ``backend``/``keras_version`` of the root as UTF-8
+strings, an empty name list as a float64 array of shape (0,), the empty
+``top_level_model_weights`` group), with optimizer state in Keras 2's
+``optimizer_weights`` order: ``iter``, then each slot (``m``, then ``v``) for every
+trainable weight.
+
+The model is duck-typed (``layers``, ``weights``, ``input_shape``, ``optimizer``...):
+this package never imports ``tinynet.models``.
+"""
+import json
+import os
+import re
+import secrets
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import keras_compile, keras_config, keras_export
+from .hdf5 import H5Reader, require_h5py
+from .keras_config import KerasFileError, KerasFileWarning
+from .keras_export import keras_state, optimizer_settings, trainable_parameters
+
+KERAS2_VERSION = "2.10.0"
+
+
+# ----------------------------------------------------------------- reading a full model
+
+def read_keras_h5(path):
+    """The tinynet spec of a Keras full-model HDF5 file (Keras 2, or Keras 3's legacy ``.h5``)."""
+    with H5Reader(path) as reader:
+        root = reader.root
+        if "model_config" not in root.attrs:
+            if _is_keras3_weights(reader) or "layer_names" in root.attrs:
+                raise KerasFileError(
+                    f"{path} holds only weights (Keras save_weights), not a model: build the model in tinynet (or "
+                    "from its JSON with model_from_json) and call model.load_weights(path)")
+            raise KerasFileError(f"{path} is an HDF5 file but not a Keras model (no model_config attribute)")
+        config = keras_config.parse_json(reader.text(root, "model_config"), "model_config", path)
+        spec, entries = keras_config.spec_from_config(config, path)
+        group = reader.child(root, "model_weights")
+        layer_names = set(reader.strings(group, "layer_names"))
+        spec["weights"] = []
+        for entry in entries:
+            if entry["weight_shapes"] and entry["keras_name"] not in layer_names:
+                raise KerasFileError(f"{path}: {entry['label']} has no weights in model_weights")
+            if entry["keras_name"] in layer_names:
+                spec["weights"] += _keras2_layer(reader, group, entry["keras_name"], entry["weight_shapes"],
+                                                 entry["label"])
+        spec["compile"], spec["optimizer_state"] = None, None
+        training = reader.text(root, "training_config", required=False)
+        if training is not None:
+            spec["compile"], spec["optimizer_state"] = _compile_and_state(reader, training, spec, entries)
+        spec["keras_version"] = reader.text(root, "keras_version", required=False)
+    return file_spec(spec, entries, "keras-h5")
+
+
+def file_spec(spec, entries, file_format, kind="model"):
+    """The spec in the files team's reader format (tinynet.io.model_files): declared names and shapes,
+    and the optimizer state as ``{key: shape}`` per trainable weight, besides the arrays."""
+    state = spec.get("optimizer_state")
+    if state is None and spec.get("compile") is not None:  # compiled, but the optimizer had not stepped
+        state = [None] * len(trainable_shapes(spec, entries))
+    return {**spec, "format": file_format, "kind": kind, "rng_state": None,
+            "weight_names": [name for entry in entries for name in entry["weight_names"]],
+            "weight_shapes": [tuple(shape) for entry in entries for shape in entry["weight_shapes"]],
+            "optimizer_arrays": state,
+            "optimizer_state": None if state is None else [None if s is None else {k: v.shape for k, v in s.items()}
+                                                              for s in state]}
+
+
+class KerasModelFile:
+    """A Keras file opened for ``tinynet.models.loading``: ``spec`` and its arrays (read and checked on opening).
+
+    The same methods as ``tinynet.io.model_files.ModelFile``; Keras files are read whole on
+    opening, every array checked against the shapes the config implies before it is read.
+    ``load_into(model)`` loads a weights file into a built model layer by layer.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        if self.is_weights_file(path):
+            self.spec = {"format": self.format, "kind": "weights", "weight_shapes": None}
+        else:
+            self.spec = self.read_spec(path)
+
+    def read_weights(self):
+        return list(self.spec["weights"])
+
+    def read_optimizer_state(self):
+        return self.spec["optimizer_arrays"]
+
+    def read(self):
+        return {**self.spec, "optimizer_state": self.spec["optimizer_arrays"]}
+
+    def load_into(self, model):
+        load_keras_weights(model, self.path)
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class KerasH5File(KerasModelFile):
+    format = "keras-h5"
+
+    @staticmethod
+    def is_weights_file(path):
+        with H5Reader(path) as reader:
+            return "model_config" not in reader.root.attrs and (
+                "layer_names" in reader.root.attrs or _is_keras3_weights(reader))
+
+    read_spec = staticmethod(read_keras_h5)
+
+
+def _keras2_layer(reader, group, layer_name, shapes, label):
+    """One layer's arrays from a Keras 2-style layer group, in the order of its ``weight_names``."""
+    layer_group = reader.child(group, layer_name)
+    names = reader.strings(layer_group, "weight_names")
+    if len(names) != len(shapes):
+        raise KerasFileError(f"{reader.source}: {label} has {len(names)} weights in the file ({', '.join(names)}), "
+                             f"but the layer has {len(shapes)}")
+    return [reader.array(reader.child(layer_group, name, "dataset"), shape, f"{label} weight {name!r}")
+            for name, shape in zip(names, shapes)]
+
+
+def _compile_and_state(reader, training_text, spec, entries):
+    training = keras_config.parse_json(training_text, "training_config", reader.source)
+    if not isinstance(training, dict):
+        raise KerasFileError(f"{reader.source}: training_config should be a JSON object")
+    compile_spec = keras_compile.compile_from_config(training.get("loss"), training.get("metrics"),
+                                                    training.get("optimizer_config"), reader.source)
+    if compile_spec is None or compile_spec["optimizer"] is None or not reader.has(reader.root, "optimizer_weights"):
+        return compile_spec, None
+    group = reader.child(reader.root, "optimizer_weights")
+    names = reader.strings(group, "weight_names")
+    slots = [(_slot_of(name, names), reader.child(group, name, "dataset")) for name in names]
+    slots = _positional_slots(slots, compile_spec["optimizer"]["class_name"], len(trainable_shapes(spec, entries)))
+    state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries))
+    return compile_spec, state
+
+
+def _slot_of(name, names):
+    """The slot a variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it."""
+    parts = name.split(":")[0].split("/")
+    last = parts[-1]
+    if any(n.split(":")[0].split("/")[-1] == "iterations" for n in names):   # Keras 2.2-2.3: training/Adam/m_3_1:0
+        return "iteration" if last == "iterations" else re.sub(r"(_\d+)+$", "", last)
+    if "iteration:0" in names:                                               # Keras 2.11-2.15: Adam/m/dense/kernel:0
+        return "iteration" if last == "iteration" else (parts[1] if len(parts) > 2 else last)
+    if ":" in name:                                                          # Keras 2.4-2.10: Adam/dense/kernel/m:0
+        return "iteration" if last == "iter" else last
+    # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum
+    return last if last in ("iteration", "learning_rate") else last.rsplit("_", 1)[-1]
+
+
+def _positional_slots(slots, class_name, n):
+    """Keras 2.0-2.1 name every slot 'Variable_<k>': then the order tells them apart (Keras's own
+    ``weights = [iterations] + ms + vs + vhats``; ``+ accumulators`` for RMSprop, ``+ moments`` for SGD)."""
+    unnamed = [dataset for slot, dataset in slots if slot != "iteration"]
+    if not unnamed or any(slot not in ("iteration", "Variable") for slot, _ in slots):
+        return slots
+    order = {"Adam": ["m", "v", "vhat"], "RMSprop": ["accumulator"], "SGD": ["moment"]}[class_name]
+    if len(unnamed) != len(order) * n:
+        return slots  # optimizer_state then refuses them, naming the slot
+    names = [name for name in order for _ in range(n)]
+    iteration = [(slot, dataset) for slot, dataset in slots if slot == "iteration"]
+    return iteration + list(zip(names, unnamed))
+
+
+def trainable_shapes(spec, entries):
+    """The shapes of the model's trainable weights, in ``model.trainable_weights`` order."""
+    shapes = []
+    for layer, entry in zip(spec["layers"], entries):
+        if layer["config"].get("trainable") is False:
+            continue
+        count = len(entry["weight_shapes"])
+        if layer["class_name"] == "BatchNormalization":
+            count -= 2  # moving_mean and moving_variance are not trained
+        shapes += entry["weight_shapes"][:count]
+    return shapes
+
+
+# Keras slot name (any version) -> tinynet's state key, which is Keras's own (CONTRACT §7).
+_SLOTS = {
+    "Adam": {"m": "m", "v": "v", "momentum": "m", "velocity": "v"},
+    "SGD": {"momentum": "momentum", "moment": "momentum", "m": "momentum"},
+    "RMSprop": {"rms": "velocity", "accumulator": "velocity", "velocity": "velocity"},
+}
+
+
+def optimizer_state(reader, optimizer, slots, shapes):
+    """Per trainable weight, its state dict in Keras's form; sets ``optimizer['iterations']``.
+
+    ``slots``: ``(slot name, dataset)`` pairs in file order. Returns None (with a warning)
+    when the state is not one tinynet's optimizer keeps.
+    """
+    class_name = optimizer["class_name"]
+    table = _SLOTS[class_name]
+    by_key = {key: [] for key in table.values()}
+    for slot, dataset in slots:
+        if slot == "iteration":
+            iterations = reader.array(dataset, (), "the optimizer's iteration count", kinds="iu")
+            optimizer["iterations"] = int(iterations)
+        elif slot == "learning_rate":
+            if "learning_rate" not in optimizer["config"]:  # Keras 3.0 may name the optimizer only ('adam')
+                optimizer["config"]["learning_rate"] = float(reader.array(dataset, (), "the learning rate"))
+        elif slot in table:
+            by_key[table[slot]].append(dataset)
+        elif slot == "vhat" and class_name == "Adam":
+            continue  # Keras 2.2-2.3 keep a placeholder vhat without amsgrad (which tinynet refuses)
+        else:
+            warnings.warn(f"{reader.source}: the {class_name} optimizer state has a {slot!r} slot tinynet's lacks; "
+                          "the state is skipped (training restarts its moments)", KerasFileWarning, stacklevel=4)
+            return None
+    if class_name == "SGD" and not optimizer["config"].get("momentum"):
+        by_key = {}
+    for key, datasets in by_key.items():
+        if len(datasets) != len(shapes):
+            warnings.warn(f"{reader.source}: the optimizer has {len(datasets)} {key!r} arrays for {len(shapes)} "
+                          "trainable weights; the state is skipped", KerasFileWarning, stacklevel=4)
+            return None
+    state = [{} for _ in shapes]
+    for key, datasets in by_key.items():
+        for i, (dataset, shape) in enumerate(zip(datasets, shapes)):
+            state[i][key] = reader.array(dataset, shape, f"optimizer state {key!r} of trainable weight {i}")
+    return state
+
+
+# ----------------------------------------------------------------- weights into a built model
+
+def load_keras_weights(model, path):
+    """Load a Keras weights file (Keras 2 ``save_weights`` / full model ``.h5``, Keras 3 ``.weights.h5``) into
+    the built tinynet ``model``, layer by layer; all arrays are checked before any is set."""
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    with H5Reader(path) as reader:
+        root = reader.root
+        if _is_keras3_weights(reader):
+            values = _keras3_weights(reader, root, layers)
+        else:
+            group = reader.child(root, "model_weights") if reader.has(root, "model_weights") else root
+            if "layer_names" not in group.attrs:
+                raise KerasFileError(f"{path} is not a Keras weights file (no layer_names, no layers group)")
+            names = reader.strings(group, "layer_names")
+            # As Keras 2 does: the file's layers that have weights, matched in order with the model's.
+            in_file = [name for name in names if reader.strings(reader.child(group, name), "weight_names")]
+            with_weights = [layer for layer in layers if layer.weights]
+            if len(in_file) != len(with_weights):
+                raise KerasFileError(
+                    f"{path} has weights for {len(in_file)} layers ({', '.join(in_file)}), but model "
+                    f"'{model.name}' has {len(with_weights)} layers with weights "
+                    f"({', '.join(layer.name for layer in with_weights)})")
+            values = [_keras2_layer(reader, group, name, [p.shape for p in layer.weights],
+                                    f"layer '{layer.name}' (file layer {name!r})")
+                      for name, layer in zip(in_file, with_weights)]
+            layers = with_weights
+    for layer, arrays in zip(layers, values):
+        layer.set_weights(arrays)
+
+
+def _is_keras3_weights(reader):
+    return reader.has(reader.root, "layers") and "layer_names" not in reader.root.attrs
+
+
+def _keras3_weights(reader, root, layers):
+    keys = keras_config.keras3_keys([keras_export.keras_class_of(layer)[0] for layer in layers])
+    group = reader.child(root, "layers")
+    values = []
+    for layer, key in zip(layers, keys):
+        values.append(keras3_layer(reader, group, key, [p.shape for p in layer.weights],
+                                   f"layer '{layer.name}' (file key {key!r})"))
+    return values
+
+
+def keras3_layer(reader, group, key, shapes, label):
+    """One layer's arrays from ``layers/<key>/vars/0..n`` (Keras 3)."""
+    if not shapes and not reader.has(group, key):
+        return []
+    variables = reader.child(group, f"{key}/vars")
+    if len(variables) != len(shapes):
+        raise KerasFileError(f"{reader.source}: {label} has {len(variables)} weights in the file, but the layer "
+                             f"has {len(shapes)}")
+    return [reader.array(reader.child(variables, str(i), "dataset"), shape, f"{label} weight {i}")
+            for i, shape in enumerate(shapes)]
+
+
+# ----------------------------------------------------------------- writing
+
+@contextmanager
+def atomic_path(path):
+    """A temporary file name beside ``path``, renamed onto it when the block succeeds (removed otherwise).
+
+    h5py needs a file it can reopen by name, so this yields a name, not the open file of
+    ``tinynet.io.atomic.atomic_write``; the part file is named and permissioned as that one's
+    (``.<name>.<pid>.<random>.part``, the umask's permissions), so its clean-up finds it too.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_name = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield tmp_name
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+
+
+def write_keras_h5(model, path):
+    """Write ``model`` as a Keras 2 full-model HDF5 file (``model.save('m.h5')`` in Keras 2; Keras 3 loads it)."""
+    h5py = require_h5py()
+    layers = _check_writable(model)
+    with atomic_path(path) as tmp_name, h5py.File(tmp_name, "w") as f:
+        # The string types Keras writes: str (UTF-8) for these two, bytes (ASCII) for the JSON.
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["keras_version"] = KERAS2_VERSION
+        f.attrs["model_config"] = json.dumps(keras2_model_config(model, layers)).encode("utf8")
+        if getattr(model, "loss", None) is not None:
+            f.attrs["training_config"] = json.dumps(keras2_training_config(model)).encode("utf8")
+        group = f.create_group("model_weights")
+        group.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
+        group.attrs["backend"] = b"tensorflow"
+        group.attrs["keras_version"] = KERAS2_VERSION.encode("utf8")
+        for layer in sorted(layers, key=lambda layer: layer.name):
+            names = [f"{layer.name}/{_short(p)}:0".encode("utf8") for p in layer.weights]
+            _write_named(group.create_group(layer.name), names, [p.data for p in layer.weights])
+        _write_named(group.create_group("top_level_model_weights"), [], [])
+        state = _keras2_optimizer_weights(model, layers)
+        if state:
+            _write_named(f.create_group("optimizer_weights"), *state)
+
+
+def _write_named(group, names, arrays):
+    # An empty list becomes a float64 array of shape (0,), as h5py stores [] for Keras.
+    group.attrs["weight_names"] = names
+    for name, array in zip(names, arrays):
+        group.create_dataset(name, data=np.asarray(array))
+
+
+def _short(parameter):
+    return parameter.name.split("/")[-1]
+
+
+def _check_writable(model):
+    if not getattr(model, "built", False):
+        raise ValueError(f"Model '{model.name}' has not been built yet, so it has no weights to save. Give the first "
+                         "layer `input_shape=...` or call model.build((None, ...)) first.")
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    names = [layer.name for layer in layers]
+    for layer in layers:
+        keras_export.keras_class_of(layer)  # refuses layers Keras has no equivalent for
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", layer.name):
+            raise ValueError(f"Layer name {layer.name!r} cannot be a Keras layer name (letters, digits, '_', '.', '-')")
+    if len(set(names)) != len(names):
+        raise ValueError(f"Model '{model.name}' has two layers with the same name; Keras needs unique names")
+    return layers
+
+
+def keras2_model_config(model, layers):
+    entries = [{"class_name": "InputLayer", "config": keras_export.input_layer_config(model, keras3=False)}]
+    for layer in layers:
+        class_name, config = keras_export.layer_config(layer, keras3=False)
+        entries.append({"class_name": class_name, "config": config})
+    return {"class_name": "Sequential", "config": {"name": model.name, "layers": entries}}
+
+
+def keras2_training_config(model):
+    class_name, settings = optimizer_settings(model.optimizer)
+    return {"loss": model.loss.name, "metrics": [metric.name for metric in getattr(model, "metrics", [])],
+            "weighted_metrics": None, "loss_weights": None,
+            "optimizer_config": {"class_name": class_name, "config": {"name": class_name, **settings}}}
+
+
+def _keras2_optimizer_weights(model, layers):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or getattr(model, "loss", None) is None:
+        return None
+    class_name, _ = optimizer_settings(optimizer)
+    parameters = trainable_parameters(layers)
+    names, arrays = [f"{class_name}/iter:0".encode()], [np.asarray(optimizer.iterations, np.int64)]
+    states = [keras_state(optimizer, p) for p in parameters]
+    slot_names = {"m": "m", "v": "v", "momentum": "momentum", "velocity": "rms"}
+    for key in (states[0] if states else {}):
+        for parameter, state in zip(parameters, states):
+            layer_name, weight = parameter.name.rsplit("/", 1)
+            names.append(f"{class_name}/{layer_name}/{weight}/{slot_names[key]}:0".encode())
+            arrays.append(state[key])
+    return names, arrays
