@@ -259,3 +259,14 @@ def test_saving_a_nested_model_says_what_to_do(tmp_path):
     with pytest.raises(NotImplementedError, match="Save the inner model"):
         outer.save(tmp_path / "nested.npz")
     assert not (tmp_path / "nested.npz").exists()
+
+
+def test_inputs_and_outputs_describe_the_model():
+    model = tinynet.Sequential([tinynet.layers.Dense(8, activation="relu", input_shape=(784,)),
+                                tinynet.layers.Dense(10, activation="softmax")])
+    (spec_in,), (spec_out,) = model.inputs, model.outputs
+    assert spec_in.shape == (None, 784) and spec_out.shape == (None, 10)
+    assert spec_in.dtype == spec_out.dtype == "float32"
+    assert spec_out.name == model.layers[-1].name
+    with pytest.raises(ValueError, match="not been built"):
+        tinynet.Sequential([tinynet.layers.Dense(3)]).inputs

@@ -1,5 +1,6 @@
 """``Sequential``: a linear stack of layers, each feeding the next."""
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from ..layers.activations import Linear
 from ..layers.base import Layer, as_shape
@@ -8,6 +9,14 @@ from ..ops import fused_block
 from ..validation import check_input_shape
 from .model import Model
 from .nested import ModelLayer
+
+
+class TensorSpec(NamedTuple):
+    """What flows in or out of a model: its shape (batch axis first, ``None``), dtype and name."""
+
+    shape: tuple
+    dtype: str
+    name: str
 
 
 class Sequential(Model):
@@ -118,6 +127,19 @@ class Sequential(Model):
     @property
     def output_shape(self):
         return self.layers[-1].output_shape if self.built else None
+
+    @property
+    def inputs(self):
+        """``[TensorSpec]``: the shape, dtype and name of the model's input, as Keras's ``model.inputs`` lists
+        its input tensors (tinynet has no symbolic tensors: this describes what ``predict`` takes)."""
+        self._check_built("inputs")
+        return [TensorSpec(self.input_shape, "float32", f"{self.layers[0].name}_input")]
+
+    @property
+    def outputs(self):
+        """``[TensorSpec]``: the shape, dtype and name of the model's output (Keras's ``model.outputs``)."""
+        self._check_built("outputs")
+        return [TensorSpec(tuple(self.output_shape), "float32", self.layers[-1].name)]
 
     def _ensure_built(self, x):
         if not self.layers:
