@@ -17,6 +17,7 @@ import numpy as np
 
 from . import backend
 from .checks import check_float, invalid
+from .utils import Configurable
 
 
 def _axis(value, owner):
@@ -33,22 +34,11 @@ def _norms(w, axis):
     return np.sqrt(np.sum(np.square(w), axis=axis, keepdims=True))
 
 
-class Constraint:
+class Constraint(Configurable):
     """Base class: ``constraint(w) -> new w`` (a new array; ``w`` is left as it was)."""
 
     def __call__(self, w):
         return w
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
 
 
 class MaxNorm(Constraint):

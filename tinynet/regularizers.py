@@ -15,9 +15,10 @@ subgradient 0 there.
 import numpy as np
 
 from .checks import check_float
+from .utils import Configurable
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: ``regularizer(w) -> float`` (the penalty) and ``regularizer.gradient(w) -> array``."""
 
     def __call__(self, w):
@@ -25,17 +26,6 @@ class Regularizer:
 
     def gradient(self, w):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
 
 
 class L1(Regularizer):

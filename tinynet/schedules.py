@@ -10,24 +10,14 @@ Keras's ``optimizer.iterations``. Pass one as an optimizer's learning rate:
 import math
 
 from .checks import check_bool, check_float, check_int, invalid
+from .utils import Configurable
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
 
     def __call__(self, step):
         raise NotImplementedError
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
 
 
 def _step(step):

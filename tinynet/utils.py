@@ -77,3 +77,20 @@ def __getattr__(name):
         from . import np_utils
         return np_utils
     raise AttributeError(f"module 'tinynet.utils' has no attribute {name!r}")
+
+
+class Configurable:
+    """``get_config`` / ``from_config`` / ``repr`` for objects made of a few settings, as Keras
+    serialises them (regularizers, constraints, learning-rate schedules): a subclass's
+    ``get_config`` returns the keyword arguments that rebuild it."""
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({settings})"
