@@ -1,40 +1,18 @@
 """The CIFAR-100 loader, on small archives in the canonical format that the tests build themselves."""
 import io
 import pickle
-import struct
+import sys
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinynet.datasets import DatasetUnavailableError, CorruptDataError, cifar100
 
-
-class Python2Pickler(pickle._Pickler):
-    """Writes pickles as Python 2's cPickle wrote CIFAR's: protocol 2, byte strings as Python 2
-    ``str`` (SHORT_BINSTRING / BINSTRING) and NumPy's array rebuilder under its NumPy 1 name."""
-
-    dispatch = dict(pickle._Pickler.dispatch)
-
-    def save_python2_str(self, obj):
-        if len(obj) < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
-        else:
-            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
-        self.memoize(obj)
-
-    dispatch[bytes] = save_python2_str
-
-    def save_global(self, obj, name=None):
-        module = obj.__module__.replace("numpy._core", "numpy.core")
-        self.write(pickle.GLOBAL + f"{module}\n{name or obj.__name__}\n".encode())
-        self.memoize(obj)
-
-
-def python2_pickle(obj):
-    buffer = io.BytesIO()
-    Python2Pickler(buffer, protocol=2).dump(obj)
-    return buffer.getvalue()
+# The archives are pickled as Python 2's cPickle wrote CIFAR's, by the builder the robustness tests share.
+sys.path.insert(0, str(Path(__file__).parent / "robustness"))
+from hostile import python2_pickle  # noqa: E402
 
 
 def part(n, seed):
