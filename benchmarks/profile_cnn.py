@@ -17,13 +17,13 @@ Adam, sparse labels. Data is MNIST when available, else random (speed does not d
 the pixels). The machine may be shared: every figure is a median over epochs.
 
 The breakdown wraps each layer's forward / backward, the im2col and dx helpers of the fast conv
-op Conv2D calls (tinynet/ops/conv_fast.py),
+op Conv2D calls (tinynet/fast/conv.py),
 the loss and the optimizer in time.perf_counter timers installed by this script (nothing is
 timed inside the library). A Conv2D's "product" rows are what is left of its forward (or
 backward) once im2col, dx and its activation are taken out: the matrix products and the bias.
 
 The model runs each BatchNormalization -> ReLU -> MaxPooling2D block as one fused op
-(tinynet/ops/fused.py); its rows split that op into its steps. The breakdown epoch runs twice,
+(tinynet/fast/fused.py); its rows split that op into its steps. The breakdown epoch runs twice,
 fused and layer by layer (the same model code with the fusion turned off), and the block's rows
 of the two are printed side by side; ``--no-fusion`` times the epochs layer by layer too.
 """
@@ -40,8 +40,8 @@ import numpy as np
 
 import tinynet
 from tinynet import callbacks, layers
-from tinynet.ops import conv_fast as conv_module
-from tinynet.ops import fused, fused_block
+from tinynet.fast import conv as conv_module
+from tinynet.fast import fused, fused_block
 
 from seed_models import mnist_or_random, tf2_cnn
 
@@ -75,7 +75,7 @@ class Profiler:
 
 PLAN = fused_block.steps   # the model's planner: which layers run as one fused block
 
-# The fused op's steps, as (function name in tinynet.ops.fused, row label).
+# The fused op's steps, as (function name in tinynet.fast.fused, row label).
 FUSED_STEPS = [("_batch_statistics", "forward: batch statistics (full size)"),
                ("_pooled_extremes", "forward: pool z (max / min per channel)"),
                ("winners", "backward: each window's winner"),

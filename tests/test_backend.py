@@ -4,7 +4,7 @@ import pytest
 
 from tinynet import backend as K
 from tinynet import layers, models, optimizers
-from tinynet.layers.base import Parameter
+from tinynet.core.layers.base import Parameter
 
 
 def test_image_data_format_is_channels_last_and_channels_first_is_refused():

@@ -5,7 +5,7 @@ import pytest
 import tinynet
 from tinynet import Sequential
 from tinynet.callbacks import GradientStats
-from tinynet.callbacks.gradient_stats import LOG_EDGES, log_histogram
+from tinynet.tools.gradient_stats import LOG_EDGES, log_histogram
 from tinynet.layers import Dense
 from tinynet.plot import plot_gradient_stats
 

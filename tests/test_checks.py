@@ -1,10 +1,10 @@
-"""tinynet.checks: one wording for every refused argument."""
+"""tinynet.core.checks: one wording for every refused argument."""
 import math
 
 import numpy as np
 import pytest
 
-from tinynet import checks
+from tinynet.core import checks
 
 
 def test_invalid_wording_owner_and_error_type():

@@ -32,9 +32,9 @@ def defined_names(path):
 def test_the_doc_has_pointers_for_every_part():
     files = {path for path, _ in POINTERS}
     assert len(POINTERS) >= 30
-    assert {"tinynet/layers/core.py", "tinynet/layers/activations.py", "tinynet/losses.py", "tinynet/ops/conv.py",
-            "tinynet/ops/pooling.py", "tinynet/ops/normalization.py", "tinynet/ops/conv_fast.py",
-            "tinynet/ops/normalization_fast.py"} <= files
+    assert {"tinynet/core/layers/core.py", "tinynet/core/layers/activations.py", "tinynet/core/losses.py", "tinynet/core/ops/conv.py",
+            "tinynet/core/ops/pooling.py", "tinynet/core/ops/normalization.py", "tinynet/fast/conv.py",
+            "tinynet/fast/normalization.py"} <= files
 
 
 @pytest.mark.parametrize("path,name", POINTERS)
@@ -123,7 +123,7 @@ def test_other_losses():
 
 
 def test_conv2d_is_the_documented_sum_and_im2col_matrix_product():
-    from tinynet.ops.conv import im2col
+    from tinynet.core.ops.conv import im2col
     layer = Conv2D(2, (2, 3), strides=(2, 1), padding="same")
     x = rng.standard_normal((2, 5, 6, 3))
     z, dz, dx = backward(layer, x, training=True)

@@ -7,7 +7,8 @@ import pytest
 import tinynet
 
 # Modules the downloader and the plots need; numpy itself already imports urllib.parse and pickle.
-HEAVY = ("urllib.request", "http.client", "subprocess", "zipfile", "matplotlib", "tinynet.datasets", "tinynet.plot")
+HEAVY = ("urllib.request", "http.client", "subprocess", "zipfile", "matplotlib", "h5py", "tinynet.io.datasets",
+         "tinynet.tools.plot", "tinynet.io.npz_model", "tinynet.io.keras_h5", "tinynet.io.keras_archive")
 
 
 def _imported_by(statement):
@@ -25,7 +26,7 @@ def test_import_tinynet_loads_no_downloader_and_no_matplotlib():
 
 def test_lazy_modules_load_on_first_use():
     loaded = _imported_by("import tinynet; tinynet.datasets.mnist; tinynet.plot.plot_history")
-    assert {"tinynet.datasets", "tinynet.plot", "matplotlib"} <= loaded
+    assert {"tinynet.io.datasets", "tinynet.io.datasets.mnist", "tinynet.tools.plot", "matplotlib"} <= loaded
     assert tinynet.load_model is tinynet.saving.load_model
     assert "datasets" in dir(tinynet) and "plot" in dir(tinynet)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -239,7 +239,7 @@ def test_to_json_writes_keras_sequential_form():
     assert [entry["class_name"] for entry in config["config"]["layers"]] == ["Dense", "Dropout", "Dense"]
     first = config["config"]["layers"][0]["config"]
     assert first["units"] == 4 and first["input_shape"] == [3] and first["kernel_regularizer"]["class_name"] == "L2"
-    loading = pytest.importorskip("tinynet.models.loading")          # the files team's reader
+    loading = pytest.importorskip("tinynet.io.loading")          # the files team's reader
     again = loading.model_from_json(model.to_json())
     assert [type(layer) for layer in again.layers] == [type(layer) for layer in model.layers]
     assert again.count_params() == model.count_params()

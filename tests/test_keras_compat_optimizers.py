@@ -10,7 +10,7 @@ import pytest
 
 from tinynet import backend as K
 from tinynet import optimizers
-from tinynet.layers.base import Parameter
+from tinynet.core.layers.base import Parameter
 
 
 def steps(optimizer, gradients, w0=1.0):

@@ -33,7 +33,7 @@ SADIEMIR = SHARED / "sadiemir_fashion_mnist_cnn.keras"                  # Keras 
 
 
 def build(spec):
-    """A Sequential from a reader's spec (what tinynet.models.loading does, without its checks)."""
+    """A Sequential from a reader's spec (what tinynet.io.loading does, without its checks)."""
     layers = [getattr(L, entry["class_name"])(**entry["config"]) for entry in spec["layers"]]
     model = tinynet.Sequential(layers, name=spec["name"])
     model.build((None, *spec["input_shape"]))
@@ -436,7 +436,7 @@ def test_example_opens_a_keras_file(has_mnist):
     import importlib.util
     import subprocess
     try:
-        wired = importlib.util.find_spec("tinynet.models.loading") is not None
+        wired = importlib.util.find_spec("tinynet.io.loading") is not None
     except ModuleNotFoundError:  # tinynet.models is still one module, not the package
         wired = False
     if not wired:

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from test_ops_conv import keras_output_size
 from tinynet import Sequential, gradcheck
-from tinynet.ops import conv, conv_fast
+from tinynet.ops import conv
+from tinynet.fast import conv as conv_fast
 from tinynet.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D,
                             MaxPooling2D, ReLU, AveragePooling2D)
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from tinynet import gradcheck
 from tinynet import ops
+from tinynet.fast import conv as conv_fast
 from tinynet.layers import (AveragePooling2D, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
                             MaxPooling2D)
 
@@ -105,7 +106,7 @@ def test_naive_layers_pass_the_gradient_check(make, training):
 def test_the_layer_picks_its_ops_through_the_one_chooser():
     assert Conv2D(2, 3).ops is ops.get("fast") and Conv2D(2, 3, impl="naive").ops is ops.get("naive")
     assert ops.get("naive").conv2d_forward is ops.conv.conv2d_forward   # the reference is the textbook one
-    assert ops.get("fast").conv2d_forward is ops.conv_fast.conv2d_forward
+    assert ops.get("fast").conv2d_forward is conv_fast.conv2d_forward
 
 
 def test_a_new_op_pair_is_one_register_call():

@@ -1,4 +1,4 @@
-"""tinynet.ops.conv (the textbook references) and conv_fast (their fast twins, impl='fast').
+"""tinynet.core.ops.conv (the textbook references) and conv_fast (their fast twins, impl='fast').
 
 The references are checked against hand-computed values, the definition of a convolution
 and numerical gradients; the fast ops against the references, on random shapes, strides
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from tinynet import ops
 from tinynet.gradcheck import numerical_gradient, relative_error
-from tinynet.ops import conv_fast
-from tinynet.ops.conv import (
+from tinynet.fast import conv as conv_fast
+from tinynet.core.ops.conv import (
     col2im,
     conv2d_backward,
     conv2d_forward,

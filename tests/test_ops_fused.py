@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 from tinynet.gradcheck import numerical_gradient
 from tinynet import ops
-from tinynet.ops import fused
+from tinynet.fast import fused
 
 EPS = 1e-3
 
@@ -175,7 +175,7 @@ def layer_by_layer(run, x, dout, training):
 
 @pytest.mark.parametrize("trainable", [True, False])
 def test_fused_block_does_what_the_three_layers_do(trainable):
-    from tinynet.ops.fused_block import FusedBlock, steps
+    from tinynet.fast.fused_block import FusedBlock, steps
     rng = np.random.default_rng(0)
     run = seed_block_layers(trainable=trainable)
     bn = run[0]
@@ -204,7 +204,7 @@ def test_fused_block_does_what_the_three_layers_do(trainable):
 
 def test_steps_fuse_only_fast_layers_with_settings_the_op_handles():
     from tinynet import layers
-    from tinynet.ops.fused_block import FusedBlock, steps
+    from tinynet.fast.fused_block import FusedBlock, steps
     assert not any(isinstance(s, FusedBlock) for s in steps(seed_block_layers(impl="naive")))
     run = seed_block_layers()
     assert [type(s) for s in steps([layers.Flatten()] + run)] == [layers.Flatten, FusedBlock]
@@ -235,7 +235,7 @@ def small_cnn(impl="fast", filters=(4, 6), size=12, use_bias=True):
 
 def test_a_model_trains_the_same_fused_and_layer_by_layer():
     import tinynet
-    from tinynet.ops import fused_block
+    from tinynet.fast import fused_block
     rng = np.random.default_rng(0)
     x, y = rng.random((32, 12, 12)).astype(np.float32), rng.integers(0, 10, 32)
     # Without the biases before batch norm: there a bias has gradient 0 up to rounding, which Adam
@@ -257,7 +257,7 @@ def test_a_model_trains_the_same_fused_and_layer_by_layer():
 
 
 def test_summary_lists_the_layers_and_naive_turns_fusion_off():
-    from tinynet.ops.fused_block import FusedBlock, steps
+    from tinynet.fast.fused_block import FusedBlock, steps
     lines = []
     model = small_cnn()
     model.summary(print_fn=lines.append)
@@ -309,7 +309,7 @@ def test_seed_cnn_gradients_match_centred_differences(impl):
     import tinynet
     from tinynet import gradcheck, layers, optimizers
     from tinynet.models import Sequential
-    from tinynet.ops.fused_block import FusedBlock, steps
+    from tinynet.fast.fused_block import FusedBlock, steps
     tinynet.set_random_seed(0)
     model = Sequential([
         layers.Reshape((12, 12, 1), input_shape=(12, 12)),

@@ -1,4 +1,4 @@
-"""tinynet.ops.normalization (the textbook references) and normalization_fast (their fast twins)."""
+"""tinynet.core.ops.normalization (the textbook references) and normalization_fast (their fast twins)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings

@@ -1,4 +1,4 @@
-"""tinynet.ops.pooling (the textbook references) and pooling_fast (their fast twins, impl='fast').
+"""tinynet.core.ops.pooling (the textbook references) and pooling_fast (their fast twins, impl='fast').
 
 Hand-computed windows, ties and padding, and numerical gradients check both impls; the fast
 ops are checked against the references on random shapes, strides, paddings and ties.

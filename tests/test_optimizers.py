@@ -6,7 +6,7 @@ import pytest
 
 from tinynet import optimizers
 from tinynet.layers import Parameter
-from tinynet.ops import optimizer_updates
+from tinynet.fast import optimizers as optimizer_updates
 
 IMPLS = pytest.mark.parametrize("impl", ["fast", "naive"])
 

@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from tinynet import progbar
-from tinynet.progbar import Progbar, format_time_per_unit, format_value
+from tinynet.core import progbar
+from tinynet.core.progbar import Progbar, format_time_per_unit, format_value
 
 
 def test_progbar_formats():

@@ -439,20 +439,6 @@ def test_keras_files_are_recognised_by_content(tmp_path, magic, message):
         load_model(path)
 
 
-def test_io_never_imports_models_and_models_never_import_saving():
-    import ast
-    from pathlib import Path
-
-    package = Path(tinynet.__file__).parent
-    for path in list((package / "io").glob("*.py")) + list((package / "models").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
-                if path.parent.name == "io":
-                    assert not any("models" in name for name in names), f"{path.name} imports {names}"
-                else:
-                    assert not any(name.endswith("saving") for name in names), f"{path.name} imports {names}"
-
 
 def test_saving_facade(tmp_path):
     model = mlp()

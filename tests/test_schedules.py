@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from tinynet import schedules
+from tinynet.core import schedules
 
 
 def test_exponential_decay():

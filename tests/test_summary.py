@@ -5,7 +5,7 @@ import pytest
 
 from tinynet import layers
 from tinynet.models import Sequential
-from tinynet.summary import format_row, format_summary
+from tinynet.core.summary import format_row, format_summary
 
 # Printed by tf.keras 2.11 for Conv2D(32, 3, same) -> Conv2D(64, 3, same) -> MaxPooling2D -> Flatten
 # -> Dense(128) -> Dense(10) on 28x28x1 inputs. Every table line is 65 characters long.
@@ -82,7 +82,7 @@ def test_non_trainable_parameters_and_other_widths():
 
 
 def test_print_summary_sends_each_line_to_print_fn(capsys):
-    from tinynet.summary import print_summary
+    from tinynet.core.summary import print_summary
     lines = []
     print_summary(keras_mnist_cnn(), print_fn=lines.append)
     assert "\n".join(lines) == KERAS_2_11

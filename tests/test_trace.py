@@ -7,7 +7,8 @@ import pytest
 
 import tinynet
 from conftest import REPO
-from tinynet import Sequential, gradcheck, trace_plot, utils
+from tinynet import Sequential, gradcheck, utils
+from tinynet.tools import trace_plot
 from tinynet.layers import Dense, Dropout, ReLU
 
 

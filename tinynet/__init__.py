@@ -1,16 +1,29 @@
 """tinynet: a neural-network library in pure NumPy with a Keras-like API.
 
-This file only re-exports the public API. ``datasets`` (the downloader: urllib,
-subprocess, zip and pickle readers) and ``plot`` (matplotlib) are loaded on first
-use, so ``import tinynet`` stays quick and imports no network code.
+A textbook core with rings around it:
+
+    core/    the maths: layers, the reference ops, the model and its training step, losses, optimizers.
+             It imports nothing outside itself.
+    fast/    the fast twins of the ops, each registered behind the op contract (same signature, same
+             numbers); this file is the only one that imports it
+    keras/   what only Keras scripts use: the public namespaces, backend, legacy spellings
+    io/      file formats, downloads, caches, data sets
+    tools/   gradcheck, trace, plots, sanity checks, the scalar engine
+
+This file plugs the rings into the core and re-exports the public API. ``datasets`` (the
+downloader) and ``plot`` (matplotlib) load on first use, so ``import tinynet`` stays quick.
 """
 import importlib
 
-from . import callbacks, initializers, layers, losses, metrics, models, ops, optimizers, utils
-from .guards import TrainingDivergedError
-from .models import Sequential
-from .trace import trace
-from .utils import set_random_seed, to_categorical
+from . import fast  # noqa: F401  (registers the fast twins of the ops)
+from .core import initializers, losses, ops, optimizers
+from .core.guards import TrainingDivergedError
+from .core.models import Sequential
+from .core.utils import set_random_seed, to_categorical
+from .keras import callbacks, layers, metrics, models, public, utils
+from .tools.trace import trace
+
+public.install()  # `from tinynet.layers import Dense`, `tinynet.datasets.mnist` ...
 
 __version__ = "0.1.0"
 
@@ -19,19 +32,22 @@ __all__ = ["Sequential", "callbacks", "datasets", "initializers", "layers", "los
            "TrainingDivergedError", "trace", "saving", "load_model", "plot"]
 
 # name -> (module, attribute or None for the module itself), imported on first access.
-_LAZY = {"datasets": (".datasets", None), "plot": (".plot", None), "saving": (".saving", None),
-         "load_model": (".saving", "load_model"),
-         # Keras's names for scripts written for Keras (issue 14): keras.Input, keras.backend, tf.keras ...
-         "Input": (".layers", "Input"), "Model": (".models", "Model"), "backend": (".backend", None),
-         "constraints": (".constraints", None), "keras": (".keras", None), "np_utils": (".np_utils", None),
-         "random": (".random", None), "regularizers": (".regularizers", None)}
+_LAZY = {"datasets": ("tinynet.io.datasets", None), "plot": ("tinynet.tools.plot", None),
+         "saving": ("tinynet.keras.saving", None), "load_model": ("tinynet.keras.saving", "load_model"),
+         # Keras's names for scripts written for Keras: keras.Input, keras.backend, tf.keras ...
+         "Input": ("tinynet.core.layers", "Input"), "Model": ("tinynet.core.models", "Model"),
+         "backend": ("tinynet.keras.backend", None), "constraints": ("tinynet.core.constraints", None),
+         "keras": ("tinynet.keras", None), "np_utils": ("tinynet.keras.np_utils", None),
+         "random": ("tinynet.keras.random", None), "regularizers": ("tinynet.core.regularizers", None),
+         "gradcheck": ("tinynet.tools.gradcheck", None), "scalar": ("tinynet.tools.scalar", None),
+         "sanity": ("tinynet.tools.sanity", None), "tools": ("tinynet.tools", None), "io": ("tinynet.io", None)}
 
 
 def __getattr__(name):
     if name not in _LAZY:
         raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
     module_name, attribute = _LAZY[name]
-    module = importlib.import_module(module_name, __name__)
+    module = importlib.import_module(module_name)
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value  # the next access is a plain attribute lookup
     return value

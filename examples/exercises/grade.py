@@ -109,31 +109,31 @@ def batchnorm_case(rng):
 
 EXERCISES = {
     "sigmoid": ("sigmoid_backward", lambda rng: activation_case("sigmoid", rng),
-                "dy/dx = y (1 - y): multiply dout by it, elementwise. Library: tinynet/layers/activations.py, "
+                "dy/dx = y (1 - y): multiply dout by it, elementwise. Library: tinynet/core/layers/activations.py, "
                 "Sigmoid.backward."),
     "tanh": ("tanh_backward", lambda rng: activation_case("tanh", rng),
-             "d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2. Library: tinynet/layers/activations.py, Tanh.backward."),
+             "d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2. Library: tinynet/core/layers/activations.py, Tanh.backward."),
     "dense": ("dense_backward", dense_case,
               "Each gradient has the shape of its array: dx = dout @ w^T (N, D), dw = x^T @ dout (D, M) -- a sum "
-              "over the samples --, db = dout summed over the samples (M,). Library: tinynet/layers/core.py, "
+              "over the samples --, db = dout summed over the samples (M,). Library: tinynet/core/layers/core.py, "
               "Dense.backward."),
     "softmax_cross_entropy": ("softmax_cross_entropy_backward", softmax_cross_entropy_case,
                               "With p = softmax(z) the whole pair differentiates to (p - y) / N: the 1/N comes from "
-                              "the mean over samples. Subtract max(z) before exp. Library: tinynet/losses.py, "
+                              "the mean over samples. Subtract max(z) before exp. Library: tinynet/core/losses.py, "
                               "CategoricalCrossentropy (from_logits=True)."),
     "conv2d": ("conv2d_backward", conv2d_case,
                "On im2col's rows the convolution is a Dense layer: dz = dout.reshape(-1, F); dw = (cols^T @ dz) "
                "reshaped to w's shape; db = dz summed over rows; dcols = dz @ w_col^T, and col2im(dcols, x.shape, "
-               "kh, kw) adds each row back onto the pixels it came from. Library: tinynet/layers/conv.py, "
+               "kh, kw) adds each row back onto the pixels it came from. Library: tinynet/core/layers/conv.py, "
                "Conv2D.backward."),
     "maxpool": ("maxpool_backward", maxpool_case,
                 "Only each window's maximum influenced y: it receives the window's dout, the other three get 0. "
                 "x.reshape(N, H/2, 2, W/2, 2, C) puts each window on axes 2 and 4. Library: "
-                "tinynet/ops/pooling.py, maxpool2d_backward."),
+                "tinynet/core/ops/pooling.py, maxpool2d_backward."),
     "batchnorm": ("batchnorm_backward", batchnorm_case,
                   "dbeta = sum(dout), dgamma = sum(dout * xhat) over samples; with dxhat = dout * gamma, "
                   "dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / sqrt(var + eps) -- mean and var depend "
-                  "on every x too. Library: tinynet/ops/normalization.py, batch_norm_backward; derivation in "
+                  "on every x too. Library: tinynet/core/ops/normalization.py, batch_norm_backward; derivation in "
                   "docs/backprop.md."),
 }
 

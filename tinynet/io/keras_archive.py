@@ -24,7 +24,7 @@ from . import keras_compile, keras_config, keras_export
 from .hdf5 import H5Reader, check_regular_file, require_h5py
 from .keras_config import KerasFileError, KerasFileWarning
 from .keras_export import keras_state, optimizer_settings, trainable_parameters
-from .keras_h5 import (KerasModelFile, _check_writable, atomic_path, file_spec, keras3_layer, optimizer_state,
+from .keras_h5 import (KerasModelFile, check_writable, atomic_path, file_spec, keras3_layer, optimizer_state,
                        trainable_shapes)
 
 # The Keras 3 release whose archive layout (config keys, dtype strings, groups) this writer follows;
@@ -81,7 +81,7 @@ def read_keras_archive(path):
 
 
 class KerasArchiveFile(KerasModelFile):
-    """A ``.keras`` file opened for ``tinynet.models.loading`` (see ``KerasModelFile``)."""
+    """A ``.keras`` file opened for ``tinynet.io.loading`` (see ``KerasModelFile``)."""
     format = "keras-v3"
     read_spec = staticmethod(read_keras_archive)
 
@@ -130,7 +130,7 @@ def _archive_optimizer_state(reader, optimizer, shapes):
 def write_keras_archive(model, path):
     """Write ``model`` as a Keras 3 ``.keras`` file (Keras 3's ``keras.models.load_model`` reads it)."""
     require_h5py()
-    layers = _check_writable(model)
+    layers = check_writable(model)
     config = keras3_model_config(model, layers)
     metadata = {"keras_version": KERAS3_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
     weights = _weights_file(model, layers)
@@ -193,7 +193,7 @@ def _weights_file(model, layers):
 
 def write_keras_weights(model, path):
     """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part)."""
-    layers = _check_writable(model)
+    layers = check_writable(model)
     data = _weights_file(model, layers)
     with atomic_path(path) as tmp_name, open(tmp_name, "wb") as file:
         file.write(data)

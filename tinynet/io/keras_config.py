@@ -19,7 +19,7 @@ import math
 import re
 import warnings
 
-from .. import layers as tinynet_layers
+from ..core import layers as tinynet_layers
 from .errors import ModelFileError
 
 # A model config is a few kB per layer; anything this large is not one.
@@ -183,7 +183,7 @@ _IGNORED = {"name", "trainable", "dtype", "batch_input_shape", "batch_shape", "b
             "input_dim", "kernel_initializer", "bias_initializer", "beta_initializer", "gamma_initializer",
             "moving_mean_initializer", "moving_variance_initializer", "seed", "renorm_momentum", "fused",
             "synchronized", "build_config", *_TRAINING_ONLY}
-_INITIALIZERS = {"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal", "HeNormal": "he_normal",
+INITIALIZERS = {"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal", "HeNormal": "he_normal",
                  "HeUniform": "he_uniform", "LecunNormal": "lecun_normal", "LecunUniform": "lecun_uniform",
                  "Zeros": "zeros", "Ones": "ones", "RandomNormal": "random_normal",
                  "RandomUniform": "random_uniform"}
@@ -312,9 +312,9 @@ def _initializers(settings, label, source):
     for key in ("kernel_initializer", "bias_initializer"):
         value = settings.get(key)
         name = value.get("class_name") if isinstance(value, dict) else value
-        if isinstance(name, str) and name in _INITIALIZERS:
-            result[key] = _INITIALIZERS[name]
-        elif isinstance(name, str) and name in _INITIALIZERS.values():
+        if isinstance(name, str) and name in INITIALIZERS:
+            result[key] = INITIALIZERS[name]
+        elif isinstance(name, str) and name in INITIALIZERS.values():
             result[key] = name
     return result
 

@@ -9,8 +9,8 @@ The layers and optimizers are duck-typed (read by attribute), never imported fro
 """
 import numpy as np
 
-from .. import layers as tinynet_layers
-from .keras_config import _INITIALIZERS
+from ..core import layers as tinynet_layers
+from .keras_config import INITIALIZERS
 
 
 def keras_class_of(layer):
@@ -29,7 +29,7 @@ def keras_class_of(layer):
 
 
 def _initializer(name, keras3):
-    class_name = {v: k for k, v in _INITIALIZERS.items()}.get(name if isinstance(name, str) else "",
+    class_name = {v: k for k, v in INITIALIZERS.items()}.get(name if isinstance(name, str) else "",
                                                               "GlorotUniform")
     config = {"seed": None} if class_name not in ("Zeros", "Ones") else {}
     if class_name == "RandomNormal":

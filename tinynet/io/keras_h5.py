@@ -87,7 +87,7 @@ def file_spec(spec, entries, file_format, kind="model"):
 
 
 class KerasModelFile:
-    """A Keras file opened for ``tinynet.models.loading``: ``spec`` and its arrays (read and checked on opening).
+    """A Keras file opened for ``tinynet.io.loading``: ``spec`` and its arrays (read and checked on opening).
 
     The same methods as ``tinynet.io.model_files.ModelFile``; Keras files are read whole on
     opening, every array checked against the shapes the config implies before it is read.
@@ -332,7 +332,7 @@ def atomic_path(path):
 def write_keras_h5(model, path):
     """Write ``model`` as a Keras 2 full-model HDF5 file (``model.save('m.h5')`` in Keras 2; Keras 3 loads it)."""
     h5py = require_h5py()
-    layers = _check_writable(model)
+    layers = check_writable(model)
     with atomic_path(path) as tmp_name, h5py.File(tmp_name, "w") as f:
         # The string types Keras writes: str (UTF-8) for these two, bytes (ASCII) for the JSON.
         f.attrs["backend"] = "tensorflow"
@@ -364,7 +364,7 @@ def _short(parameter):
     return parameter.name.split("/")[-1]
 
 
-def _check_writable(model):
+def check_writable(model):
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' has not been built yet, so it has no weights to save. Give the first "
                          "layer `input_shape=...` or call model.build((None, ...)) first.")

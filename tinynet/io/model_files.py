@@ -1,7 +1,7 @@
 """Opening a model file of any format we read, and what every reader hands back.
 
 A reader returns a *spec*: the model as plain data, the same for every format, so
-``tinynet.models.loading`` builds a model from it without knowing where it came from::
+``tinynet.io.loading`` builds a model from it without knowing where it came from::
 
     {'format':          'tinynet' (our .npz), 'keras-h5', 'keras-v3' (the .keras zip),
      'kind':            'model' or 'weights' (a weights-only file has no compile settings),
@@ -146,14 +146,14 @@ _JSON_TYPE_NAMES = {dict: "a JSON object", list: "a list", str: "a string", int:
 def field(path, mapping, key, expected, where):
     """``mapping[key]`` from a file's JSON, checked to be of type ``expected`` (ModelFileError if not)."""
     if not isinstance(mapping, dict):
-        raise ModelFileError(f"{path} is corrupt: {where} should be a JSON object, but is {_short(mapping)}")
+        raise ModelFileError(f"{path} is corrupt: {where} should be a JSON object, but is {short(mapping)}")
     if key not in mapping:
         raise ModelFileError(f"{path} is corrupt: {where} has no {key!r}")
     value = mapping[key]
     expected = expected if isinstance(expected, tuple) else (expected,)
     if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
         wanted = " or ".join(_JSON_TYPE_NAMES[t] for t in expected)
-        raise ModelFileError(f"{path} is corrupt: {where}.{key} should be {wanted}, but is {_short(value)}")
+        raise ModelFileError(f"{path} is corrupt: {where}.{key} should be {wanted}, but is {short(value)}")
     return value
 
 
@@ -163,13 +163,13 @@ def check_input_shape(path, shape, where):
         return
     if not (isinstance(shape, list) and shape and all(
             isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
-        raise ModelFileError(f"{path} is corrupt: {where} should be a list of positive integers, but is {_short(shape)}")
+        raise ModelFileError(f"{path} is corrupt: {where} should be a list of positive integers, but is {short(shape)}")
 
 
-def _short(value):
+def short(value):
     """``repr(value)``, cut short: a hostile file's values can be megabytes long."""
-    return _cut(repr(value), 60)
+    return cut(repr(value), 60)
 
 
-def _cut(text, limit=300):
+def cut(text, limit=300):
     return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -27,7 +27,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import ModelFileError
-from .model_files import ModelFile, _cut, _short, check_input_shape, check_path, field
+from .model_files import ModelFile, cut, short, check_input_shape, check_path, field
 from .npz import NpzReader
 
 FORMAT_NAME = "tinynet"
@@ -153,14 +153,14 @@ class NpzModelFile(ModelFile):
                                  f"(it holds {sorted(npz.keys())[:8]})")
         version = npz.array("format_version", (np.dtype("<i4"), np.dtype("<i8")))
         if version.shape != () or int(version) < 1:
-            raise ModelFileError(f"{path} is corrupt: its format_version is {_short(version.tolist())}")
+            raise ModelFileError(f"{path} is corrupt: its format_version is {short(version.tolist())}")
         if int(version) > FORMAT_VERSION:
             raise ModelFileError(
                 f"{path} was written by a newer tinynet (file format version {int(version)}; this tinynet reads "
                 f"versions up to {FORMAT_VERSION}). Upgrade tinynet to load it.")
         kind = npz.text("kind", 16)
         if kind not in ("model", "weights"):
-            raise ModelFileError(f"{path} is corrupt: its kind is {_short(kind)}, not 'model' or 'weights'")
+            raise ModelFileError(f"{path} is corrupt: its kind is {short(kind)}, not 'model' or 'weights'")
 
         config = self._json("model_config")
         name = field(self.path, config, "name", str, "model_config")
@@ -173,7 +173,7 @@ class NpzModelFile(ModelFile):
 
         names = self._json("weight_names")
         if not isinstance(names, list):
-            raise ModelFileError(f"{path} is corrupt: weight_names should be a list, but is {_short(names)}")
+            raise ModelFileError(f"{path} is corrupt: weight_names should be a list, but is {short(names)}")
         n_members = sum(key.startswith("weight/") for key in npz.keys())
         if len(names) != n_members:
             raise ModelFileError(f"{path} is corrupt: weight_names lists {len(names)} weights, "
@@ -205,15 +205,15 @@ class NpzModelFile(ModelFile):
         # Adam's beta ** t would overflow at the next step.
         if not 0 <= iterations < 2 ** 63:
             raise ModelFileError(f"{self.path} is corrupt: {where}.optimizer.iterations should be a step count, "
-                                 f"but is {_short(iterations)}")
+                                 f"but is {short(iterations)}")
         if not all(isinstance(name, str) for name in metrics):
             raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names, "
-                                 f"but is {_short(metrics)}")
+                                 f"but is {short(metrics)}")
         states = []
         for i, keys in enumerate(field(self.path, optimizer, "state", list, f"{where}.optimizer")):
             if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
                 raise ModelFileError(f"{self.path} is corrupt: {where}.optimizer.state[{i}] should be null or a "
-                                     f"list of names, but is {_short(keys)}")
+                                     f"list of names, but is {short(keys)}")
             states.append(None if keys is None else {key: self._float_header(f"optimizer/{i:04d}/{key}")
                                                      for key in keys})
         spec = {"loss": loss, "metrics": metrics,
@@ -245,4 +245,4 @@ class NpzModelFile(ModelFile):
         # ValueError: not JSON, or an integer past Python's 4300-digit limit; RecursionError: nesting.
         except (ValueError, RecursionError) as error:
             raise ModelFileError(f"{self.path} is corrupt: its entry {key!r} is not valid JSON "
-                                 f"({_cut(str(error))})") from error
+                                 f"({cut(str(error))})") from error

@@ -1,0 +1,272 @@
+"""The core layers: Dense, Activation, Dropout, Flatten, Reshape, InputLayer."""
+import numpy as np
+
+from .. import constraints, initializers, regularizers
+from ..checks import check_bool, check_float, check_int, check_shape, invalid
+from ..ops import check_impl
+from ..utils import rng
+from . import activations
+from .base import Layer
+
+
+def check_positive_int(value, argument):
+    return check_int(value, argument, minimum=1)
+
+
+def check_initializer(value, argument):
+    """Refuse an unknown initializer name now, in ``__init__``, rather than at build time."""
+    initializers.get(value, f"initializer for `{argument}`")
+    return value
+
+
+class Dense(Layer):
+    """Fully connected layer: ``y = act(z)``, ``z = x @ w + b``.
+
+    Shapes: ``x: (N, D)``, kernel ``w: (D, units)``, bias ``b: (units,)``, ``y: (N, units)``
+    (inputs with more axes are applied to the last one, as in Keras). Cache: (x,).
+
+    Backward, with ``dz = dL/dz`` from the activation's backward:
+        dw = x.T @ dz        db = sum_n dz        dx = dz @ w.T
+    """
+
+    equation = "y = act(x @ w + b)"
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", input_shape=None, input_dim=None, impl="fast", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        if input_dim is not None:  # Keras 2 spelling: Dense(64, input_dim=784)
+            input_shape = (check_positive_int(input_dim, "input_dim"),)
+        super().__init__(input_shape=input_shape, **kwargs)
+        self.impl = check_impl(impl, self.name)
+        self.units = check_positive_int(units, "units")
+        self.activation = activations.get(activation, owner=self.name)
+        self.use_bias = check_bool(use_bias, "use_bias")
+        self.kernel_initializer = check_initializer(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = check_initializer(bias_initializer, "bias_initializer")
+        (self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer, self.kernel_constraint,
+         self.bias_constraint) = check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer,
+                                                       kernel_constraint, bias_constraint)
+
+    def build(self, input_shape):
+        input_shape = check_shape(input_shape, "input_shape", owner=self.name)
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, training=False):
+        self.cache = (x,)
+        z = x @ self.kernel.data                               # z = x @ w + b
+        if self.use_bias:
+            z += self.bias.data
+        return self.activation.forward(z, training)
+
+    def backward(self, dout):
+        (x,) = self.cache
+        dz = self.activation.backward(dout)
+        # Inputs with more axes, (N, T, D): every position is one more row. (dw is written
+        # straight into the gradient's array: no temporary the size of the kernel.)
+        x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
+        np.matmul(x2.T, dz2, out=self.kernel.grad)             # dw = x.T @ dz
+        if self.use_bias:
+            self.bias.grad[...] = self.ops.sum_rows(dz2)        # db = sum_n dz
+        if not self.needs_input_gradient:
+            return None  # the first layer of a model: nobody uses dx
+        return dz @ self.kernel.data.T                         # dx = dz @ w.T
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializer_name(self.kernel_initializer),
+                "bias_initializer": initializer_name(self.bias_initializer), "impl": self.impl,
+                **weight_settings_config(self)}
+
+
+def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+                          bias_constraint):
+    """The regularizers and constraints of a layer's kernel, bias and output, from Keras's arguments (names,
+    objects or config dicts): ``(kernel_regularizer, bias_regularizer, activity_regularizer,
+    kernel_constraint, bias_constraint)``."""
+    return (regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer),
+            regularizers.get(activity_regularizer), constraints.get(kernel_constraint),
+            constraints.get(bias_constraint))
+
+
+def weight_settings_config(layer):
+    """The regularizers and constraints a layer was given, as Keras config dicts (only those set)."""
+    config = {}
+    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                "bias_constraint"):
+        value = getattr(layer, key)
+        if value is not None:
+            config[key] = {"class_name": type(value).__name__, "config": value.get_config()}
+    return config
+
+
+def check_data_format(data_format, owner):
+    """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f"Layer '{owner}': received data_format={data_format!r}, but tinynet's layers work on channels-last "
+            "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
+            "and use data_format='channels_last'.")
+
+
+def initializer_name(initializer):
+    return initializer if isinstance(initializer, str) else type(initializer).__name__
+
+
+class Activation(Layer):
+    """Applies an activation function by name: ``Activation('relu')``; its layer keeps the cache."""
+
+    equation = "y = act(x)"
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation, owner=self.name)
+
+    def forward(self, x, training=False):
+        return self.activation.forward(x, training)
+
+    def backward(self, dout):
+        return self.activation.backward(dout)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.name_of(self.activation)}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training ``y = x * m / (1 - rate)``, ``m ~ Bernoulli(1 - rate)``.
+
+    Dividing by the keep probability at training time keeps E[y] = x, so at test
+    time the layer is the identity. Backward: ``dx = dout * m / (1 - rate)``.
+    Cache: (m / (1 - rate),), or (None,) when the layer was the identity.
+
+    ``seed``: the masks come from a generator of their own, seeded once, so a run draws
+    the same masks whatever else draws random numbers (Keras's ``Dropout(0.5, seed=42)``).
+    Without it they come from tinynet's generator (``tinynet.set_random_seed``).
+    """
+
+    equation = "y = x * m / (1 - rate), m ~ Bernoulli(1 - rate) (training); y = x (inference)"
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = check_float(rate, "rate", 0, 1, max_open=True, expected="a float in [0, 1)")
+        if noise_shape is not None:
+            raise ValueError(f"Layer '{self.name}': `noise_shape` (masks shared along some axes) is not implemented "
+                             f"in tinynet. Received: noise_shape={noise_shape!r}")
+        self.seed = None if seed is None else check_int(seed, "seed", 0, owner=self.name)
+        self._generator = None if seed is None else np.random.default_rng(self.seed)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0:
+            self.cache = (None,)
+            return x
+        keep = 1.0 - self.rate
+        generator = self._generator if self._generator is not None else rng()
+        scaled_mask = (generator.random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
+        self.cache = (scaled_mask,)
+        return x * scaled_mask
+
+    def backward(self, dout):
+        (scaled_mask,) = self.cache
+        return dout if scaled_mask is None else dout * scaled_mask
+
+    def get_config(self):
+        config = {**super().get_config(), "rate": self.rate}
+        return config if self.seed is None else {**config, "seed": self.seed}
+
+
+class Flatten(Layer):
+    """``(N, d1, d2, ...) -> (N, d1 * d2 * ...)``; backward reshapes back. Cache: (x.shape,)."""
+
+    equation = "y = x.reshape(N, -1)"
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self.cache = (x.shape,)
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        (x_shape,) = self.cache
+        return dout.reshape(x_shape)
+
+
+class Reshape(Layer):
+    """``(N, *input_shape) -> (N, *target_shape)``; one entry of target_shape may be -1. Cache: (x.shape,)."""
+
+    equation = "y = x.reshape(N, *target_shape)"
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        shape = (target_shape,) if isinstance(target_shape, (int, np.integer)) else target_shape
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            shape = None
+        if not shape or sum(d == -1 for d in shape) > 1 or not all(
+                isinstance(d, (int, np.integer)) and not isinstance(d, bool) and (d > 0 or d == -1) for d in shape):
+            raise invalid("target_shape", "a tuple of positive integers with at most one -1", target_shape)
+        self.target_shape = tuple(int(d) for d in shape)
+
+    def compute_output_shape(self, input_shape):
+        size = int(np.prod(input_shape))
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        if -1 in self.target_shape:
+            if size % known:
+                raise ValueError(
+                    f"Layer '{self.name}' cannot reshape inputs of shape {tuple(input_shape)} "
+                    f"({size} values) to {self.target_shape}.")
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if size != known:
+            raise ValueError(
+                f"Layer '{self.name}' cannot reshape inputs of shape {tuple(input_shape)} ({size} values) "
+                f"to {self.target_shape} ({known} values).")
+        return self.target_shape
+
+    def forward(self, x, training=False):
+        self.cache = (x.shape,)
+        return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
+
+    def backward(self, dout):
+        (x_shape,) = self.cache
+        return dout.reshape(x_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": self.target_shape}
+
+
+class InputLayer(Layer):
+    """Declares the model's input shape (no batch axis); passes data through."""
+
+    equation = "y = x"
+
+    def __init__(self, input_shape=None, shape=None, **kwargs):
+        shape = input_shape if input_shape is not None else shape
+        if shape is None:
+            raise ValueError("InputLayer needs `input_shape`, e.g. InputLayer(input_shape=(784,)).")
+        super().__init__(input_shape=check_shape(shape, "input_shape"), **kwargs)
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None):
+    """Keras's ``keras.Input(shape=(28, 28, 1))``, for the first entry of a ``Sequential``.
+
+    In Keras it is a symbolic tensor; tinynet has no symbolic tensors (and so no functional
+    API with branches), so it is the ``InputLayer`` that declares the model's input shape.
+    ``batch_size`` and ``dtype`` are accepted and not used: batches may have any size, and
+    weights are float32.
+    """
+    return InputLayer(shape=shape, name=name)

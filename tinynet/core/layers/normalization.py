@@ -1,0 +1,107 @@
+"""BatchNormalization: normalize each channel by the batch's statistics, then scale and shift."""
+import numpy as np
+
+from ..checks import check_bool, check_float, check_int
+from ..ops import check_impl
+from .base import Layer
+
+
+class BatchNormalization(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) over the last axis, as in Keras.
+
+    In training (``fit``), with the batch's per-channel mean and biased variance:
+
+        xhat = (x - mean) / sqrt(var + epsilon)        y = gamma * xhat + beta
+
+    and the moving statistics follow the batch's:
+
+        moving_mean     = moving_mean * momentum     + mean * (1 - momentum)
+        moving_variance = moving_variance * momentum + var  * (1 - momentum)
+
+    The forward does not write them: it lists the new values in ``self.state_updates``,
+    which the model commits when the whole training step has succeeded
+    (``Layer.commit_state_updates``). In inference (``predict``, ``evaluate``), and in a
+    frozen layer (``trainable=False``, as in Keras), the moving statistics replace the
+    batch's, so each sample's output no longer depends on the rest of its batch.
+
+    Shapes: ``x: (N, C)`` after Dense (one statistic per feature) or ``(N, H, W, C)`` after
+    Conv2D (one per channel, over N*H*W values); gamma, beta, moving_mean, moving_variance:
+    ``(C,)``. Weights are [gamma, beta, moving_mean, moving_variance] as in Keras (gamma
+    only if ``scale``, beta only if ``center``); the moving statistics are non-trainable.
+
+    Backward (training mode), over the M values of each channel, with dxhat = dout * gamma:
+
+        dbeta = sum dout        dgamma = sum dout * xhat
+        dx = (1/M) * (1/sqrt(var + eps)) * (M * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+
+    (``tinynet/core/ops/normalization.py::batch_norm_backward`` derives it step by step.) In
+    inference mean and var are constants: dx = dout * gamma / sqrt(moving_variance + eps).
+    Cache: (training, the op's cache).
+    """
+
+    equation = "y = gamma * (x - mean) / sqrt(var + epsilon) + beta"
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, impl="fast", **kwargs):
+        super().__init__(**kwargs)
+        self.impl = check_impl(impl, self.name)
+        self.axis = check_int(axis, "axis")
+        self.momentum = check_float(momentum, "momentum", 0, 1)
+        self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
+        self.center = check_bool(center, "center")
+        self.scale = check_bool(scale, "scale")
+
+    def build(self, input_shape):
+        # Only the last (channels) axis is supported; Keras users often write it as a positive
+        # index, e.g. axis=3 for (N, H, W, C) images, which is the same axis.
+        if self.axis not in (-1, len(input_shape)):
+            raise ValueError(
+                f"Layer '{self.name}' (BatchNormalization) supports only the last axis: axis=-1 "
+                f"(or {len(input_shape)} for inputs of shape (None, {', '.join(map(str, input_shape))})). "
+                f"Received: axis={self.axis}")
+        C = (input_shape[-1],)
+        self.gamma = self.add_weight("gamma", C, "ones") if self.scale else None
+        self.beta = self.add_weight("beta", C, "zeros") if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", C, "zeros", trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", C, "ones", trainable=False)
+        super().build(input_shape)
+
+    def _gamma_beta(self):
+        """gamma and beta, or the constants 1 and 0 that stand for them when scale/center is off."""
+        C, dtype = self.moving_mean.shape, self.moving_mean.data.dtype
+        gamma = self.gamma.data if self.scale else np.ones(C, dtype)
+        beta = self.beta.data if self.center else np.zeros(C, dtype)
+        return gamma, beta
+
+    def forward(self, x, training=False):
+        gamma, beta = self._gamma_beta()
+        # A frozen layer (trainable=False) runs in inference mode even inside fit, as in Keras
+        # 2.x/3: fine-tuning keeps its statistics. Backward differs: batch statistics depend
+        # on x, moving ones do not.
+        training = training and self.trainable
+        if training:
+            y, mean, var, cache = self.ops.batch_norm_forward(x, gamma, beta, self.epsilon)
+            m = self.momentum
+            self.state_updates = [(self.moving_mean, self.moving_mean.data * m + mean * (1 - m)),
+                                  (self.moving_variance, self.moving_variance.data * m + var * (1 - m))]
+        else:
+            y, cache = self.ops.batch_norm_inference(x, gamma, beta, self.moving_mean.data,
+                                                     self.moving_variance.data, self.epsilon)
+            self.state_updates = []
+        self.cache = (training, cache)
+        return y
+
+    def backward(self, dout):
+        training, cache = self.cache
+        if training:
+            dx, dgamma, dbeta = self.ops.batch_norm_backward(dout, cache)
+        else:
+            dx, dgamma, dbeta = self.ops.batch_norm_inference_backward(dout, cache)
+        if self.scale:
+            self.gamma.grad[...] = dgamma
+        if self.center:
+            self.beta.grad[...] = dbeta
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale, "impl": self.impl}

@@ -1,0 +1,136 @@
+"""Metric objects whose value is a mean over samples: the ``Metric`` base class, ``MeanMetricWrapper``
+and Keras's accuracy and error classes built on it."""
+import copy
+
+import numpy as np
+
+from ..checks import check_float, check_int, invalid
+from .functions import (accuracy, binary_accuracy, categorical_accuracy, mean_absolute_error, mean_squared_error,
+                        sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
+
+
+class Metric:
+    """Base class: ``update_state`` adds a batch, ``result`` gives the value so far, ``reset_state`` forgets.
+
+    ``m(y_true, y_pred)`` is ``m.update_state(y_true, y_pred)`` then ``m.result()``, as in Keras.
+    ``m.batch_value(y_true, y_pred)`` is the value on that batch alone, and leaves the state alone.
+    """
+
+    default_name = "metric"
+
+    def __init__(self, name=None, dtype=None):
+        if name is not None and not isinstance(name, str):
+            raise invalid("name", "a string", name, type(self).__name__)
+        self.name = name or self.default_name
+        self.dtype = dtype
+        self.reset_state()
+
+    def reset_state(self):
+        raise NotImplementedError
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def reset_states(self):  # the Keras 2 spelling
+        self.reset_state()
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    def batch_value(self, y_true, y_pred):
+        fresh = copy.deepcopy(self)
+        fresh.reset_state()
+        fresh.update_state(y_true, y_pred)
+        return fresh.result()
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def checked_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if weight.shape != (n,) or not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise invalid("sample_weight", f"{n} finite non-negative weights, one per sample", sample_weight)
+    return weight
+
+
+class MeanMetricWrapper(Metric):
+    """The (weighted) mean of ``fn(y_true, y_pred)`` over every sample seen.
+
+        result = sum_i w_i v_i / sum_i w_i
+
+    ``fn`` returns one value per sample, or one value for the batch (then it counts
+    for each of the batch's samples, which is how ``fit`` has always averaged).
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        if not callable(fn):
+            raise invalid("fn", "a function (y_true, y_pred) -> values", fn, "MeanMetricWrapper", error=TypeError)
+        self.fn, self.kwargs = fn, kwargs
+        super().__init__(name or getattr(fn, "__name__", None), dtype)
+
+    def reset_state(self):
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        n = len(y_pred)
+        values = np.asarray(self.fn(y_true, y_pred, **self.kwargs), dtype=np.float64)
+        values = np.full(n, float(values)) if values.ndim == 0 else values.reshape(n, -1).mean(axis=1)
+        weight = checked_sample_weight(sample_weight, n)
+        self.total += float(values @ weight)
+        self.count += float(weight.sum())
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+    def batch_value(self, y_true, y_pred):
+        return float(np.mean(self.fn(y_true, y_pred, **self.kwargs)))
+
+
+class Accuracy(MeanMetricWrapper):
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(accuracy, name, dtype)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        threshold = check_float(threshold, "threshold", owner="BinaryAccuracy")
+        super().__init__(binary_accuracy, name, dtype, threshold=threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(categorical_accuracy, name, dtype)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(sparse_categorical_accuracy, name, dtype)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        k = check_int(k, "k", minimum=1, owner="TopKCategoricalAccuracy")
+        super().__init__(top_k_categorical_accuracy, name, dtype, k=k)
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
+        k = check_int(k, "k", minimum=1, owner="SparseTopKCategoricalAccuracy")
+        super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=k)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, name, dtype)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, name, dtype)

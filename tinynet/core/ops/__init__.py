@@ -1,0 +1,97 @@
+"""Pure numeric functions with no state, called by the layers and losses; and the one op chooser.
+
+Every op exists twice, with the same signature and the same return values:
+
+    reference   the textbook version: it reads as the math (files conv.py, pooling.py,
+                normalization.py, linear.py), and the tests check it against the definitions
+    fast        the same op with speed tricks (files *_fast.py), each trick under a
+                ``# NOTE:`` saying what it buys, measured; the tests check it against the reference
+
+A layer never picks one itself. It calls ``self.ops.<op>(...)``, where ``Layer.ops`` is
+``ops.get(self.impl)``: ``impl='fast'`` (the default) gives the fast ops, ``impl='naive'`` the
+references. Adding an op pair is one call, in the module that defines the fast one::
+
+    ops.register("conv2d_forward", reference=conv.conv2d_forward, fast=conv2d_forward)
+
+An op with no trick worth having registers its reference as both (``fast=None``).
+
+Notation in every docstring: images ``x: (N, H, W, C)``; a conv kernel ``w: (kh, kw, C, F)``
+(F filters, filter index ``f``) and ``w_col = w.reshape(kh*kw*C, F)``; output pixel ``(i, j)``,
+kernel offset ``(di, dj)``, channel ``c``; ``@`` is the matrix product, ``*`` elementwise.
+
+softmax.py        stable softmax / log-softmax (one version: nothing to speed up)
+linear.py         sum over rows (Dense's and Conv2D's db)
+conv.py           output sizes, 'same' padding, im2col / col2im, conv2d forward / backward
+pooling.py        max / average / global-average pooling forward and backward
+normalization.py  batch normalization forward (training / inference) and backward
+fused.py          batch norm -> ReLU -> max-pool as one op (pool first), its reference the three in a row;
+                  fused_block.py: the step a model runs in place of those three layers
+"""
+from ..checks import check_choice
+
+IMPLS = ("fast", "naive")
+
+_REGISTRY = {"fast": {}, "naive": {}}
+
+
+def register(name, reference, fast=None):
+    """Make ``reference`` the op ``name`` for impl='naive' and ``fast`` (or ``reference``) for 'fast'.
+
+    Both must take the same arguments and return the same values (the tests compare them).
+    Registering a name again replaces it.
+    """
+    _REGISTRY["naive"][name] = reference
+    _REGISTRY["fast"][name] = reference if fast is None else fast
+
+
+class OpSet:
+    """The ops of one impl, as attributes: ``ops.get('fast').conv2d_forward(...)``."""
+
+    def __init__(self, impl):
+        self.impl = impl
+
+    def __getattr__(self, name):
+        try:
+            return _REGISTRY[self.impl][name]
+        except KeyError:
+            raise AttributeError(f"No op named {name!r}; registered: {sorted(_REGISTRY[self.impl])}") from None
+
+    def __repr__(self):
+        return f"<ops impl={self.impl!r}>"
+
+
+_SETS = {impl: OpSet(impl) for impl in IMPLS}
+
+
+def check_impl(impl, owner=None):
+    """``impl`` if it is 'fast' or 'naive' (the textbook references), else a ValueError."""
+    return check_choice(impl, "impl", IMPLS, owner)
+
+
+def get(impl):
+    """The ops of ``impl``: 'fast' (the default everywhere) or 'naive' (the references)."""
+    return _SETS[check_impl(impl)]
+
+
+from . import conv, linear, normalization, pooling  # noqa: E402
+from .softmax import log_softmax, softmax  # noqa: E402
+
+# The textbook ops, under the names layers call them by. The fast ring (``tinynet.fast``, imported
+# by ``import tinynet``) registers a twin for some of them; until it does, 'fast' gives these.
+for _name, _reference in {
+        "im2col": conv.im2col, "col2im": conv.col2im,
+        "conv2d_forward": conv.conv2d_forward, "conv2d_backward": conv.conv2d_backward,
+        "maxpool2d_forward": pooling.maxpool2d_forward, "maxpool2d_backward": pooling.maxpool2d_backward,
+        "maxpool2d_argmax": pooling.maxpool2d_argmax,
+        "avgpool2d_forward": pooling.avgpool2d_forward, "avgpool2d_backward": pooling.avgpool2d_backward,
+        "global_avgpool2d_forward": pooling.global_avgpool2d_forward,
+        "global_avgpool2d_backward": pooling.global_avgpool2d_backward,
+        "batch_norm_forward": normalization.batch_norm_forward,
+        "batch_norm_backward": normalization.batch_norm_backward,
+        "batch_norm_inference": normalization.batch_norm_inference,
+        "batch_norm_inference_backward": normalization.batch_norm_inference_backward,
+        "sum_rows": linear.sum_rows}.items():
+    register(_name, reference=_reference)
+
+__all__ = ["get", "register", "check_impl", "IMPLS", "softmax", "log_softmax", "conv", "pooling",
+           "normalization", "linear"]

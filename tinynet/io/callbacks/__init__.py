@@ -1,0 +1,1 @@
+"""The callbacks that write files: ModelCheckpoint, BackupAndRestore, CSVLogger, TensorBoard."""

@@ -1,0 +1,305 @@
+"""Building a model from a file or a configuration: ``load_model``, ``model_from_config``, ``model_from_json``.
+
+A model-file reader (``tinynet.io.model_files.open_model_file``, whatever the format) hands
+over a *spec*: the architecture and compile settings as plain data, and the shapes its
+arrays declare. A file may come from anywhere, so the model is built with every weight's
+shape compared with the file's before that weight is allocated
+(``tinynet.core.layers.base.before_add_weight``); the arrays are read only once they are known to
+fit, and refused if not finite; optimizer state is checked (shapes, finite, second moments
+never negative) before it is installed. Loading returns a new model or raises
+``ModelFileError``; it never changes the random generator's state on failure.
+"""
+import json
+
+import numpy as np
+
+from ..core import layers as layers_module, losses, metrics as metrics_module, optimizers
+from .errors import ModelFileError
+from .model_files import check_input_shape, check_path, field, open_model_file
+from ..core.layers.base import Layer, before_add_weight
+from ..core.utils import rng
+from ..core.models.sequential import Sequential
+
+# The optimizer state entries that are averages of squares, so never negative.
+
+
+def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
+    """Rebuild the model saved by ``model.save`` (or a Keras file, once tinynet reads them).
+
+    Args:
+        path: the file.
+        compile: compile the model as it was (loss, metrics, optimizer with its state), so
+            ``fit`` continues where it stopped. ``False`` gives an uncompiled model, enough for ``predict``.
+        custom_objects: dict name -> your own layer class or metric function (a file can only name them).
+        restore_rng_state: set tinynet's random generator back to its state at save time, so
+            the next shuffle and dropout masks are the ones the saved run would have drawn.
+
+    Returns:
+        a ``Sequential`` with the saved weights.
+
+    Raises:
+        ModelFileError: the file is not a regular file, truncated, corrupt, not a model file,
+            from a newer format version, names a layer class tinynet lacks, describes weights
+            it does not hold, or holds non-finite weights or impossible optimizer state.
+        FileNotFoundError: there is no such file.
+    """
+    check_path(path)
+    custom_objects = dict(custom_objects or {})
+    # Building draws initial weights (overwritten at once) from tinynet's generator; putting its
+    # state back afterwards, also when loading fails, means loading never shifts the user's sequence.
+    rng_state = rng().bit_generator.state
+    try:
+        with open_model_file(path) as file:
+            spec = file.spec
+            if spec["kind"] != "model":
+                raise ModelFileError(
+                    f"{path} holds only weights (written by save_weights), not a model: build the model in code "
+                    "and call model.load_weights(path).")
+            model = model_from_spec(spec, custom_objects, source=str(path))
+            weights = file.read_weights()
+            if compile and spec["compile"] is not None:
+                _compile(model, spec["compile"], custom_objects, str(path))
+                _check_state_shapes(model, spec["optimizer_state"], str(path))
+                _install_optimizer_state(model, spec, file.read_optimizer_state(), str(path))
+            _assign(model.weights, weights, str(path))
+            if restore_rng_state and spec["rng_state"] is not None:
+                rng_state = _checked_rng_state(spec["rng_state"], str(path))
+    finally:
+        rng().bit_generator.state = rng_state
+    return model
+
+
+def load_weights(model, path):
+    """Load the weights of a model file into the built ``model``; shapes must match, else nothing changes."""
+    if not model.built:
+        raise ValueError(
+            f"Model '{model.name}' has not been built yet, so it has no weights to load into. Give the first "
+            "layer `input_shape=...` or call model.build((None, ...)) first.")
+    check_path(path)
+    with open_model_file(path) as file:
+        if file.spec["weight_shapes"] is None and hasattr(file, "load_into"):
+            # A file whose weights are found by layer name (Keras's save_weights): its reader matches them.
+            file.load_into(model)
+            return
+        shapes, parameters = file.spec["weight_shapes"], model.weights
+        if len(shapes) != len(parameters):
+            raise ModelFileError(
+                f"{path} holds {len(shapes)} weight arrays, but model '{model.name}' has {len(parameters)}: "
+                "the file was saved from a different architecture.")
+        for parameter, shape in zip(parameters, shapes):
+            if tuple(shape) != parameter.shape:
+                raise ModelFileError(
+                    f"{path}: weight '{parameter.name}' of model '{model.name}' has shape {parameter.shape}, "
+                    f"but the file's array for it has shape {tuple(shape)}.")
+        _assign(parameters, file.read_weights(), str(path))
+
+
+def model_from_config(config, custom_objects=None):
+    """A new, uncompiled model from ``{'name', 'input_shape', 'layers': [{'class_name', 'config'}]}``
+    (what ``tinynet.io.npz_model.model_config(model)`` gives; Keras's ``{'class_name': 'Sequential',
+    'config': {...}}`` wrapping is accepted too). Weights are freshly initialised."""
+    if isinstance(config, dict) and config.get("class_name") == "Sequential" and isinstance(config.get("config"), dict):
+        config = config["config"]
+    source = "the model configuration"
+    try:  # as a file would hold it: tuples become lists, NumPy scalars plain numbers
+        config = json.loads(json.dumps(config, default=lambda value: value.item() if isinstance(value, np.generic) else str(value)))
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source} is not plain data ({error})") from error
+    spec = {"name": field(source, config, "name", str, source),
+            "input_shape": config.get("input_shape"),
+            "layers": field(source, config, "layers", list, source), "weight_shapes": None}
+    return model_from_spec(spec, dict(custom_objects or {}), source)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """``model_from_config(json.loads(json_string))``."""
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ModelFileError(f"the model configuration is not valid JSON ({error})") from error
+    from . import keras_config  # at call time: Keras's formats load only when one is read
+
+    if keras_config.is_keras_config(config):  # Keras's model.to_json()
+        spec = keras_config.spec_from_json(json_string)
+        return model_from_spec({**spec, "weight_shapes": None}, dict(custom_objects or {}), "the model JSON")
+    return model_from_config(config, custom_objects)
+
+
+def model_from_spec(spec, custom_objects, source):
+    """A Sequential built from ``spec``; with ``spec['weight_shapes']``, each weight's shape is
+    compared with the file's before it is allocated (ModelFileError on the first difference)."""
+
+    check_input_shape(source, spec["input_shape"], "input_shape")
+    if not spec["layers"]:
+        raise ModelFileError(f"{source} is corrupt: its model has no layers")
+    layers = [_layer_from_config(i, entry, custom_objects, source) for i, entry in enumerate(spec["layers"])]
+    expected = spec["weight_shapes"]
+    check = None if expected is None else _WeightCheck(expected, source)
+    token = before_add_weight.set(check)
+    try:
+        model = Sequential(layers, name=spec["name"])
+        if spec["input_shape"] is not None and not model.built:
+            model.build((None, *spec["input_shape"]))
+    except ModelFileError:
+        raise
+    # The layers were each valid on their own; they must also fit together (a Reshape that
+    # receives the wrong number of values, a pooling window larger than its input, ...).
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the saved layers do not fit together into a model "
+                             f"({_cut(str(error))})") from error
+    finally:
+        before_add_weight.reset(token)
+    if not model.built:
+        raise ModelFileError(f"{source} is corrupt: it does not say the model's input shape")
+    if check is not None:
+        check.finish()
+    return model
+
+
+class _WeightCheck:
+    """Called by ``Layer.add_weight`` before each allocation: the i-th weight must have the
+    file's i-th shape (a Sequential creates its weights in ``model.weights`` order)."""
+
+    def __init__(self, shapes, source):
+        self.shapes, self.source, self.count = [tuple(s) for s in shapes], source, 0
+
+    def __call__(self, name, shape):
+        if self.count >= len(self.shapes):
+            raise ModelFileError(f"{self.source}: its configuration asks for weight '{name}' of shape {shape}, "
+                                 f"but the file holds only {len(self.shapes)} weight arrays")
+        if shape != self.shapes[self.count]:
+            raise ModelFileError(f"{self.source}: its configuration asks for weight '{name}' of shape {shape}, "
+                                 f"but the file's array for it has shape {self.shapes[self.count]}")
+        self.count += 1
+
+    def finish(self):
+        if self.count != len(self.shapes):
+            raise ModelFileError(f"{self.source} holds {len(self.shapes)} weight arrays, but its configuration "
+                                 f"makes {self.count}")
+
+
+def _layer_from_config(index, entry, custom_objects, source):
+    where = f"layers[{index}]"
+    class_name = field(source, entry, "class_name", str, where)
+    config = field(source, entry, "config", dict, where)
+    known = {**_layer_registry(), **{k: v for k, v in custom_objects.items() if isinstance(v, type)}}
+    if class_name not in known:
+        raise ModelFileError(
+            f"{source} uses the layer class {class_name!r}, which tinynet does not have. Known layers: "
+            f"{sorted(known)}. For a layer class of your own, pass custom_objects={{{class_name!r}: YourLayer}}.")
+    # Checked here because Layer accepts an empty shape, which would only fail later, inside build.
+    check_input_shape(source, config.get("input_shape"), f"{where}.config.input_shape")
+    # The config's keys become keyword arguments and its values go through the layer's own
+    # checks: an unknown key is a TypeError, a bad value a ValueError or TypeError.
+    try:
+        return known[class_name].from_config(config)
+    except (TypeError, ValueError) as error:
+        layer = f"{class_name} {config['name']!r}" if isinstance(config.get("name"), str) else class_name
+        raise ModelFileError(
+            f"{source}: layer {index} ({layer}) cannot be rebuilt from its saved config ({_cut(str(error))})") from error
+
+
+def _layer_registry():
+    """Every public layer class of tinynet's own modules, by class name (found by walking Layer's
+    subclasses, so new layer modules need no registration)."""
+    registry, pending = {}, list(Layer.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls.__module__.startswith(layers_module.__name__) and not cls.__name__.startswith("_"):
+            registry[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return registry
+
+
+def _assign(parameters, values, source):
+    """Copy ``values`` into ``parameters``, all or nothing; their shapes were compared before."""
+    with np.errstate(over="ignore"):  # an overflow is reported below, as the file's fault
+        cast = [value.astype(parameter.data.dtype) for parameter, value in zip(parameters, values)]
+    for parameter, value in zip(parameters, cast):
+        assert value.shape == parameter.shape  # compared before building or loading
+        # Finite in the file, but 1e300 in float64 is inf in a float32 model.
+        if not np.isfinite(value).all():
+            raise ModelFileError(f"{source}: weight '{parameter.name}' overflows {parameter.data.dtype}")
+    for parameter, value in zip(parameters, cast):
+        parameter.data[...] = value
+
+
+def _compile(model, config, custom_objects, source):
+    loss_cls = _class_named(config["loss"]["class_name"], losses.ALL.values(), "loss", source)
+    optimizer_cls = _class_named(config["optimizer"]["class_name"], optimizers.ALL.values(), "optimizer", source)
+    metrics = []
+    for name in config["metrics"]:
+        if name in custom_objects:
+            metrics.append(custom_objects[name])
+            continue
+        try:
+            metrics_module.get(name, loss_cls.name)
+        except ValueError:
+            raise ModelFileError(
+                f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
+                f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
+        metrics.append(name)
+    # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
+    try:
+        loss = loss_cls(**config["loss"]["config"])
+        optimizer = optimizer_cls(**config["optimizer"]["config"])
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    model.optimizer.iterations = config["optimizer"]["iterations"]
+
+
+def _check_state_shapes(model, declared, source):
+    """Before any state array is read: one entry per trainable weight, each array of its weight's shape."""
+    trainable = model.trainable_weights
+    if len(declared) != len(trainable):
+        raise ModelFileError(f"{source} holds optimizer state for {len(declared)} trainable weights, but the model "
+                             f"has {len(trainable)}.")
+    for parameter, shapes in zip(trainable, declared):
+        for key, shape in (shapes or {}).items():
+            if tuple(shape) != parameter.shape:
+                raise ModelFileError(f"{source}: optimizer state '{key}' of '{parameter.name}' has shape "
+                                     f"{tuple(shape)}, expected {parameter.shape}.")
+
+
+def _install_optimizer_state(model, spec, states, source):
+    """Install each saved state through ``optimizer.load_state``, which checks it (names, shapes,
+    finite values, second moments never negative) and converts older forms. The model is new, so
+    a refusal half-way leaves nothing the caller holds."""
+    optimizer, trainable = model.optimizer, model.trainable_weights
+    if len(states) != len(trainable):
+        raise ModelFileError(f"{source} holds optimizer state for {len(states)} trainable weights, but the model "
+                             f"has {len(trainable)}.")
+    for parameter, arrays in zip(trainable, states):
+        if arrays is not None:  # None: the saved optimizer had not seen this weight yet
+            try:
+                optimizer.load_state(parameter, arrays)
+            except (TypeError, ValueError) as error:
+                raise ModelFileError(f"{source}: the optimizer state of '{parameter.name}' is refused "
+                                     f"({_cut(str(error))})") from error
+
+
+def _class_named(class_name, classes, what, source):
+    by_name = {cls.__name__: cls for cls in classes}
+    if class_name not in by_name:
+        raise ModelFileError(f"{source}: unknown {what} class {class_name!r}, expected one of {sorted(by_name)}")
+    return by_name[class_name]
+
+
+def _checked_rng_state(state, source):
+    """The saved state of tinynet's generator, checked to be one NumPy's PCG64 accepts
+    (a 128-bit state and increment, and one buffered 32-bit value)."""
+    where = "rng_state"
+    counters = field(source, state, "state", dict, where)
+    fits = (field(source, state, "bit_generator", str, where) == "PCG64"
+            and 0 <= field(source, counters, "state", int, f"{where}.state") < 2 ** 128
+            and 0 <= field(source, counters, "inc", int, f"{where}.state") < 2 ** 128
+            and field(source, state, "has_uint32", int, where) in (0, 1)
+            and 0 <= field(source, state, "uinteger", int, where) < 2 ** 32)
+    if not fits:
+        raise ModelFileError(f"{source} is corrupt: rng_state is not a state of NumPy's PCG64 generator")
+    return state
+
+
+def _cut(text, limit=300):
+    return text if len(text) <= limit else text[:limit - 3] + "..."

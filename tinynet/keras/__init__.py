@@ -1,0 +1,31 @@
+"""The Keras ring: what only scripts written for Keras use, and the names they use it by.
+
+    public.py     where each public module name lives (``tinynet.layers`` -> this ring's ``layers.py`` ...)
+    layers.py, models.py, callbacks.py, metrics.py, utils.py, saving.py
+                  the public namespaces that gather names from several rings
+    backend.py    Keras's ``backend`` (``K.epsilon()``, ``K.set_value`` ...); np_utils.py, random.py
+    legacy.py     Keras 1 spellings (``Convolution2D(32, 3, 3, border_mode='valid')``)
+
+This package is also ``tinynet.keras``, for scripts that reach Keras through TensorFlow::
+
+    from tensorflow import keras       ->  from tinynet import keras
+    import tensorflow as tf            ->  import tinynet as tf      (then tf.keras.layers.Dense ...)
+
+``keras.datasets`` loads on first use, as ``tinynet.datasets`` does.
+"""
+import importlib
+
+from ..core import constraints, initializers, losses, optimizers, regularizers
+from ..core.layers import Input
+from ..core.models import Model, Sequential
+from . import backend, callbacks, layers, legacy, metrics, models, random, utils
+
+legacy.install()
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "datasets":  # the downloader: imported on first use only
+        return importlib.import_module("tinynet.io.datasets")
+    raise AttributeError(f"module 'tinynet.keras' has no attribute {name!r}")

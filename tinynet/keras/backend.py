@@ -1,0 +1,156 @@
+"""Keras's ``backend`` module, for scripts that do ``from keras import backend as K``.
+
+tinynet has one backend, NumPy, and one layout, channels-last: images are
+``(N, H, W, C)``. The functions here answer what Keras scripts ask of their
+backend (``K.image_data_format()``, ``K.clear_session()``, ``K.epsilon()``,
+``K.get_value(model.optimizer.lr)`` ...) with the values tinynet really uses, and
+refuse the settings tinynet does not support instead of silently ignoring them.
+"""
+import numpy as np
+
+from ..core.checks import invalid
+from ..core.layers.base import clear_names
+from ..core.utils import epsilon, set_epsilon  # noqa: F401  (K.epsilon(), K.set_epsilon)
+
+_floatx = "float32"
+
+
+def backend():
+    """The name of the backend: ``'numpy'``."""
+    return "numpy"
+
+
+# ----- image layout ---------------------------------------------------------
+def image_data_format():
+    """``'channels_last'``: images are ``(N, H, W, C)``, as Keras's default."""
+    return "channels_last"
+
+
+def set_image_data_format(data_format):
+    """Accepts ``'channels_last'`` only; tinynet's layers have no channels-first code path."""
+    if data_format != "channels_last":
+        raise ValueError(
+            "Received an invalid value for `data_format`, expected 'channels_last' (tinynet's layers work on "
+            "(N, H, W, C) images only; move the channel axis last with np.moveaxis(x, 1, -1)). "
+            f"Received: data_format={data_format!r}")
+
+
+def image_dim_ordering():
+    """Keras 1 spelling of ``image_data_format``: ``'tf'`` means channels last."""
+    return "tf"
+
+
+def set_image_dim_ordering(dim_ordering):
+    """Keras 1 spelling: accepts ``'tf'`` (channels last) only."""
+    if dim_ordering != "tf":
+        raise ValueError(
+            "Received an invalid value for `dim_ordering`, expected 'tf' (channels last; tinynet has no "
+            f"channels-first ('th') layers). Received: dim_ordering={dim_ordering!r}")
+
+
+# ----- session ----------------------------------------------------------------
+def clear_session():
+    """Forget the automatic layer and model names, as Keras does.
+
+    After ``clear_session()`` the next Dense layer is named ``dense`` again (not
+    ``dense_3``), so the names a book prints come out the same. Models and layers
+    made before keep their names and weights; nothing else is global in tinynet.
+    """
+    clear_names()
+
+
+# ----- numbers ----------------------------------------------------------------
+
+
+def floatx():
+    """The float type of weights and computations: ``'float32'``."""
+    return _floatx
+
+
+def set_floatx(value):
+    """Accepts ``'float32'`` only: tinynet's layers create float32 weights.
+
+    (Gradient checks run in float64 through ``tinynet.gradcheck``, not through this setting.)
+    """
+    if value != "float32":
+        raise ValueError(
+            "Received an invalid value for `value`, expected 'float32' (tinynet's layers create float32 weights; "
+            f"a different floatx would be ignored). Received: value={value!r}")
+
+
+def cast_to_floatx(x):
+    """``x`` as a NumPy array of ``floatx()``."""
+    return np.asarray(x, dtype=_floatx)
+
+
+# ----- values -----------------------------------------------------------------
+def get_value(x):
+    """The value of ``x`` as NumPy: a weight array, a ``Parameter``, or a number.
+
+    ``K.get_value(model.optimizer.lr)`` gives the learning rate as a float.
+    """
+    if hasattr(x, "data") and isinstance(getattr(x, "data"), np.ndarray):  # a Parameter
+        return x.data.copy()
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, (int, float, np.number)):
+        return float(x) if not isinstance(x, (int, np.integer)) else x
+    raise TypeError(f"get_value expects an array, a Parameter or a number. Received: {x!r} of type {type(x).__name__}.")
+
+
+eval = get_value  # Keras's K.eval; shadows the builtin inside this module only
+
+
+def set_value(x, value):
+    """Give ``x`` a new value, in place.
+
+    ``x`` may be a NumPy array or ``Parameter`` (the new value must have its shape),
+    or anything with an ``assign`` method: ``K.set_value(model.optimizer.lr, 1e-4)``
+    works because an optimizer's ``lr`` / ``learning_rate`` has one. A plain Python
+    number cannot be changed in place: set the attribute instead
+    (``model.optimizer.learning_rate = 1e-4``).
+    """
+    if hasattr(x, "assign"):
+        x.assign(value)
+        return
+    target = x.data if hasattr(x, "data") and isinstance(getattr(x, "data"), np.ndarray) else x
+    if isinstance(target, np.ndarray):
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"set_value: the new value has shape {value.shape}, but the variable has shape "
+                             f"{target.shape}.")
+        target[...] = value
+        return
+    raise TypeError(
+        f"set_value cannot change a {type(x).__name__} in place. Received: {x!r}. To change a learning rate, "
+        "set the attribute: `model.optimizer.learning_rate = value`.")
+
+
+def batch_get_value(xs):
+    return [get_value(x) for x in xs]
+
+
+def batch_set_value(pairs):
+    for x, value in pairs:
+        set_value(x, value)
+
+
+# ----- shapes -----------------------------------------------------------------
+def int_shape(x):
+    """The shape of an array, ``Parameter``, layer or model, as a tuple (``None`` for the batch axis)."""
+    if hasattr(x, "output_shape") and not isinstance(x, np.ndarray):  # a layer or a model
+        return x.output_shape
+    return tuple(np.shape(x.data if hasattr(x, "data") else x))
+
+
+def ndim(x):
+    return len(int_shape(x))
+
+
+def dtype(x):
+    return str(np.asarray(x.data if hasattr(x, "data") else x).dtype)
+
+
+def count_params(x):
+    """The number of scalars in an array or ``Parameter``."""
+    return int(np.size(x.data if hasattr(x, "data") else x))
