@@ -502,7 +502,7 @@ def test_a_layer_that_fails_to_build_leaves_the_others_unbuilt():
     with pytest.raises(ValueError, match="cannot reshape"):
         model.predict(np.ones((2, 5)))
     assert not model.built and not model.layers[0].built and not model.layers[0].weights
-    model.layers.pop()
+    model.pop()
     model.add(tinynet.layers.Reshape((2, 2)))
     assert model.predict(np.ones((2, 5))).shape == (2, 2, 2)
 

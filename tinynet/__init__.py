@@ -16,18 +16,23 @@ downloader) and ``plot`` (matplotlib) load on first use, so ``import tinynet`` s
 import importlib
 
 from . import fast  # noqa: F401  (registers the fast twins of the ops)
-from .core import initializers, losses, ops, optimizers
+from .core import initializers, losses, optimizers
+from .core.gradient_tape import GradientTape
+from .core.graph import Input
 from .core.guards import TrainingDivergedError
-from .core.models import Sequential
+from .core.models import Model, Sequential
+from .core.tensor import Tensor
 from .core.utils import set_random_seed, to_categorical
-from .keras import callbacks, layers, metrics, models, public, utils
+from .io import formats
+from .keras import callbacks, layers, metrics, models, ops, public, utils
 from .tools.trace import trace
 
-public.install()  # `from tinynet.layers import Dense`, `tinynet.datasets.mnist` ...
+public.install()   # `from tinynet.layers import Dense`, `tinynet.datasets.mnist` ...
+formats.install()  # model.save / save_weights / load_weights write and read files
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
+__all__ = ["Sequential", "Model", "Input", "GradientTape", "Tensor", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
            "ops", "optimizers", "utils", "set_random_seed", "to_categorical",
            "TrainingDivergedError", "trace", "saving", "load_model", "plot"]
 
@@ -35,7 +40,6 @@ __all__ = ["Sequential", "callbacks", "datasets", "initializers", "layers", "los
 _LAZY = {"datasets": ("tinynet.io.datasets", None), "plot": ("tinynet.tools.plot", None),
          "saving": ("tinynet.keras.saving", None), "load_model": ("tinynet.keras.saving", "load_model"),
          # Keras's names for scripts written for Keras: keras.Input, keras.backend, tf.keras ...
-         "Input": ("tinynet.core.layers", "Input"), "Model": ("tinynet.core.models", "Model"),
          "backend": ("tinynet.keras.backend", None), "constraints": ("tinynet.core.constraints", None),
          "keras": ("tinynet.keras", None), "np_utils": ("tinynet.keras.np_utils", None),
          "random": ("tinynet.keras.random", None), "regularizers": ("tinynet.core.regularizers", None),

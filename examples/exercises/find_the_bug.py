@@ -32,18 +32,18 @@ from tinynet import gradcheck, layers  # noqa: E402
 ANSWER = "a4888af4"   # the first 8 hex digits of sha256 of the buggy layer's name
 
 
+class ForgetfulReLU(layers.ReLU):
+    def backward(self, dout):
+        return dout  # the planted bug: the ReLU's local derivative [z > 0] is forgotten, dz = dout
+
+
 class Dense(layers.Dense):
     """The library's Dense, re-declared here for the exercise (read it after your guess)."""
 
-    def backward(self, dout):
-        activation = self.activation
-        if isinstance(activation, layers.ReLU):
-            # the planted bug: the ReLU's local derivative [z > 0] is forgotten, dz = dout
-            self.activation = layers.Activation("linear").activation
-        try:
-            return super().backward(dout)
-        finally:
-            self.activation = activation
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        if activation == "relu":
+            self.activation = ForgetfulReLU(name=f"{self.name}_relu")
 
 
 def buggy_model():

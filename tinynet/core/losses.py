@@ -5,16 +5,19 @@ All reduce as Keras does: a per-sample loss, averaged over the batch (N samples)
 Cross-entropy with ``from_logits=True`` works on logits ``z`` instead of
 probabilities: ``-sum(y * log_softmax(z))``, finite for any logits, with the
 gradient ``(p - y) / N`` for one-hot targets. A model whose output activation is a
-softmax (sigmoid) and whose loss is the matching cross-entropy uses this form: its
-training step stops before that activation and hands the logits to the loss
-(``Model.loss_takes_logits``).
+softmax (sigmoid) and whose loss is the matching cross-entropy uses this form: the
+loss is handed that activation's input, the logits, found on the tape
+(``Model.loss_takes_logits``, ``loss_op``).
 """
 import math
 
 import numpy as np
 
+from . import tape as tape_module
 from .checks import check_float
 from .ops import log_softmax
+from .ops import math as math_ops
+from .tensor import Tensor, logits_for, record
 
 # NOTE: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, as in
 # Keras, so a confident wrong prediction costs -log(1e-7) ~ 16 instead of inf.
@@ -26,15 +29,19 @@ class Loss:
 
     Called like a Keras loss object, ``loss(y_true, y_pred, sample_weight=None)`` gives the
     same mean; with ``sample_weight``, the mean over the batch of ``sample_weight * per-sample
-    loss`` (Keras's default reduction). ``per_sample(y_true, y_pred)`` is Keras's loss
-    function: one value per sample.
+    loss`` (Keras's default reduction). On a tensor it returns a scalar tensor, recorded with
+    its gradient while a tape records (``loss_op``). ``per_sample(y_true, y_pred)`` is Keras's
+    loss function: one value per sample.
     """
 
     name = "loss"
     from_logits = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if isinstance(y_pred, Tensor):
+            return loss_op(self, y_true, y_pred, sample_weight)
         y_pred = np.asarray(y_pred, dtype=float) if not isinstance(y_pred, np.ndarray) else y_pred
+        y_true = _plain(y_true)
         if sample_weight is None:
             return self.forward(y_true, y_pred)
         values = self.per_sample(y_true, y_pred)
@@ -45,11 +52,81 @@ class Loss:
         settings = {"from_logits": True} if self.from_logits else {}
         return FUNCTIONS[self.name](y_true, y_pred, **settings, **getattr(self, "settings", {}))
 
+    def logits_twin(self):
+        """The same loss taking logits (``from_logits=True``): what a cross-entropy becomes when the prediction
+        it is given came out of the softmax / sigmoid it pairs with."""
+        return type(self)(from_logits=True)
+
     def get_config(self):
         return {"from_logits": self.from_logits} if self.from_logits else {}
 
     def __repr__(self):
         return f"{type(self).__name__}({self.get_config()})"
+
+
+def loss_op(loss, y_true, y_pred, sample_weight=None):
+    """A loss on a prediction tensor, as a recorded op: its value (a scalar tensor) and, while a tape
+    records, its gradient ``loss.backward()`` (scaled by each sample's weight) as the node's VJP.
+
+    As Keras does, a cross-entropy given the output of the softmax (sigmoid) it pairs with, and not told
+    ``from_logits``, takes that activation's input, the logits: finite for any logits, exact gradients.
+    """
+    if not loss.from_logits and logits_for(y_pred, loss.name) is not None:
+        loss, y_pred = loss.logits_twin(), logits_for(y_pred, loss.name)
+    y, p = _plain(y_true), y_pred.value
+    if sample_weight is None:
+        value = loss.forward(y, p)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        value = float(np.mean(w.reshape(-1) * loss.per_sample(y, p).reshape(len(w), -1).mean(axis=-1)))
+        loss.forward(y, p)
+    if not (y_pred.requires_grad and tape_module.current() is not None):
+        return Tensor(np.asarray(value, dtype=np.float64))
+    # Computed now, not in the VJP: the same loss object may be called again before backward runs.
+    grad = loss.backward()
+    if sample_weight is not None:
+        grad = grad * np.asarray(sample_weight, dtype=grad.dtype).reshape((-1,) + (1,) * (grad.ndim - 1))
+    return record(loss.name, [y_pred], np.asarray(value, dtype=np.float64), lambda g: [g * grad])
+
+
+class LossFunction(Loss):
+    """A loss given as a Python function ``fn(y_true, y_pred)`` (``compile(loss=my_loss)``), written with
+    tinynet's ops (``K.mean(K.square(y_pred - y_true), axis=-1)``): its value is recorded op by op, so
+    its gradient needs nothing hand-written. Per-sample values are averaged over the batch, as Keras does."""
+
+    def __init__(self, function):
+        self.function = function
+        self.name = getattr(function, "__name__", type(function).__name__)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = y_pred if isinstance(y_pred, Tensor) else Tensor(np.asarray(y_pred))
+        values = self.function(Tensor(np.asarray(_plain(y_true))), y_pred)
+        if not isinstance(values, Tensor):
+            if isinstance(values, (np.ndarray, np.generic, float, int)):
+                raise TypeError(
+                    f"The loss function {self.name!r} returned a NumPy value, not a tensor, so no gradient can flow "
+                    "back through it: a NumPy function tinynet cannot differentiate was applied on the way. Write it "
+                    "with tinynet's ops (K.mean, K.square, tinynet.ops.*) or the tensors' operators.")
+            raise TypeError(f"The loss function {self.name!r} must return a tensor; it returned "
+                            f"{type(values).__name__}.")
+        if sample_weight is not None:
+            per_sample = math_ops.mean(values, axis=tuple(range(1, values.ndim))) if values.ndim > 1 else values
+            return math_ops.mean(per_sample * np.asarray(sample_weight, dtype=np.float32))
+        return math_ops.mean(values)
+
+    def per_sample(self, y_true, y_pred):
+        values = np.asarray(self.function(Tensor(np.asarray(y_true)), Tensor(np.asarray(y_pred))))
+        return values.reshape(len(values), -1).mean(axis=-1) if values.ndim > 1 else values
+
+    def forward(self, y_true, y_pred):
+        return float(np.asarray(self(y_true, Tensor(np.asarray(y_pred)))))
+
+    def get_config(self):
+        return {"function": self.name}
+
+
+def _plain(y):
+    return y.value if isinstance(y, Tensor) else y
 
 
 class CategoricalCrossentropy(Loss):
@@ -426,10 +503,7 @@ def get(identifier):
     if callable(identifier) and identifier in _LOSS_OF_FUNCTION:
         return _LOSS_OF_FUNCTION[identifier]()
     if callable(identifier):
-        raise ValueError(
-            f"Received a loss function tinynet does not know: {identifier!r}. tinynet needs each loss's gradient, "
-            f"so a custom loss must be a Loss subclass with forward(y_true, y_pred) and backward(). Known "
-            f"losses: {sorted(FUNCTIONS)}.")
+        return LossFunction(identifier)
     raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {sorted(ALL)} or a Loss instance.")
 
 

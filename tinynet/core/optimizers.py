@@ -141,6 +141,25 @@ class Optimizer:
         self.iterations += 1
         return True
 
+    def apply_gradients(self, grads_and_vars):
+        """TensorFlow's spelling of a step: ``optimizer.apply_gradients(zip(grads, model.trainable_variables))``.
+
+        Each gradient is given to its variable (a ``Parameter``); a None gradient (the loss does not depend
+        on that variable) skips it, as TensorFlow does. Then ``apply``: all or nothing.
+        """
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        for g, v in pairs:
+            g = np.asarray(g.value if hasattr(g, "value") and not hasattr(g, "as_tensor") else g)
+            if g.shape != v.shape:
+                raise ValueError(f"apply_gradients: the gradient for '{v.name}' has shape {g.shape}, but the variable "
+                                 f"has shape {v.shape}.")
+            v.grad = g.astype(v.data.dtype, copy=False)
+        if not self.apply([v for _, v in pairs]):
+            from .guards import TrainingDivergedError
+            raise TrainingDivergedError("the update made some weights NaN or infinite", float("nan"),
+                                        "No weight was changed. Try a lower learning rate.")
+        return self.iterations
+
     def clip_gradients(self, gradients):
         """The gradients after ``global_clipnorm``, ``clipnorm`` and ``clipvalue`` (in Keras's order);
         the same arrays when none is set."""

@@ -9,8 +9,6 @@ reference on random shapes and settings.
     conv.py            im2col with the bias column, dx by one small product per kernel offset
     pooling.py         max / average pooling on strided views
     normalization.py   batch normalization with one pass per statistic
-    fused.py           batch norm -> ReLU -> max-pool as one op (pool first)
-    fused_block.py     where a model runs those three layers as one step
     optimizers.py      the optimizers' update rules, fused and in place
 """
-from . import conv, fused, linear, normalization, pooling  # noqa: F401
+from . import conv, linear, normalization, pooling  # noqa: F401

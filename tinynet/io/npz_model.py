@@ -69,6 +69,7 @@ def write_weights(model, path):
 
 def model_config(model):
     """The architecture as plain data: ``{'name', 'input_shape', 'layers': [{'class_name', 'config'}]}``."""
+    model.get_config()  # refuses what cannot be written (a nested model) before anything is
     return {
         "class_name": type(model).__name__,
         "name": model.name,

@@ -154,3 +154,74 @@ def dtype(x):
 def count_params(x):
     """The number of scalars in an array or ``Parameter``."""
     return int(np.size(x.data if hasattr(x, "data") else x))
+
+
+# ----- math on tensors: Keras 2's backend functions, as tinynet's differentiable ops -----------------
+# A loss or metric written with them (``K.mean(K.square(y_pred - y_true), axis=-1)``) records each op,
+# so its gradient needs nothing hand-written (tinynet/core/ops/math.py has each forward and its VJP).
+from ..core.ops import math as _ops  # noqa: E402
+from ..core.tensor import Tensor as _Tensor  # noqa: E402
+
+mean, sum, max, min, var, std = _ops.mean, _ops.sum, _ops.max, _ops.min, _ops.var, _ops.std  # noqa: A001
+square, sqrt, exp, log, abs = _ops.square, _ops.sqrt, _ops.exp, _ops.log, _ops.abs  # noqa: A001
+maximum, minimum, clip = _ops.maximum, _ops.minimum, _ops.clip
+dot, reshape, transpose, concatenate = _ops.dot, _ops.reshape, _ops.transpose, _ops.concatenate
+expand_dims, squeeze, stack, repeat_elements, tile = _ops.expand_dims, _ops.squeeze, _ops.stack, _ops.repeat, _ops.tile
+softmax, sigmoid, relu, tanh, softplus = _ops.softmax, _ops.sigmoid, _ops.relu, _ops.tanh, _ops.softplus
+logsumexp, stop_gradient, switch = _ops.logsumexp, _ops.stop_gradient, _ops.where
+argmax, argmin, equal, sign, one_hot = _ops.argmax, _ops.argmin, _ops.equal, _ops.sign, _ops.one_hot
+zeros_like, ones_like = _ops.zeros_like, _ops.ones_like
+cast = _ops.cast
+flatten = _ops.flatten
+
+
+def pow(x, a):  # noqa: A001  (Keras's name)
+    """x ** a for a constant a."""
+    return _ops.power(x, a)
+
+
+def batch_flatten(x):
+    """(N, ...) -> (N, prod(...))."""
+    return _ops.flatten(x)
+
+
+def shape(x):
+    """The shape of ``x`` as a tuple (its first entry, the batch size, as Keras scripts index it)."""
+    return _ops.shape(x)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    value = np.asarray(value, dtype=dtype or _floatx)
+    return _Tensor(np.broadcast_to(value, shape).copy() if shape is not None else value)
+
+
+def variable(value, dtype=None, name=None):
+    return constant(value, dtype)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    return _ops.categorical_crossentropy(target, output, from_logits, axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    return _ops.sparse_categorical_crossentropy(target, output, from_logits, axis)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    return _ops.binary_crossentropy(target, output, from_logits)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal noise of ``shape`` (a VAE's epsilon), from tinynet's generator or ``seed``'s: a constant tensor."""
+    generator = np.random.default_rng(seed) if seed is not None else _rng()
+    return _Tensor(generator.normal(mean, stddev, size=tuple(int(d) for d in shape)).astype(dtype or _floatx))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    generator = np.random.default_rng(seed) if seed is not None else _rng()
+    return _Tensor(generator.uniform(minval, maxval, size=tuple(int(d) for d in shape)).astype(dtype or _floatx))
+
+
+def _rng():
+    from ..core.utils import rng
+    return rng()

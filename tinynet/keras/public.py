@@ -18,7 +18,7 @@ PUBLIC = {
     "backend": "tinynet.keras.backend", "np_utils": "tinynet.keras.np_utils", "random": "tinynet.keras.random",
     "losses": "tinynet.core.losses", "optimizers": "tinynet.core.optimizers",
     "initializers": "tinynet.core.initializers", "regularizers": "tinynet.core.regularizers",
-    "constraints": "tinynet.core.constraints", "ops": "tinynet.core.ops", "datasets": "tinynet.io.datasets",
+    "constraints": "tinynet.core.constraints", "ops": "tinynet.keras.ops", "datasets": "tinynet.io.datasets",
     "gradcheck": "tinynet.tools.gradcheck", "plot": "tinynet.tools.plot", "scalar": "tinynet.tools.scalar",
     "sanity": "tinynet.tools.sanity",
 }

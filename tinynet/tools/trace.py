@@ -37,7 +37,6 @@ from ..core.layers.conv import Conv2D
 from ..core.layers.core import Dense, Dropout
 from ..core.layers.normalization import BatchNormalization
 from ..core.layers.pooling import MaxPooling2D
-from ..fast import fused_block
 from ..core.utils import rng
 
 
@@ -361,15 +360,6 @@ def _bias_before_batch_norm_notes(records, layers):
                                 "batch mean subtracts any constant shift; use_bias=False would drop it.")
 
 
-def _fused_notes(records, layers, model):
-    """Say which layers the model ran as one fused op (their values here are each layer's own)."""
-    for step in fused_block.steps(model.layers):
-        if isinstance(step, fused_block.FusedBlock):
-            names = " -> ".join(layer.name for layer in step.layers)
-            for record, layer in zip(records, layers):
-                if any(layer is fused for fused in step.layers):
-                    record.notes.append(f"ran fused: {names} as one op (tinynet/fast/fused.py: pool first, then "
-                                        "normalise); the values shown are this layer's own, recomputed for the trace.")
 
 
 # ----- printing ----------------------------------------------------------------------------------
@@ -445,7 +435,6 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
         records.append(record)
         layers.append(layer)
     _bias_before_batch_norm_notes(records, layers)
-    _fused_notes(records, layers, model)
     for index, (record, layer) in enumerate(zip(records, layers)):
         paired = takes_logits and index == last
         record.forward_stages, record.backward_stages = _stages(record, layer, training, paired)

@@ -11,10 +11,11 @@ import numpy as np
 
 from ..checks import check_bool, check_float, check_int, invalid, is_int
 from ..ops import softmax
-from .base import Layer
+from ..tensor import PAIRS
+from .base import IDENTITY, Layer
 
 
-class Linear(Layer):
+class Linear(Layer, IDENTITY):
     """y = x;  dx = dout."""
 
     equation = "y = x"
@@ -55,6 +56,7 @@ class Sigmoid(Layer):
     """y = 1 / (1 + exp(-x));  dx = dout * y * (1 - y).   Cache: (y,)."""
 
     equation = "y = 1 / (1 + exp(-x))"
+    pairs_with = PAIRS["sigmoid"]   # a cross-entropy given its output takes its input, the logits
 
     def forward(self, x, training=False):
         # NOTE: exp of -|x| never overflows; both branches are 1 / (1 + exp(-x)).
@@ -95,6 +97,7 @@ class Softmax(Layer):
     """
 
     equation = "p = exp(z - max z) / sum(exp(z - max z))"
+    pairs_with = PAIRS["softmax"]   # a cross-entropy given its output takes its input, the logits z
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -24,6 +24,10 @@ import numpy as np
 
 from .. import constraints, initializers, ops, regularizers
 from ..checks import check_bool, check_shape
+from .. import graph
+from .. import tape as tape_module
+from ..tape import Node
+from ..tensor import KerasTensor, Tensor, as_tensor, record
 
 _name_counts = {}
 
@@ -45,7 +49,7 @@ def clear_names():
     _name_counts.clear()
 
 
-def _snake_case(class_name):
+def snake_case(class_name):
     # Same rule as Keras, so names match its summaries: Dense -> dense, ReLU -> re_lu.
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
@@ -63,7 +67,13 @@ class Parameter:
     ``regularizer`` (``kernel_regularizer=`` of a layer) adds ``regularizer(data)`` to the
     model's loss and ``regularizer.gradient(data)`` to ``grad``; ``constraint``
     (``kernel_constraint=``) is applied to the new weights after each optimizer step.
+
+    A parameter is also what Keras calls a variable: ``numpy()``, ``assign(value)``, and usable in
+    ops (``x @ self.w + self.b`` in a layer's ``call``), where it is a leaf of the tape whose
+    gradient is added to ``grad``.
     """
+
+    __array_priority__ = 100
 
     def __init__(self, data, name, trainable=True, regularizer=None, constraint=None):
         self.data = data
@@ -77,8 +87,70 @@ class Parameter:
     def shape(self):
         return self.data.shape
 
+    @property
+    def dtype(self):
+        return self.data.dtype
+
     def __repr__(self):
         return f"Parameter(name={self.name!r}, shape={self.shape}, trainable={self.trainable})"
+
+    # ----- as a Keras variable ---------------------------------------------------
+    def as_tensor(self):
+        """This weight as a leaf of the tape: ops on it send their gradient to ``grad``."""
+        return Tensor(self.data, requires_grad=self.trainable, parameter=self)
+
+    value = property(as_tensor)
+
+    def numpy(self):
+        return self.data.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def assign(self, value):
+        """Replace the weight's values (same shape; finite real numbers), as ``variable.assign`` does."""
+        self.data[...] = checked_weight_value(self, value, "assign")
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self.data + np.asarray(value))
+
+    def assign_sub(self, value):
+        return self.assign(self.data - np.asarray(value))
+
+    __add__ = lambda self, o: self.as_tensor() + o          # noqa: E731
+    __radd__ = lambda self, o: o + self.as_tensor()         # noqa: E731
+    __sub__ = lambda self, o: self.as_tensor() - o          # noqa: E731
+    __rsub__ = lambda self, o: o - self.as_tensor()         # noqa: E731
+    __mul__ = lambda self, o: self.as_tensor() * o          # noqa: E731
+    __rmul__ = lambda self, o: o * self.as_tensor()         # noqa: E731
+    __truediv__ = lambda self, o: self.as_tensor() / o      # noqa: E731
+    __rtruediv__ = lambda self, o: o / self.as_tensor()     # noqa: E731
+    __matmul__ = lambda self, o: self.as_tensor() @ o       # noqa: E731
+    __rmatmul__ = lambda self, o: o @ self.as_tensor()      # noqa: E731
+    __neg__ = lambda self: -self.as_tensor()                # noqa: E731
+    __pow__ = lambda self, p: self.as_tensor() ** p         # noqa: E731
+    __getitem__ = lambda self, i: self.as_tensor()[i]       # noqa: E731
+
+
+def checked_weight_value(parameter, value, what):
+    """``value`` cast to the weight's dtype, once checked: its shape, real and finite."""
+    where = f"{what}: weight '{parameter.name}'"
+    try:
+        value = np.asarray(value.value if isinstance(value, Tensor) else value)
+    except Exception as error:  # ragged lists and the like
+        raise ValueError(f"{where}: the array given for it could not be read ({error}).") from None
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{where} needs real numbers, but the array given for it has dtype {value.dtype}.")
+    if value.shape != parameter.shape:
+        raise ValueError(f"{where} has shape {parameter.shape}, but the array given for it has shape {value.shape}.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = value.astype(parameter.data.dtype)
+    bad = ~np.isfinite(cast)
+    if bad.any():
+        raise ValueError(f"{where}: the array given for it holds {int(bad.sum())} value(s) NaN, infinite or too large "
+                         f"for {parameter.data.dtype} (the first: {value[bad].flat[0].item()!r}).")
+    return cast
 
 
 def as_shape(value, argument):
@@ -111,57 +183,67 @@ class LayerType(type):
 class Layer(metaclass=LayerType):
     """Base class of all layers.
 
-    Subclasses implement ``forward`` and ``backward``, and ``build`` /
-    ``compute_output_shape`` when they have weights or change the shape.
-    ``input_shape`` (without the batch axis) may be given to the first layer of
-    a model, as in Keras.
+    A layer's maths is ``forward(x, training)`` and ``backward(dout)`` (and ``build`` /
+    ``compute_output_shape`` when it has weights or changes the shape). ``input_shape``
+    (without the batch axis) may be given to the first layer of a model, as in Keras.
 
-    ``needs_input_gradient``: when the model knows nobody will use dL/dx (the
-    first layer with weights), it sets this to False and ``backward`` may skip
-    computing dx and return None.
+    Calling a layer, ``layer(x)``, runs its forward on a batch and, while a tape records
+    (``tinynet/core/tape.py``), appends a node, so the model's backward walk will call
+    ``backward`` with this call's cache. A layer with ``activation=`` (Dense, Conv2D) computes
+    its pre-activation ``z`` in ``forward``; the activation runs after it as a layer of its
+    own, its own node. Called on symbolic tensors (``Input(shape=...)``), a layer adds a node
+    to a functional graph instead (``tinynet/core/graph.py``).
 
-    ``state_updates``: a training forward that changes non-trainable state
-    (BatchNormalization's moving statistics) does not write it; it lists
-    ``(parameter, new_value)`` pairs here, and the model commits them with
-    ``commit_state_updates`` once the whole step has succeeded.
+    A Keras-style layer writes ``call`` instead of ``forward``/``backward``: its ``call`` runs
+    layers and ops that record themselves, and backward needs nothing hand-written.
+
+    ``needs_input_gradient``: set by the backward walk to False when no one uses dL/dx (the
+    data going into the first layer with weights); ``backward`` may then skip dx and return None.
+
+    ``state_updates``: a training forward that changes non-trainable state (BatchNormalization's
+    moving statistics) does not write it; it lists ``(parameter, new_value)`` pairs here, and the
+    training step commits them with the weights once the whole step has succeeded.
 
     ``impl``: 'fast' or 'naive'; ``self.ops`` is the matching set of ops.
     """
 
     needs_input_gradient = True
     impl = "fast"
-    # A penalty on the layer's output (Keras's activity_regularizer=), added by the model: r(y) / N.
+    activation = None
+    owner = None   # for an activation made by a layer (Dense(..., activation='relu')): that layer
+    pairs_with = ()  # the losses that take this layer's input rather than its output (Softmax, Sigmoid)
+    # A penalty on the layer's output (Keras's activity_regularizer=): r(y) / N joins the loss.
     activity_regularizer = None
 
-    def __init__(self, name=None, input_shape=None, trainable=True):
+    def __init__(self, name=None, input_shape=None, trainable=True, dtype=None, input_dim=None,
+                 batch_input_shape=None, batch_shape=None, batch_size=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Received an invalid value for `name`, expected a string. Received: name={name!r}")
-        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        if input_dim is not None:  # Keras 2: Dense(64, input_dim=784)
+            input_shape = (input_dim,)
+        for full in (batch_input_shape, batch_shape):  # Keras 2 / Keras 3: the shape with its batch axis
+            if full is not None:
+                input_shape = tuple(full)[1:]
+        check_dtype(dtype, self.name)
         # The shape the user declared (kept for get_config); ``input_shape`` is set by build.
         self.declared_input_shape = None if input_shape is None else check_shape(input_shape, "input_shape")
         self.input_shape = self.declared_input_shape
-        self.trainable = check_bool(trainable, "trainable")
+        self._trainable = check_bool(trainable, "trainable")
         self.built = False
         self.output_shape = None
         self._parameters = []
+        self._layers = []              # layers assigned to attributes (a Keras-style layer or model)
+        self.inbound_nodes = []        # the functional graphs' calls of this layer (tinynet/core/graph.py)
         self.cache = None
         self.state_updates = []
 
-    @property
-    def ops(self):
-        """The ops this layer computes with: ``tinynet.ops.get(self.impl)``."""
-        return ops.get(self.impl)
-
-    def commit_state_updates(self):
-        """Write the non-trainable values the last training forward computed, then forget them."""
-        for parameter, value in self.state_updates:
-            parameter.data[...] = value
-        self.state_updates = []
-
-    # ----- lifecycle -------------------------------------------------------
+    # ----- the maths: what every layer provides ------------------------------
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (no batch axis)."""
-        self.input_shape = tuple(input_shape)
+        self.input_shape = tuple(input_shape) if not _is_shape_list(input_shape) else input_shape
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -174,34 +256,111 @@ class Layer(metaclass=LayerType):
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
-    def __call__(self, x, training=False):
-        """Run ``forward`` on a batch, building the layer first if needed."""
-        if isinstance(x, Layer):
-            raise TypeError(
-                f"Layer '{self.name}' was called on the layer '{x.name}': that is Keras's functional API "
-                "(x = Dense(64)(inputs)), which tinynet does not have. Stack the layers in a Sequential instead: "
-                "Sequential([Input(shape=...), Dense(64), ...]).")
+    @property
+    def ops(self):
+        """The ops this layer computes with: ``tinynet.ops.get(self.impl)``."""
+        return ops.get(self.impl)
+
+    def commit_state_updates(self):
+        """Write the non-trainable values the last training forward computed, then forget them."""
+        for parameter, value in self.state_updates:
+            parameter.data = np.asarray(value, dtype=parameter.data.dtype)
+        self.state_updates = []
+
+    # ----- calling ------------------------------------------------------------
+    def __call__(self, *args, training=None, **kwargs):
+        """``layer(x)``: the layer's output for a batch (a Tensor), recorded on the tape if one records;
+        ``layer(keras_tensor)``: a node of a functional graph. Merge layers take a list: ``Add()([a, b])``."""
+        kwargs.pop("mask", None)  # Keras passes masks; tinynet's layers have no masking
+        inputs = args[0] if len(args) == 1 else list(args)
+        if _is_symbolic(inputs):
+            return graph.call_symbolic(self, inputs, training, kwargs)
+        if training is None:
+            training = bool(tape_module.learning_phase())
+        if not self.has_forward:
+            return self.call_composite(inputs, training, kwargs)
+        if kwargs:
+            raise TypeError(f"Layer '{self.name}' got unexpected arguments: {sorted(kwargs)}")
+        return self.call_forward(inputs, training)
+
+    @property
+    def has_forward(self):
+        """Whether this layer has its own forward / backward (tinynet's layers), rather than a Keras-style
+        ``call`` made of other layers and ops."""
+        return type(self).forward is not Layer.forward or type(self).call is Layer.call
+
+    def call_forward(self, inputs, training):
+        """Run ``forward`` on the inputs' values; while a tape records, add this call's node."""
+        listed = isinstance(inputs, (list, tuple))
+        tensors = [as_tensor(t) for t in inputs] if listed else [as_tensor(inputs)]
+        values = [t.value for t in tensors] if listed else tensors[0].value
         if not self.built:
-            self.build(tuple(x.shape[1:]))
-        return self.forward(x, training=training)
+            build_from_values(self, values)
+        y = Tensor(self.forward(values, training=training))
+        if self.pairs_with:
+            y.logits = (tensors[0], self.pairs_with)
+        tape = tape_module.current()
+        if tape is not None:
+            if any(t.requires_grad for t in tensors) or self.trainable_weights:
+                y.requires_grad = True
+                y.node = Node(tensors, (y,), layer=self, cache=self.cache, structure="list" if listed else None)
+                tape.record(y.node)
+            tape.state_updates.extend(self.state_updates)  # committed with the step (or by GradientTape's end)
+            if self.activity_regularizer is not None:
+                tape.losses.append(penalty(y, self.activity_regularizer, self.name))
+        if self.activation is not None and not isinstance(self.activation, IDENTITY):
+            y = self.activation(y, training=training)
+        return y
 
-    def add_regularization_gradients(self):
-        """Add d(penalty)/dw to the ``grad`` of each regularized trainable weight (``kernel_regularizer=``);
-        the model calls it right after this layer's ``backward``."""
-        if not self.trainable:
-            return
-        for parameter in self._parameters:
-            if parameter.trainable and parameter.regularizer is not None:
-                parameter.grad = parameter.grad + parameter.regularizer.gradient(parameter.data)
+    def call(self, inputs, training=None):
+        """A Keras-style layer's computation, made of layers and ops (they record themselves)."""
+        raise NotImplementedError(f"{type(self).__name__} has neither forward/backward nor call")
 
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32, regularizer=None,
-                   constraint=None):
+    def call_composite(self, inputs, training, kwargs):
+        """Run a Keras-style ``call``: build first (``build`` gets the shape WITH the batch axis, as in
+        Keras), then the call, with ``training`` passed on if ``call`` takes it. Returns tensors."""
+        if not self.built:
+            shape = _shapes(inputs)
+            self.build_on_first_call(shape)
+            self.input_shape = shape
+            self.built = True
+        if _takes_training(self.call):
+            kwargs["training"] = training
+        with tape_module.training_mode(training):
+            out = self.call(inputs, **kwargs)
+        return check_call_output(self, out)
+
+    def build_on_first_call(self, input_shape):
+        """A Keras-style layer's ``build``, with the shape of its first input (batch axis included)."""
+        self.build(input_shape)
+
+    def add_loss(self, loss):
+        """Add a loss term computed in ``call`` (a scalar tensor), as Keras's ``add_loss``: the training step
+        minimises it with the compiled loss (a VAE's KL divergence)."""
+        tape = tape_module.current()
+        if tape is not None:
+            tape.losses.append(as_tensor(loss))
+
+    # ----- weights ---------------------------------------------------------
+    def add_weight(self, name=None, shape=None, initializer=None, trainable=True, dtype=np.float32,
+                   regularizer=None, constraint=None, **kwargs):
         """Create a ``Parameter`` initialised by ``initializer`` and register it, in order.
 
-        What the initializer returns (a user's function may return anything) must be a finite
-        numeric array of exactly ``shape``; otherwise a ValueError names the layer and the weight.
+        Keras 2's and Keras 3's spellings both work: ``add_weight('kernel', (3, 4), 'zeros')``,
+        ``add_weight(shape=(3, 4), initializer='random_normal', trainable=True, name='w')``, a shape given
+        as an int; the initializer defaults to 'glorot_uniform' as in Keras. What the initializer returns
+        (a user's function may return anything) must be a finite numeric array of exactly ``shape``;
+        otherwise a ValueError names the layer and the weight.
         """
-        shape = tuple(shape)
+        if name is not None and not isinstance(name, str) and shape is None:  # Keras 3: add_weight((3, 4))
+            name, shape = None, name
+        kwargs.pop("aggregation", None), kwargs.pop("autocast", None), kwargs.pop("synchronization", None)
+        if kwargs:
+            raise TypeError(f"Layer '{self.name}': add_weight got unexpected arguments {sorted(kwargs)}")
+        name = name or ("variable" if not self._parameters else f"variable_{len(self._parameters)}")
+        shape = check_weight_shape(shape, name, self.name)
+        dtype = np.dtype(dtype or np.float32)
+        initializer = "glorot_uniform" if initializer is None else initializer
         if (check := before_add_weight.get()) is not None:
             check(f"{self.name}/{name}", shape)  # a model file being loaded bounds what we allocate
         data = initializers.get(initializer)(shape, dtype)
@@ -220,25 +379,60 @@ class Layer(metaclass=LayerType):
         self._parameters.append(parameter)
         return parameter
 
-    # ----- weights ---------------------------------------------------------
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing a layer freezes the layers inside it (a Keras-style layer, a model), as in Keras."""
+        self._trainable = check_bool(value, "trainable")
+        for layer in self._layers:
+            layer.trainable = value
+
     @property
     def weights(self):
-        """All parameters, in Keras's order (e.g. kernel then bias)."""
-        return list(self._parameters)
+        """All parameters, in Keras's order (e.g. kernel then bias), then those of the layers inside."""
+        return _unique(list(self._parameters) + [p for layer in self._layers for p in layer.weights])
 
     @property
     def trainable_weights(self):
-        return [p for p in self._parameters if p.trainable] if self.trainable else []
+        if not self._trainable:
+            return []
+        own = [p for p in self._parameters if p.trainable]
+        return _unique(own + [p for layer in self._layers for p in layer.trainable_weights]) if self._layers else own
 
     @property
     def non_trainable_weights(self):
-        if not self.trainable:
-            return list(self._parameters)
-        return [p for p in self._parameters if not p.trainable]
+        trainable = {id(p) for p in self.trainable_weights}
+        return [p for p in self.weights if id(p) not in trainable]
+
+    # Keras's other names for them
+    variables = property(lambda self: self.weights)
+    trainable_variables = property(lambda self: self.trainable_weights)
+    non_trainable_variables = property(lambda self: self.non_trainable_weights)
+
+    @property
+    def losses(self):
+        """The penalties of this layer's regularized weights (``kernel_regularizer=``), as tensors."""
+        return [penalty(p, p.regularizer, self.name) for p in self.trainable_weights if p.regularizer is not None]
+
+    def __setattr__(self, name, value):
+        # A layer (or a list of them) given to an attribute is tracked, as Keras does: its weights are this
+        # layer's, and freezing this layer freezes it.
+        if name == "activation" and isinstance(value, Layer):
+            object.__setattr__(value, "owner", self)
+        elif name[0] != "_" and name not in _UNTRACKED:
+            found = [value] if isinstance(value, Layer) else (
+                [v for v in value if isinstance(v, Layer)] if isinstance(value, (list, tuple)) else ())
+            for layer in found:
+                if layer is not self and all(layer is not known for known in self.__dict__.get("_layers", ())):
+                    self.__dict__.setdefault("_layers", []).append(layer)
+        object.__setattr__(self, name, value)
 
     def get_weights(self):
         """Copies of the weight arrays, in Keras's order."""
-        return [p.data.copy() for p in self._parameters]
+        return [p.data.copy() for p in self.weights]
 
     def set_weights(self, weights):
         """Load arrays (e.g. from a Keras layer) into the weights: all of them, or none.
@@ -246,30 +440,42 @@ class Layer(metaclass=LayerType):
         Every array is checked first (count, shape, finite real numbers once cast to the
         weight's dtype); a ValueError naming the layer and the weight leaves every weight as it was.
         """
+        owners = self.weight_owners()
         weights = list(weights)
-        if len(weights) != len(self._parameters):
+        if len(weights) != len(owners):
             raise ValueError(
-                f"Layer '{self.name}' expects {len(self._parameters)} weight arrays "
-                f"({', '.join(p.name for p in self._parameters) or 'none'}), but received {len(weights)}.")
-        checked = []
-        for parameter, value in zip(self._parameters, weights):
-            value = np.asarray(value)
-            if value.shape != parameter.shape:
-                raise ValueError(
-                    f"Layer '{self.name}': weight '{parameter.name}' has shape {parameter.shape}, "
-                    f"but the array given for it has shape {value.shape}.")
-            with np.errstate(over="ignore"):
-                cast = value.astype(parameter.data.dtype) if value.dtype.kind in "biuf" else None
-            if cast is None or not np.isfinite(cast).all():
-                raise ValueError(f"Layer '{self.name}': weight '{parameter.name}' must be finite real numbers "
-                                 f"(in {parameter.data.dtype}). Received: {_describe(value)}")
-            checked.append(cast)
-        for parameter, value in zip(self._parameters, checked):
+                f"Layer '{self.name}' expects {len(owners)} weight arrays "
+                f"({', '.join(p.name for _, p in owners) or 'none'}), but received {len(weights)}.")
+        checked = [checked_weight_value(p, value, f"Layer '{layer.name}'") for (layer, p), value in zip(owners, weights)]
+        for (_, parameter), value in zip(owners, checked):
             parameter.data[...] = value
 
-    def count_params(self):
-        return int(sum(p.data.size for p in self._parameters))
+    def weight_owners(self):
+        """``[(layer, parameter)]`` in the order of ``weights``: which layer holds each weight."""
+        pairs, seen = [(self, p) for p in self._parameters], {id(p) for p in self._parameters}
+        for layer in self._layers:
+            for owner, p in layer.weight_owners():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    pairs.append((owner, p))
+        return pairs
 
+    def count_params(self):
+        return int(sum(p.data.size for p in self.weights))
+
+    # ----- the functional graph's view of this layer ----------------------------
+    @property
+    def input(self):
+        """The symbolic tensor(s) this layer was first called on in a functional graph."""
+        return graph.node_tensors(self, "input")
+
+    @property
+    def output(self):
+        """The symbolic tensor(s) this layer's first call in a functional graph produced
+        (``Model(model.input, model.get_layer('conv2').output)`` extracts features)."""
+        return graph.node_tensors(self, "output")
+
+    # ----- configuration ---------------------------------------------------------
     def get_config(self):
         """The settings that rebuild this layer: ``type(layer)(**layer.get_config())``."""
         config = {"name": self.name, "trainable": self.trainable}
@@ -283,3 +489,113 @@ class Layer(metaclass=LayerType):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+# Attributes set on every call: never layers, so never looked at by the tracking in __setattr__.
+_UNTRACKED = frozenset({"cache", "state_updates", "needs_input_gradient", "built", "input_shape", "output_shape",
+                        "activation", "name", "inbound_nodes"})
+
+
+class IDENTITY:
+    """Marker base of the linear activation: a layer whose activation is one skips that step."""
+
+
+def check_dtype(dtype, owner):
+    """Layers compute in float32 (Keras's default); ``dtype='float32'`` or a float32 policy is accepted."""
+    name = getattr(dtype, "name", dtype)
+    if isinstance(name, dict):  # Keras 3 writes a DTypePolicy config
+        name = name.get("config", {}).get("name")
+    if dtype is not None and str(np.dtype(name) if name not in ("mixed_float16", "mixed_bfloat16") else name) != "float32":
+        raise ValueError(f"Layer '{owner}': tinynet's layers compute in float32. Received: dtype={dtype!r}")
+
+
+def check_weight_shape(shape, name, owner):
+    if shape is None:
+        raise ValueError(f"Layer '{owner}': add_weight needs a `shape` for weight '{name}'.")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
+    try:
+        shape = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"Layer '{owner}': the shape of weight '{name}' must be a tuple of non-negative "
+                         f"integers. Received: shape={shape!r}") from None
+    if any(d < 0 for d in shape):
+        raise ValueError(f"Layer '{owner}': the shape of weight '{name}' has a negative size: {shape}")
+    return shape
+
+
+def _unique(parameters):
+    seen, out = set(), []
+    for p in parameters:
+        if id(p) not in seen:
+            seen.add(id(p))
+            out.append(p)
+    return out
+
+
+def _is_shape_list(shape):
+    return isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list))
+
+
+def _is_symbolic(inputs):
+    if isinstance(inputs, (list, tuple, dict)):
+        items = inputs.values() if isinstance(inputs, dict) else inputs
+        return any(isinstance(t, KerasTensor) for t in items)
+    return isinstance(inputs, KerasTensor)
+
+
+def _shapes(inputs):
+    """The shapes WITH the batch axis of what a Keras-style call receives (a shape, or a list of them)."""
+    if isinstance(inputs, (list, tuple)):
+        return [tuple(np.shape(t)) for t in inputs]
+    if isinstance(inputs, dict):
+        return {k: tuple(np.shape(t)) for k, t in inputs.items()}
+    return tuple(np.shape(inputs))
+
+
+def build_from_values(layer, values):
+    """Build a layer with forward/backward for these input values (shapes without the batch axis)."""
+    if isinstance(values, (list, tuple)):
+        layer.build([tuple(np.shape(v))[1:] for v in values])
+    else:
+        layer.build(tuple(np.shape(values))[1:])
+
+
+def _takes_training(call):
+    import inspect
+    try:
+        parameters = inspect.signature(call).parameters
+    except (TypeError, ValueError):
+        return False
+    return "training" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def check_call_output(layer, out):
+    """What a Keras-style ``call`` returned: tensors (or nested lists / dicts of them), never something else."""
+    def check(value):
+        if isinstance(value, (list, tuple)):
+            return type(value)(check(v) for v in value)
+        if isinstance(value, dict):
+            return {k: check(v) for k, v in value.items()}
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool):
+            raise TypeError(
+                f"Layer '{layer.name}': call() returned a NumPy value ({type(value).__name__}), not a tensor, so no "
+                "gradient can flow back through it. A NumPy function that tinynet cannot differentiate was probably "
+                "applied on the way: use tinynet.ops (ops.exp, ops.concatenate, ...) or the tensors' operators.")
+        raise TypeError(f"Layer '{layer.name}': call() must return a tensor (or a list / dict of tensors). "
+                        f"Received: {type(value).__name__}")
+    return check(out)
+
+
+def penalty(x, regularizer, owner):
+    """A regularizer's penalty on a tensor or weight, as a recorded op: value ``r(x)`` (divided by the batch
+    size for a layer's output, as Keras does), gradient ``r.gradient(x)`` (the same scale)."""
+    t = as_tensor(x)
+    value = np.asarray(t.value)
+    scale = 1.0 if t.parameter is not None else 1.0 / max(len(value), 1)
+    result = regularizer(value) * scale
+    if not np.isfinite(result):
+        raise ValueError(f"Layer '{owner}': the regularizer {regularizer!r} gave a non-finite penalty {result!r}.")
+    return record("regularization", [t], np.asarray(result, dtype=np.float64),
+                  lambda g: [g * regularizer.gradient(value) * scale])

@@ -9,7 +9,7 @@ from .core import (initializer_name, check_data_format, check_initializer, check
 
 
 class Conv2D(Layer):
-    """2-D convolution (a cross-correlation, as in Keras): ``y = act(z)``,
+    """2-D convolution (a cross-correlation, as in Keras), then ``y = act(z)`` as its own step:
 
         z[n, i, j, f] = b[f] + sum_{di, dj, c} xp[n, i*sh + di, j*sw + dj, c] * w[di, dj, c, f]
 
@@ -89,10 +89,9 @@ class Conv2D(Layer):
         b = self.bias.data if self.use_bias else None
         # cols = im2col(x); z = cols @ w_col + b     (in inference no backward is expected: training=False)
         z, self.cache = self.ops.conv2d_forward(x, self.kernel.data, b, self.strides, self.padding, training)
-        return self.activation.forward(z, training)
+        return z                                   # the activation runs after, as its own step
 
-    def backward(self, dout):
-        dz = self.activation.backward(dout)                   # (N, out_h, out_w, F)
+    def backward(self, dz):                       # dz: (N, out_h, out_w, F), from the activation's backward
         # dw_col = cols.T @ dz;  db = sum of the rows of dz;  dx = col2im(dz @ w_col.T)
         dx, dw, db = self.ops.conv2d_backward(dz, self.cache, need_dx=self.needs_input_gradient)
         self.kernel.grad[...] = dw

@@ -20,13 +20,16 @@ def check_initializer(value, argument):
 
 
 class Dense(Layer):
-    """Fully connected layer: ``y = act(z)``, ``z = x @ w + b``.
+    """Fully connected layer: ``z = x @ w + b``, then ``y = act(z)``.
 
-    Shapes: ``x: (N, D)``, kernel ``w: (D, units)``, bias ``b: (units,)``, ``y: (N, units)``
+    Shapes: ``x: (N, D)``, kernel ``w: (D, units)``, bias ``b: (units,)``, ``z, y: (N, units)``
     (inputs with more axes are applied to the last one, as in Keras). Cache: (x,).
 
-    Backward, with ``dz = dL/dz`` from the activation's backward:
+    Backward, given ``dz = dL/dz``:
         dw = x.T @ dz        db = sum_n dz        dx = dz @ w.T
+
+    ``activation='relu'`` runs after ``forward`` as a layer of its own (``self.activation``, its
+    own step on the tape): ``forward`` is z, ``backward`` receives dz from the activation's backward.
     """
 
     equation = "y = act(x @ w + b)"
@@ -64,11 +67,10 @@ class Dense(Layer):
         z = x @ self.kernel.data                               # z = x @ w + b
         if self.use_bias:
             z += self.bias.data
-        return self.activation.forward(z, training)
+        return z
 
-    def backward(self, dout):
+    def backward(self, dz):
         (x,) = self.cache
-        dz = self.activation.backward(dout)
         # Inputs with more axes, (N, T, D): every position is one more row. (dw is written
         # straight into the gradient's array: no temporary the size of the kernel.)
         x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
@@ -122,7 +124,10 @@ def initializer_name(initializer):
 
 
 class Activation(Layer):
-    """Applies an activation function by name: ``Activation('relu')``; its layer keeps the cache."""
+    """Applies an activation function by name: ``Activation('relu')``; its layer keeps the cache.
+
+    Called in a model, it is that activation layer's step (``self.activation``): the wrapper adds none.
+    """
 
     equation = "y = act(x)"
 
@@ -135,6 +140,11 @@ class Activation(Layer):
 
     def backward(self, dout):
         return self.activation.backward(dout)
+
+    def call_forward(self, inputs, training):
+        if not self.built:
+            self.build(tuple(np.shape(inputs))[1:])
+        return self.activation(inputs, training=training)
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.name_of(self.activation)}
@@ -248,8 +258,14 @@ class InputLayer(Layer):
 
     equation = "y = x"
 
-    def __init__(self, input_shape=None, shape=None, **kwargs):
+    def __init__(self, input_shape=None, shape=None, batch_input_shape=None, batch_shape=None, batch_size=None,
+                 sparse=None, ragged=None, **kwargs):
         shape = input_shape if input_shape is not None else shape
+        for full in (batch_input_shape, batch_shape):  # Keras 2 / Keras 3 configs give the batch axis too
+            if full is not None:
+                shape = tuple(full)[1:]
+        if sparse or ragged:
+            raise ValueError("InputLayer: tinynet has no sparse or ragged tensors.")
         if shape is None:
             raise ValueError("InputLayer needs `input_shape`, e.g. InputLayer(input_shape=(784,)).")
         super().__init__(input_shape=check_shape(shape, "input_shape"), **kwargs)
@@ -261,12 +277,27 @@ class InputLayer(Layer):
         return dout
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None):
-    """Keras's ``keras.Input(shape=(28, 28, 1))``, for the first entry of a ``Sequential``.
+class Lambda(Layer):
+    """A function of tensors as a layer: ``Lambda(lambda x: x / 255.0)``, ``Lambda(lambda t: t[0] - t[1])``.
 
-    In Keras it is a symbolic tensor; tinynet has no symbolic tensors (and so no functional
-    API with branches), so it is the ``InputLayer`` that declares the model's input shape.
-    ``batch_size`` and ``dtype`` are accepted and not used: batches may have any size, and
-    weights are float32.
+    Its ``call`` is the function; the ops it uses (``tinynet.ops``, the tensors' operators, NumPy functions
+    tinynet can differentiate) record themselves, so no backward is written. ``arguments`` are passed to the
+    function as keywords. A model with a Lambda layer cannot be written to a file with its architecture
+    (Python code is never read from files); save its weights instead.
     """
-    return InputLayer(shape=shape, name=name)
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise invalid("function", "a function of tensors", function, self.name)
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self.declared_output_shape = output_shape
+
+    def call(self, inputs, training=None):
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"Layer '{self.name}' (Lambda) holds Python code, which tinynet never writes to (or runs from) a file. "
+            "Save the weights (model.save_weights) and rebuild the model in code.")

@@ -24,8 +24,6 @@ linear.py         sum over rows (Dense's and Conv2D's db)
 conv.py           output sizes, 'same' padding, im2col / col2im, conv2d forward / backward
 pooling.py        max / average / global-average pooling forward and backward
 normalization.py  batch normalization forward (training / inference) and backward
-fused.py          batch norm -> ReLU -> max-pool as one op (pool first), its reference the three in a row;
-                  fused_block.py: the step a model runs in place of those three layers
 """
 from ..checks import check_choice
 

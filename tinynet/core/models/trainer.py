@@ -1,0 +1,666 @@
+"""Training a model: compile, the training step, fit / evaluate / predict.
+
+One training step is the whole of backprop (``train_step``):
+
+    with Tape() as tape:                    record what the forward pass does
+        y_pred = model(x, training=True)    every layer (or op) appends a node
+        loss = compute_loss(y, y_pred)      the loss is a node too; a cross-entropy after a softmax
+                                            takes the softmax's input, the logits
+    backward(tape, loss)                    the one walk (tinynet/core/tape.py): each node's backward
+                                            in reverse, gradients summed where a value fed several
+                                            places; every Parameter.grad filled
+    optimizer.apply(...)                    new weights, optimizer state, step count and moving
+                                            statistics: all committed, or (non-finite) none
+
+``fit`` is a loop over batches calling ``train_step``, with callbacks around it; ``evaluate``
+runs the forward and the loss; ``predict`` the forward. A ``GradientTape`` loop written by hand
+(``tinynet/core/gradient_tape.py``) is the same step, spelled out.
+"""
+import math
+
+import numpy as np
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers
+from ..callbacks import CallbackList, History, ProgbarLogger
+from ..checks import check_int, invalid
+from ..guards import TrainingDivergedError, TrainingGuard
+from ..progbar import Progbar
+from ..tape import Tape
+from ..tensor import Tensor
+from ..utils import rng
+from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
+                          check_values)
+from .training import RunningMean, batches, epoch_steps, keras1_epochs, layer_watch, log_value
+
+
+class Trainer:
+    """compile / fit / evaluate / predict and the training step, for ``Model`` (``model.py``)."""
+
+    def _init_trainer(self):
+        self.optimizer = None
+        self.loss = None              # the loss of the (first) output, as compile paired it
+        self.paired = []
+        self.output_losses = None     # one loss object (or None) per output
+        self.loss_weights = None
+        self.metrics = []             # tinynet.metrics.Metric objects, each accumulating over an epoch
+        self.output_metrics = []      # (output index, Metric) pairs, for models with several outputs
+        self.stop_training = False
+        self.history = None
+        self._warned_unscaled = False  # the 0-255 input warning is given once per model
+        self._compiled_with = None
+        self._recorded = None          # what the public step API (forward / compute_loss / backward) recorded
+
+    # ----- compiling -------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=None, steps_per_execution=None, jit_compile=None, **kwargs):
+        """Choose the optimizer, the loss(es) and the metrics, each by Keras name or as an object.
+
+        Several outputs take ``loss=[...]`` or ``{output name: loss}``, ``loss_weights`` likewise, and
+        ``metrics`` as a list (for every output), a list of lists or a dict. A loss may be a Python
+        function of ``(y_true, y_pred)`` written with tinynet's ops (``K.mean``, ``ops.square``): its
+        gradient is recorded like any other. ``loss=None`` is allowed when the model adds its own
+        losses in ``call`` (``add_loss``).
+
+        When an output's activation is a softmax (sigmoid) and its loss the matching cross-entropy,
+        the model keeps that loss with ``from_logits=True`` and hands it the logits: the loss is finite
+        for any logits and its gradient exact for any targets; the values reported are the same.
+        """
+        kwargs.pop("sample_weight_mode", None)
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}")
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+            raise TypeError(f"Received an invalid value for `metrics`, expected a list of metric names or "
+                            f"functions, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
+        self.optimizer = optimizers.get(optimizer)
+        self._compiled_with = (optimizer, loss, metrics, loss_weights)
+        self._apply_compile_settings()
+
+    def _apply_compile_settings(self):
+        """(Re)build the per-output losses and metrics from the compile arguments: after compile, and when
+        a Sequential's last layer changes (add / pop), so the logits pairing follows the output."""
+        _, loss, metrics, loss_weights = self._compiled_with
+        names = self.output_names
+        per_output = _per_output(loss, names, "loss")
+        self.output_losses = [None if spec is None else losses_module.get(spec) for spec in per_output]
+        self.loss_weights = [float(w) for w in _per_output(loss_weights, names, "loss_weights", default=1.0)]
+        self.paired = [False] * len(names)   # which outputs' losses take their activation's input, the logits
+        for i, activation in enumerate(self.output_activations()):
+            loss_object = self.output_losses[i]
+            if loss_object is not None and not loss_object.from_logits and \
+                    loss_object.name in getattr(activation, "pairs_with", ()):
+                self.output_losses[i] = type(loss_object)(from_logits=True)
+                self.paired[i] = True
+        self.loss = self.output_losses[0] if self.output_losses else None
+        self.output_metrics = []
+        for i, specs in enumerate(_per_output_metrics(metrics, names)):
+            loss_name = self.output_losses[i].name if self.output_losses[i] is not None else None
+            for spec in specs:
+                metric = metrics_module.get_metric(spec, loss_name)
+                if len(names) > 1:
+                    metric.name = f"{names[i]}_{metric.name}"
+                self.output_metrics.append((i, metric))
+        self.metrics = [metric for _, metric in self.output_metrics]
+
+    @property
+    def loss_takes_logits(self):
+        """Whether the (first) output's loss takes the logits of its softmax / sigmoid (see ``compile``)."""
+        return bool(self.output_losses and self.paired[0])
+
+    def _check_compiled(self, method):
+        if self.optimizer is None:
+            raise RuntimeError(
+                f"You must compile model '{self.name}' before calling {method}: "
+                "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']).")
+
+    # ----- one batch: the training step ---------------------------------------
+    def compute_loss(self, y=None, y_pred=None, sample_weight=None, x=None):
+        """The loss of a batch (a scalar tensor): each output's compiled loss (the batch mean, weighted by
+        ``sample_weight`` as Keras reduces it) times its ``loss_weights`` entry, plus the losses the layers
+        added (``add_loss``, ``activity_regularizer``), plus the weight penalties (``kernel_regularizer=``).
+        A loss paired with its output's softmax / sigmoid is handed that activation's input, the logits.
+        """
+        if self._recorded is not None and self._recorded.get("target_value") is y_pred:
+            return self._recorded_loss(y, sample_weight)   # the public step API: forward(..., logits=True)
+        predictions = _flat(y_pred)
+        targets = _flat(y) if y is not None else [None] * len(predictions)
+        total, self._output_loss_values = 0.0, []
+        for i, (loss, target, prediction) in enumerate(zip(self.output_losses or [], targets, predictions)):
+            if loss is None:
+                continue
+            if self.paired[i]:
+                prediction = logits_of(prediction)
+            term = loss(target, prediction, sample_weight=sample_weight)
+            self._output_loss_values.append(float(np.asarray(term)))
+            total = total + (term if self.loss_weights[i] == 1 else term * self.loss_weights[i])
+        added = self.losses + _tape_losses()
+        if not self._output_loss_values and not added and self.optimizer is not None:
+            raise ValueError(f"Model '{self.name}' has no loss to compute: compile needs a `loss`, e.g. "
+                             "model.compile(optimizer='adam', loss='categorical_crossentropy') (or a model whose call "
+                             "adds its own with self.add_loss).")
+        for term in added:
+            total = total + term
+        return total if isinstance(total, Tensor) else Tensor(np.asarray(total, dtype=np.float64))
+
+    def train_step(self, x, y, on_layer=None, sample_weight=None):
+        """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
+
+        A transaction: the new weights, the optimizer's state and step count and the layers'
+        ``state_updates`` (BatchNormalization's moving statistics) are committed together, or --
+        when the loss or any new value is NaN or infinite, or an exception cuts the step short --
+        none of them, and TrainingDivergedError says why. ``on_layer(layer, x_in, y_out)`` is
+        called for each layer the forward ran (``GradientStats`` watches the ReLUs).
+        """
+        with Tape() as tape:
+            y_pred = self(_as_inputs(x), training=True)
+            loss = self.compute_loss(y, y_pred, sample_weight)
+        value = float(loss.value)
+        if not math.isfinite(value):
+            raise self._diverged(f"the loss became {value}", value)
+        if on_layer is not None:
+            report_forward(tape, on_layer)
+        self.backpropagate(tape, {loss: 1.0})
+        if not self.optimizer.apply(self.trainable_weights, tape.state_updates):
+            raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "
+                                 "moving statistic)", value)
+        return value, _values(y_pred)
+
+    def backpropagate(self, tape, seeds, keep=None):
+        """The backward walk over ``tape`` from ``seeds`` ({tensor: gradient}); every trainable weight the
+        walk did not reach gets a zero gradient (never a stale one). Returns the walk's ``grads``."""
+        grads, written = tape.backward(seeds, keep=keep)
+        for parameter in self.trainable_weights:
+            if id(parameter) not in written:
+                parameter.grad = np.zeros_like(parameter.data)
+        return grads
+
+    def compute_gradients(self, x, y, training=True, input_gradient=False, sample_weight=None):
+        """Forward, loss, backward: ``(loss, dL/dx or None)``; fills every trainable ``Parameter.grad``.
+        Changes no weight and no moving statistic."""
+        with Tape() as tape:
+            inputs = Tensor(_as_array(x), requires_grad=input_gradient)
+            loss = self.compute_loss(y, self(inputs, training=training), sample_weight)
+        grads = self.backpropagate(tape, {loss: 1.0})
+        return float(loss.value), grads.get(id(inputs)) if input_gradient else None
+
+    def _diverged(self, reason, loss):
+        lr = self.optimizer.learning_rate
+        return TrainingDivergedError(
+            reason, loss, "The model keeps the weights of the last finite step (this batch's update was not "
+            f"applied). Try a lower learning rate, e.g. {type(self.optimizer).__name__}(learning_rate={lr / 10:g}) "
+            f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
+
+    def _evaluate_batch(self, x, y, sample_weight=None):
+        y_pred = self(_as_inputs(x), training=False)
+        loss = self.compute_loss(y, y_pred, sample_weight)
+        return float(loss.value), _values(y_pred)
+
+    # ----- the public step API the learner's tools use -------------------------
+    def forward(self, x, training=False, logits=False, on_layer=None):
+        """The model's output for a batch ``x`` as an array, recorded for ``backward``; with ``logits=True``
+        and a loss that takes logits, the logits. ``on_layer(layer, x_in, y_out)`` after each layer."""
+        with Tape() as tape:
+            inputs = Tensor(_as_array(x), requires_grad=True)
+            out = self(inputs, training=training)
+        target = logits_of(out) if logits and self.loss_takes_logits else out
+        self._recorded = {"tape": tape, "inputs": inputs, "target": target, "target_value": _values(target),
+                          "logits": target is not out, "penalties": []}
+        if on_layer is not None:
+            report_forward(tape, on_layer, stop_at=target)
+        return self._recorded["target_value"]
+
+    def _recorded_loss(self, y, sample_weight):
+        recorded = self._recorded
+        with recorded["tape"]:
+            loss = self.loss if recorded["logits"] else self.output_losses[0]
+            value = loss(y, recorded["target"], sample_weight=sample_weight)
+            penalties = self.losses + list(recorded["tape"].losses)
+        recorded["penalties"] = penalties
+        return float(np.asarray(value)) + sum(float(np.asarray(p)) for p in penalties)
+
+    def backward(self, dloss, input_gradient=False, on_layer=None):
+        """Backpropagate ``dloss`` (dL/d of what the last ``forward`` returned) through the recorded step;
+        fills every ``Parameter.grad`` (the weight penalties' gradients included). Returns dL/dx with
+        ``input_gradient=True``, else None. ``on_layer(layer, dout, dx)`` after each layer."""
+        recorded = self._recorded
+        if recorded is None:
+            raise RuntimeError(f"Model '{self.name}': call forward(x) before backward(dloss).")
+        seeds = {recorded["target"]: np.asarray(dloss)}
+        seeds.update({p: 1.0 for p in recorded["penalties"]})
+        keep = {} if on_layer is not None else None
+        grads = self.backpropagate(recorded["tape"], seeds, keep=keep)
+        if on_layer is not None:
+            report_backward(recorded["tape"], on_layer, keep, grads)
+        return grads.get(id(recorded["inputs"])) if input_gradient else None
+
+    # ----- batches --------------------------------------------------------------
+    @property
+    def metrics_names(self):
+        names = ["loss"]
+        if len(self.output_names) > 1:
+            names += [f"{name}_loss" for name, loss in zip(self.output_names, self.output_losses) if loss is not None]
+        return names + [metric.name for metric in self.metrics]
+
+    def _update_metrics(self, y, y_pred, reset=False):
+        """Add a batch to every metric; their values over the batches since the last reset."""
+        if y is None:
+            return {}
+        targets, predictions = _flat(y), _flat(y_pred)
+        for i, metric in self.output_metrics:
+            if reset:
+                metric.reset_state()
+            metric.update_state(targets[i], predictions[i])
+        return {metric.name: log_value(metric.result()) for metric in self.metrics}
+
+    def _batch_logs(self, loss_mean, output_means, loss, n):
+        logs = {"loss": loss_mean.add(loss, n)}
+        if len(self.output_names) > 1:
+            for mean, name, value in zip(output_means, [n_ for n_, l in zip(self.output_names, self.output_losses)
+                                                         if l is not None], self._output_loss_values):
+                logs[f"{name}_loss"] = mean.add(value, n)
+        return logs
+
+    def _prepare(self, x, y, x_name="x", y_name="y"):
+        x = self._prepare_x(x, x_name)
+        if y is None:
+            if any(loss is not None for loss in self.output_losses or []):
+                raise ValueError(f"Received no value for `{y_name}`: expected the targets (labels) the model's loss "
+                                 f"compares its outputs with. Received: {y_name}=None")
+            return x, None
+        ys = _flat_by_names(y, self.output_names, y_name)
+        checked = []
+        for i, (target, loss) in enumerate(zip(ys, self.output_losses)):
+            name = y_name if len(ys) == 1 else f"{y_name}[{self.output_names[i]!r}]"
+            if loss is None:
+                checked.append(None if target is None else np.asarray(target))
+                continue
+            shape = self.output_shapes[i]
+            checked.append(as_targets(target, loss, shape[1:], name, output_layer=self.output_layers[i])
+                           if loss.name in losses_module.FUNCTIONS else as_float_array(target, name))
+            check_same_length(x[0], checked[-1], x_name, name)
+        return x, checked
+
+    def _prepare_x(self, x, x_name="x"):
+        xs = _flat_by_names(x, self.input_names, x_name)
+        xs = [as_float_array(a, x_name if len(xs) == 1 else f"{x_name}[{i}]") for i, a in enumerate(xs)]
+        for a in xs[1:]:
+            check_same_length(xs[0], a, x_name, x_name)
+        self._ensure_built(xs)
+        for a in xs:
+            self._warned_unscaled |= check_values(a, x_name, warn_unscaled=not self._warned_unscaled)
+        return xs
+
+    @staticmethod
+    def _result(logs):
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on one batch; returns the loss (and metrics) before the step."""
+        self._check_compiled("train_on_batch")
+        x, y = self._prepare(x, y)
+        w = self._sample_weights(y, sample_weight, class_weight, len(x[0]))
+        loss, y_pred = self.train_step(x, y, sample_weight=w)
+        logs = {**self._batch_logs(RunningMean(), _means(self), loss, len(x[0])),
+                **self._update_metrics(y, y_pred, reset=True)}
+        return logs if return_dict else self._result(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._check_compiled("test_on_batch")
+        x, y = self._prepare(x, y)
+        w = self._sample_weights(y, sample_weight, None, len(x[0]))
+        loss, y_pred = self._evaluate_batch(x, y, w)
+        logs = {**self._batch_logs(RunningMean(), _means(self), loss, len(x[0])),
+                **self._update_metrics(y, y_pred, reset=True)}
+        return logs if return_dict else self._result(logs)
+
+    def predict_on_batch(self, x):
+        return _values(self(_as_inputs(self._prepare_x(x)), training=False))
+
+    # ----- whole data sets -------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
+        """Train for ``epochs`` epochs; returns a ``History`` (``history.history['val_loss']`` ...).
+
+        As in Keras: ``validation_split`` holds out the *last* fraction of the data
+        before any shuffling; the training data is reshuffled every epoch; the last
+        partial batch is used; the metrics shown are running means over the epoch.
+        When training goes wrong (NaN / infinite values, Ctrl-C) the model stays
+        usable: see ``tinynet.core.guards.TrainingGuard``.
+        """
+        epochs = keras1_epochs(epochs, kwargs)
+        self._check_compiled("fit")
+        batch_size, epochs, initial_epoch, shuffle, verbose, split = check_fit_arguments(
+            batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
+        x, y, w, val = self._fit_data(x, y, split, validation_data, sample_weight, class_weight)
+        n = len(x[0])
+        steps, validation_steps, validate_after = epoch_steps(n, batch_size, epochs, steps_per_epoch,
+                                                              validation_steps, validation_freq)
+        self.history = History()
+        callbacks = self._callbacks(callbacks, verbose, {"verbose": verbose, "epochs": epochs, "steps": steps})
+        self.stop_training = False
+        on_layer = layer_watch(callbacks)
+        self._initial_epoch = initial_epoch
+        callbacks.on_train_begin({})
+        with TrainingGuard(self, callbacks) as guard:
+            # After on_train_begin, as Keras's trainer: BackupAndRestore may move the start on.
+            for epoch in range(self._initial_epoch, epochs):
+                callbacks.on_epoch_begin(epoch, {})
+                loss_mean, output_means = RunningMean(), _means(self)
+                for step, batch in enumerate(batches(n, batch_size, shuffle, steps)):
+                    guard.at(epoch, step)
+                    callbacks.on_train_batch_begin(step, {})
+                    xb, yb = _take(x, batch), _take(y, batch)
+                    loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=None if w is None else w[batch])
+                    logs = {**self._batch_logs(loss_mean, output_means, loss, len(batch)),
+                            **self._update_metrics(yb, y_pred, reset=step == 0)}
+                    callbacks.on_train_batch_end(step, logs)
+                    guard.check()
+                    if self.stop_training:
+                        break
+                if val is not None and epoch + 1 in validate_after:
+                    logs.update(self._validate(val, batch_size, validation_steps, callbacks))
+                callbacks.on_epoch_end(epoch, logs)
+                guard.at(epoch)
+                guard.check()
+                if self.stop_training:
+                    break
+        return self.history
+
+    def _callbacks(self, callbacks, verbose, params):
+        """The user's callbacks (checked by CallbackList), after the progress bar and before the History."""
+        user = CallbackList(callbacks, self, params).callbacks
+        return CallbackList(([ProgbarLogger(verbose)] if verbose else []) + user + [self.history], self, params)
+
+    def _validate(self, val, batch_size, steps, callbacks):
+        """``{'val_loss': ..., 'val_<metric>': ...}`` on ``(x_val, y_val[, w_val])``, between the test hooks."""
+        callbacks.on_test_begin({})
+        logs = self._evaluate_arrays(*val[:2], batch_size, sample_weight=val[2] if len(val) == 3 else None,
+                                     steps=steps)
+        val_logs = {f"val_{name}": value for name, value in logs.items()}
+        callbacks.on_test_end(val_logs)
+        return val_logs
+
+    def _sample_weights(self, y, sample_weight, class_weight, n):
+        """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise ValueError(f"Received an invalid value for `sample_weight`, expected {n} finite non-negative "
+                                 f"numbers, one per sample. Received: an array of shape {np.shape(sample_weight)}")
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise invalid("class_weight", "a dict {class index: weight}", class_weight)
+            first = y[0]
+            labels = first.argmax(axis=-1) if first.ndim > 1 and first.shape[-1] > 1 else \
+                first.reshape(len(first)).astype(np.int64)
+            per_class = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
+            weights = per_class if weights is None else weights * per_class
+        return weights
+
+    def _fit_data(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
+        """``(x, y, w, (x_val, y_val[, w_val]) or None)``: checked and converted (x and y as lists, one
+        array per input / output), the sample weights (or None), the validation data split off."""
+        x, y = self._prepare(x, y)
+        n = len(x[0])
+        w = self._sample_weights(y, sample_weight, class_weight, n)
+        if validation_data is not None:
+            val = self._prepare(*validation_data[:2], "validation_data[0]", "validation_data[1]")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                val = val + (self._sample_weights(val[1], validation_data[2], None, len(val[0][0])),)
+            return x, y, w, val
+        if not validation_split:
+            return x, y, w, None
+        split_at = int(n * (1.0 - validation_split))
+        if split_at == 0 or split_at == n:
+            raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
+                             f"samples out of {n}.")
+        head, tail = slice(None, split_at), slice(split_at, None)
+        val = (_take(x, tail), _take(y, tail))
+        if sample_weight is not None:  # class_weight weights the training samples only, as in Keras
+            val = val + (self._sample_weights(y, sample_weight, None, n)[split_at:],)
+        return _take(x, head), _take(y, head), None if w is None else w[:split_at], val
+
+    def _evaluate_arrays(self, x, y, batch_size, progbar=None, sample_weight=None, steps=None, callbacks=None):
+        """``{'loss': ..., metric: ...}`` over ``(x, y)`` (its first ``steps`` batches), in inference mode."""
+        loss_mean, output_means = RunningMean(), _means(self)
+        n = len(x[0])
+        for step, start in enumerate(range(0, n, batch_size)):
+            if step == steps:
+                break
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step, {})
+            part = slice(start, start + batch_size)
+            xb, yb = _take(x, part), _take(y, part)
+            wb = None if sample_weight is None else sample_weight[part]
+            loss, y_pred = self._evaluate_batch(xb, yb, wb)
+            logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
+                    **self._update_metrics(yb, y_pred, reset=step == 0)}
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, logs)
+            if progbar is not None:
+                progbar.update(step + 1, list(logs.items()))
+        return logs
+
+    # predict / evaluate hold at most this many bytes of any one layer's output at a time.
+    max_inference_activation_bytes = 64 * 2 ** 20
+
+    def _inference_batch_size(self, batch_size):
+        """``batch_size``, lowered so no layer's float32 output for one batch exceeds
+        ``max_inference_activation_bytes``.
+
+        Inference treats every sample on its own (BatchNormalization uses its moving
+        statistics), so smaller batches give the same outputs and only lower the peak
+        memory: for 10000 images, the MNIST CNN's first Conv2D alone outputs 500 MB.
+        """
+        sizes = [int(np.prod(shape[1:])) for layer in self.layers for shape in _shapes_of(layer.output_shape)]
+        if not sizes:
+            return batch_size
+        return max(1, min(batch_size, self.max_inference_activation_bytes // (4 * max(sizes))))
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False):
+        """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]`` (``metrics_names`` says
+        which); ``return_dict=True`` gives ``{'loss': ..., 'accuracy': ...}``. ``sample_weight`` weights
+        the loss as in ``fit``; ``steps`` caps the batches; ``callbacks`` get the test hooks."""
+        self._check_compiled("evaluate")
+        batch_size = check_batch_size(batch_size)
+        x, y = self._prepare(x, y)
+        n = len(x[0])
+        w = self._sample_weights(y, sample_weight, None, n)
+        steps = None if steps is None else check_int(steps, "steps", 1)
+        batch_size = self._inference_batch_size(batch_size)
+        total = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
+        progbar = Progbar(total, verbose=verbose) if verbose else None
+        callbacks = None if callbacks is None else CallbackList(list(callbacks), self, {"verbose": verbose,
+                                                                                         "steps": total})
+        if callbacks is not None:
+            callbacks.on_test_begin({})
+        logs = self._evaluate_arrays(x, y, batch_size, progbar, sample_weight=w, steps=steps, callbacks=callbacks)
+        if callbacks is not None:
+            callbacks.on_test_end(dict(logs))
+        return dict(logs) if return_dict else self._result(logs)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode): an array, or one per
+        output for a model with several."""
+        batch_size = check_batch_size(batch_size)
+        x = self._prepare_x(x)
+        batch_size = self._inference_batch_size(batch_size)
+        n = len(x[0])
+        total = math.ceil(n / batch_size) if steps is None else min(check_int(steps, "steps", 1),
+                                                                     math.ceil(n / batch_size))
+        progbar = Progbar(total, verbose=verbose) if verbose else None
+        callbacks = None if callbacks is None else CallbackList(list(callbacks), self, {"verbose": verbose,
+                                                                                         "steps": total})
+        if callbacks is not None:
+            callbacks.on_predict_begin({})
+        outputs = []
+        for step in range(total):
+            if callbacks is not None:
+                callbacks.on_predict_batch_begin(step, {})
+            part = slice(step * batch_size, (step + 1) * batch_size)
+            out = _flat(_values(self(_as_inputs(_take(x, part)), training=False)))
+            outputs.append(out)
+            if callbacks is not None:
+                callbacks.on_predict_batch_end(step, {"outputs": out[0] if len(out) == 1 else out})
+            if progbar is not None:
+                progbar.update(step + 1)
+        if callbacks is not None:
+            callbacks.on_predict_end({})
+        result = [np.concatenate([batch[i] for batch in outputs]) for i in range(len(outputs[0]))]
+        return result[0] if len(result) == 1 else result
+
+
+# ----- what the step reports to observers (on_layer): one report per layer ---------------------
+def _layer_steps(tape):
+    """The layer nodes of a tape, with each layer's own node and its activation's node taken as one step:
+    ``[(layer, first node, last node)]`` (a Dense with activation='relu' is one step, as the user wrote it)."""
+    nodes = [n for n in tape.nodes if n.layer is not None]
+    steps, i = [], 0
+    while i < len(nodes):
+        node = nodes[i]
+        nxt = nodes[i + 1] if i + 1 < len(nodes) else None
+        if nxt is not None and nxt.layer.owner is node.layer and nxt.inputs[0] is node.outputs[0]:
+            steps.append((node.layer, node, nxt))
+            i += 2
+        else:
+            steps.append((node.layer.owner or node.layer, node, node))
+            i += 1
+    return steps
+
+
+def report_forward(tape, on_layer, stop_at=None):
+    """``on_layer(layer, x_in, y_out)`` for each layer step the tape recorded, in order; a step whose
+    activation's input is ``stop_at`` (the logits a loss took) reports that input as its output."""
+    for layer, first, last in _layer_steps(tape):
+        out = first.outputs[0] if first.outputs[0] is stop_at else last.outputs[0]
+        on_layer(layer, first.inputs[0].value, out.value)
+
+
+def report_backward(tape, on_layer, keep, grads):
+    """``on_layer(layer, dout, dx)`` for each layer step the backward walk went through, in reverse (a step
+    whose activation no gradient reached -- the loss took the logits -- reports dL/dlogits as its dout)."""
+    for layer, first, last in reversed(_layer_steps(tape)):
+        out = last.outputs[0] if id(last.outputs[0]) in keep else first.outputs[0]
+        if id(out) in keep:
+            dx = keep.get(id(first.inputs[0]), grads.get(id(first.inputs[0])))
+            on_layer(layer, keep[id(out)], dx)
+
+
+# ----- the pieces: structures of inputs / outputs ------------------------------------------------
+def logits_of(y_pred):
+    """The logits behind ``y_pred`` when the forward computed it with a softmax or sigmoid (its input);
+    ``y_pred`` itself otherwise."""
+    info = getattr(y_pred, "logits", None)
+    return info[0] if info is not None else y_pred
+
+
+def _tape_losses():
+    from ..tape import current
+    tape = current()
+    return list(tape.losses) if tape is not None else []
+
+
+def _as_array(x):
+    return x[0] if isinstance(x, list) and len(x) == 1 else x
+
+
+def _as_inputs(x):
+    """What the model is called on: one array, or a list of them (one per input)."""
+    if isinstance(x, list):
+        return x[0] if len(x) == 1 else x
+    return x
+
+
+def _flat(value):
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _values(value):
+    if isinstance(value, (list, tuple)):
+        return [_values(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _values(v) for k, v in value.items()}
+    return value.value if isinstance(value, Tensor) else value
+
+
+def _take(arrays, index):
+    return None if arrays is None else [None if a is None else a[index] for a in arrays]
+
+
+def _means(model):
+    return [RunningMean() for loss in (model.output_losses or []) if loss is not None]
+
+
+def _shapes_of(shape):
+    if shape is None:
+        return []
+    if isinstance(shape, list):
+        return [s for s in shape if isinstance(s, tuple)]
+    return [shape]
+
+
+def _flat_by_names(value, names, argument):
+    """``value`` (an array, a list or a dict by name) as a list with one entry per name, in order."""
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ValueError(f"`{argument}` has the key(s) {unknown}, but the model's names are {names}.")
+        missing = [name for name in names if name not in value]
+        if missing:
+            raise ValueError(f"`{argument}` has no entry for {missing} (the model's names are {names}).")
+        return [value[name] for name in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        if len(value) != len(names):
+            raise ValueError(f"`{argument}` is a list of {len(value)} arrays, but the model has {len(names)}: "
+                             f"{names}.")
+        return list(value)
+    return [value]
+
+
+def _per_output(spec, names, argument, default=None):
+    """A compile argument (one value, a list or a dict by output name) as one entry per output."""
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise ValueError(f"compile: `{argument}` names {unknown}, which are not outputs of the model {names}.")
+        return [spec.get(name, default) for name in names]
+    if isinstance(spec, (list, tuple)) and argument != "metrics":
+        if len(spec) != len(names):
+            raise ValueError(f"compile: `{argument}` is a list of {len(spec)}, but the model has {len(names)} "
+                             f"outputs {names}.")
+        return list(spec)
+    return [spec if spec is not None else default] * len(names)
+
+
+def _per_output_metrics(metrics, names):
+    """``compile(metrics=...)`` as one list of metrics per output: a list applies to every output, a list of
+    lists gives each output its own, a dict names them by output."""
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict):
+        unknown = sorted(set(metrics) - set(names))
+        if unknown:
+            raise ValueError(f"compile: `metrics` names {unknown}, which are not outputs of the model {names}.")
+        return [_as_list(metrics.get(name)) for name in names]
+    if metrics and all(isinstance(m, (list, tuple)) for m in metrics) and len(metrics) == len(names):
+        return [list(m) for m in metrics]
+    return [list(metrics) for _ in names]
+
+
+def _as_list(value):
+    return [] if value is None else ([value] if isinstance(value, str) or not isinstance(value, (list, tuple))
+                                     else list(value))
+
+
+__all__ = ["Trainer", "logits_of", "rng"]
