@@ -42,15 +42,30 @@ class Node:
     def name(self):
         return self.layer.name if self.layer is not None else self.op
 
-    def backward(self, douts, needs_input_gradient):
-        """The gradients of this node's inputs (a list, None where none flows) from those of its outputs."""
-        if self.layer is None:
-            return list(self.vjp(douts[0] if len(douts) == 1 else douts))
+    def backward(self, douts, written):
+        """The gradients of this node's inputs (one per input, None where none flows) from its outputs'.
+
+        A layer's backward writes its weights' ``grad``; when this walk already gave them one (the layer's
+        other use), the earlier gradient is kept and added: a shared weight's gradient is the sum over its uses.
+        """
+        needs_dx = False
+        for t in self.inputs:
+            if t.requires_grad:
+                needs_dx = True
+                break
         layer = self.layer
+        if layer is None:  # an op: its VJP, each gradient in its input's dtype
+            return [_like(dx, t) for dx, t in zip(self.vjp(douts[0] if len(douts) == 1 else douts), self.inputs)]
+        parameters = layer._parameters
+        earlier = [(p, p.grad.copy()) for p in parameters if id(p) in written] if written else ()
         layer.cache = self.cache
-        layer.needs_input_gradient = needs_input_gradient
+        layer.needs_input_gradient = needs_dx
         dx = layer.backward(douts[0] if len(douts) == 1 else douts)
-        return list(dx) if self.structure == "list" else [dx]
+        for p, grad in earlier:
+            p.grad = p.grad + grad
+        for p in parameters:
+            written.add(id(p))
+        return dx if self.structure == "list" else (dx,)
 
     def __repr__(self):
         return f"<Node {self.name}: {len(self.inputs)} in, {len(self.outputs)} out>"
@@ -92,19 +107,21 @@ class Tape:
         grads = {id(t): g for t, g in seeds.items()}
         written = set()
         for node in reversed(self.nodes):
-            douts = [grads.pop(id(t), None) for t in node.outputs]
-            if all(d is None for d in douts):
-                continue  # nothing flows back through this node: it does not lead to the loss
-            if keep is not None:
-                for t, d in zip(node.outputs, douts):
-                    keep[id(t)] = d
-            douts = [np.zeros_like(t.value) if d is None else d for t, d in zip(node.outputs, douts)]
-            needs_dx = any(t.requires_grad for t in node.inputs)
-            if node.layer is None:
-                dxs = node.backward(douts, needs_dx)
+            outputs = node.outputs
+            if len(outputs) == 1:
+                dout = grads.pop(id(outputs[0]), None)
+                if dout is None:
+                    continue  # nothing flows back through this node: it does not lead to the loss
+                douts = (dout,)
             else:
-                dxs = _layer_backward(node, douts, needs_dx, written)
-            for t, dx in zip(node.inputs, dxs):
+                douts = [grads.pop(id(t), None) for t in outputs]
+                if all(d is None for d in douts):
+                    continue
+                douts = [np.zeros_like(t.value) if d is None else d for t, d in zip(outputs, douts)]
+            if keep is not None:
+                for t, d in zip(outputs, douts):
+                    keep[id(t)] = d
+            for t, dx in zip(node.inputs, node.backward(douts, written)):
                 if dx is None or not t.requires_grad:
                     continue
                 if t.parameter is not None:      # a weight used in an op: its gradient goes to the weight
@@ -115,15 +132,14 @@ class Tape:
         return grads, written
 
 
-def _layer_backward(node, douts, needs_dx, written):
-    """A layer node's backward; its weights' gradients are ADDED to any this walk already gave them."""
-    parameters = node.layer.weights
-    earlier = [(p, p.grad.copy()) for p in parameters if id(p) in written]  # a second use of the layer
-    dxs = node.backward(douts, needs_dx)
-    for p, grad in earlier:
-        p.grad = p.grad + grad
-    written.update(id(p) for p in parameters)
-    return dxs
+def _like(dx, t):
+    """An op's input gradient in the input's dtype: a float64 scalar on the way (a loss's mean) must not turn a
+    float32 model's backward pass into float64."""
+    value = t.value
+    if dx is not None and isinstance(value, np.ndarray) and np.asarray(dx).dtype != value.dtype and \
+            value.dtype.kind == "f":
+        return np.asarray(dx, dtype=value.dtype)
+    return dx
 
 
 def _add_to_parameter(parameter, g, written):

@@ -174,6 +174,8 @@ def as_tensor(x):
     anything else (arrays, lists, numbers) as a constant."""
     if isinstance(x, Tensor):
         return x
+    if isinstance(x, np.ndarray):
+        return Tensor(x)
     if hasattr(x, "as_tensor"):  # a Parameter
         return x.as_tensor()
     return Tensor(np.asarray(x))

@@ -271,9 +271,13 @@ class Layer(metaclass=LayerType):
     def __call__(self, *args, training=None, **kwargs):
         """``layer(x)``: the layer's output for a batch (a Tensor), recorded on the tape if one records;
         ``layer(keras_tensor)``: a node of a functional graph. Merge layers take a list: ``Add()([a, b])``."""
-        kwargs.pop("mask", None)  # Keras passes masks; tinynet's layers have no masking
+        if len(args) == 1 and not kwargs and type(args[0]) in _VALUES and _HAS_FORWARD.get(type(self)):
+            # the common case, on every step: one batch into a layer with its own forward / backward
+            return self.call_forward(args[0], bool(tape_module.learning_phase()) if training is None else training)
+        if kwargs:
+            kwargs.pop("mask", None)  # Keras passes masks; tinynet's layers have no masking
         inputs = args[0] if len(args) == 1 else list(args)
-        if _is_symbolic(inputs):
+        if type(inputs) is not Tensor and _is_symbolic(inputs):
             return graph.call_symbolic(self, inputs, training, kwargs)
         if training is None:
             training = bool(tape_module.learning_phase())
@@ -287,12 +291,17 @@ class Layer(metaclass=LayerType):
     def has_forward(self):
         """Whether this layer has its own forward / backward (tinynet's layers), rather than a Keras-style
         ``call`` made of other layers and ops."""
-        return type(self).forward is not Layer.forward or type(self).call is Layer.call
+        cls = type(self)
+        known = _HAS_FORWARD.get(cls)
+        if known is None:
+            known = _HAS_FORWARD[cls] = cls.forward is not Layer.forward or cls.call is Layer.call
+        return known
 
     def call_forward(self, inputs, training):
         """Run ``forward`` on the inputs' values; while a tape records, add this call's node."""
         listed = isinstance(inputs, (list, tuple))
-        tensors = [as_tensor(t) for t in inputs] if listed else [as_tensor(inputs)]
+        tensors = [as_tensor(t) for t in inputs] if listed else [
+            inputs if type(inputs) is Tensor else as_tensor(inputs)]
         values = [t.value for t in tensors] if listed else tensors[0].value
         if not self.built:
             build_from_values(self, values)
@@ -301,15 +310,17 @@ class Layer(metaclass=LayerType):
             y.logits = (tensors[0], self.pairs_with)
         tape = tape_module.current()
         if tape is not None:
-            if any(t.requires_grad for t in tensors) or self.trainable_weights:
+            if _needs_gradient(self, tensors):
                 y.requires_grad = True
-                y.node = Node(tensors, (y,), layer=self, cache=self.cache, structure="list" if listed else None)
-                tape.record(y.node)
-            tape.state_updates.extend(self.state_updates)  # committed with the step (or by GradientTape's end)
+                y.node = Node(tensors, (y,), self, self.cache, None, None, "list" if listed else None)
+                tape.nodes.append(y.node)
+            if self.state_updates:
+                tape.state_updates.extend(self.state_updates)  # committed with the step (or GradientTape's end)
             if self.activity_regularizer is not None:
                 tape.losses.append(penalty(y, self.activity_regularizer, self.name))
-        if self.activation is not None and not isinstance(self.activation, IDENTITY):
-            y = self.activation(y, training=training)
+        activation = self.activation
+        if activation is not None and not isinstance(activation, IDENTITY):
+            y = activation(y, training=training)
         return y
 
     def call(self, inputs, training=None):
@@ -420,6 +431,9 @@ class Layer(metaclass=LayerType):
     def __setattr__(self, name, value):
         # A layer (or a list of them) given to an attribute is tracked, as Keras does: its weights are this
         # layer's, and freezing this layer freezes it.
+        if name in _UNTRACKED and name != "activation":
+            object.__setattr__(self, name, value)
+            return
         if name == "activation" and isinstance(value, Layer):
             object.__setattr__(value, "owner", self)
         elif name[0] != "_" and name not in _UNTRACKED:
@@ -491,6 +505,21 @@ class Layer(metaclass=LayerType):
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
+_HAS_FORWARD = {}  # layer class -> has_forward, asked on every call
+_VALUES = (Tensor, np.ndarray)
+
+
+def _needs_gradient(layer, tensors):
+    """Whether a gradient will flow back through this call: it has trainable weights, or an input needs one."""
+    for t in tensors:
+        if t.requires_grad:
+            return True
+    if layer._trainable:
+        for p in layer._parameters:
+            if p.trainable:
+                return True
+    return False
+
 # Attributes set on every call: never layers, so never looked at by the tracking in __setattr__.
 _UNTRACKED = frozenset({"cache", "state_updates", "needs_input_gradient", "built", "input_shape", "output_shape",
                         "activation", "name", "inbound_nodes"})
@@ -560,7 +589,18 @@ def build_from_values(layer, values):
         layer.build(tuple(np.shape(values))[1:])
 
 
+_TAKES_TRAINING = {}
+
+
 def _takes_training(call):
+    """Whether a ``call`` accepts ``training=`` (asked once per class: it is on every step's path)."""
+    key = getattr(call, "__func__", call)
+    if key not in _TAKES_TRAINING:
+        _TAKES_TRAINING[key] = _signature_takes_training(call)
+    return _TAKES_TRAINING[key]
+
+
+def _signature_takes_training(call):
     import inspect
     try:
         parameters = inspect.signature(call).parameters

@@ -27,7 +27,9 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 from ..checks import check_int, invalid
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..progbar import Progbar
+from ..layers.base import penalty
 from ..tape import Tape
+from ..tape import current as current_tape
 from ..tensor import Tensor
 from ..utils import rng
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
@@ -127,7 +129,7 @@ class Trainer:
             return self._recorded_loss(y, sample_weight)   # the public step API: forward(..., logits=True)
         predictions = _flat(y_pred)
         targets = _flat(y) if y is not None else [None] * len(predictions)
-        total, self._output_loss_values = 0.0, []
+        total, self._output_loss_values = None, []
         for i, (loss, target, prediction) in enumerate(zip(self.output_losses or [], targets, predictions)):
             if loss is None:
                 continue
@@ -135,15 +137,20 @@ class Trainer:
                 prediction = logits_of(prediction)
             term = loss(target, prediction, sample_weight=sample_weight)
             self._output_loss_values.append(float(np.asarray(term)))
-            total = total + (term if self.loss_weights[i] == 1 else term * self.loss_weights[i])
-        added = self.losses + _tape_losses()
+            term = term if self.loss_weights[i] == 1 else term * self.loss_weights[i]
+            total = term if total is None else total + term
+        added = self._weight_penalties() + _tape_losses()
         if not self._output_loss_values and not added and self.optimizer is not None:
             raise ValueError(f"Model '{self.name}' has no loss to compute: compile needs a `loss`, e.g. "
                              "model.compile(optimizer='adam', loss='categorical_crossentropy') (or a model whose call "
                              "adds its own with self.add_loss).")
         for term in added:
-            total = total + term
-        return total if isinstance(total, Tensor) else Tensor(np.asarray(total, dtype=np.float64))
+            total = term if total is None else total + term
+        return total if isinstance(total, Tensor) else Tensor(np.asarray(0.0 if total is None else total))
+
+    def _weight_penalties(self):
+        """The penalties of the regularized trainable weights (``kernel_regularizer=``), as recorded ops."""
+        return [penalty(p, p.regularizer, self.name) for p in self.trainable_weights if p.regularizer is not None]
 
     def train_step(self, x, y, on_layer=None, sample_weight=None):
         """One step of gradient descent on a batch: ``(loss, y_pred)``, the loss before the step.
@@ -162,17 +169,18 @@ class Trainer:
             raise self._diverged(f"the loss became {value}", value)
         if on_layer is not None:
             report_forward(tape, on_layer)
-        self.backpropagate(tape, {loss: 1.0})
-        if not self.optimizer.apply(self.trainable_weights, tape.state_updates):
+        trainable = self.trainable_weights
+        self.backpropagate(tape, {loss: 1.0}, trainable=trainable)
+        if not self.optimizer.apply(trainable, tape.state_updates):
             raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "
                                  "moving statistic)", value)
         return value, _values(y_pred)
 
-    def backpropagate(self, tape, seeds, keep=None):
+    def backpropagate(self, tape, seeds, keep=None, trainable=None):
         """The backward walk over ``tape`` from ``seeds`` ({tensor: gradient}); every trainable weight the
         walk did not reach gets a zero gradient (never a stale one). Returns the walk's ``grads``."""
         grads, written = tape.backward(seeds, keep=keep)
-        for parameter in self.trainable_weights:
+        for parameter in self.trainable_weights if trainable is None else trainable:
             if id(parameter) not in written:
                 parameter.grad = np.zeros_like(parameter.data)
         return grads
@@ -562,8 +570,7 @@ def logits_of(y_pred):
 
 
 def _tape_losses():
-    from ..tape import current
-    tape = current()
+    tape = current_tape()
     return list(tape.losses) if tape is not None else []
 
 

@@ -68,7 +68,8 @@ def check_impl(impl, owner=None):
 
 def get(impl):
     """The ops of ``impl``: 'fast' (the default everywhere) or 'naive' (the references)."""
-    return _SETS[check_impl(impl)]
+    found = _SETS.get(impl) if isinstance(impl, str) else None
+    return found if found is not None else _SETS[check_impl(impl)]
 
 
 from . import conv, linear, normalization, pooling  # noqa: E402
