@@ -55,6 +55,11 @@ CPU_SECONDS = 2
 CPU_BYTES_PER_SECOND = 200 * 2 ** 20
 # Only a child blocked without using CPU (a hung network file system) meets this one.
 WALL_SECONDS = 60
+# What the last child used, as it measured itself (peak_rss: its peak resident memory in bytes, on
+# Linux; cpu_seconds) and its exit code: for the tests and benchmarks/fuzz_readers.py, which compare
+# hostile files with honest ones. (The kernel's count for a child, wait4's ru_maxrss, includes the
+# memory of the parent it was forked from.) A child that crashed or was stopped reports nothing.
+LAST_CHILD = {}
 _ARRAY_DTYPE = re.compile(r"[<>|][biuf][1248]")
 
 
@@ -133,9 +138,11 @@ def read_snapshot(path, source):
         finally:
             timer.cancel()
             child.stdout.close()
-            if child.poll() is None and tree is None:
+            if tree is None:
                 child.kill()
             child.wait()
+        LAST_CHILD.clear()
+        LAST_CHILD.update(returncode=child.returncode, **(tree or {}).get("usage", {}))
         if tree is None:
             errors.seek(0)
             raise KerasFileError(_death(source, child.returncode, errors.read()[-2000:]))

@@ -51,6 +51,7 @@ def main():
         tree = {"error": str(error)}
     except MemoryError:
         tree = {"error": "reading it needs more memory than a file of its size can honestly need"}
+    tree["usage"] = usage()
     send(out, b"T", json.dumps(tree, ensure_ascii=False).encode("utf-8"))
     out.flush()
 
@@ -80,6 +81,20 @@ def lower(resource, which, soft, hard=None):
         return value if present == resource.RLIM_INFINITY else min(value, present)
     hard = present_hard if hard is None else lowest(hard, present_hard)
     resource.setrlimit(which, (min(lowest(soft, present_soft), lowest(soft, hard)), hard))
+
+
+def usage():
+    """This process's peak resident memory (Linux: VmHWM, counted from the exec) and CPU time."""
+    report = {}
+    try:
+        import resource
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        report["cpu_seconds"] = used.ru_utime + used.ru_stime
+        with open("/proc/self/status") as status:
+            report["peak_rss"] = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+    except (ImportError, OSError, StopIteration):
+        pass
+    return report
 
 
 def send(out, kind, data):

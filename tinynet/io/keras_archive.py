@@ -63,6 +63,8 @@ def read_keras_archive(path):
             config_text = _member(archive, path, "config.json", keras_config.MAX_CONFIG_BYTES)
             metadata_text = _member(archive, path, "metadata.json", 2 ** 20, required=False)
             weights = _member(archive, path, "model.weights.h5", MAX_WEIGHTS_BYTES, copy_to=Path(scratch) / "w.h5")
+        except KerasFileError:
+            raise
         except ZIP_ERRORS as error:
             raise KerasFileError(f"{path} is not a readable .keras (zip) file ({cut(str(error))})") from None
         return _archive_spec(path, config_text, metadata_text, weights)

@@ -95,6 +95,7 @@ def open_model_file(path):
     import zipfile  # here: `import tinynet` need not load the zip reader
 
     from .npz import open_regular_file
+    from .zips import check_directory_size
 
     check_path(path)
     names = set()
@@ -102,6 +103,7 @@ def open_model_file(path):
         magic = file.read(8)
         is_zip = magic.startswith(ZIP_MAGIC) or magic.startswith(b"PK\x05\x06")  # an empty zip: its end record
         if is_zip:
+            check_directory_size(file, path, ModelFileError)
             try:
                 names = set(zipfile.ZipFile(file).namelist())
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
