@@ -46,8 +46,8 @@ LIMITS = {
     "max_attributes": 50_000,
     "max_name_chars": 1_024,                  # one link's name
     "max_strings": 100_000,                   # in one attribute (layer_names, weight_names)
-    "attribute_bytes": 16 * 2 ** 20,          # one attribute (model_config is a few kB per layer)
-    "tree_bytes": 24 * 2 ** 20,               # all names and attributes, as the child sends them (JSON)
+    "attribute_bytes": 8 * 2 ** 20,           # one attribute (model_config is a few kB per layer)
+    "tree_bytes": 16 * 2 ** 20,               # all names and attributes, as the child sends them (JSON)
     "max_chunks": 16_384,                     # one dataset's (Keras writes weights in one piece)
 }
 MEMORY_ALLOWANCE = 96 * 2 ** 20
