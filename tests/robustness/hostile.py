@@ -240,21 +240,21 @@ def _edited_h5(directory, name, edit):
     return path
 
 
-def _new_layer_names(f, names, fixed=False):
-    """Replace model_weights' layer_names by ``names`` (variable-length strings). The group is made anew:
-    one written by h5py's defaults cannot take an attribute larger than 64 kB, one tracking its order (a newer
-    object header) can."""
+def _new_names(f, names, fixed=False, group_name="model_weights", attribute="layer_names"):
+    """Replace the group's name list (model_weights' layer_names by default) by ``names``. The group is
+    made anew: one written by h5py's defaults cannot take an attribute larger than 64 kB, one tracking
+    its order (a newer object header) can."""
     import h5py
-    f.move("model_weights", "old_weights")
-    group = f.create_group("model_weights", track_order=True)
-    for key in list(f["old_weights"]):
-        f.move(f"old_weights/{key}", f"model_weights/{key}")
-    group.attrs.update({k: v for k, v in f["old_weights"].attrs.items() if k != "layer_names"})
-    del f["old_weights"]
+    f.move(group_name, "old_group")
+    group = f.create_group(group_name, track_order=True)
+    for key in list(f["old_group"]):
+        f.move(f"old_group/{key}", f"{group_name}/{key}")
+    group.attrs.update({k: v for k, v in f["old_group"].attrs.items() if k != attribute})
+    del f["old_group"]
     if fixed:
-        group.attrs.create("layer_names", np.array(names))
+        group.attrs.create(attribute, np.array(names))
     else:
-        group.attrs.create("layer_names", names, dtype=h5py.string_dtype("ascii"))
+        group.attrs.create(attribute, names, dtype=h5py.string_dtype("ascii"))
 
 
 def _global_heaps(data):
@@ -285,7 +285,7 @@ def h5_aliased_names(directory, n_names=500_000, object_bytes=8192):
     # Written as one long name and empty ones, then every empty name's reference (length 0, its
     # own empty heap object) made a copy of the long one's.
     path = _edited_h5(directory, "aliased_names.h5",
-                      lambda f: _new_layer_names(f, [b"d" * object_bytes] + [b""] * (n_names - 1)))
+                      lambda f: _new_names(f, [b"d" * object_bytes] + [b""] * (n_names - 1)))
     data = bytearray(path.read_bytes())
     heaps = _global_heaps(data)
     first = data.find(struct.pack("<I", object_bytes))
@@ -298,11 +298,25 @@ def h5_aliased_names(directory, n_names=500_000, object_bytes=8192):
     return path
 
 
-def h5_names(directory, names, name="names.h5", fixed=False):
-    """``layer_names`` replaced by ``names`` (a flood of one-byte names, or one name repeated):
-    variable-length strings, or with ``fixed`` a fixed-length string array (one byte each for
-    one-byte names)."""
-    return _edited_h5(directory, name, lambda f: _new_layer_names(f, names, fixed))
+def h5_names(directory, names, name="names.h5", fixed=False, optimizer=False):
+    """``layer_names`` (or with ``optimizer`` the optimizer's ``weight_names``) replaced by ``names``
+    (a flood of one-byte names, or one name repeated): variable-length strings, or with ``fixed`` a
+    fixed-length string array (one byte each for one-byte names)."""
+    where = {"group_name": "optimizer_weights", "attribute": "weight_names"} if optimizer else {}
+    return _edited_h5(directory, name, lambda f: _new_names(f, names, fixed, **where))
+
+
+def h5_optimizer_weights(directory, n_weights):
+    """The optimizer's state replaced by ``n_weights`` one-number datasets ``Adam/x<i>/m:0``, all listed."""
+    def edit(f):
+        del f["optimizer_weights"]
+        group = f.create_group("optimizer_weights", track_order=True)
+        names = [f"Adam/x{i}/m:0" for i in range(n_weights)]
+        for name in names:
+            group.create_dataset(name, data=np.float32(0))
+        group.attrs.create("weight_names", [name.encode() for name in names],
+                           dtype=__import__("h5py").string_dtype("ascii"))
+    return _edited_h5(directory, f"optimizer_{n_weights}.h5", edit)
 
 
 def h5_config_setting(directory, n_chars):

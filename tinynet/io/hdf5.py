@@ -50,7 +50,7 @@ LIMITS = {
     "tree_bytes": 16 * 2 ** 20,               # all names and attributes, as the child sends them (JSON)
     "max_chunks": 16_384,                     # one dataset's (Keras writes weights in one piece)
 }
-MEMORY_ALLOWANCE = 96 * 2 ** 20
+MEMORY_ALLOWANCE = 80 * 2 ** 20
 CPU_SECONDS = 2
 CPU_BYTES_PER_SECOND = 200 * 2 ** 20
 # Only a child blocked without using CPU (a hung network file system) meets this one.
@@ -308,8 +308,9 @@ class H5Reader:
                 result += [item.encode("latin-1").decode("utf-8", errors="replace") for item in part["strings"]]
             else:
                 result += part["strings"]
-        if len(set(result)) != len(result):
-            twice = next(item for i, item in enumerate(result) if item in result[:i])
+        seen = set()
+        twice = next((item for item in result if item in seen or seen.add(item)), None)
+        if twice is not None:
             raise KerasFileError(f"{self.source}: attribute {name!r} of {_name(node)} lists {cut(repr(twice), 80)} "
                                  f"{result.count(twice):,} times; a Keras file lists each name once")
         return result

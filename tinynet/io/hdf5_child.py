@@ -33,6 +33,11 @@ import math
 import os
 import sys
 
+try:
+    import resource
+except ImportError:  # Windows: the parent's wall-clock limit is all there is
+    resource = None
+
 
 class Refused(Exception):
     """The whole file is refused (the parent raises a KerasFileError with this message)."""
@@ -51,48 +56,53 @@ def main():
         tree = {"error": str(error)}
     except MemoryError:
         tree = {"error": "reading it needs more memory than a file of its size can honestly need"}
+    except Exception as error:  # noqa: BLE001 - h5py raises many kinds of error on a damaged file
+        tree = {"error": f"cannot be read ({type(error).__name__}: {cut(error)})"}
     tree["usage"] = usage()
     send(out, b"T", json.dumps(tree, ensure_ascii=False).encode("utf-8"))
     out.flush()
 
 
 def set_limits(limits):
-    """Memory and CPU time for the walk: what the process uses now, plus the allowance
-    (never above a limit the process already has)."""
-    try:
-        import resource
-    except ImportError:  # Windows: the parent's wall-clock limit is all there is
+    """The memory limit (what the process has mapped now, plus the allowance) and the first CPU-time limit."""
+    allow_cpu(limits["cpu_seconds"])
+    if resource is None:
         return
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = math.ceil(used.ru_utime + used.ru_stime + limits["cpu_seconds"])
-    lower(resource, resource.RLIMIT_CPU, cpu, cpu + 1)  # SIGXCPU at the first, SIGKILL at the second
     try:
         with open("/proc/self/status") as status:
             size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
     except (OSError, StopIteration):
         return  # no /proc: no memory limit (macOS does not enforce RLIMIT_AS anyway)
-    lower(resource, resource.RLIMIT_AS, size + limits["memory_bytes"])
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (lowest(size + limits["memory_bytes"], hard), hard))
 
 
-def lower(resource, which, soft, hard=None):
-    """Set the limit ``which`` to ``soft`` (and ``hard``), or keep the present ones where lower."""
-    present_soft, present_hard = resource.getrlimit(which)
-    def lowest(value, present):
-        return value if present == resource.RLIM_INFINITY else min(value, present)
-    hard = present_hard if hard is None else lowest(hard, present_hard)
-    resource.setrlimit(which, (min(lowest(soft, present_soft), lowest(soft, hard)), hard))
+def allow_cpu(seconds):
+    """At most ``seconds`` more of CPU time from now, in whole seconds: the kernel stops the process
+    (SIGXCPU) after between ``seconds`` - 1 and ``seconds``. The walk calls this before each object,
+    so one call into the library that never returns is stopped, however long the honest walk is."""
+    if resource is None:
+        return
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    until = math.floor(used.ru_utime + used.ru_stime + seconds)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (lowest(until, hard), hard))
+
+
+def lowest(value, present):
+    """``value``, or a limit the process already has if that is lower."""
+    return value if present == resource.RLIM_INFINITY else min(value, present)
 
 
 def usage():
     """This process's peak resident memory (Linux: VmHWM, counted from the exec) and CPU time."""
     report = {}
     try:
-        import resource
         used = resource.getrusage(resource.RUSAGE_SELF)
         report["cpu_seconds"] = used.ru_utime + used.ru_stime
         with open("/proc/self/status") as status:
             report["peak_rss"] = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-    except (ImportError, OSError, StopIteration):
+    except (AttributeError, OSError, StopIteration):  # AttributeError: no resource module
         pass
     return report
 
@@ -123,9 +133,10 @@ class Walk:
         except Exception as error:  # noqa: BLE001 - whatever h5py raises, the file is not one it reads
             raise Refused(f"is not a readable HDF5 file ({cut(error)})") from None
         with file:
-            pending = [self.new_node(file, None, "")]
+            pending = [self.new_node(file, None, "", self.identity(file))]
             while pending:
                 obj, index = pending.pop()
+                allow_cpu(self.limits["cpu_seconds"])
                 node = self.nodes[index]
                 node["attrs"] = self.attributes(obj, index)
                 if isinstance(obj, h5py.Group):
@@ -135,20 +146,21 @@ class Walk:
                     node.update(kind="dataset", **self.charge(self.dataset(obj)))
         return {"nodes": self.nodes, "arrays": self.arrays}
 
-    def new_node(self, obj, parent, link):
+    def new_node(self, obj, parent, link, address):
         """Number an object the first time it is reached; it is walked later."""
         if len(self.nodes) >= self.limits["max_nodes"]:
             raise Refused(f"has more than {self.limits['max_nodes']:,} groups and datasets (a Keras model file "
                           "has a few per layer)")
-        self.seen[self.identity(obj)] = len(self.nodes)
+        self.seen[address] = len(self.nodes)
         self.nodes.append(self.charge({"parent": parent, "link": link}))
         return obj, len(self.nodes) - 1
 
     def identity(self, obj):
+        """The object's address in the file (two hard links to one object share it)."""
         try:
             return self.h5py.h5o.get_info(obj.id).addr
-        except Exception:  # noqa: BLE001 - h5py builds without addr: its hash is of the same address
-            return hash(obj.id)
+        except Exception as error:  # noqa: BLE001
+            raise Refused(f"cannot be read: an object header is damaged ({cut(error)})") from None
 
     def where(self, index, link=None):
         names = [] if link is None else [link]
@@ -181,24 +193,26 @@ class Walk:
             raise Refused(f"cannot be read: the group {self.where(index)} is damaged ({cut(error)})") from None
         todo = []
         for name in names:
-            if len(name) > limits["max_name_chars"]:
-                raise Refused(f"has a link name of {len(name):,} characters under {self.where(index)}")
+            key = to_text(name)
+            if len(key) > limits["max_name_chars"]:
+                raise Refused(f"has a link name of {len(key):,} characters under {self.where(index)}")
             try:
                 link = group.get(name, getlink=True)
                 if isinstance(link, h5py.HardLink):
                     obj = group[name]
-                    seen = self.seen.get(self.identity(obj))
+                    address = self.identity(obj)
+                    seen = self.seen.get(address)
             except Exception as error:  # noqa: BLE001
-                raise Refused(f"cannot be read: the link {self.where(index, name)} is damaged ({cut(error)})") \
+                raise Refused(f"cannot be read: the link {self.where(index, key)} is damaged ({cut(error)})") \
                     from None
             if not isinstance(link, h5py.HardLink):  # soft, external: recorded, not followed
-                table[name] = type(link).__name__
+                table[key] = type(link).__name__
             elif seen is not None:  # a second hard link to an object already reached (or a cycle)
-                table[name] = seen
+                table[key] = seen
             else:
-                todo.append(self.new_node(obj, index, name))
-                table[name] = todo[-1][1]
-            self.charge([name, table[name]])
+                todo.append(self.new_node(obj, index, key, address))
+                table[key] = todo[-1][1]
+            self.charge([key, table[key]])
         return todo
 
     # ----- attributes
@@ -216,8 +230,8 @@ class Walk:
                 from None
         records = {}
         for name in names:
-            records[name] = record = self.attribute(obj, name)
-            self.charge([name, record], strings=len(record.get("strings", ())))
+            records[to_text(name)] = record = self.attribute(obj, name)
+            self.charge([to_text(name), record], strings=len(record.get("strings", ())))
         return records
 
     def attribute(self, obj, name):
@@ -320,11 +334,18 @@ def np_contiguous(values):
 
 
 def to_text(value):
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+    """A str the parent can receive as JSON: bytes (a string attribute's, or a name h5py could not
+    decode) as latin-1; a str holding undecodable bytes (h5py's surrogate escapes) with them replaced."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def cut(value, limit=200):
-    text = str(value)
+    """``str(value)`` (an error message, a dtype: they may quote the file) cut short, JSON-safe."""
+    text = to_text(str(value))
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

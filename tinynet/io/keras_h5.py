@@ -160,21 +160,28 @@ def _compile_and_state(reader, training_text, spec, entries):
         return compile_spec, None
     group = reader.child(reader.root, "optimizer_weights")
     names = reader.strings(group, "weight_names")
-    slots = [(_slot_of(name, names), reader.child(group, name, "dataset")) for name in names]
+    slots = [(slot, reader.child(group, name, "dataset")) for slot, name in zip(_slots_of(names), names)]
     slots = _positional_slots(slots, compile_spec["optimizer"]["class_name"], len(trainable_shapes(spec, entries)))
     state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries))
     return compile_spec, state
 
 
-def _slot_of(name, names):
-    """The slot a variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it."""
+def _slots_of(names):
+    """The slot each variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it
+    (the version is told from all the names once: a file may list 100,000 of them)."""
+    keras_2_2 = any(name.split(":")[0].split("/")[-1] == "iterations" for name in names)
+    keras_2_11 = "iteration:0" in set(names)
+    return [_slot_of(name, keras_2_2, keras_2_11) for name in names]
+
+
+def _slot_of(name, keras_2_2, keras_2_11):
     parts = name.split(":")[0].split("/")
     last = parts[-1]
-    if any(n.split(":")[0].split("/")[-1] == "iterations" for n in names):   # Keras 2.2-2.3: training/Adam/m_3_1:0
+    if keras_2_2:                        # Keras 2.2-2.3: training/Adam/m_3_1:0
         return "iteration" if last == "iterations" else re.sub(r"(_\d+)+$", "", last)
-    if "iteration:0" in names:                                               # Keras 2.11-2.15: Adam/m/dense/kernel:0
+    if keras_2_11:                       # Keras 2.11-2.15: Adam/m/dense/kernel:0
         return "iteration" if last == "iteration" else (parts[1] if len(parts) > 2 else last)
-    if ":" in name:                                                          # Keras 2.4-2.10: Adam/dense/kernel/m:0
+    if ":" in name:                      # Keras 2.4-2.10: Adam/dense/kernel/m:0
         return "iteration" if last == "iter" else last
     # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum
     return last if last in ("iteration", "learning_rate") else last.rsplit("_", 1)[-1]
