@@ -155,6 +155,8 @@ def keras_cases(hostile, d, scale, add):
         # Found by a sweep of single-byte changes: with h5py 3.16 / HDF5 2.0 the library loops on it.
         ("byte 2960 set to 0x00", hostile.h5_byte_changed(d, 2960, 0x00)),
         ("3,000 optimizer weights (names compared pairwise before)", hostile.h5_optimizer_weights(d, 3_000)),
+        ("11,950 empty groups (the most that are walked)", hostile.h5_group_flood(d, 11_950)),
+        ("20,000 empty groups", hostile.h5_group_flood(d, 20_000)),
     ]]
     big = "honest Keras .h5, Dense(630)"
     Sequential([layers.Dense(630, input_shape=(630,))]).save(d / "dense630.h5")

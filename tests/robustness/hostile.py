@@ -319,6 +319,14 @@ def h5_optimizer_weights(directory, n_weights):
     return _edited_h5(directory, f"optimizer_{n_weights}.h5", edit)
 
 
+def h5_group_flood(directory, n_groups):
+    """The honest .h5 with ``n_groups`` empty groups added at its root."""
+    def edit(f):
+        for i in range(n_groups):
+            f.create_group(f"junk{i}")
+    return _edited_h5(directory, f"groups_{n_groups}.h5", edit)
+
+
 def h5_config_setting(directory, n_chars):
     """model_config whose first Dense layer's activation is a string of ``n_chars`` characters."""
     def edit(f):

@@ -101,9 +101,16 @@ def test_name_floods_are_refused_from_their_declared_count(tmp_path, honest_cost
         load_model(path)
 
 
+def test_group_floods_are_refused_from_their_declared_count(tmp_path, honest_cost, monkeypatch):
+    monkeypatch.setitem(hdf5.LIMITS, "max_nodes", 500)  # the same check, a smaller file to build
+    path = hostile.h5_group_flood(tmp_path, 1_000)
+    with refused(path, honest_cost, "has more than 500 groups and datasets"):
+        load_model(path)
+
+
 def test_names_under_the_count_limit_cost_linear_time(tmp_path, honest_cost):
     # 3,000 optimizer weights: telling the Keras version from their names compared every name with
-    # every other (9 million steps; with the 20,000 a file may hold, minutes). The state does not fit
+    # every other (9 million steps; with the 12,000 a file may hold, a minute). The state does not fit
     # the model: it is skipped with a warning, and the model loads.
     path = hostile.h5_optimizer_weights(tmp_path, 3_000)
     start = time.perf_counter()
@@ -111,6 +118,13 @@ def test_names_under_the_count_limit_cost_linear_time(tmp_path, honest_cost):
         model = load_model(path)
     assert time.perf_counter() - start < honest_cost[0] + EXTRA_SECONDS
     assert model.count_params() == 23
+
+
+def test_a_name_listed_many_times_is_refused_in_one_short_sentence(tmp_path, honest_cost):
+    path = hostile.h5_names(tmp_path, [b"dense"] * 20_000)
+    model = hostile.honest_model()
+    with refused(path, honest_cost, "lists 'dense' 20,000 times; a Keras file lists each name once", model=model):
+        load_weights(model, path)
 
 
 @pytest.mark.parametrize("value", [-5, MAX_ITERATIONS + 1, 10 ** 12, 2 ** 63 - 1])

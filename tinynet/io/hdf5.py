@@ -42,7 +42,7 @@ CHILD = Path(__file__).with_name("hdf5_child.py")
 # What the child may read from a file (a Keras model file has a few groups, datasets and
 # attributes per layer, names of a few dozen characters, and unchunked weights).
 LIMITS = {
-    "max_nodes": 20_000,                      # groups and datasets
+    "max_nodes": 12_000,                      # groups and datasets (1000 Dense layers and Adam's state: 11,006)
     "max_attributes": 50_000,
     "max_name_chars": 1_024,                  # one link's name
     "max_strings": 100_000,                   # in one attribute (layer_names, weight_names)
@@ -92,23 +92,42 @@ def check_regular_file(path):
 
 # ----------------------------------------------------------------- the snapshot
 
-class Group:
-    """A group of the snapshot: ``attrs`` (name -> attribute record), ``links`` (name -> node, or the kind
-    of a link that was not followed), ``name`` (its path)."""
+class Node:
+    """A group or dataset of the snapshot: its ``parent`` node and the ``link`` name it has there;
+    ``attrs``: attribute name -> record (see ``hdf5_child``)."""
 
-    def __init__(self, name, attrs):
-        self.name, self.attrs, self.links = name, attrs, {}
+    def __init__(self, parent, link, attrs):
+        self.parent, self.link, self.attrs = parent, link, attrs
+
+    @property
+    def name(self):
+        """The node's path, from the root; its beginning cut when long (groups may nest 12,000 deep)."""
+        parts, node, length = [], self, 0
+        while node.parent is not None and length < 300:
+            parts.append(node.link)
+            length += len(node.link) + 1
+            node = node.parent
+        path = "/" + "/".join(reversed(parts))
+        return path if node.parent is None else "..." + path
+
+
+class Group(Node):
+    """A group: ``links`` (name -> node, or the kind of a link that was not followed: 'SoftLink', ...)."""
+
+    def __init__(self, parent, link, attrs):
+        super().__init__(parent, link, attrs)
+        self.links = {}
 
     def __len__(self):
         return len(self.links)
 
 
-class Dataset:
-    """A dataset of the snapshot: ``dtype`` and ``shape`` as declared, ``values`` (an array, or None with
-    ``refused`` saying why it was not read; ``outside`` when it is stored in another file)."""
+class Dataset(Node):
+    """A dataset: ``dtype`` and ``shape`` as declared, ``values`` (an array, or None with ``refused``
+    saying why it was not read; ``outside`` when it is stored in another file)."""
 
-    def __init__(self, name, attrs, record, arrays):
-        self.name, self.attrs = name, attrs
+    def __init__(self, parent, link, attrs, record, arrays):
+        super().__init__(parent, link, attrs)
         self.refused, self.outside = record.get("refused"), record.get("outside")
         self.shape = None if record.get("shape") is None else tuple(record["shape"])
         self.dtype = record.get("dtype")
@@ -190,7 +209,10 @@ def _death(source, returncode, stderr):
         if number == getattr(signal, "SIGXCPU", None) or number == signal.SIGKILL:
             return (f"{source} could not be read: the HDF5 library was still reading it after the time a file of "
                     "its size needs (the file is damaged, or built to make readers loop)")
-        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
         return (f"{source} could not be read: the HDF5 library crashed on it ({name}); the file is damaged. "
                 "tinynet reads HDF5 files in a separate process, so only that process ended")
     last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
@@ -212,12 +234,12 @@ def _build(tree, arrays, source):
         built = []
         for node in nodes:
             parent = None if node["parent"] is None else built[node["parent"]]
-            name = "/" if parent is None else f"{parent.name.rstrip('/')}/{node['link']}"
             attrs = dict(node["attrs"])
             for record in attrs.values():
                 if "array" in record:
                     record["value"] = values[record["array"]]
-            built.append(Group(name, attrs) if node["kind"] == "group" else Dataset(name, attrs, node, values))
+            built.append(Group(parent, node["link"], attrs) if node["kind"] == "group"
+                         else Dataset(parent, node["link"], attrs, node, values))
         for node, group in zip(nodes, built):
             for link, target in node.get("links", {}).items():
                 group.links[link] = built[target] if isinstance(target, int) else str(target)
@@ -252,12 +274,11 @@ class H5Reader:
             if not isinstance(node, Group):
                 raise KerasFileError(f"{self.source}: {_name(node)} should be a group")
             link = node.links.get(part)
-            where = f"{node.name.rstrip('/')}/{part}"
+            where = f"{node.name.rstrip('/')}/{cut(part, 100)}"
             if link is None:
-                raise KerasFileError(f"{self.source}: {cut(where, 200)} is missing")
+                raise KerasFileError(f"{self.source}: {where} is missing")
             if isinstance(link, str):
-                raise KerasFileError(f"{self.source}: {cut(where, 200)} is a {link}; tinynet follows only links "
-                                     "inside the file")
+                raise KerasFileError(f"{self.source}: {where} is a {link}; tinynet follows only links inside the file")
             node = link
         wanted = Group if kind == "group" else Dataset
         if not isinstance(node, wanted):

@@ -133,10 +133,14 @@ class Walk:
         except Exception as error:  # noqa: BLE001 - whatever h5py raises, the file is not one it reads
             raise Refused(f"is not a readable HDF5 file ({cut(error)})") from None
         with file:
-            pending = [self.new_node(file, None, "", self.identity(file))]
+            pending = [self.new_node(file["/"], None, "", self.identity(file))]
             while pending:
-                obj, index = pending.pop()
+                reference, index = pending.pop()
                 allow_cpu(self.limits["cpu_seconds"])
+                try:
+                    obj = file[reference]
+                except Exception as error:  # noqa: BLE001
+                    raise Refused(f"cannot be read: {self.where(index)} is damaged ({cut(error)})") from None
                 node = self.nodes[index]
                 node["attrs"] = self.attributes(obj, index)
                 if isinstance(obj, h5py.Group):
@@ -153,7 +157,9 @@ class Walk:
                           "has a few per layer)")
         self.seen[address] = len(self.nodes)
         self.nodes.append(self.charge({"parent": parent, "link": link}))
-        return obj, len(self.nodes) - 1
+        # An object reference, not the open object: a group of 12,000 members would otherwise keep
+        # 12,000 objects open in the library (kilobytes each) until they are walked.
+        return obj.ref, len(self.nodes) - 1
 
     def identity(self, obj):
         """The object's address in the file (two hard links to one object share it)."""
