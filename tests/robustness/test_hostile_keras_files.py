@@ -164,25 +164,31 @@ def test_a_setting_of_megabytes_is_not_echoed(tmp_path, honest_cost):
 
 # ----------------------------------------------------------------- Keras .h5: the library itself failing
 # Byte 929 of the 26 kB .h5 tinynet wrote at the start of this round, 0x01 -> 0x15, crashed the
-# process; the layout of the file differs between h5py versions, so the class is tested as every
-# byte of the honest file's first 2 kB (where the superblock, the root's header and the first heap
-# live) set to one of a few values, sampled with a fixed seed.
+# process, and zeroing a heap header made the library loop. The layout of the file differs between
+# h5py versions, so the class is tested as bytes of the honest file's first 2 kB (the superblock,
+# the root's header, the first heap) set to one of a few values, sampled with a fixed seed, and the
+# three changes a sweep found to make h5py 3.16 / HDF5 2.0 loop forever (stopped by the CPU limit
+# after at most CPU_SECONDS; with another version, they may be refused otherwise).
+LOOPING = [(2960, 0x00), (2728, 0xFF), (2928, 0x15)]
+
+
 def test_single_byte_changes_never_take_the_process_down(tmp_path, honest_cost):
     honest = hostile.honest_h5(tmp_path)
     size = len(honest.read_bytes())
     rng = np.random.default_rng(22)
     cases = [(int(at), int(value)) for at, value in zip(rng.integers(0, min(size, 2048), 8),
                                                         rng.choice([0x00, 0x15, 0x80, 0xFF], 8))]
-    for at, value in cases:
+    for at, value in cases + LOOPING:
         path = hostile.h5_byte_changed(tmp_path, at, value, source=honest)
         start = time.perf_counter()
         try:
             load_model(path)
-        except KerasFileError as error:  # ModelFileError from tinynet's own checks is one too
+        except ModelFileError as error:  # a KerasFileError, or one of tinynet's own checks
             assert str(path) in str(error) and len(str(error)) <= MAX_MESSAGE_CHARS
-        except ModelFileError as error:
-            assert str(path) in str(error)
-        assert time.perf_counter() - start < honest_cost[0] + EXTRA_SECONDS, (at, value)
+        if (at, value) in LOOPING:  # the child's CPU time is bounded; on a busy machine its wall time is more
+            assert time.perf_counter() - start < 30, (at, value)
+        else:
+            assert time.perf_counter() - start < honest_cost[0] + EXTRA_SECONDS, (at, value)
 
 
 @pytest.fixture
