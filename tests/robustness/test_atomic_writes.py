@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("h5py")
 
-from tinynet.io import cache  # noqa: E402
+from tinynet.io import cache, keras_archive  # noqa: E402
 from tinynet.models import load_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -24,9 +24,9 @@ FORMATS = [".npz", ".h5", ".keras", ".weights.h5"]
 
 
 def save(model, path):
-    """What the user calls for ``path``: ``save_weights`` for a ``.weights.h5``, else ``save``."""
+    """Keras 3's weights file for a ``.weights.h5``, else ``model.save``."""
     if str(path).endswith(".weights.h5"):
-        model.save_weights(path)
+        keras_archive.write_keras_weights(model, path)
     else:
         model.save(path)
 

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 pytest.importorskip("h5py")
 
-from tinynet.io import hdf5  # noqa: E402
+from tinynet.io import hdf5, keras_archive  # noqa: E402
 from tinynet.io.errors import MAX_MESSAGE_CHARS, ModelFileError  # noqa: E402
 from tinynet.models import load_model, load_weights  # noqa: E402
 
@@ -53,7 +53,7 @@ VALID_KERAS_PATH = TMP / "honest.keras"
 hostile.honest_model().save(VALID_KERAS_PATH)
 KERAS_MEMBERS = hostile.members(VALID_KERAS_PATH)
 VALID_WEIGHTS_PATH = TMP / "honest.weights.h5"
-hostile.honest_model().save_weights(VALID_WEIGHTS_PATH)
+keras_archive.write_keras_weights(hostile.honest_model(), VALID_WEIGHTS_PATH)  # Keras 3's save_weights layout
 VALID_WEIGHTS = VALID_WEIGHTS_PATH.read_bytes()
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from .keras_config import KerasFileError
 from .model_files import cut
+from .npz import open_regular_file
 
 INSTALL_HINT = "pip install tinynet[h5]"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -74,9 +75,12 @@ def require_h5py():
 
 
 def is_hdf5(path):
-    """True when ``path`` starts with the HDF5 signature (what ``load_model`` dispatches on)."""
-    with open(path, "rb") as file:
-        return file.read(8) == HDF5_SIGNATURE
+    """True when ``path`` is a regular file starting with the HDF5 signature (what ``load_model`` dispatches on)."""
+    try:
+        with open_regular_file(path, KerasFileError) as file:
+            return file.read(8) == HDF5_SIGNATURE
+    except KerasFileError:  # a FIFO, a device: never opened for reading
+        return False
 
 
 def check_regular_file(path):
