@@ -225,10 +225,11 @@ def peak_bytes_of(shape, dtype=np.float32):
 
 # ----------------------------------------------------------------- Keras HDF5 files (need h5py)
 def honest_h5(directory, name="honest.h5"):
-    """The honest model saved as a Keras 2 .h5 file by tinynet, its layers named 'dense' and 'dense_1'
-    (not numbered by how many layers the process made before), so its layout is the same every time."""
+    """The honest model saved as a Keras 2 .h5 file by tinynet, named 'sequential' with layers 'dense' and
+    'dense_1' (not numbered by how many the process made before), so its layout is the same every time."""
     path = Path(directory) / name
     model = honest_model()
+    model.name = "sequential"
     for layer, layer_name in zip(model.layers, ("dense", "dense_1")):
         layer.name = layer_name
     model.save(path)

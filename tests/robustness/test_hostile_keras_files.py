@@ -22,7 +22,7 @@ import pytest
 pytest.importorskip("h5py")
 
 from tinynet import layers, utils  # noqa: E402
-from tinynet.io import hdf5, keras_archive, npz_model, zips  # noqa: E402
+from tinynet.io import hdf5, keras_archive, keras_h5, npz_model, zips  # noqa: E402
 from tinynet.io.errors import MAX_MESSAGE_CHARS, ModelFileError  # noqa: E402
 from tinynet.io.keras_config import KerasFileError, KerasFileWarning  # noqa: E402
 from tinynet.io.model_files import MAX_ITERATIONS  # noqa: E402
@@ -109,12 +109,16 @@ def test_group_floods_are_refused_from_their_declared_count(tmp_path, honest_cos
 
 
 def test_names_under_the_count_limit_cost_linear_time(tmp_path, honest_cost):
-    # 3,000 optimizer weights: telling the Keras version from their names compared every name with
-    # every other (9 million steps; with the 12,000 a file may hold, a minute). The state does not fit
-    # the model: it is skipped with a warning, and the model loads.
-    path = hostile.h5_optimizer_weights(tmp_path, 3_000)
+    # Telling the Keras version from the optimizer's weight names compared every name with every
+    # other: 10**10 steps for the 100,000 names an attribute may hold.
+    names = [f"Adam/x{i}/m:0" for i in range(100_000)]
     start = time.perf_counter()
-    with pytest.warns(KerasFileWarning, match="has 3000 'm' arrays for 4 trainable weights; the state is skipped"):
+    assert keras_h5._slots_of(names) == ["m"] * 100_000
+    assert time.perf_counter() - start < 1.0
+    # In a file: 1,000 weights of a state that does not fit the model, skipped with a warning.
+    path = hostile.h5_optimizer_weights(tmp_path, 1_000)
+    start = time.perf_counter()
+    with pytest.warns(KerasFileWarning, match="has 1000 'm' arrays for 4 trainable weights; the state is skipped"):
         model = load_model(path)
     assert time.perf_counter() - start < honest_cost[0] + EXTRA_SECONDS
     assert model.count_params() == 23
