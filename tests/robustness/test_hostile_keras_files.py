@@ -219,9 +219,9 @@ def test_a_library_that_never_finishes_is_stopped_by_the_cpu_limit(tmp_path, hon
     monkeypatch.setattr(hdf5, "CPU_SECONDS", 1)
     fake_child("while True:\n    pass\n")
     path = hostile.honest_h5(tmp_path)
-    # The child may spin for CPU_SECONDS beyond its start (up to a second more: the limit is whole seconds).
+    # The child spins for at most CPU_SECONDS of CPU time; its wall time is more on a busy machine.
     with refused(path, honest_cost, "was still reading it after the time a file of its size needs",
-                 extra_seconds=hdf5.CPU_SECONDS + 1 + EXTRA_SECONDS):
+                 extra_seconds=2 * hdf5.CPU_SECONDS + EXTRA_SECONDS):
         load_model(path)
 
 

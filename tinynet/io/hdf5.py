@@ -8,7 +8,9 @@ from Python before the library reads a file can rule all of these out, so the li
 reads it in a child process (``hdf5_child.py``) that may use at most
 
     memory    MEMORY_ALLOWANCE more than the file's size (RLIMIT_AS), and
-    CPU time  CPU_SECONDS plus a second per CPU_BYTES_PER_SECOND of file (RLIMIT_CPU),
+    CPU time  CPU_SECONDS plus a second per CPU_BYTES_PER_SECOND of file for each object it
+              reads (RLIMIT_CPU, set anew before each; whole seconds, so between one second
+              less and that),
 
 and that checks, before the library reads each thing, what the file declares about it
 (the ``LIMITS`` below). The child sends back a *snapshot*: every group, attribute and
@@ -52,7 +54,7 @@ LIMITS = {
     "max_chunks": 16_384,                     # one dataset's (Keras writes weights in one piece)
 }
 MEMORY_ALLOWANCE = 80 * 2 ** 20
-CPU_SECONDS = 2
+CPU_SECONDS = 1.5
 CPU_BYTES_PER_SECOND = 200 * 2 ** 20
 # Only a child blocked without using CPU (a hung network file system) meets this one.
 WALL_SECONDS = 60
