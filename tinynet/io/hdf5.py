@@ -45,7 +45,7 @@ CHILD = Path(__file__).with_name("hdf5_child.py")
 # What the child may read from a file (a Keras model file has a few groups, datasets and
 # attributes per layer, names of a few dozen characters, and unchunked weights).
 LIMITS = {
-    "max_nodes": 8_000,                       # groups and datasets (700 Dense layers and Adam's state: 7,706)
+    "max_nodes": 5_000,                       # groups and datasets (450 Dense layers and Adam's state: 4,956)
     "max_attributes": 50_000,
     "max_name_chars": 1_024,                  # one link's name
     "max_strings": 100_000,                   # in one attribute (layer_names, weight_names)
@@ -107,7 +107,7 @@ class Node:
 
     @property
     def name(self):
-        """The node's path, from the root; its beginning cut when long (groups may nest 8,000 deep)."""
+        """The node's path, from the root; its beginning cut when long (groups may nest 5,000 deep)."""
         parts, node, length = [], self, 0
         while node.parent is not None and length < 300:
             parts.append(node.link)

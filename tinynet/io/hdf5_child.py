@@ -157,8 +157,8 @@ class Walk:
                           "has a few per layer)")
         self.seen[address] = len(self.nodes)
         self.nodes.append(self.charge({"parent": parent, "link": link}))
-        # An object reference, not the open object: a group of 8,000 members would otherwise keep
-        # 8,000 objects open in the library (kilobytes each) until they are walked.
+        # An object reference, not the open object: a group of 5,000 members would otherwise keep
+        # 5,000 objects open in the library (kilobytes each) until they are walked.
         return obj.ref, len(self.nodes) - 1
 
     def identity(self, obj):
