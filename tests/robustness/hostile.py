@@ -9,6 +9,7 @@ import math
 import pickle
 import struct
 import tarfile
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -234,6 +235,20 @@ def honest_h5(directory, name="honest.h5"):
         layer.name = layer_name
     model.save(path)
     return path
+
+
+def honest_h5_cost(directory):
+    """What loading the honest .h5 costs: seconds (the slower of two loads) and the peak memory of the
+    child that read it (0 where the child cannot measure itself)."""
+    from tinynet.io import hdf5
+    from tinynet.models import load_model
+    path = honest_h5(directory, "cost.h5")
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        load_model(path)
+        seconds.append(time.perf_counter() - start)
+    return max(seconds), hdf5.LAST_CHILD.get("peak_rss", 0)
 
 
 def _edited_h5(directory, name, edit):

@@ -2,7 +2,6 @@
 cache): a failed or killed save leaves the old file as it was and the next save cleans up after it;
 a save behaves as ``open(path, "wb")`` would towards the file it replaces: it writes through a
 symbolic link and keeps the file's permissions (issue 22, "Files and checkpoints")."""
-import os
 import signal
 import stat
 import subprocess

@@ -57,19 +57,7 @@ keras_archive.write_keras_weights(hostile.honest_model(), VALID_WEIGHTS_PATH)  #
 VALID_WEIGHTS = VALID_WEIGHTS_PATH.read_bytes()
 
 
-def _honest_cost():
-    """The slower of two honest .h5 loads, and the child's peak memory then."""
-    path = TMP / "cost.h5"
-    path.write_bytes(VALID_H5)
-    seconds = []
-    for _ in range(2):
-        start = time.perf_counter()
-        load_model(path)
-        seconds.append(time.perf_counter() - start)
-    return max(seconds), hdf5.LAST_CHILD.get("peak_rss", 0)
-
-
-HONEST_SECONDS, HONEST_CHILD_PEAK = _honest_cost()
+HONEST_SECONDS, HONEST_CHILD_PEAK = hostile.honest_h5_cost(TMP)
 
 
 def run(reader, name, path):

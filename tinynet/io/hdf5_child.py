@@ -9,11 +9,12 @@ little-endian length and that many bytes:
 
     b"A"   one array's bytes (the arrays in the order the tree numbers them)
     b"T"   the tree, as JSON, last: {"nodes": [...], "arrays": [[dtype, shape], ...]},
-           or {"error": what went wrong} for a file that cannot be walked at all
+           or {"error": what went wrong} for a file that cannot be walked at all; and in both
+           "usage": the process's peak memory and CPU time, as it measured them
 
 Node 0 is the root group; every node is reached from it by hard links:
 
-    {"parent": 3, "link": "kernel:0", "kind": "group",   "attrs": {...}, "links": {name: node or link kind}}
+    {"parent": 2, "link": "dense",    "kind": "group",   "attrs": {...}, "links": {name: node or link kind}}
     {"parent": 3, "link": "kernel:0", "kind": "dataset", "attrs": {...}, "dtype": "<f4", "shape": [4, 2],
      "array": 0 (or null), "refused": null (or why the data was not read), "outside": null (or where it is)}
 
