@@ -469,7 +469,7 @@ def test_example_opens_a_keras_file(has_mnist):
      ["iteration", "Variable", "Variable"]),
 ])
 def test_optimizer_slots_are_named_as_each_keras_version_names_them(names, slots):
-    assert [keras_h5._slot_of(name, names) for name in names] == slots
+    assert keras_h5._slots_of(names) == slots
 
 
 def test_unnamed_keras_2_1_slots_are_told_apart_by_order():

@@ -9,6 +9,8 @@ import math
 import pickle
 import struct
 import tarfile
+import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -220,3 +222,244 @@ class _Zeros(io.RawIOBase):
 
 def peak_bytes_of(shape, dtype=np.float32):
     return math.prod(shape) * np.dtype(dtype).itemsize
+
+
+# ----------------------------------------------------------------- Keras HDF5 files (need h5py)
+def honest_h5(directory, name="honest.h5"):
+    """The honest model saved as a Keras 2 .h5 file by tinynet, named 'sequential' with layers 'dense' and
+    'dense_1' (not numbered by how many the process made before), so its layout is the same every time."""
+    path = Path(directory) / name
+    model = honest_model()
+    model.name = "sequential"
+    for layer, layer_name in zip(model.layers, ("dense", "dense_1")):
+        layer.name = layer_name
+    model.save(path)
+    return path
+
+
+def honest_h5_cost(directory):
+    """What loading the honest .h5 costs: seconds (the slower of two loads) and the peak memory of the
+    child that read it (0 where the child cannot measure itself)."""
+    from tinynet.io import hdf5
+    from tinynet.models import load_model
+    path = honest_h5(directory, "cost.h5")
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        load_model(path)
+        seconds.append(time.perf_counter() - start)
+    return max(seconds), hdf5.LAST_CHILD.get("peak_rss", 0)
+
+
+def _edited_h5(directory, name, edit):
+    """The honest .h5 with ``edit(h5py_file)`` applied."""
+    import h5py
+    path = honest_h5(directory, name)
+    with h5py.File(path, "a") as f:
+        edit(f)
+    return path
+
+
+def _new_names(f, names, fixed=False, group_name="model_weights", attribute="layer_names"):
+    """Replace the group's name list (model_weights' layer_names by default) by ``names``. The group is
+    made anew: one written by h5py's defaults cannot take an attribute larger than 64 kB, one tracking
+    its order (a newer object header) can."""
+    import h5py
+    f.move(group_name, "old_group")
+    group = f.create_group(group_name, track_order=True)
+    for key in list(f["old_group"]):
+        f.move(f"old_group/{key}", f"{group_name}/{key}")
+    group.attrs.update({k: v for k, v in f["old_group"].attrs.items() if k != attribute})
+    del f["old_group"]
+    if fixed:
+        group.attrs.create(attribute, np.array(names))
+    else:
+        group.attrs.create(attribute, names, dtype=h5py.string_dtype("ascii"))
+
+
+def _global_heaps(data):
+    """Offsets of the global heap collections ('GCOL') in HDF5 bytes."""
+    found, at = [], data.find(b"GCOL")
+    while at >= 0:
+        found.append(at)
+        at = data.find(b"GCOL", at + 1)
+    return found
+
+
+def _vlen_references(data, heaps):
+    """(offset, length, heap, index) of every variable-length string reference in HDF5 bytes: 16 bytes
+    each, a 4-byte length, the 8-byte address of a global heap collection and a 4-byte object index."""
+    heaps = set(heaps)
+    found = []
+    for at in range(len(data) - 16):
+        length, heap, index = struct.unpack_from("<IQI", data, at)
+        if heap in heaps and index < 2 ** 20:
+            found.append((at, length, heap, index))
+    return found
+
+
+def h5_aliased_names(directory, n_names=500_000, object_bytes=8192):
+    """``layer_names`` of ``n_names`` variable-length strings that all point to one heap object of
+    ``object_bytes``: the file holds it once (and n_names 16-byte references), a reader that
+    believes it materialises it n_names times."""
+    # Written as one long name and empty ones, then every empty name's reference (length 0, its
+    # own empty heap object) made a copy of the long one's.
+    path = _edited_h5(directory, "aliased_names.h5",
+                      lambda f: _new_names(f, [b"d" * object_bytes] + [b""] * (n_names - 1)))
+    data = bytearray(path.read_bytes())
+    heaps = _global_heaps(data)
+    first = data.find(struct.pack("<I", object_bytes))
+    while struct.unpack_from("<Q", data, first + 4)[0] not in heaps:
+        first = data.find(struct.pack("<I", object_bytes), first + 1)
+    references = np.frombuffer(data, np.uint8, count=16 * n_names, offset=first).reshape(n_names, 16)
+    assert not references[1:, :4].any(), "the empty names are not where h5py usually puts them"
+    references[1:] = references[0]
+    path.write_bytes(bytes(data))
+    return path
+
+
+def h5_names(directory, names, name="names.h5", fixed=False, optimizer=False):
+    """``layer_names`` (or with ``optimizer`` the optimizer's ``weight_names``) replaced by ``names``
+    (a flood of one-byte names, or one name repeated): variable-length strings, or with ``fixed`` a
+    fixed-length string array (one byte each for one-byte names)."""
+    where = {"group_name": "optimizer_weights", "attribute": "weight_names"} if optimizer else {}
+    return _edited_h5(directory, name, lambda f: _new_names(f, names, fixed, **where))
+
+
+def h5_optimizer_weights(directory, n_weights):
+    """The optimizer's state replaced by ``n_weights`` one-number datasets ``Adam/x<i>/m:0``, all listed."""
+    def edit(f):
+        del f["optimizer_weights"]
+        group = f.create_group("optimizer_weights", track_order=True)
+        names = [f"Adam/x{i}/m:0" for i in range(n_weights)]
+        for name in names:
+            group.create_dataset(name, data=np.float32(0))
+        group.attrs.create("weight_names", [name.encode() for name in names],
+                           dtype=__import__("h5py").string_dtype("ascii"))
+    return _edited_h5(directory, f"optimizer_{n_weights}.h5", edit)
+
+
+def h5_group_flood(directory, n_groups):
+    """The honest .h5 with ``n_groups`` empty groups added at its root."""
+    def edit(f):
+        for i in range(n_groups):
+            f.create_group(f"junk{i}")
+    return _edited_h5(directory, f"groups_{n_groups}.h5", edit)
+
+
+def h5_config_setting(directory, n_chars):
+    """model_config whose first Dense layer's activation is a string of ``n_chars`` characters."""
+    def edit(f):
+        config = json.loads(f.attrs["model_config"])
+        config["config"]["layers"][1]["config"]["activation"] = "x" * n_chars
+        f.attrs["model_config"] = json.dumps(config).encode()
+    return _edited_h5(directory, f"setting_{n_chars}.h5", edit)
+
+
+def h5_step_count(directory, value):
+    """The optimizer's saved iteration count replaced by ``value``."""
+    def edit(f):
+        group = f["optimizer_weights"]
+        names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]]
+        name = next(n for n in names if n.endswith("iter:0"))
+        del group[name]
+        group.create_dataset(name, data=np.int64(value))
+    return _edited_h5(directory, f"step_{value}.h5", edit)
+
+
+def h5_byte_changed(directory, offset, value, source=None):
+    """The honest .h5 (or ``source``) with the byte at ``offset`` set to ``value``."""
+    data = bytearray((source or honest_h5(directory)).read_bytes())
+    data[offset] = value
+    path = Path(directory) / f"byte_{offset}_{value}.h5"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def h5_zeroed_heap_header(directory):
+    """The 16-byte header of the honest .h5's first global heap collection zeroed."""
+    data = bytearray(honest_h5(directory).read_bytes())
+    at = _global_heaps(data)[0]
+    data[at:at + 16] = bytes(16)
+    path = Path(directory) / "zeroed_heap.h5"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def h5_vlen_length(directory, length=0xFFFFFFF0):
+    """The honest .h5 whose model_config (a variable-length string) claims ``length`` bytes."""
+    import h5py
+    path = honest_h5(directory)
+    with h5py.File(path, "r") as f:
+        actual = len(f.attrs["model_config"])
+    data = bytearray(path.read_bytes())
+    at = next(at for at, size, _, _ in _vlen_references(data, _global_heaps(data)) if size == actual)
+    data[at:at + 4] = struct.pack("<I", length)
+    path = Path(directory) / "vlen_length.h5"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def h5_chunked_kernel(directory, n_inputs=1000, chunk=(1, 1)):
+    """A Dense(n_inputs -> n_inputs) model whose kernel is stored in chunks of ``chunk``: one B-tree
+    entry per chunk (a million for 1000 x 1000 in 1 x 1 chunks)."""
+    import h5py
+    model = Sequential([layers.Dense(n_inputs, input_shape=(n_inputs,))])
+    path = Path(directory) / f"chunked_{n_inputs}.h5"
+    model.save(path)
+    with h5py.File(path, "a") as f:
+        group = f[f"model_weights/{model.layers[0].name}/{model.layers[0].name}"]
+        kernel = group["kernel:0"][()]
+        del group["kernel:0"]
+        group.create_dataset("kernel:0", data=kernel, chunks=chunk)
+    return path
+
+
+# ----------------------------------------------------------------- zip archives (.keras, .npz)
+def zip_flood(source, path, n_members):
+    """``source``'s members and ``n_members`` empty ones (a central directory of ~50 bytes each)."""
+    content = members(source)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in content.items():
+            archive.writestr(name, data)
+        for i in range(n_members):
+            archive.writestr(f"j{i}", b"")
+    return Path(path)
+
+
+def zip_edited(source, path, edit_member=None, duplicate=None, encrypted=None, deflated=None):
+    """``source`` re-zipped: ``edit_member`` (name, bytes) replaced, a ``duplicate`` member written
+    twice, the ``encrypted`` member flagged as encrypted (its bytes left plain), the ``deflated``
+    members compressed."""
+    content = members(source)
+    if edit_member is not None:
+        content[edit_member[0]] = edit_member[1]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in content.items():
+            archive.writestr(name, data, zipfile.ZIP_DEFLATED if name in (deflated or ()) else zipfile.ZIP_STORED)
+        if duplicate is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+                archive.writestr(duplicate, content[duplicate])
+    if encrypted is not None:  # zipfile writes no encrypted members: set the flag bit in both headers
+        data = bytearray(Path(path).read_bytes())
+        for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            at = data.find(signature)
+            while at >= 0:
+                name_at = at + (30 if signature == b"PK\x03\x04" else 46)
+                length = struct.unpack_from("<H", data, at + (26 if signature == b"PK\x03\x04" else 28))[0]
+                if data[name_at:name_at + length] == encrypted.encode():
+                    data[at + flags_at] |= 0x1
+                at = data.find(signature, at + 1)
+        Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
+def semi_compressible(n_bytes, ratio, seed=0):
+    """``n_bytes`` that deflate about ``ratio``-fold (for ratios of 30 to 140): zeros with a random byte
+    every 3.8 * ``ratio`` bytes (measured: every 300 bytes deflates 79-fold, every 400 bytes 103-fold)."""
+    rng = np.random.default_rng(seed)
+    data = np.zeros(n_bytes, np.uint8)
+    step = max(round(3.8 * ratio), 1)
+    data[::step] = rng.integers(1, 256, len(data[::step]))
+    return data.tobytes()

@@ -13,48 +13,64 @@ before anything is decompressed; the JSON is capped; the HDF5 part goes through
 """
 import io
 import json
+import tempfile
 import time
 import warnings
 import zipfile
-import zlib
+from pathlib import Path
 
 import numpy as np
 
 from . import keras_compile, keras_config, keras_export
-from .hdf5 import H5Reader, check_regular_file, require_h5py
+from .atomic import atomic_write
+from .hdf5 import H5Reader, require_h5py
 from .keras_config import KerasFileError, KerasFileWarning
 from .keras_export import keras_state, optimizer_settings, trainable_parameters
-from .keras_h5 import (KerasModelFile, check_writable, atomic_path, file_spec, keras3_layer, optimizer_state,
-                       trainable_shapes)
+from .keras_h5 import KerasModelFile, check_writable, file_spec, keras3_layer, optimizer_state, trainable_shapes
+from .model_files import cut, listed
+from .npz import open_regular_file
+from .zips import ZIP_ERRORS, check_directory_size, open_zip
 
 # The Keras 3 release whose archive layout (config keys, dtype strings, groups) this writer follows;
 # every later Keras 3 reads it.
 KERAS3_VERSION = "3.0.5"
 MAX_WEIGHTS_BYTES = 8 * 2 ** 30
-_ZIP_ERRORS = (OSError, EOFError, KeyError, NotImplementedError, zlib.error, zipfile.BadZipFile, ValueError)
+MAX_INFLATION = 32 * 2 ** 20
 
 
 def is_keras_archive(path):
     """True when ``path`` is a zip holding ``config.json`` (what ``load_model`` dispatches on)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return "config.json" in archive.namelist()
-    except _ZIP_ERRORS:
+        with open_regular_file(path, KerasFileError) as file:
+            check_directory_size(file, path, KerasFileError)
+            with zipfile.ZipFile(file) as archive:
+                return "config.json" in archive.namelist()
+    except (KerasFileError, *ZIP_ERRORS):
         return False
 
 
 def read_keras_archive(path):
-    """The tinynet spec of a Keras 3 ``.keras`` file."""
-    check_regular_file(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
+    """The tinynet spec of a Keras 3 ``.keras`` file.
+
+    The zip is opened by ``tinynet.io.zips.open_zip`` (a bounded directory, no duplicate or
+    encrypted members); ``model.weights.h5`` is copied to a temporary file, which
+    ``tinynet.io.hdf5`` reads in a child process.
+    """
+    with open_regular_file(path, KerasFileError) as file, \
+            open_zip(file, path, KerasFileError, "a .keras (zip) file") as archive, \
+            tempfile.TemporaryDirectory(prefix="tinynet-keras-") as scratch:
+        try:
             config_text = _member(archive, path, "config.json", keras_config.MAX_CONFIG_BYTES)
             metadata_text = _member(archive, path, "metadata.json", 2 ** 20, required=False)
-            weights = _member(archive, path, "model.weights.h5", MAX_WEIGHTS_BYTES)
-    except KerasFileError:
-        raise
-    except _ZIP_ERRORS as error:
-        raise KerasFileError(f"{path} is not a readable .keras (zip) file ({error})") from None
+            weights = _member(archive, path, "model.weights.h5", MAX_WEIGHTS_BYTES, copy_to=Path(scratch) / "w.h5")
+        except KerasFileError:
+            raise
+        except ZIP_ERRORS as error:
+            raise KerasFileError(f"{path} is not a readable .keras (zip) file ({cut(str(error))})") from None
+        return _archive_spec(path, config_text, metadata_text, weights)
+
+
+def _archive_spec(path, config_text, metadata_text, weights):
     config = keras_config.parse_json(config_text, "config.json", path)
     spec, entries = keras_config.spec_from_config(config, path)
     metadata = keras_config.parse_json(metadata_text, "metadata.json", path) if metadata_text else {}
@@ -65,7 +81,7 @@ def read_keras_archive(path):
     if isinstance(compile_config, dict):
         compile_spec = keras_compile.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
                                                         compile_config.get("optimizer"), path)
-    with H5Reader(f"{path}:model.weights.h5", data=weights) as reader:
+    with H5Reader(weights, source=f"{path}:model.weights.h5") as reader:
         group = reader.child(reader.root, "layers")
         keys = keras_config.keras3_keys([entry["keras_class"] for entry in entries])
         spec["weights"] = []
@@ -90,25 +106,38 @@ class KerasArchiveFile(KerasModelFile):
         return False
 
 
-def _member(archive, path, name, limit, required=True):
+def _member(archive, path, name, limit, required=True, copy_to=None):
+    """Member ``name``'s bytes (or, with ``copy_to``, the path it was copied to), once its declared
+    size is known to be at most ``limit`` and no zip bomb; None when absent and not ``required``."""
     try:
         info = archive.getinfo(name)
     except KeyError:
         if not required:
             return None
-        members = ", ".join(archive.namelist()[:10])
-        raise KerasFileError(f"{path} has no {name} (members: {members}); a Keras 3 model file has config.json and "
-                             "model.weights.h5") from None
+        raise KerasFileError(f"{path} has no {name} (members: {listed(archive.namelist())}); a Keras 3 model file "
+                             "has config.json and model.weights.h5") from None
     if info.file_size > limit:
         raise KerasFileError(f"{path}: {name} declares {info.file_size:,} bytes, more than tinynet reads ({limit:,})")
-    # Keras stores its members uncompressed; a member that inflates a hundredfold is a zip bomb, not weights.
-    if info.compress_type != zipfile.ZIP_STORED and info.file_size > 100 * info.compress_size + 2 ** 20:
-        raise KerasFileError(f"{path}: {name} inflates {info.compress_size:,} bytes to {info.file_size:,}; refused")
+    # Keras stores its members uncompressed: one that inflates a hundredfold, or by more than
+    # MAX_INFLATION, is a zip bomb, not weights.
+    if info.compress_type != zipfile.ZIP_STORED and (info.file_size > 100 * info.compress_size + 2 ** 20
+                                                     or info.file_size > info.compress_size + MAX_INFLATION):
+        raise KerasFileError(f"{path}: {name} inflates {info.compress_size:,} bytes to {info.file_size:,}; refused "
+                             f"(Keras stores members uncompressed; tinynet inflates one at most 100-fold and by at "
+                             f"most {MAX_INFLATION:,} bytes)")
     with archive.open(info) as member:
-        data = member.read(limit + 1)
-    if len(data) > limit:
-        raise KerasFileError(f"{path}: {name} holds more than its declared size")
-    return data
+        if copy_to is None:
+            data = member.read(info.file_size + 1)
+            copied = len(data)
+        else:
+            with open(copy_to, "wb") as out:
+                copied = 0
+                while copied <= info.file_size and (chunk := member.read(2 ** 20)):
+                    out.write(chunk)
+                    copied += len(chunk)
+    if copied != info.file_size:
+        raise KerasFileError(f"{path}: {name} does not hold the {info.file_size:,} bytes the zip directory declares")
+    return data if copy_to is None else copy_to
 
 
 def _archive_optimizer_state(reader, optimizer, shapes):
@@ -134,7 +163,7 @@ def write_keras_archive(model, path):
     config = keras3_model_config(model, layers)
     metadata = {"keras_version": KERAS3_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
     weights = _weights_file(model, layers)
-    with atomic_path(path) as tmp_name, zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_STORED) as archive:
+    with atomic_write(path) as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
         # As Keras writes them: the two JSON members dated 1980 (zipfile's default), the weights dated now.
         for name, data in (("metadata.json", json.dumps(metadata)), ("config.json", json.dumps(config))):
             info = zipfile.ZipInfo(name)
@@ -195,5 +224,5 @@ def write_keras_weights(model, path):
     """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part)."""
     layers = check_writable(model)
     data = _weights_file(model, layers)
-    with atomic_path(path) as tmp_name, open(tmp_name, "wb") as file:
+    with atomic_write(path) as file:
         file.write(data)

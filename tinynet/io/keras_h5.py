@@ -23,29 +23,29 @@ trainable weight.
 The model is duck-typed (``layers``, ``weights``, ``input_shape``, ``optimizer``...):
 this package never imports ``tinynet.models``.
 """
+import io
 import json
-import os
 import re
-import secrets
 import warnings
-from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
 from . import keras_compile, keras_config, keras_export
+from .atomic import atomic_write
 from .hdf5 import H5Reader, require_h5py
 from .keras_config import KerasFileError, KerasFileWarning
 from .keras_export import keras_state, optimizer_settings, trainable_parameters
+from .model_files import check_iterations, listed
 
 KERAS2_VERSION = "2.10.0"
 
 
 # ----------------------------------------------------------------- reading a full model
 
-def read_keras_h5(path):
-    """The tinynet spec of a Keras full-model HDF5 file (Keras 2, or Keras 3's legacy ``.h5``)."""
-    with H5Reader(path) as reader:
+def read_keras_h5(path, reader=None):
+    """The tinynet spec of a Keras full-model HDF5 file (Keras 2, or Keras 3's legacy ``.h5``);
+    ``reader``: the file already read (``H5Reader(path)``), else it is read here."""
+    with reader or H5Reader(path) as reader:
         root = reader.root
         if "model_config" not in root.attrs:
             if _is_keras3_weights(reader) or "layer_names" in root.attrs:
@@ -126,13 +126,17 @@ class KerasModelFile:
 class KerasH5File(KerasModelFile):
     format = "keras-h5"
 
-    @staticmethod
-    def is_weights_file(path):
-        with H5Reader(path) as reader:
-            return "model_config" not in reader.root.attrs and (
-                "layer_names" in reader.root.attrs or _is_keras3_weights(reader))
+    def __init__(self, path):
+        self.path = path
+        self.reader = H5Reader(path)  # the file is read once (in a child process, see tinynet.io.hdf5)
+        root = self.reader.root
+        if "model_config" not in root.attrs and ("layer_names" in root.attrs or _is_keras3_weights(self.reader)):
+            self.spec = {"format": self.format, "kind": "weights", "weight_shapes": None}
+        else:
+            self.spec = read_keras_h5(path, self.reader)
 
-    read_spec = staticmethod(read_keras_h5)
+    def load_into(self, model):
+        load_keras_weights(model, self.path, self.reader)
 
 
 def _keras2_layer(reader, group, layer_name, shapes, label):
@@ -140,7 +144,7 @@ def _keras2_layer(reader, group, layer_name, shapes, label):
     layer_group = reader.child(group, layer_name)
     names = reader.strings(layer_group, "weight_names")
     if len(names) != len(shapes):
-        raise KerasFileError(f"{reader.source}: {label} has {len(names)} weights in the file ({', '.join(names)}), "
+        raise KerasFileError(f"{reader.source}: {label} has {len(names)} weights in the file ({listed(names)}), "
                              f"but the layer has {len(shapes)}")
     return [reader.array(reader.child(layer_group, name, "dataset"), shape, f"{label} weight {name!r}")
             for name, shape in zip(names, shapes)]
@@ -156,21 +160,28 @@ def _compile_and_state(reader, training_text, spec, entries):
         return compile_spec, None
     group = reader.child(reader.root, "optimizer_weights")
     names = reader.strings(group, "weight_names")
-    slots = [(_slot_of(name, names), reader.child(group, name, "dataset")) for name in names]
+    slots = [(slot, reader.child(group, name, "dataset")) for slot, name in zip(_slots_of(names), names)]
     slots = _positional_slots(slots, compile_spec["optimizer"]["class_name"], len(trainable_shapes(spec, entries)))
     state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries))
     return compile_spec, state
 
 
-def _slot_of(name, names):
-    """The slot a variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it."""
+def _slots_of(names):
+    """The slot each variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it
+    (the version is told from all the names once: a file may list 100,000 of them)."""
+    keras_2_2 = any(name.split(":")[0].split("/")[-1] == "iterations" for name in names)
+    keras_2_11 = "iteration:0" in set(names)
+    return [_slot_of(name, keras_2_2, keras_2_11) for name in names]
+
+
+def _slot_of(name, keras_2_2, keras_2_11):
     parts = name.split(":")[0].split("/")
     last = parts[-1]
-    if any(n.split(":")[0].split("/")[-1] == "iterations" for n in names):   # Keras 2.2-2.3: training/Adam/m_3_1:0
+    if keras_2_2:                        # Keras 2.2-2.3: training/Adam/m_3_1:0
         return "iteration" if last == "iterations" else re.sub(r"(_\d+)+$", "", last)
-    if "iteration:0" in names:                                               # Keras 2.11-2.15: Adam/m/dense/kernel:0
+    if keras_2_11:                       # Keras 2.11-2.15: Adam/m/dense/kernel:0
         return "iteration" if last == "iteration" else (parts[1] if len(parts) > 2 else last)
-    if ":" in name:                                                          # Keras 2.4-2.10: Adam/dense/kernel/m:0
+    if ":" in name:                      # Keras 2.4-2.10: Adam/dense/kernel/m:0
         return "iteration" if last == "iter" else last
     # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum
     return last if last in ("iteration", "learning_rate") else last.rsplit("_", 1)[-1]
@@ -223,7 +234,8 @@ def optimizer_state(reader, optimizer, slots, shapes):
     for slot, dataset in slots:
         if slot == "iteration":
             iterations = reader.array(dataset, (), "the optimizer's iteration count", kinds="iu")
-            optimizer["iterations"] = int(iterations)
+            optimizer["iterations"] = check_iterations(reader.source, int(iterations),
+                                                       f"the optimizer's iteration count ({dataset.name})")
         elif slot == "learning_rate":
             if "learning_rate" not in optimizer["config"]:  # Keras 3.0 may name the optimizer only ('adam')
                 optimizer["config"]["learning_rate"] = float(reader.array(dataset, (), "the learning rate"))
@@ -251,11 +263,12 @@ def optimizer_state(reader, optimizer, slots, shapes):
 
 # ----------------------------------------------------------------- weights into a built model
 
-def load_keras_weights(model, path):
+def load_keras_weights(model, path, reader=None):
     """Load a Keras weights file (Keras 2 ``save_weights`` / full model ``.h5``, Keras 3 ``.weights.h5``) into
-    the built tinynet ``model``, layer by layer; all arrays are checked before any is set."""
+    the built tinynet ``model``, layer by layer; all arrays are checked before any is set.
+    ``reader``: the file already read (``H5Reader(path)``), else it is read here."""
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    with H5Reader(path) as reader:
+    with reader or H5Reader(path) as reader:
         root = reader.root
         if _is_keras3_weights(reader):
             values = _keras3_weights(reader, root, layers)
@@ -269,9 +282,9 @@ def load_keras_weights(model, path):
             with_weights = [layer for layer in layers if layer.weights]
             if len(in_file) != len(with_weights):
                 raise KerasFileError(
-                    f"{path} has weights for {len(in_file)} layers ({', '.join(in_file)}), but model "
+                    f"{path} has weights for {len(in_file)} layers ({listed(in_file)}), but model "
                     f"'{model.name}' has {len(with_weights)} layers with weights "
-                    f"({', '.join(layer.name for layer in with_weights)})")
+                    f"({listed([layer.name for layer in with_weights])})")
             values = [_keras2_layer(reader, group, name, [p.shape for p in layer.weights],
                                     f"layer '{layer.name}' (file layer {name!r})")
                       for name, layer in zip(in_file, with_weights)]
@@ -308,32 +321,17 @@ def keras3_layer(reader, group, key, shapes, label):
 
 # ----------------------------------------------------------------- writing
 
-@contextmanager
-def atomic_path(path):
-    """A temporary file name beside ``path``, renamed onto it when the block succeeds (removed otherwise).
-
-    h5py needs a file it can reopen by name, so this yields a name, not the open file of
-    ``tinynet.io.atomic.atomic_write``; the part file is named and permissioned as that one's
-    (``.<name>.<pid>.<random>.part``, the umask's permissions), so its clean-up finds it too.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_name = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-    os.close(os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    try:
-        yield tmp_name
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-
-
 def write_keras_h5(model, path):
-    """Write ``model`` as a Keras 2 full-model HDF5 file (``model.save('m.h5')`` in Keras 2; Keras 3 loads it)."""
+    """Write ``model`` as a Keras 2 full-model HDF5 file (``model.save('m.h5')`` in Keras 2; Keras 3 loads it).
+
+    The file is built in memory and written by ``tinynet.io.atomic.atomic_write``: the HDF5
+    library never writes to the disk itself (on a full disk it crashed the process), and a
+    failed write leaves the old file as it was and raises OSError.
+    """
     h5py = require_h5py()
     layers = check_writable(model)
-    with atomic_path(path) as tmp_name, h5py.File(tmp_name, "w") as f:
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
         # The string types Keras writes: str (UTF-8) for these two, bytes (ASCII) for the JSON.
         f.attrs["backend"] = "tensorflow"
         f.attrs["keras_version"] = KERAS2_VERSION
@@ -351,6 +349,8 @@ def write_keras_h5(model, path):
         state = _keras2_optimizer_weights(model, layers)
         if state:
             _write_named(f.create_group("optimizer_weights"), *state)
+    with atomic_write(path) as file:
+        file.write(buffer.getbuffer())
 
 
 def _write_named(group, names, arrays):

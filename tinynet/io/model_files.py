@@ -95,6 +95,7 @@ def open_model_file(path):
     import zipfile  # here: `import tinynet` need not load the zip reader
 
     from .npz import open_regular_file
+    from .zips import check_directory_size
 
     check_path(path)
     names = set()
@@ -102,6 +103,7 @@ def open_model_file(path):
         magic = file.read(8)
         is_zip = magic.startswith(ZIP_MAGIC) or magic.startswith(b"PK\x05\x06")  # an empty zip: its end record
         if is_zip:
+            check_directory_size(file, path, ModelFileError)
             try:
                 names = set(zipfile.ZipFile(file).namelist())
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
@@ -164,6 +166,26 @@ def check_input_shape(path, shape, where):
     if not (isinstance(shape, list) and shape and all(
             isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
         raise ModelFileError(f"{path} is corrupt: {where} should be a list of positive integers, but is {short(shape)}")
+
+
+# More steps than any run makes: at tinynet's fastest step (about 50 microseconds, a tiny model on one
+# sample) 10**11 steps take two months without a pause; Keras runs count in the millions. A count
+# read from a file beyond this (or negative) is damage, refused before any optimizer computes with it.
+MAX_ITERATIONS = 10 ** 11
+
+
+def check_iterations(path, value, where):
+    """A step count read from a file: an integer in [0, MAX_ITERATIONS] (ModelFileError if not)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ITERATIONS:
+        raise ModelFileError(f"{path} is corrupt: {where} should be a step count between 0 and {MAX_ITERATIONS:,}, "
+                             f"but is {short(value)}")
+    return value
+
+
+def listed(names, limit=10):
+    """``names`` joined by commas for a message: the first ``limit``, each cut short, and how many in all."""
+    shown = ", ".join(cut(str(name), 60) for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names):,} in all)"
 
 
 def short(value):

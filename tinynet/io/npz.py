@@ -18,14 +18,14 @@ import os
 import stat
 import tokenize
 import zipfile
-import zlib
 
 import numpy as np
 
+from .zips import ZIP_ERRORS, open_zip
+
 # What zipfile and numpy.lib.format can raise on a damaged archive or header
-# (NotImplementedError: a zip feature zipfile lacks; TokenError: an unterminated bracket in a header).
-READ_ERRORS = (OSError, ValueError, EOFError, KeyError, NotImplementedError, zlib.error,
-               zipfile.BadZipFile, tokenize.TokenError)
+# (TokenError: an unterminated bracket in a header).
+READ_ERRORS = ZIP_ERRORS + (tokenize.TokenError,)
 # np.savez's headers are under 128 bytes; NumPy's own limit is 10000. A small limit keeps
 # NumPy's header parser (ast.literal_eval) away from large hostile inputs.
 MAX_NPY_HEADER = 1024
@@ -51,22 +51,20 @@ class NpzReader:
     """An open .npz archive: ``keys()``, ``header(key)``, ``array(key)``, ``text(key)``.
 
     Every problem raises ``error`` (a ValueError subclass chosen by the caller) with a
-    message naming the file. Use as a context manager.
+    message naming the file. Use as a context manager. ``max_inflation``: how many bytes
+    the deflated entries read may add to their compressed size, in all (None: no limit,
+    for callers that compare every shape with a pinned one before reading).
     """
 
-    def __init__(self, path, error):
-        self.path, self.error = path, error
+    def __init__(self, path, error, max_inflation=None):
+        self.path, self.error, self.inflation_left = path, error, max_inflation
         self._file = open_regular_file(path, error)
         try:
             self._size = os.fstat(self._file.fileno()).st_size
             if self._file.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX:
                 raise error(f"{path} is a single .npy array, not an .npz archive")
             self._file.seek(0)
-            try:
-                self._zip = zipfile.ZipFile(self._file)
-            except READ_ERRORS as cause:
-                raise error(f"{path} is truncated, corrupt or not an .npz archive "
-                            f"({type(cause).__name__}: {_cut(str(cause))})") from cause
+            self._zip = open_zip(self._file, path, error, "an .npz archive")
             # np.savez names each array's member "<key>.npy".
             self._members = {info.filename[:-len(".npy")]: info for info in self._zip.infolist()
                              if info.filename.endswith(".npy")}
@@ -118,6 +116,7 @@ class NpzReader:
             raise self.error(f"{self.path} is corrupt: its entry {key!r} holds {dtype}, expected "
                              + " or ".join(str(np.dtype(d)) for d in dtypes))
         _, fortran_order, _, header_size, data_size = self._headers[key]
+        self._charge_inflation(key)
         try:
             with self._zip.open(self._member(key)) as member:
                 member.read(header_size)
@@ -148,13 +147,22 @@ class NpzReader:
         except UnicodeDecodeError as cause:
             raise self.error(f"{self.path} is corrupt: its entry {key!r} is not valid text ({cause})") from cause
 
+    def _charge_inflation(self, key):
+        """Count what inflating entry ``key`` adds to its compressed size against ``max_inflation``."""
+        info = self._member(key)
+        if self.inflation_left is None or info.compress_type != zipfile.ZIP_DEFLATED:
+            return
+        self.inflation_left -= info.file_size - info.compress_size
+        if self.inflation_left < 0:
+            raise self.error(f"{self.path}: its entry {key!r} inflates {info.compress_size:,} bytes to "
+                             f"{info.file_size:,}, more than this reader inflates in all; refused (tinynet writes "
+                             "its files uncompressed: np.savez, not np.savez_compressed)")
+
     def _member(self, key):
         """The zip directory's record of entry ``key``, checked to be a member this file can really hold."""
         info = self._members.get(key)
         if info is None:
             raise self.error(f"{self.path} is incomplete: it has no entry {key!r}")
-        if info.flag_bits & 0x1:
-            raise self.error(f"{self.path} is corrupt: its entry {key!r} is marked as encrypted")
         if info.compress_type == zipfile.ZIP_STORED:  # np.savez
             sizes_agree = info.file_size == info.compress_size
         elif info.compress_type == zipfile.ZIP_DEFLATED:  # np.savez_compressed

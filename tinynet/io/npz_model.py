@@ -27,7 +27,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import ModelFileError
-from .model_files import ModelFile, cut, short, check_input_shape, check_path, field
+from .model_files import ModelFile, cut, short, check_input_shape, check_iterations, check_path, field
 from .npz import NpzReader
 
 FORMAT_NAME = "tinynet"
@@ -35,6 +35,9 @@ FORMAT_VERSION = 1
 # A configuration far larger than any real model's (a 100-layer model's is about 30,000
 # characters) is refused before it is read.
 MAX_JSON_CHARS = 4_000_000
+# tinynet writes its files uncompressed; a deflated archive (someone's re-zip) may inflate by this
+# much in all, so a small file never asks for much more memory than its size.
+MAX_INFLATION = 32 * 2 ** 20
 _FLOAT_DTYPES = (np.dtype("<f4"), np.dtype("<f8"), np.dtype(">f4"), np.dtype(">f8"))
 
 
@@ -140,7 +143,7 @@ class NpzModelFile(ModelFile):
 
     def __init__(self, path):
         self.path = path
-        self._npz = NpzReader(path, ModelFileError)
+        self._npz = NpzReader(path, ModelFileError, max_inflation=MAX_INFLATION)
         try:
             self.spec = self._read_spec()
         except BaseException:
@@ -201,12 +204,8 @@ class NpzModelFile(ModelFile):
         for entry, what in ((loss, "loss"), (optimizer, "optimizer")):
             field(self.path, entry, "class_name", str, f"{where}.{what}")
             field(self.path, entry, "config", dict, f"{where}.{what}")
-        iterations = field(self.path, optimizer, "iterations", int, f"{where}.optimizer")
-        # No run reaches 2**63 steps (Keras keeps the count as an int64); past a float's range
-        # Adam's beta ** t would overflow at the next step.
-        if not 0 <= iterations < 2 ** 63:
-            raise ModelFileError(f"{self.path} is corrupt: {where}.optimizer.iterations should be a step count, "
-                                 f"but is {short(iterations)}")
+        iterations = check_iterations(self.path, field(self.path, optimizer, "iterations", int, f"{where}.optimizer"),
+                                      f"{where}.optimizer.iterations")
         if not all(isinstance(name, str) for name in metrics):
             raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names, "
                                  f"but is {short(metrics)}")
