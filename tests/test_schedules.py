@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from tinynet.core import schedules
+from tinynet.core.optimizers import schedules
 
 
 def test_exponential_decay():
