@@ -142,7 +142,42 @@ def test_float32_weights_and_state_stay_float32(name, impl):
         assert {a.dtype for a in values(optimizer, p, q)} == {np.dtype(np.float32)}, learning_rate
 
 
+def test_a_rule_that_computes_in_float64_still_leaves_float32_weights():
+    """Keras's assign keeps a variable's dtype; so does the commit, whatever a user's rule returns."""
+    class Float64SGD(optimizers.SGD):
+        def update(self, w, g, lr, **state):
+            return w.astype(np.float64) - np.float64(lr) * g, {}
+
+    p, q = steps(Float64SGD(0.1), dtype=np.float32)
+    assert p.data.dtype == q.data.dtype == np.float32
+
+
 # ----- Nadam's momentum product ----------------------------------------------------------------
+def nadam_by_hand(beta_1s, gradients, lr=0.1, beta_2=0.999, epsilon=1e-7):
+    """One weight through Nadam's formula, with beta_1s[t - 1] the beta_1 of step t (the product of
+    mu_i taken over the schedule of the current beta_1, as tinynet documents it)."""
+    w, m, v = 1.0, 0.0, 0.0
+    for t, (beta_1, g) in enumerate(zip(beta_1s, gradients), start=1):
+        mu = [beta_1 * (1 - 0.5 * 0.96 ** (0.004 * i)) for i in range(1, t + 2)]
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        m_hat = mu[t] * m / (1 - np.prod(mu[:t + 1])) + (1 - mu[t - 1]) * g / (1 - np.prod(mu[:t]))
+        w -= lr * m_hat / (np.sqrt(v / (1 - beta_2 ** t)) + epsilon)
+    return w
+
+
+def test_nadam_uses_a_beta_1_changed_between_steps():
+    nadam = optimizers.Nadam(learning_rate=0.1, beta_1=0.9)
+    p = Parameter(np.array([1.0]), "w")
+    for t, g in enumerate([0.5, -0.25, 1.0, 0.125], start=1):
+        if t == 3:
+            nadam.beta_1 = 0.5
+        p.grad = np.array([g])
+        assert nadam.apply([p])
+    assert p.data[0] == pytest.approx(nadam_by_hand([0.9, 0.9, 0.5, 0.5], [0.5, -0.25, 1.0, 0.125]), rel=1e-12)
+    assert p.data[0] != pytest.approx(nadam_by_hand([0.9] * 4, [0.5, -0.25, 1.0, 0.125]), rel=1e-6)
+
+
 def test_nadams_momentum_product_is_the_product_of_its_schedule():
     for beta_1 in (0.9, 0.5, 0.999):
         product = 1.0

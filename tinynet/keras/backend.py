@@ -154,7 +154,8 @@ def _prepare(x, value):
                          f"{target.shape}.")
     if not np.isfinite(value).all():
         raise ValueError(f"set_value: the new value of {name} holds NaN or infinite values.")
-    value = value.astype(target.dtype)
+    with np.errstate(over="ignore"):  # said below, in words
+        value = value.astype(target.dtype)
     if not np.isfinite(value).all():
         raise ValueError(f"set_value: the new value of {name} does not fit in {target.dtype} (it overflows).")
 
