@@ -76,8 +76,8 @@ def _rmsprop(w, g, velocity, w_new, velocity_new, scratch, lr, rho, epsilon):
     velocity_new += w_new                               # velocity = rho * velocity + (1 - rho) * g^2
     np.add(velocity_new, epsilon, out=w_new)
     np.sqrt(w_new, out=w_new)
-    np.multiply(g, lr, out=scratch)
-    np.divide(scratch, w_new, out=w_new)                # lr * g / sqrt(velocity + epsilon)
+    np.divide(g, w_new, out=w_new)
+    w_new *= lr                                         # lr * (g / sqrt(velocity + epsilon))
     np.subtract(w, w_new, out=w_new)
     return _finite(w_new, velocity_new)
 
@@ -108,24 +108,24 @@ def _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2):
     v_new += w_new                                      # v = beta_2 * v + (1 - beta_2) * g^2
 
 
-def _adam_step(w, m_new, v_or_vhat, w_new, scratch, lr_t, epsilon):
+def _adam_step(w, m_new, v_or_vhat, w_new, lr_t, epsilon):
     np.sqrt(v_or_vhat, out=w_new)
     w_new += epsilon
-    np.multiply(m_new, lr_t, out=scratch)
-    np.divide(scratch, w_new, out=w_new)                # lr_t * m / (sqrt(v) + epsilon)
+    np.divide(m_new, w_new, out=w_new)
+    w_new *= lr_t                                       # lr_t * (m / (sqrt(v) + epsilon))
     np.subtract(w, w_new, out=w_new)
 
 
 def _adam(w, g, m, v, w_new, m_new, v_new, scratch, beta_1, beta_2, lr_t, epsilon):
     _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2)
-    _adam_step(w, m_new, v_new, w_new, scratch, lr_t, epsilon)
+    _adam_step(w, m_new, v_new, w_new, lr_t, epsilon)
     return _finite(w_new, v_new)  # w and v tell whether m is finite too: see Adam.finite
 
 
 def _amsgrad(w, g, m, v, vhat, w_new, m_new, v_new, vhat_new, scratch, beta_1, beta_2, lr_t, epsilon):
     _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2)
     np.maximum(vhat, v_new, out=vhat_new)               # vhat = max(vhat, v)
-    _adam_step(w, m_new, vhat_new, w_new, scratch, lr_t, epsilon)
+    _adam_step(w, m_new, vhat_new, w_new, lr_t, epsilon)
     return _finite(w_new, v_new)
 
 

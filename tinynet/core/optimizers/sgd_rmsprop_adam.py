@@ -62,7 +62,7 @@ class RMSprop(Optimizer):
 
     def update(self, w, g, lr, velocity):
         velocity = self.rho * velocity + (1 - self.rho) * g * g
-        w = w - lr * g / np.sqrt(velocity + self.epsilon)
+        w = w - lr * (g / np.sqrt(velocity + self.epsilon))
         return w, {"velocity": velocity}
 
     renamed_state = {"mean_square": "velocity"}  # tinynet before 0.2
@@ -104,9 +104,9 @@ class Adam(Optimizer):
         v = self.beta_2 * v + (1 - self.beta_2) * g * g
         lr_t = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         if vhat is None:
-            return w - lr_t * m / (np.sqrt(v) + self.epsilon), {"m": m, "v": v}
+            return w - lr_t * (m / (np.sqrt(v) + self.epsilon)), {"m": m, "v": v}
         vhat = np.maximum(vhat, v)
-        return w - lr_t * m / (np.sqrt(vhat) + self.epsilon), {"m": m, "v": v, "vhat": vhat}
+        return w - lr_t * (m / (np.sqrt(vhat) + self.epsilon)), {"m": m, "v": v, "vhat": vhat}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, lr=None,
                  name=None, impl="fast", **kwargs):
