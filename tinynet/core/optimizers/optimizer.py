@@ -109,6 +109,7 @@ class Optimizer:
         update raises (a second Ctrl-C), nothing changes either and the exception goes up.
 
         Each parameter's ``data`` is a new array after a step: keep a copy, not a reference.
+        (Keras 3's ``apply(grads, variables)`` is ``apply_gradients(zip(grads, variables))`` here.)
         """
         parameters = list(parameters)
         return self.take_step(parameters, [parameter.grad for parameter in parameters], state_updates)
