@@ -22,38 +22,43 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import tinynet
+from tinynet import optimizers
+from tinynet.fast.optimizers import adam_update
 
 from seed_models import cca_mlp, mnist_or_random
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def threaded_update(optimizer, pool):
-    """``optimizer.fast_update`` with each parameter of 65536+ values cut into CORES pieces, updated
-    at once in threads (NumPy releases the GIL); ``Optimizer.apply`` around it is unchanged."""
-    serial = optimizer.fast_update
+class ThreadedAdam(optimizers.Adam):
+    """Adam, with a fast twin of its own (registered in main): ``threaded_update``."""
 
-    def update(w, g, out=None, **state):
+
+def threaded_update(pool):
+    """tinynet's Adam twin with each parameter of 65536+ values cut into CORES pieces, updated at once
+    in threads (NumPy releases the GIL); ``Optimizer.take_step`` around it is unchanged."""
+
+    def update(optimizer, w, g, lr, out=None, **state):
         if w.size < 65536 or out is None:
-            return serial(w, g, out=out, **state)
+            return adam_update(optimizer, w, g, lr, out=out, **state)
         w_out, state_out = out
         bounds = [w.size * i // CORES for i in range(CORES + 1)]
 
         def piece(i):
             part = slice(bounds[i], bounds[i + 1])
-            serial(w.reshape(-1)[part], g.reshape(-1)[part],
-                   out=(w_out.reshape(-1)[part], {k: a.reshape(-1)[part] for k, a in state_out.items()}),
-                   **{k: a.reshape(-1)[part] for k, a in state.items()})
-        list(pool.map(piece, range(CORES)))
-        return w_out, state_out
+            return adam_update(optimizer, w.reshape(-1)[part], g.reshape(-1)[part], lr,
+                               out=(w_out.reshape(-1)[part], {k: a.reshape(-1)[part] for k, a in state_out.items()}),
+                               **{k: a.reshape(-1)[part] for k, a in state.items()})[2]
+        finite = all(pool.map(piece, range(CORES)))
+        return w_out, state_out, finite
     return update
 
 
-def make_model(variant, x, y, batch_size, pool):
+def make_model(variant, x, y, batch_size):
     tinynet.set_random_seed(0)
     model = cca_mlp()
     if variant == "threads":
-        model.optimizer.fast_update = threaded_update(model.optimizer, pool)
+        model.compile(ThreadedAdam(learning_rate=1e-3), "sparse_categorical_crossentropy", ["accuracy"])
     elif variant == "no update":
         model.optimizer.apply = lambda parameters, state_updates=(): True  # "step taken"
     model.fit(x[:batch_size * 4], y[:batch_size * 4], batch_size=batch_size, epochs=1, verbose=0)  # warm up
@@ -71,10 +76,11 @@ def main(argv=None):
     x, y, source = mnist_or_random(54000)
     x = x.reshape(len(x), 784)
     pool = ThreadPoolExecutor(CORES)
+    optimizers.register_fast_rule(ThreadedAdam, threaded_update(pool))
     print(f"cca MLP on {source}, {CORES} cores; median ms per training step over {rounds} rounds of {steps} steps")
     for batch_size in args.batch_sizes:
         variants = ("serial", "threads", "no update")
-        models = {v: make_model(v, x, y, batch_size, pool) for v in variants}
+        models = {v: make_model(v, x, y, batch_size) for v in variants}
         n = batch_size * steps
         times = {v: [] for v in variants}
         for _ in range(rounds):

@@ -1,4 +1,6 @@
 """tinynet.backend, used as Keras scripts use it: ``from tinynet import backend as K``."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,50 @@ def test_shapes_and_counts():
     layer = layers.Dense(5, input_shape=(3,))
     models.Sequential([layer])
     assert K.int_shape(layer) == (None, 5)
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (np.array([1.0, np.nan, 3.0, 4.0]), ValueError, "NaN or infinite"),
+    (np.array([1.0, np.inf, 3.0, 4.0]), ValueError, "NaN or infinite"),
+    (np.array([1e39, 0, 0, 0]), ValueError, "does not fit in float32"),
+    (np.array([1 + 2j, 0, 0, 0]), TypeError, "complex128"),
+    (np.array(["a", "b", "c", "d"]), TypeError, "real numbers"),
+    ([[1, 2], [3]], TypeError, "not an array of numbers"),
+])
+def test_set_value_refuses_what_a_weight_cannot_hold_and_changes_nothing(value, error, message):
+    p = Parameter(np.arange(4, dtype=np.float32), "dense/kernel")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # refused, never cast with a ComplexWarning
+        with pytest.raises(error, match=message):
+            K.set_value(p, value)
+    np.testing.assert_array_equal(p.data, [0, 1, 2, 3])
+    assert p.data.dtype == np.float32
+
+
+def test_set_value_keeps_the_weights_dtype():
+    p = Parameter(np.zeros(3, np.float32), "w")
+    K.set_value(p, np.array([0.1, 0.2, 0.3], np.float64))
+    assert p.data.dtype == np.float32 and p.data.tolist() == pytest.approx([0.1, 0.2, 0.3])
+
+
+def test_batch_set_value_is_all_or_nothing():
+    a, b = Parameter(np.zeros(2, np.float32), "a"), Parameter(np.zeros(3, np.float32), "b")
+    adam = optimizers.Adam(0.01)
+    for pairs in ([(a, [1.0, 2.0]), (b, [1.0, np.nan, 2.0])],        # the second pair is refused
+                  [(a, [1.0, 2.0]), (adam.lr, -1.0)],
+                  [(adam.iterations, 5), (adam.lr, 0.5), (b, [1.0, 2.0])]):
+        with pytest.raises((ValueError, TypeError)):
+            K.batch_set_value(pairs)
+        assert a.data.tolist() == [0, 0] and b.data.tolist() == [0, 0, 0]
+        assert adam.iterations == 0 and adam.learning_rate == 0.01
+    K.batch_set_value([(a, [1.0, 2.0]), (adam.iterations, 5), (adam.lr, 0.5)])
+    assert a.data.tolist() == [1, 2] and adam.iterations == 5 and adam.learning_rate == 0.5
+
+
+def test_set_value_of_the_step_count_is_accepted():
+    model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), batch_size=2, verbose=0)
+    assert model.optimizer.iterations == 2
+    K.set_value(model.optimizer.iterations, 0)
+    assert K.get_value(model.optimizer.iterations) == 0

@@ -62,6 +62,27 @@ def test_backup_restores_weights_optimizer_state_and_the_next_epoch(tmp_path):
             np.testing.assert_array_equal(fresh.optimizer.state[new][key], saved.optimizer.state[old][key])
 
 
+def test_a_resumed_schedule_stays_a_schedule_and_the_run_matches_an_uninterrupted_one(tmp_path):
+    x, y = tiny_data()
+
+    def scheduled():
+        from tinynet import set_random_seed
+        set_random_seed(0)
+        return tiny_model(optimizers.SGD(optimizers.schedules.ExponentialDecay(0.5, decay_steps=4, decay_rate=0.5)))
+
+    straight = scheduled()
+    straight.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0)
+    backup = callbacks.BackupAndRestore(tmp_path / "backup")
+    with pytest.raises(KeyboardInterrupt):
+        scheduled().fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0,
+                        callbacks=[backup, Interrupt(epoch=3)])
+    resumed = scheduled()
+    resumed.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0, callbacks=[backup])
+    assert resumed.optimizer.get_config()["learning_rate"]["class_name"] == "ExponentialDecay"
+    for a, b in zip(resumed.get_weights(), straight.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_fit_resumes_from_the_backup_and_deletes_it_when_done(tmp_path):
     x, y = tiny_data()
     model = tiny_model()

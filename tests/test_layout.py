@@ -63,7 +63,6 @@ def ring(module):
     return parts[1] if len(parts) > 1 else "entry"
 
 
-@pytest.mark.xfail(strict=True, reason="in progress: the optimizers reach their fast twins")
 def test_the_core_imports_nothing_outside_itself():
     wrong = sorted({(a, b) for a, b, _, _ in arrows() if ring(a) == "core" and ring(b) != "core"})
     assert not wrong, wrong
@@ -74,7 +73,6 @@ def test_tools_import_only_the_core():
     assert not wrong, wrong
 
 
-@pytest.mark.xfail(strict=True, reason="in progress: the optimizer twins")
 def test_only_the_entry_point_imports_the_fast_ring():
     wrong = sorted({(a, b) for a, b, _, _ in arrows()
                     if ring(b) == "fast" and ring(a) not in ("fast", "entry")})

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from tinynet.core import schedules
+from tinynet.core.optimizers import schedules
 
 
 def test_exponential_decay():
@@ -72,3 +72,20 @@ def test_config_round_trip_and_bad_values():
         schedules.ExponentialDecay(0.1, 0, 0.5)
     with pytest.raises(ValueError, match="step"):
         s(-1)
+
+
+def test_a_rate_past_the_largest_float_is_inf_not_an_overflow_error():
+    growing = schedules.ExponentialDecay(0.01, decay_steps=1, decay_rate=10)
+    assert growing(300) == pytest.approx(1e298)
+    assert growing(400) == math.inf
+    assert schedules.ExponentialDecay(0.01, 1, 10, staircase=True)(400) == math.inf
+    assert schedules.ExponentialDecay(0.0, 1, 10)(400) == 0.0
+
+
+@pytest.mark.parametrize("schedule", [schedules.ExponentialDecay(0.1, 10, 0.5),
+                                      schedules.PiecewiseConstantDecay([10], [0.1, 0.01]),
+                                      schedules.InverseTimeDecay(0.1, 10, 0.5, staircase=True),
+                                      schedules.CosineDecay(0.1, 100, warmup_target=0.2, warmup_steps=10),
+                                      schedules.PolynomialDecay(0.1, 100, cycle=True)])
+def test_every_schedule_has_a_finite_rate_at_a_huge_step_count(schedule):
+    assert math.isfinite(schedule(2 ** 62)) and schedule(2 ** 62) >= 0

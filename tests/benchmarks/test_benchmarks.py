@@ -36,3 +36,10 @@ def test_compare_checkouts_quick_compares_this_checkout_with_itself():
     match = re.search(r"A ([\d.]+) ms/step, B ([\d.]+) ms/step, B / A ([\d.]+)", output)
     assert match, output
     assert all(float(value) > 0 for value in match.groups())
+
+
+def test_adam_step_quick_prints_the_five_ways():
+    output = run_example("benchmarks/adam_step.py", "--quick")
+    times = re.findall(r"^  (textbook|twin|twin, check after|in place|in place, 2 threads) +([\d.]+) ms$", output, re.M)
+    assert [name for name, _ in times] == ["textbook", "twin", "twin, check after", "in place", "in place, 2 threads"]
+    assert all(float(value) > 0 for _, value in times)

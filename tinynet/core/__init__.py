@@ -4,7 +4,8 @@
     ops/           the reference ops (im2col, pooling, batch norm), pure functions; the op registry
     models/        Model (compile, the training step, fit / evaluate / predict) and Sequential
     losses.py      losses, each with its gradient
-    optimizers.py  the update rules; schedules.py, initializers.py, regularizers.py, constraints.py
+    optimizers/    the update rules (sgd_rmsprop_adam.py, more.py), the step around them, schedules
+    initializers.py, regularizers.py, constraints.py
     callbacks/     History, the progress bar and the callbacks fit itself needs; metrics/: accuracy ...
     checks.py, validation.py, guards.py   argument checks and the training guard
 """

@@ -1,6 +1,7 @@
 """The speed ring: fast twins of the core's ops, each with the signature of its textbook reference.
 
-Importing this package registers every twin in the op registry (``tinynet/core/ops/__init__.py``);
+Importing this package registers every twin: the ops' in the op registry (``tinynet/core/ops/__init__.py``),
+the optimizer rules' with ``tinynet.core.optimizers.register_fast_rule``;
 ``tinynet/__init__.py`` is the only module that imports it. A layer never knows which ran: it calls
 ``self.ops.<op>``, and ``impl='naive'`` gives the references. The tests compare each twin with its
 reference on random shapes and settings.
@@ -9,6 +10,6 @@ reference on random shapes and settings.
     conv.py            im2col with the bias column, dx by one small product per kernel offset
     pooling.py         max / average pooling on strided views
     normalization.py   batch normalization with one pass per statistic
-    optimizers.py      the optimizers' update rules, fused and in place
+    optimizers.py      SGD's, RMSprop's and Adam's rules a block at a time, into the arrays the last step freed
 """
-from . import conv, linear, normalization, pooling  # noqa: F401
+from . import conv, linear, normalization, optimizers, pooling  # noqa: F401

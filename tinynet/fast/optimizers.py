@@ -1,111 +1,104 @@
-"""The optimizers' update rules, fused and in place: the fast twins of ``tinynet.optimizers``.
+"""Fast twins of the SGD, RMSprop and Adam update rules, registered with ``register_fast_rule``.
 
-Each function has the signature of its textbook rule (``Adam.update(self, w, g, m, v)``
-with the optimizer as ``self``) and returns the same ``(new w, new state)``, plus one
-keyword, ``out``: ``(w_out, state_out)``, arrays to write the results into. The
-optimizer passes the arrays its previous step replaced, so a step allocates
-nothing; without ``out`` new arrays are allocated. The inputs are never changed,
-so the optimizer can still commit the step all or nothing.
+A twin takes its rule's arguments (``Adam.update(self, w, g, lr, m, v)`` with the optimizer as
+``self``) plus ``out``, the arrays the parameter's previous step replaced, and writes the new
+weights and state there (into new arrays when ``out`` is None): the inputs are never changed, so
+the optimizer can still commit the step all or nothing. It returns ``(new w, new state, finite)``.
+The operations are the rule's, in the rule's order, so the numbers are bit-identical (the tests
+compare them); ``impl='naive'`` runs the rules as written.
 
-NOTE: what this buys, measured with Adam on the cca MLP's 670k weights (one ``apply``,
-alternating with tinynet 0.1's in-place update, medians of 30 rounds of 20 steps, on the
-shared 2-core machine): the textbook rules, which allocate a fresh
-array for every intermediate (12 per weight array), take 1.49x-1.74x as long as 0.1's
-update; these take 1.07x-1.12x (12 passes instead of 0.1's 10, since the state is kept as
-Keras keeps it and written beside the old one, so that a refused step can leave it as it was).
-``Optimizer(impl='naive')`` runs the textbook rules; tests check both agree.
+NOTE: what the twins do differently, each to save passes over memory. The textbook rule makes a
+new array for every intermediate result and goes over whole arrays a dozen times. A twin
+- works through the arrays one block of 65536 values at a time (BLOCK), so the dozen operations on
+  a block run in the core's cache and each array is read from memory once;
+- writes into the arrays the previous step replaced: no allocation, and the commit is a swap of
+  references (``Optimizer.take_step``);
+- checks the new values for NaN and infinity block by block, while they are in cache, instead of
+  in a pass of its own after the rule (``finite`` in the result).
 """
 import math
 
 import numpy as np
 
+from ..core.optimizers import SGD, Adam, RMSprop, register_fast_rule
 
-# Values per block: the seven arrays of an Adam block (w, g, m, v and the three results) take
-# 1.8 MB in float32, so each block's dozen passes run in the core's L2 cache (4 MB here).
+# Values per block. Adam's block (w, g, m, v, the three results and a scratch row) is 2 MB in
+# float32: it stays in the last-level cache between the dozen operations on it.
 BLOCK = 2 ** 16
 
 
-def _outputs(out, w, state):
-    if out is None:
-        return np.empty_like(w), {key: np.empty_like(value) for key, value in state.items()}
-    return out
-
-
-def _in_blocks(kernel, inputs, outputs, *constants):
-    """``kernel(*inputs, *outputs, *constants)`` on consecutive blocks of the flattened arrays.
-
-    NOTE: one pass of NumPy over a whole large array at a time streams it from memory a dozen
-    times per update; a block at a time, it is read from memory once and the other passes hit
-    the cache.
-    """
-    if inputs[0].size <= BLOCK:
-        kernel(*inputs, *outputs, *constants)
-        return
-    inputs = [np.ascontiguousarray(a).reshape(-1) for a in inputs]
-    outputs = [a.reshape(-1) for a in outputs]  # the optimizer's own contiguous arrays
-    for start in range(0, inputs[0].size, BLOCK):
-        part = slice(start, start + BLOCK)
-        kernel(*(a[part] for a in inputs), *(a[part] for a in outputs), *constants)
-
-
-def sgd_update(optimizer, w, g, momentum=None, out=None):
-    """SGD.update: w - lr * g, or with momentum velocity = momentum * velocity - lr * g, w + velocity."""
-    w_new, new = _outputs(out, w, {} if momentum is None else {"momentum": momentum})
+def sgd_update(optimizer, w, g, lr, momentum=None, out=None):
+    """SGD.update: w - lr * g; with momentum, velocity = momentum * velocity - lr * g and
+    w + velocity (w + momentum * velocity - lr * g with nesterov)."""
     if momentum is None:
-        _in_blocks(_sgd, (w, g), (w_new,), optimizer.current_learning_rate)
-        return w_new, {}
-    _in_blocks(_sgd_momentum, (w, g, momentum), (w_new, new["momentum"]), optimizer.current_learning_rate,
-               optimizer.momentum, optimizer.nesterov)
-    return w_new, {"momentum": new["momentum"]}
+        w_new, new = _outputs(out, w, {})
+        return w_new, new, _in_blocks(_sgd, (w, g), (w_new,), lr)
+    w_new, new = _outputs(out, w, {"momentum": momentum})
+    kernel = _sgd_nesterov if optimizer.nesterov else _sgd_momentum
+    return w_new, new, _in_blocks(kernel, (w, g, momentum), (w_new, new["momentum"]), lr, optimizer.momentum)
 
 
-def _sgd(w, g, w_new, lr):
+def _sgd(w, g, w_new, scratch, lr):
     np.multiply(g, lr, out=w_new)                       # lr * g
     np.subtract(w, w_new, out=w_new)                    # w - lr * g
+    return _finite(w_new, w_new)
 
 
-def _sgd_momentum(w, g, velocity, w_new, velocity_new, lr, momentum, nesterov):
-    np.multiply(g, lr, out=w_new)                       # lr * g
+def _sgd_momentum(w, g, velocity, w_new, velocity_new, scratch, lr, momentum):
     np.multiply(velocity, momentum, out=velocity_new)
+    np.multiply(g, lr, out=w_new)
     velocity_new -= w_new                               # velocity = momentum * velocity - lr * g
-    if nesterov:
-        np.subtract(w, w_new, out=w_new)                # w + momentum * velocity - lr * g
-        w_new += momentum * velocity_new
-    else:
-        np.add(w, velocity_new, out=w_new)              # w + velocity
+    np.add(w, velocity_new, out=w_new)                  # w + velocity
+    return _finite(w_new, velocity_new)
 
 
-def rmsprop_update(optimizer, w, g, velocity, out=None):
-    """RMSprop.update: velocity = rho * velocity + (1 - rho) * g^2; w - lr * g / (sqrt(velocity) + epsilon)."""
+def _sgd_nesterov(w, g, velocity, w_new, velocity_new, scratch, lr, momentum):
+    np.multiply(velocity, momentum, out=velocity_new)
+    np.multiply(g, lr, out=scratch)
+    velocity_new -= scratch                             # velocity = momentum * velocity - lr * g
+    np.multiply(velocity_new, momentum, out=w_new)
+    w_new += w
+    w_new -= scratch                                    # w + momentum * velocity - lr * g
+    return _finite(w_new, velocity_new)
+
+
+def rmsprop_update(optimizer, w, g, lr, velocity, out=None):
+    """RMSprop.update: velocity = rho * velocity + (1 - rho) * g^2; w - lr * g / sqrt(velocity + epsilon)."""
     w_new, new = _outputs(out, w, {"velocity": velocity})
-    _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), optimizer.current_learning_rate, optimizer.rho,
-               optimizer.epsilon)
-    return w_new, {"velocity": new["velocity"]}
+    finite = _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), lr, optimizer.rho, optimizer.epsilon)
+    return w_new, new, finite
 
 
-def _rmsprop(w, g, velocity, w_new, velocity_new, lr, rho, epsilon):
-    np.multiply(g, 1 - rho, out=w_new)
-    w_new *= g                                          # (1 - rho) * g^2
+def _rmsprop(w, g, velocity, w_new, velocity_new, scratch, lr, rho, epsilon):
     np.multiply(velocity, rho, out=velocity_new)
+    np.multiply(g, 1 - rho, out=w_new)
+    w_new *= g
     velocity_new += w_new                               # velocity = rho * velocity + (1 - rho) * g^2
-    np.sqrt(velocity_new, out=w_new)
-    w_new += epsilon
+    np.add(velocity_new, epsilon, out=w_new)
+    np.sqrt(w_new, out=w_new)
     np.divide(g, w_new, out=w_new)
-    w_new *= lr                                         # lr * g / (sqrt(velocity) + epsilon)
+    w_new *= lr                                         # lr * (g / sqrt(velocity + epsilon))
     np.subtract(w, w_new, out=w_new)
+    return _finite(w_new, velocity_new)
 
 
-def adam_update(optimizer, w, g, m, v, out=None):
-    """Adam.update: m and v as running means of g and g^2; w - lr_t * m / (sqrt(v) + epsilon)."""
+def adam_update(optimizer, w, g, lr, m, v, vhat=None, out=None):
+    """Adam.update: m and v as running means of g and g^2; w - lr_t * m / (sqrt(v) + epsilon)
+    (sqrt(vhat), vhat = max(vhat, v), with amsgrad)."""
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
     t = optimizer.iterations + 1
-    lr_t = optimizer.current_learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
-    w_new, new = _outputs(out, w, {"m": m, "v": v})
-    _in_blocks(_adam, (w, g, m, v), (w_new, new["m"], new["v"]), beta_1, beta_2, lr_t, optimizer.epsilon)
-    return w_new, {"m": new["m"], "v": new["v"]}
+    lr_t = lr * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    state = {"m": m, "v": v} if vhat is None else {"m": m, "v": v, "vhat": vhat}
+    w_new, new = _outputs(out, w, state)
+    constants = (beta_1, beta_2, lr_t, optimizer.epsilon)
+    if vhat is None:
+        finite = _in_blocks(_adam, (w, g, m, v), (w_new, new["m"], new["v"]), *constants)
+    else:
+        finite = _in_blocks(_amsgrad, (w, g, m, v, vhat), (w_new, new["m"], new["v"], new["vhat"]), *constants)
+    return w_new, new, finite
 
 
-def _adam(w, g, m, v, w_new, m_new, v_new, beta_1, beta_2, lr_t, epsilon):
+def _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2):
     np.multiply(m, beta_1, out=m_new)
     np.multiply(g, 1 - beta_1, out=w_new)
     m_new += w_new                                      # m = beta_1 * m + (1 - beta_1) * g
@@ -113,8 +106,58 @@ def _adam(w, g, m, v, w_new, m_new, v_new, beta_1, beta_2, lr_t, epsilon):
     w_new *= g
     np.multiply(v, beta_2, out=v_new)
     v_new += w_new                                      # v = beta_2 * v + (1 - beta_2) * g^2
-    np.sqrt(v_new, out=w_new)
+
+
+def _adam_step(w, m_new, v_or_vhat, w_new, lr_t, epsilon):
+    np.sqrt(v_or_vhat, out=w_new)
     w_new += epsilon
     np.divide(m_new, w_new, out=w_new)
-    w_new *= lr_t                                       # lr_t * m / (sqrt(v) + epsilon)
+    w_new *= lr_t                                       # lr_t * (m / (sqrt(v) + epsilon))
     np.subtract(w, w_new, out=w_new)
+
+
+def _adam(w, g, m, v, w_new, m_new, v_new, scratch, beta_1, beta_2, lr_t, epsilon):
+    _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2)
+    _adam_step(w, m_new, v_new, w_new, lr_t, epsilon)
+    return _finite(w_new, v_new)  # w and v tell whether m is finite too: see Adam.finite
+
+
+def _amsgrad(w, g, m, v, vhat, w_new, m_new, v_new, vhat_new, scratch, beta_1, beta_2, lr_t, epsilon):
+    _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2)
+    np.maximum(vhat, v_new, out=vhat_new)               # vhat = max(vhat, v)
+    _adam_step(w, m_new, vhat_new, w_new, lr_t, epsilon)
+    return _finite(w_new, v_new)
+
+
+def _outputs(out, w, state):
+    """``out`` when it can be written through flat views (C-contiguous), else new arrays like ``w``."""
+    if out is not None and all(a.flags.c_contiguous for a in (out[0], *out[1].values())):
+        return out
+    return np.empty(w.shape, w.dtype), {key: np.empty(w.shape, w.dtype) for key in state}
+
+
+def _in_blocks(kernel, inputs, outputs, *constants):
+    """``kernel(*inputs, *outputs, scratch, *constants)`` on consecutive blocks of the flattened
+    arrays; True when the kernel found every block's new values finite."""
+    inputs = [np.ascontiguousarray(a).reshape(-1) for a in inputs]
+    outputs = [a.reshape(-1) for a in outputs]  # views: _outputs made sure they are contiguous
+    size = inputs[0].size
+    scratch = np.empty(min(size, BLOCK), outputs[0].dtype)
+    finite = True
+    for start in range(0, size, BLOCK):
+        part = slice(start, start + BLOCK)
+        n = min(BLOCK, size - start)
+        finite &= kernel(*(a[part] for a in inputs), *(a[part] for a in outputs), scratch[:n], *constants)
+    return finite
+
+
+def _finite(a, b):
+    """Whether every entry of the blocks ``a`` and ``b`` is finite, checked while they are in cache."""
+    # NOTE: one dot product reads both; it is NaN or infinite when any entry is, and it also
+    # overflows for large finite values: only then is each entry looked at.
+    return math.isfinite(np.dot(a, b)) or bool(np.isfinite(a).all() and np.isfinite(b).all())
+
+
+register_fast_rule(SGD, sgd_update)
+register_fast_rule(RMSprop, rmsprop_update)
+register_fast_rule(Adam, adam_update)

@@ -243,10 +243,10 @@ def _compile(model, config, custom_objects, source):
     try:
         loss = loss_cls(**config["loss"]["config"])
         optimizer = optimizer_cls(**config["optimizer"]["config"])
+        optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    model.optimizer.iterations = config["optimizer"]["iterations"]
 
 
 def _check_state_shapes(model, declared, source):

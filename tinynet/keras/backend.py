@@ -87,14 +87,17 @@ def cast_to_floatx(x):
 def get_value(x):
     """The value of ``x`` as NumPy: a weight array, a ``Parameter``, or a number.
 
-    ``K.get_value(model.optimizer.lr)`` gives the learning rate as a float.
+    ``K.get_value(model.optimizer.lr)`` gives the learning rate as a float,
+    ``K.get_value(model.optimizer.iterations)`` the step count as an int.
     """
-    if hasattr(x, "data") and isinstance(getattr(x, "data"), np.ndarray):  # a Parameter
+    if isinstance(getattr(x, "data", None), np.ndarray):  # a Parameter
         return x.data.copy()
     if isinstance(x, np.ndarray):
         return x.copy()
-    if isinstance(x, (int, float, np.number)):
-        return float(x) if not isinstance(x, (int, np.integer)) else x
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x)
     raise TypeError(f"get_value expects an array, a Parameter or a number. Received: {x!r} of type {type(x).__name__}.")
 
 
@@ -104,26 +107,16 @@ eval = get_value  # Keras's K.eval; shadows the builtin inside this module only
 def set_value(x, value):
     """Give ``x`` a new value, in place.
 
-    ``x`` may be a NumPy array or ``Parameter`` (the new value must have its shape),
-    or anything with an ``assign`` method: ``K.set_value(model.optimizer.lr, 1e-4)``
-    works because an optimizer's ``lr`` / ``learning_rate`` has one. A plain Python
-    number cannot be changed in place: set the attribute instead
-    (``model.optimizer.learning_rate = 1e-4``).
+    ``x`` may be a NumPy array or ``Parameter``: the new value must have its shape and be real
+    and finite (a NaN weight is refused, a complex one too, never cast); it is stored in ``x``'s
+    dtype. Or ``x`` may be an optimizer's ``learning_rate`` / ``lr`` or ``iterations``, which
+    have Keras's ``assign``: ``K.set_value(model.optimizer.lr, 1e-4)``,
+    ``K.set_value(model.optimizer.iterations, 0)``. An optimizer given a learning-rate schedule
+    refuses a number, as Keras does (TypeError), also through a ``learning_rate`` read before the
+    schedule was set: the schedule is never silently replaced. A plain Python number cannot be
+    changed in place: set the attribute instead (``model.optimizer.learning_rate = 1e-4``).
     """
-    if hasattr(x, "assign"):
-        x.assign(value)
-        return
-    target = x.data if hasattr(x, "data") and isinstance(getattr(x, "data"), np.ndarray) else x
-    if isinstance(target, np.ndarray):
-        value = np.asarray(value)
-        if value.shape != target.shape:
-            raise ValueError(f"set_value: the new value has shape {value.shape}, but the variable has shape "
-                             f"{target.shape}.")
-        target[...] = value
-        return
-    raise TypeError(
-        f"set_value cannot change a {type(x).__name__} in place. Received: {x!r}. To change a learning rate, "
-        "set the attribute: `model.optimizer.learning_rate = value`.")
+    _prepare(x, value)()
 
 
 def batch_get_value(xs):
@@ -131,8 +124,44 @@ def batch_get_value(xs):
 
 
 def batch_set_value(pairs):
-    for x, value in pairs:
-        set_value(x, value)
+    """``set_value`` for each ``(x, value)`` pair, all or nothing: every pair is checked before any is set."""
+    writes = [_prepare(x, value) for x, value in pairs]
+    for write in writes:
+        write()
+
+
+def _prepare(x, value):
+    """Check that ``value`` can be given to ``x``; the function that does it, changing nothing yet."""
+    if hasattr(x, "assign") and not isinstance(getattr(x, "data", None), np.ndarray):  # a weight is checked below
+        if hasattr(x, "check"):  # tinynet's optimizer variables check without changing anything
+            value = x.check(value)
+        return lambda: x.assign(value)
+    target = x.data if isinstance(getattr(x, "data", None), np.ndarray) else x
+    if not isinstance(target, np.ndarray):
+        raise TypeError(
+            f"set_value cannot change a {type(x).__name__} in place. Received: {x!r}. To change a learning rate, "
+            "set the attribute: `model.optimizer.learning_rate = value`.")
+    name = f"'{x.name}'" if hasattr(x, "name") else "the variable"
+    try:
+        value = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged lists
+        raise TypeError(f"set_value: the new value of {name} is not an array of numbers ({error}).") from None
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"set_value: the new value of {name} holds {value.dtype} values; expected real numbers "
+                        f"(they are stored as {target.dtype}).")
+    if value.shape != target.shape:
+        raise ValueError(f"set_value: the new value has shape {value.shape}, but {name} has shape "
+                         f"{target.shape}.")
+    if not np.isfinite(value).all():
+        raise ValueError(f"set_value: the new value of {name} holds NaN or infinite values.")
+    with np.errstate(over="ignore"):  # said below, in words
+        value = value.astype(target.dtype)
+    if not np.isfinite(value).all():
+        raise ValueError(f"set_value: the new value of {name} does not fit in {target.dtype} (it overflows).")
+
+    def write():
+        target[...] = value
+    return write
 
 
 # ----- shapes -----------------------------------------------------------------

@@ -96,7 +96,7 @@ def _take_optimizer_state(model, restored):
     if source is None or target is None or type(source) is not type(target):
         return
     target.iterations = source.iterations
-    target.learning_rate = source.learning_rate
+    target.learning_rate = source.get_config()["learning_rate"]  # a number, or the schedule itself
     target.state = {new: source.state[old] for old, new in zip(restored.trainable_weights, model.trainable_weights)
                     if old in source.state}
 

@@ -9,8 +9,8 @@ Keras's ``optimizer.iterations``. Pass one as an optimizer's learning rate:
 """
 import math
 
-from .checks import check_bool, check_float, check_int, invalid
-from .utils import Configurable
+from ..checks import check_bool, check_float, check_int, invalid
+from ..utils import Configurable
 
 
 class LearningRateSchedule(Configurable):
@@ -28,7 +28,9 @@ class ExponentialDecay(LearningRateSchedule):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``.
 
     With ``staircase=True`` the exponent is ``floor(step / decay_steps)``: the rate
-    drops by ``decay_rate`` every ``decay_steps`` steps.
+    drops by ``decay_rate`` every ``decay_steps`` steps. A ``decay_rate`` above 1 makes
+    the rate grow; past the largest float it is ``inf`` (the optimizer then refuses the
+    step, and ``fit`` stops with TrainingDivergedError).
     """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
@@ -43,7 +45,10 @@ class ExponentialDecay(LearningRateSchedule):
         p = _step(step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        try:
+            return self.initial_learning_rate * self.decay_rate ** p
+        except OverflowError:  # Python's float power raises where NumPy and TensorFlow give inf
+            return math.inf if self.initial_learning_rate else 0.0
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
