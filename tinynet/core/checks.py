@@ -18,10 +18,11 @@ def invalid(argument, expected, value, owner=None, error=ValueError):
     expected and what was received. Raise it: ``raise invalid('units', 'a positive integer', -3)``."""
     where = f"{owner}: received" if owner else "Received"
     return error(f"{where} an invalid value for `{argument}`, expected {expected}. "
-                      f"Received: {argument}={_short(value)}")
+                      f"Received: {argument}={short_repr(value)}")
 
 
-def _short(value):
+def short_repr(value):
+    """``repr(value)``, cut to 80 characters: messages never echo a whole large argument."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

@@ -21,11 +21,12 @@ import numpy as np
 
 from .. import losses, metrics as metrics_module, optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
-from ..checks import check_int, invalid
+from ..checks import check_int
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..layers.activations import Sigmoid, Softmax
 from ..layers.base import unique_name
 from ..progbar import Progbar
+from ..sample_weights import sample_weights
 from ..summary import print_summary
 from ..utils import rng
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
@@ -294,19 +295,7 @@ class Model:
 
     def _sample_weights(self, y, sample_weight, class_weight, n):
         """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
-        weights = None
-        if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-            if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
-                raise ValueError(f"Received an invalid value for `sample_weight`, expected {n} finite non-negative "
-                                 f"numbers, one per sample. Received: an array of shape {np.shape(sample_weight)}")
-        if class_weight is not None:
-            if not isinstance(class_weight, dict):
-                raise invalid("class_weight", "a dict {class index: weight}", class_weight)
-            labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y)).astype(np.int64)
-            per_class = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
-            weights = per_class if weights is None else weights * per_class
-        return weights
+        return sample_weights(y, sample_weight, class_weight, classes=self.output_shape[-1])
 
     def _fit_data(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
         """``(x, y, w, (x_val, y_val[, w_val]) or None)``: checked and converted, the sample weights
