@@ -142,3 +142,46 @@ def check_shape(value, argument, owner=None):
     if not shape or not all(is_int(d) and d > 0 for d in shape):
         raise invalid(argument, "a non-empty tuple of positive integers", value, owner)
     return tuple(int(d) for d in shape)
+
+
+# ----- what a user's function returns (a constraint, a regularizer) --------------------------
+
+def function_name(function):
+    """How to name a user's function in a message: ``clip``, ``<lambda>``, or its class (``L2``)."""
+    return getattr(function, "__name__", None) or type(function).__name__
+
+
+def describe(value):
+    """A short description of a returned value: ``None``, ``a list``, ``an array of shape (3,) and dtype int64``."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return short_repr(value)
+
+
+def check_returned_array(value, like, who, expected):
+    """``value``, which a user's function returned for the array ``like``, as an array of like's shape and dtype.
+
+    Real numbers of the right shape pass (a float64 result is cast, as Keras assigns a value to a
+    float32 weight); None, strings, booleans, another shape, or NaN where ``like`` has none give a
+    TypeError / ValueError that starts with ``who`` (the function and whose it is) and says what was
+    ``expected``.
+    """
+    where = f"{who} returned {describe(value)}, but it must return {expected}: an array of shape {like.shape}."
+    if value is None or isinstance(value, (str, bytes, dict)):
+        raise TypeError(where)
+    try:
+        array = np.asarray(value)
+    except Exception:  # ragged lists and the like
+        raise TypeError(where) from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(where + f" Its values must be real numbers, not {array.dtype}.")
+    if array.shape != like.shape:
+        raise ValueError(where)
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = array.astype(like.dtype, copy=False)
+    if np.isnan(array).any() and not np.isnan(like).any():
+        raise ValueError(f"{who} returned {int(np.isnan(array).sum())} NaN value(s) for finite inputs (the largest "
+                         f"|input| is {float(np.abs(like).max()):.3g}).")
+    return array

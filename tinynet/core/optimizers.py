@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from . import schedules
+from . import constraints, schedules
 from .checks import check_bool, check_choice, check_float
 from ..fast import optimizers as optimizer_updates
 from .schedules import LearningRateSchedule
@@ -540,7 +540,7 @@ class _LearningRate(float):
 def _constrained(parameter, w):
     """``w`` after the parameter's constraint (``kernel_constraint=``), if it has one."""
     constraint = getattr(parameter, "constraint", None)
-    return w if constraint is None else constraint(w)
+    return w if constraint is None else constraints.apply(constraint, w, parameter.name)
 
 
 ALL = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "nadam": Nadam, "adamax": Adamax,

@@ -192,7 +192,8 @@ class Layer(metaclass=LayerType):
             return
         for parameter in self._parameters:
             if parameter.trainable and parameter.regularizer is not None:
-                parameter.grad = parameter.grad + parameter.regularizer.gradient(parameter.data)
+                gradient = regularizers.penalty_gradient(parameter.regularizer, parameter.data, parameter.name)
+                parameter.grad = parameter.grad + gradient
 
     def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32, regularizer=None,
                    constraint=None):

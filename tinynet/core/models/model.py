@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from .. import losses, metrics as metrics_module, optimizers
+from .. import losses, metrics as metrics_module, optimizers, regularizers
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..checks import check_int
 from ..guards import TrainingDivergedError, TrainingGuard
@@ -132,8 +132,10 @@ class Model:
     def regularization_loss(self):
         """The sum of the penalties: of the regularized weights (``l2 * sum(w^2)`` for ``regularizers.l2(l2)``),
         and of the outputs of the last forward (``activity_regularizer``: ``r(y) / N``, as Keras divides it)."""
-        weights = sum(p.regularizer(p.data) for p in self.trainable_weights if p.regularizer is not None)
-        outputs = sum(layer.activity_regularizer(y) / len(y) for layer, y in self.activity_outputs)
+        weights = sum(regularizers.penalty(p.regularizer, p.data, p.name) for p in self.trainable_weights
+                      if p.regularizer is not None)
+        outputs = sum(regularizers.penalty(layer.activity_regularizer, y, f"{layer.name}/activity") / len(y)
+                      for layer, y in self.activity_outputs)
         return weights + outputs
 
     def compute_gradients(self, x, y, training=True, input_gradient=False, sample_weight=None):

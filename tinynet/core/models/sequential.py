@@ -2,6 +2,7 @@
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from .. import regularizers
 from ..layers.activations import Linear
 from ..layers.base import Layer, as_shape
 from ..layers.core import InputLayer
@@ -206,7 +207,8 @@ class Sequential(Model):
             layer.needs_input_gradient = input_gradient or index > first
             for penalized, y in self.activity_outputs:
                 if penalized is layer:  # d(r(y) / N)/dy joins the gradient flowing into the layer's output
-                    dout = dout + layer.activity_regularizer.gradient(y) / len(y)
+                    penalty = regularizers.penalty_gradient(layer.activity_regularizer, y, f"{layer.name}/activity")
+                    dout = dout + penalty / len(y)
             if index == last and self._stopped_at_logits:
                 if layer is self.output_activation():
                     continue  # forward stopped before it: dloss is already dL/dz
