@@ -185,3 +185,16 @@ def check_returned_array(value, like, who, expected):
         raise ValueError(f"{who} returned {int(np.isnan(array).sum())} NaN value(s) for finite inputs (the largest "
                          f"|input| is {float(np.abs(like).max()):.3g}).")
     return array
+
+
+def check_unique_layer_name(layer, layers, model_name):
+    """Refuse a layer named like one of ``layers`` (files and ``get_layer`` find layers by name), in Keras's words.
+
+    Automatic names never clash -- unless ``clear_session()`` ran between making two layers: it
+    starts the names again from ``dense``."""
+    if any(other.name == layer.name for other in layers):
+        raise ValueError(
+            f"All layers added to a Sequential model should have unique names. Name '{layer.name}' is already the "
+            f"name of a layer in model '{model_name}'. Update the `name` argument to pass a unique name (after "
+            "clear_session(), automatic names start again from the first: a layer made before it and one made "
+            "after can share a name).")

@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from .. import regularizers
+from ..checks import check_unique_layer_name
 from ..layers.activations import Linear
 from ..layers.base import Layer, as_shape
 from ..layers.core import InputLayer
@@ -54,6 +55,7 @@ class Sequential(Model):
                 f"Layer '{layer.name}' is already in model '{self.name}': a layer object can appear only once "
                 "in a model (Keras refuses it too), since its weights and caches belong to one place. "
                 "Create a new layer for each position.")
+        check_unique_layer_name(layer, self.layers, self.name)
         if isinstance(layer, InputLayer):
             if self.layers:
                 raise ValueError("An InputLayer must be the first layer of a Sequential model.")
