@@ -158,10 +158,11 @@ class BackupAndRestore(Callback):
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             file.seek(0)
-            holder = file.read(40).strip() or "another"
+            holder = file.read(40).strip()
             file.close()
+            where = "in this process" if holder == str(os.getpid()) else f"in process {holder or '?'}"
             raise RuntimeError(
-                f"BackupAndRestore: {self.backup_dir} is in use by another fit (process {holder}), whose backups "
+                f"BackupAndRestore: {self.backup_dir} is in use by another fit ({where}), whose backups "
                 "this fit would overwrite and resume from. Give each fit its own backup_dir.") from None
         if not (os.path.exists(path) and os.path.samestat(os.fstat(file.fileno()), os.stat(path))):
             # The fit that held it ended and deleted the file after we opened it: lock the new one.
