@@ -65,7 +65,8 @@ def check_sample_weight(sample_weight, n, argument="sample_weight"):
 
 
 def check_class_weight(class_weight, classes):
-    """``class_weight`` as a float64 table ``t`` of ``classes`` entries: ``t[c]`` is class c's weight (1 if unlisted)."""
+    """``class_weight`` as a float64 table ``t`` of ``classes`` entries: ``t[c]`` is class c's weight
+    (1 if unlisted)."""
     if not isinstance(class_weight, dict):
         raise ValueError(f"`class_weight` must be a dict {{class index: weight}}, e.g. {{0: 1.0, 1: 5.0}}. "
                         f"Received: {short_repr(class_weight)} of type {type(class_weight).__name__}.")

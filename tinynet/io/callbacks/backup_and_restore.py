@@ -193,7 +193,8 @@ def _check_same_model(model, restored, path):
     elif [p.shape for p in model.trainable_weights] != [p.shape for p in restored.trainable_weights]:
         problem = "other weights are trainable"
     elif type(model.optimizer) is not type(restored.optimizer):
-        problem = f"it was trained by {type(restored.optimizer).__name__}, this model by {type(model.optimizer).__name__}"
+        theirs, ours = type(restored.optimizer).__name__, type(model.optimizer).__name__
+        problem = f"it was trained by {theirs}, this model by {ours}"
     if problem is not None:
         raise ValueError(f"BackupAndRestore: {path} is the backup of another model ({problem}); nothing was "
                          "restored. Give this model another backup_dir, or delete that one to start from scratch.")
