@@ -467,3 +467,97 @@ def test_history_params_are_keras_2_keys():
     x, y = tiny_data()
     history = tiny_model().fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert history.params == {"verbose": 0, "epochs": 2, "steps": 4}
+
+
+# ---------------------------------------------------------------- nothing half-written, nothing replaced
+
+@pytest.mark.parametrize("name, weights_only", [("m.npz", False), ("m.npz", True), ("m.h5", False),
+                                                ("m.keras", False)])
+def test_a_checkpoint_cut_short_leaves_the_previous_file_whole_and_no_part_file(name, weights_only, tmp_path,
+                                                                              monkeypatch):
+    if name != "m.npz":
+        pytest.importorskip("h5py")
+    import errno
+    x, y = tiny_data()
+    model = tiny_model()
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / name, save_weights_only=weights_only)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+    first = (tmp_path / name).read_bytes()
+    real_replace = os.replace
+
+    def interrupted(source, target):  # the new file is written in full; the write fails on the last step
+        if str(target).endswith(name):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(source, target)
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.warns(callbacks.CheckpointWarning, match="No space left"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    assert (tmp_path / name).read_bytes() == first
+
+
+def test_save_best_only_after_a_failed_write_saves_the_next_epoch_that_beats_the_file(tmp_path, monkeypatch):
+    def full_disk(self, path):
+        raise OSError("No space left on device")
+
+    model = tiny_model()
+    checkpoint = callbacks.ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, save_weights_only=True)
+    checkpoint.set_model(model)
+    checkpoint.on_train_begin()
+    for epoch, val_loss in enumerate([0.9, 0.5, 0.7]):
+        model.layers[0].bias.data[...] = epoch  # marks which epoch's weights were saved
+        if epoch == 1:
+            with monkeypatch.context() as patch, pytest.warns(callbacks.CheckpointWarning):
+                patch.setattr(type(model), "save_weights", full_disk)
+                checkpoint.on_epoch_end(epoch, {"val_loss": val_loss})
+        else:
+            checkpoint.on_epoch_end(epoch, {"val_loss": val_loss})
+    # 0.5 was never written: the file held epoch 0 (0.9), which 0.7 beats.
+    assert float(np.load(tmp_path / "best.npz")["weight/0001"][0]) == 2
+    assert checkpoint.best == 0.7
+
+
+def test_a_layer_whose_settings_cannot_be_written_is_refused_by_model_checkpoint_before_training(tmp_path,
+                                                                                                 unchanged):
+    class NoConfig:
+        def __call__(self, w):
+            return 0.0
+
+        def gradient(self, w):
+            return np.zeros_like(w)
+
+    x, y = tiny_data()
+    model = Sequential([layers.Dense(4, input_shape=(3,), kernel_regularizer=NoConfig(), name="hidden"),
+                        layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, verbose=0)
+    with unchanged(model, tmp_path), pytest.raises(ValueError, match=r"Layer 'hidden': its kernel_regularizer \(a "
+                                                                     r"NoConfig\) has no get_config\(\)"):
+        model.fit(x, y, verbose=0, callbacks=[callbacks.ModelCheckpoint(tmp_path / "m.npz")])
+
+    def clip(w):  # a plain function is written by name, as Keras 2 writes it
+        return np.clip(w, -1, 1)
+    model = Sequential([layers.Dense(4, input_shape=(3,), kernel_constraint=clip), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, np.zeros((len(x), 2)), verbose=0, callbacks=[callbacks.ModelCheckpoint(tmp_path / "c.npz",
+                                                                                        save_weights_only=True)])
+    fresh = Sequential([layers.Dense(4, input_shape=(3,), kernel_constraint=clip), layers.Dense(2)])
+    fresh.load_weights(tmp_path / "c.npz")
+    np.testing.assert_array_equal(fresh.predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: callbacks.ReduceLROnPlateau(monitor="loss", patience=0),
+    lambda: callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2),
+], ids=["ReduceLROnPlateau", "LearningRateScheduler"])
+def test_callbacks_that_set_the_rate_refuse_a_schedule_before_training(make, tmp_path, unchanged):
+    from tinynet.optimizers import schedules
+    x, y = tiny_data()
+    model = tiny_model(optimizers.SGD(learning_rate=schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5)))
+    model.fit(x, y, verbose=0)
+    callback = make()
+    with unchanged(model, tmp_path), pytest.raises(
+            TypeError, match=rf"^{type(callback).__name__}: the optimizer's learning rate follows a schedule "
+                             r"\(ExponentialDecay\), which .* would replace by a number\. Keras refuses this too"):
+        model.fit(x, y, epochs=3, verbose=0, callbacks=[callback])
+    assert type(model.optimizer.get_config()["learning_rate"]) is dict

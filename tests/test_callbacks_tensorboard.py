@@ -95,3 +95,29 @@ def test_tensorboard_arguments():
         callbacks.TensorBoard(histogram_freq=-1)
     with pytest.warns(UserWarning, match="does not support `profile_batch`"):
         callbacks.TensorBoard(profile_batch=2)
+
+
+def test_fits_in_the_same_second_write_separate_event_files_and_every_threshold_gets_a_curve(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboardX")
+    import time
+
+    from tinynet import metrics
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)        # every writer starts in the same second
+    x, y = tiny_data()
+    model = Sequential([layers.Dense(1, activation="sigmoid", input_shape=(3,))])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=[metrics.Precision(thresholds=[0.3, 0.7]), "accuracy"])
+    histories = [model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
+                           callbacks=[callbacks.TensorBoard(log_dir=tmp_path, update_freq=1)]) for _ in range(2)]
+    assert [p.name.split(".")[3] for p in (tmp_path / "train").glob("events.out.tfevents.*")] == ["1800000000"] * 2
+    train, _ = read_event_files(tmp_path / "train")
+    validation, _ = read_event_files(tmp_path / "validation")
+    both = [value for history in histories for value in history.history["loss"]]
+    np.testing.assert_allclose(sorted(v for _, v in train["epoch_loss"]), sorted(both), rtol=1e-6)
+    for run, prefix in ((train, ""), (validation, "val_")):
+        for i, threshold in enumerate(("0.3", "0.7")):
+            expected = [history.history[f"{prefix}precision"][epoch][i] for history in histories for epoch in (0, 1)]
+            written = run[f"epoch_precision/threshold_{threshold}"]
+            assert sorted(step for step, _ in written) == [0, 0, 1, 1]
+            np.testing.assert_allclose(sorted(v for _, v in written), sorted(expected), rtol=1e-6)
+    assert {"batch_precision/threshold_0.3", "batch_precision/threshold_0.7"} <= set(train)

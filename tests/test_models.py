@@ -574,3 +574,18 @@ def test_adding_a_layer_after_compile_pairs_the_new_output_with_the_loss():
     assert model.loss_takes_logits
     loss, _ = model.compute_gradients(x, y)
     assert loss == pytest.approx(model.evaluate(x, y, verbose=0)[0], rel=1e-6)
+
+
+def test_a_second_layer_with_a_name_already_in_the_model_is_refused_as_keras_refuses_it(unchanged, tmp_path):
+    from tinynet.keras import backend
+    backend.clear_session()
+    model = Sequential([Dense(4, input_shape=(3,)), Dense(2)])
+    assert [layer.name for layer in model.layers] == ["dense", "dense_1"]
+    backend.clear_session()                                        # automatic names start again from 'dense'
+    with unchanged(model, tmp_path), pytest.raises(ValueError, match=(
+            r"^All layers added to a Sequential model should have unique names\. Name 'dense' is already the name "
+            r"of a layer in model 'sequential'\. Update the `name` argument")):
+        model.add(Dense(2))
+    assert [layer.name for layer in model.layers] == ["dense", "dense_1"]
+    with pytest.raises(ValueError, match="Name 'same' is already the name of a layer"):
+        Sequential([Dense(2, input_shape=(3,), name="same"), Dense(2, name="same")])

@@ -18,10 +18,11 @@ def invalid(argument, expected, value, owner=None, error=ValueError):
     expected and what was received. Raise it: ``raise invalid('units', 'a positive integer', -3)``."""
     where = f"{owner}: received" if owner else "Received"
     return error(f"{where} an invalid value for `{argument}`, expected {expected}. "
-                      f"Received: {argument}={_short(value)}")
+                      f"Received: {argument}={short_repr(value)}")
 
 
-def _short(value):
+def short_repr(value):
+    """``repr(value)``, cut to 80 characters: messages never echo a whole large argument."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -141,3 +142,59 @@ def check_shape(value, argument, owner=None):
     if not shape or not all(is_int(d) and d > 0 for d in shape):
         raise invalid(argument, "a non-empty tuple of positive integers", value, owner)
     return tuple(int(d) for d in shape)
+
+
+# ----- what a user's function returns (a constraint, a regularizer) --------------------------
+
+def function_name(function):
+    """How to name a user's function in a message: ``clip``, ``<lambda>``, or its class (``L2``)."""
+    return getattr(function, "__name__", None) or type(function).__name__
+
+
+def describe(value):
+    """A short description of a returned value: ``None``, ``a list``, ``an array of shape (3,) and dtype int64``."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return short_repr(value)
+
+
+def check_returned_array(value, like, who, expected):
+    """``value``, which a user's function returned for the array ``like``, as an array of like's shape and dtype.
+
+    Real numbers of the right shape pass (a float64 result is cast, as Keras assigns a value to a
+    float32 weight); None, strings, booleans, another shape, or NaN where ``like`` has none give a
+    TypeError / ValueError that starts with ``who`` (the function and whose it is) and says what was
+    ``expected``.
+    """
+    where = f"{who} returned {describe(value)}, but it must return {expected}: an array of shape {like.shape}."
+    if value is None or isinstance(value, (str, bytes, dict)):
+        raise TypeError(where)
+    try:
+        array = np.asarray(value)
+    except Exception:  # ragged lists and the like
+        raise TypeError(where) from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(where + f" Its values must be real numbers, not {array.dtype}.")
+    if array.shape != like.shape:
+        raise ValueError(where)
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = array.astype(like.dtype, copy=False)
+    if np.isnan(array).any() and not np.isnan(like).any():
+        raise ValueError(f"{who} returned {int(np.isnan(array).sum())} NaN value(s) for finite inputs (the largest "
+                         f"|input| is {float(np.abs(like).max()):.3g}).")
+    return array
+
+
+def check_unique_layer_name(layer, layers, model_name):
+    """Refuse a layer named like one of ``layers`` (files and ``get_layer`` find layers by name), in Keras's words.
+
+    Automatic names never clash -- unless ``clear_session()`` ran between making two layers: it
+    starts the names again from ``dense``."""
+    if any(other.name == layer.name for other in layers):
+        raise ValueError(
+            f"All layers added to a Sequential model should have unique names. Name '{layer.name}' is already the "
+            f"name of a layer in model '{model_name}'. Update the `name` argument to pass a unique name (after "
+            "clear_session(), automatic names start again from the first: a layer made before it and one made "
+            "after can share a name).")

@@ -12,10 +12,13 @@ Keras's axis convention: the norm is taken over ``axis`` and one norm is kept
 per remaining index. A Dense kernel is ``(in, out)``, so the default ``axis=0``
 constrains the vector of weights coming *into* each unit. For a Conv2D kernel
 ``(kh, kw, C_in, C_out)`` use ``axis=[0, 1, 2]``: one norm per filter.
+
+The optimizer calls a constraint through ``apply``, which checks what it returns (a user's
+function may return anything) before the step commits.
 """
 import numpy as np
 
-from .checks import check_float, invalid
+from .checks import check_float, check_returned_array, function_name, invalid
 from .utils import Configurable, epsilon
 
 
@@ -92,6 +95,16 @@ class MinMaxNorm(Constraint):
 
     def get_config(self):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
+
+
+def apply(constraint, w, name):
+    """``constraint(w)`` for the weight called ``name`` (``'dense/kernel'``), checked: real numbers of w's
+    shape, in w's dtype (a float64 result is cast). Anything else -- None, a list of another
+    shape, a scalar, NaN for finite weights -- raises an error naming the constraint and the layer;
+    the optimizer then commits nothing."""
+    layer, _, part = name.rpartition("/")
+    return check_returned_array(constraint(w), w, f"Layer '{layer}': the {part}_constraint {function_name(constraint)}",
+                                "the new weight")
 
 
 # Keras's lower-case spellings.

@@ -80,7 +80,8 @@ def loss_op(loss, y_true, y_pred, sample_weight=None):
         w = np.asarray(sample_weight, dtype=np.float64)
         value = float(np.mean(w.reshape(-1) * loss.per_sample(y, p).reshape(len(w), -1).mean(axis=-1)))
         loss.forward(y, p)
-    if not (y_pred.requires_grad and tape_module.current() is not None):
+    tape = tape_module.current()
+    if not (y_pred.requires_grad and tape is not None and tape.record_nodes):
         return Tensor(np.asarray(value, dtype=np.float64))
     # Computed now, not in the VJP: the same loss object may be called again before backward runs.
     grad = loss.backward()

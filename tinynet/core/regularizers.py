@@ -11,10 +11,16 @@ gradient is ``2 * l2 * w``.
 
 NOTE: |w| has no derivative at 0; like Keras (whose ``sign(0) = 0``) we use the
 subgradient 0 there.
+
+The model asks for penalties and gradients through ``penalty`` and ``penalty_gradient``,
+which check what a regularizer returns -- a user's may return anything -- and name it
+and its layer when that is not one number, or an array shaped like the weight.
 """
+import math
+
 import numpy as np
 
-from .checks import check_float
+from .checks import check_float, check_returned_array, describe, function_name, is_real
 from .utils import Configurable
 
 
@@ -75,6 +81,34 @@ class L1L2(Regularizer):
 
     def get_config(self):
         return {"l1": self.l1, "l2": self.l2}
+
+
+def penalty(regularizer, x, name):
+    """``regularizer(x)``, the penalty added to the loss, checked: one real number, not NaN.
+
+    ``name`` says whose it is: ``'dense/kernel'`` (a weight) or ``'dense/activity'`` (the
+    output of layer ``dense``). Anything else (an array, None) raises an error naming the
+    regularizer and the layer, before the loss is used: no weight changes.
+    """
+    value = regularizer(x)
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if not is_real(value) or math.isnan(value):
+        raise (ValueError if is_real(value) else TypeError)(
+            f"{_who(regularizer, name)} returned {describe(value)}, but it must return the penalty: one number "
+            f"(e.g. 0.01 * np.sum(w ** 2)).")
+    return float(value)
+
+
+def penalty_gradient(regularizer, x, name):
+    """``regularizer.gradient(x)``, d(penalty)/dx, checked: real numbers of x's shape, in x's dtype."""
+    return check_returned_array(regularizer.gradient(x), x, _who(regularizer, name, ".gradient"),
+                                "d(penalty)/dw")
+
+
+def _who(regularizer, name, method=""):
+    layer, _, part = name.rpartition("/")
+    return f"Layer '{layer}': the {part}_regularizer {function_name(regularizer)}{method}"
 
 
 # Keras's lower-case spellings: l1(0.01), l2(0.01) are the classes; l1_l2 defaults both factors to 0.01.

@@ -78,7 +78,8 @@ class Tape:
     step (BatchNormalization's moving statistics), in order.
     """
 
-    def __init__(self):
+    def __init__(self, record_nodes=True):
+        self.record_nodes = record_nodes  # False in inference: the losses layers add are still collected
         self.nodes = []
         self.state_updates = []
         self.losses = []          # loss terms added by layers' calls (``add_loss``), as tensors

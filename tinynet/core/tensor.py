@@ -199,7 +199,7 @@ def record(op, inputs, value, vjp):
     needs = any(t.requires_grad for t in inputs)
     out = Tensor(value, requires_grad=needs)
     tape = tape_module.current()
-    if needs and tape is not None:
+    if needs and tape is not None and tape.record_nodes:
         node = Node(inputs, (out,), vjp=vjp, op=op)
         out.node = node
         tape.record(node)

@@ -1,4 +1,9 @@
-"""Callbacks that change the learning rate: ``LearningRateScheduler`` and ``ReduceLROnPlateau``."""
+"""Callbacks that change the learning rate: ``LearningRateScheduler`` and ``ReduceLROnPlateau``.
+
+Neither takes over a rate that follows a schedule (``Adam(learning_rate=ExponentialDecay(...))``):
+as in Keras, whose optimizers refuse to have such a rate set, ``fit`` stops before training
+with a TypeError rather than replace the schedule by a number.
+"""
 import inspect
 import math
 
@@ -23,6 +28,9 @@ class LearningRateScheduler(Callback):
         self.verbose = check_int(verbose, "verbose", minimum=0, owner="LearningRateScheduler")
         self.takes_lr = _takes_two_arguments(schedule)
 
+    def on_train_begin(self, logs=None):
+        check_rate_settable(self.model.optimizer, "LearningRateScheduler")
+
     def on_epoch_begin(self, epoch, logs=None):
         lr = self.model.optimizer.learning_rate
         new_lr = self.schedule(epoch, lr) if self.takes_lr else self.schedule(epoch)
@@ -37,6 +45,19 @@ class LearningRateScheduler(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+def check_rate_settable(optimizer, owner):
+    """Refuse (TypeError) to set the learning rate of an optimizer whose rate follows a schedule."""
+    # get_config writes a schedule as its config dict (an object without get_config has none).
+    rate = optimizer.get_config().get("learning_rate") if hasattr(optimizer, "get_config") else None
+    if isinstance(rate, dict):
+        raise TypeError(
+            f"{owner}: the optimizer's learning rate follows a schedule ({rate.get('class_name')}), which {owner} "
+            "would replace by a number. Keras refuses this too (\"This optimizer was created with a "
+            "`LearningRateSchedule` object as its `learning_rate` constructor argument, hence its learning rate "
+            f"is not settable\"). Give the optimizer a number as learning_rate to use {owner}, or let the "
+            "schedule alone set the rate.")
 
 
 def _takes_two_arguments(function):
@@ -74,6 +95,7 @@ class ReduceLROnPlateau(Callback):
         self.min_lr = check_float(min_lr, "min_lr", minimum=0, owner=owner)
 
     def on_train_begin(self, logs=None):
+        check_rate_settable(self.model.optimizer, "ReduceLROnPlateau")
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.cooldown_counter = 0

@@ -310,7 +310,7 @@ class Layer(metaclass=LayerType):
             y.logits = (tensors[0], self.pairs_with)
         tape = tape_module.current()
         if tape is not None:
-            if _needs_gradient(self, tensors):
+            if tape.record_nodes and _needs_gradient(self, tensors):
                 y.requires_grad = True
                 y.node = Node(tensors, (y,), self, self.cache, None, None, "list" if listed else None)
                 tape.nodes.append(y.node)
@@ -633,9 +633,9 @@ def penalty(x, regularizer, owner):
     size for a layer's output, as Keras does), gradient ``r.gradient(x)`` (the same scale)."""
     t = as_tensor(x)
     value = np.asarray(t.value)
+    # a user's regularizer may return anything: checked, naming it and whose penalty it is
+    name = t.parameter.name if t.parameter is not None else f"{owner}/activity"
     scale = 1.0 if t.parameter is not None else 1.0 / max(len(value), 1)
-    result = regularizer(value) * scale
-    if not np.isfinite(result):
-        raise ValueError(f"Layer '{owner}': the regularizer {regularizer!r} gave a non-finite penalty {result!r}.")
-    return record("regularization", [t], np.asarray(result, dtype=np.float64),
-                  lambda g: [g * regularizer.gradient(value) * scale])
+    result = regularizers.penalty(regularizer, value, name) * scale
+    gradient = regularizers.penalty_gradient(regularizer, value, name) * scale if t.requires_grad else None
+    return record("regularization", [t], np.asarray(result, dtype=np.float64), lambda g: [g * gradient])

@@ -100,13 +100,23 @@ def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regular
 
 
 def weight_settings_config(layer):
-    """The regularizers and constraints a layer was given, as Keras config dicts (only those set)."""
+    """The regularizers and constraints a layer was given (only those set), as Keras 2 writes them: a config
+    dict ``{'class_name', 'config'}``, or the name of a plain function (loading it then needs the function).
+    An object of the user's without ``get_config`` cannot be written: a ValueError names it and the layer."""
     config = {}
     for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
                 "bias_constraint"):
         value = getattr(layer, key)
-        if value is not None:
+        if value is None:
+            continue
+        if callable(getattr(value, "get_config", None)):
             config[key] = {"class_name": type(value).__name__, "config": value.get_config()}
+        elif isinstance(getattr(value, "__name__", None), str):
+            config[key] = value.__name__
+        else:
+            raise ValueError(f"Layer '{layer.name}': its {key} (a {type(value).__name__}) has no get_config(), so "
+                             "the layer's settings cannot be written. Give that class a get_config() returning the "
+                             "arguments that rebuild it.")
     return config
 
 

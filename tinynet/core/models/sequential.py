@@ -1,6 +1,7 @@
 """``Sequential``: a linear stack of layers, each feeding the next."""
 from typing import NamedTuple
 
+from ..checks import check_unique_layer_name
 from ..layers.base import Layer, as_shape
 from ..layers.core import InputLayer
 from ..tensor import KerasTensor
@@ -52,6 +53,7 @@ class Sequential(Model):
                 f"Layer '{layer.name}' is already in model '{self.name}': a layer object can appear only once "
                 "in a Sequential (Keras refuses it too). To share its weights between two places, use the "
                 "functional API: y = layer(layer(x)); to have two layers, create two.")
+        check_unique_layer_name(layer, self._layers, self.name)
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError("An InputLayer must be the first layer of a Sequential model.")

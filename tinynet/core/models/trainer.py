@@ -27,6 +27,7 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 from ..checks import check_int, invalid
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..progbar import Progbar
+from ..sample_weights import sample_weights
 from ..layers.base import penalty
 from ..tape import Tape
 from ..tape import current as current_tape
@@ -202,8 +203,9 @@ class Trainer:
             f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
 
     def _evaluate_batch(self, x, y, sample_weight=None):
-        y_pred = self(_as_inputs(x), training=False)
-        loss = self.compute_loss(y, y_pred, sample_weight)
+        with Tape(record_nodes=False):  # nothing to differentiate; the layers' added losses are still counted
+            y_pred = self(_as_inputs(x), training=False)
+            loss = self.compute_loss(y, y_pred, sample_weight)
         return float(loss.value), _values(y_pred)
 
     # ----- the public step API the learner's tools use -------------------------
@@ -395,21 +397,12 @@ class Trainer:
 
     def _sample_weights(self, y, sample_weight, class_weight, n):
         """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
-        weights = None
-        if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-            if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
-                raise ValueError(f"Received an invalid value for `sample_weight`, expected {n} finite non-negative "
-                                 f"numbers, one per sample. Received: an array of shape {np.shape(sample_weight)}")
-        if class_weight is not None:
-            if not isinstance(class_weight, dict):
-                raise invalid("class_weight", "a dict {class index: weight}", class_weight)
-            first = y[0]
-            labels = first.argmax(axis=-1) if first.ndim > 1 and first.shape[-1] > 1 else \
-                first.reshape(len(first)).astype(np.int64)
-            per_class = np.array([class_weight.get(int(label), 1.0) for label in labels], dtype=np.float64)
-            weights = per_class if weights is None else weights * per_class
-        return weights
+        if y is None or y[0] is None:
+            if sample_weight is None and class_weight is None:
+                return None
+            raise ValueError("`sample_weight` and `class_weight` weight the loss's targets; this model was given none.")
+        classes = self.output_shapes[0][-1] if self.output_shapes[0] else None
+        return sample_weights(y[0], sample_weight, class_weight, classes=classes)
 
     def _fit_data(self, x, y, validation_split, validation_data, sample_weight=None, class_weight=None):
         """``(x, y, w, (x_val, y_val[, w_val]) or None)``: checked and converted (x and y as lists, one

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from .. import constraints
 from ..checks import check_choice, check_float, check_int, invalid
 from ..guards import TrainingDivergedError
 from ..layers.base import Parameter
@@ -191,8 +192,8 @@ class Optimizer:
             finite = self.finite(new_w, new_state)
         else:
             new_w, new_state, finite = fast(self, w, g, lr, out=self._reusable(parameter, state), **state)
-        if parameter.constraint is not None:
-            new_w = parameter.constraint(new_w)
+        if parameter.constraint is not None:  # checked: a user's function may return anything
+            new_w = constraints.apply(parameter.constraint, new_w, parameter.name)
             finite = finite and all_finite(new_w)
         return new_w, new_state, finite
 

@@ -23,7 +23,9 @@ class ModelCheckpoint(Callback):
     A checkpoint that cannot be written (a full disk, a read-only or missing
     directory) does not end training: ``fit`` goes on, the History and the model
     stay complete, and a ``CheckpointWarning`` says which file failed and why
-    (``self.failures`` keeps the list of ``(path, error)``).
+    (``self.failures`` keeps the list of ``(path, error)``). No file is ever left half
+    written: the earlier checkpoint stays whole, and with ``save_best_only`` the next
+    epoch that beats it is saved.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -46,6 +48,9 @@ class ModelCheckpoint(Callback):
         self.failures = []
 
     def on_train_begin(self, logs=None):
+        # What every file holds: a layer whose settings cannot be written (a user's regularizer
+        # without get_config) fails here, before training, not after the first epoch.
+        self.model.get_config()
         if self.initial_value_threshold is not None:
             self.best = self.initial_value_threshold
         else:
@@ -92,7 +97,6 @@ class ModelCheckpoint(Callback):
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
                       f"saving model to {path}")
-            self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
         try:
@@ -100,6 +104,8 @@ class ModelCheckpoint(Callback):
                 self.model.save_weights(path)
             else:
                 self.model.save(path)
+            if self.save_best_only:
+                self.best = current  # only once written: the best on disk is what the next epochs must beat
         except OSError as error:
             # NOTE: a failed checkpoint must not cost the training run: the writes are atomic,
             # so the previous file (if any) is intact, and fit carries on.

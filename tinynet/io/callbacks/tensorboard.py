@@ -6,8 +6,13 @@
 The files are written by tensorboardX, an optional extra: ``pip install "tinynet[tensorboard]"``.
 As in Keras, ``log_dir/train`` holds ``epoch_loss``, ``epoch_accuracy``, ... and
 ``log_dir/validation`` the same tags for the ``val_`` values, so TensorBoard draws the
-two runs on one chart. The step is the epoch index.
+two runs on one chart. The step is the epoch index. A metric with several thresholds
+(``Precision(thresholds=[0.3, 0.7])``) gets one curve per threshold (``epoch_precision/threshold_0.3``).
+
+Each writer's file is named as TensorFlow names its own, ``events.out.tfevents.<time>.<host>.<pid>.<n>``:
+two fits in the same second (in one process or several) write two files, never one over the other.
 """
+import itertools
 import os
 import warnings
 
@@ -16,6 +21,10 @@ from ...core.callbacks.base import Callback
 
 INSTALL_HINT = ("TensorBoard needs the tensorboardX package to write event files. Install it with "
                 "`pip install \"tinynet[tensorboard]\"` (or `pip install tensorboardX`).")
+
+
+# Numbers the writers of this process, for their file names.
+_writers_made = itertools.count()
 
 
 def _summary_writer_class():
@@ -66,18 +75,31 @@ class TensorBoard(Callback):
 
     def _writer(self, run):
         if run not in self.writers:
-            self.writers[run] = self.writer_class(os.path.join(self.log_dir, run))
+            self.writers[run] = self.writer_class(os.path.join(self.log_dir, run),
+                                                  filename_suffix=f".{os.getpid()}.{next(_writers_made)}")
         return self.writers[run]
+
+    def _write_scalars(self, run, tag, value, step):
+        """One scalar, or one per threshold for a metric with several (its value is then a list)."""
+        if isinstance(value, (list, tuple)):
+            name = tag.split("_", 1)[1]  # epoch_precision -> precision
+            thresholds = self.thresholds.get(name, range(len(value)))
+            for threshold, each in zip(thresholds, value):
+                self._writer(run).add_scalar(f"{tag}/threshold_{threshold:g}", float(each), step)
+        else:
+            self._writer(run).add_scalar(tag, float(value), step)
 
     def on_train_begin(self, logs=None):
         self.global_step = 0
+        self.thresholds = {metric.name: list(metric.thresholds) for metric in getattr(self.model, "metrics", [])
+                           if getattr(metric, "thresholds", None) is not None}
 
     def on_train_batch_end(self, batch, logs=None):
         self.global_step += 1
         if self.update_freq == "epoch" or self.global_step % self.update_freq:
             return
         for name, value in (logs or {}).items():
-            self._writer("train").add_scalar(f"batch_{name}", float(value), self.global_step)
+            self._write_scalars("train", f"batch_{name}", value, self.global_step)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
@@ -86,7 +108,7 @@ class TensorBoard(Callback):
             logs["learning_rate"] = optimizer.learning_rate
         for name, value in logs.items():
             run, tag = ("validation", name[4:]) if name.startswith("val_") else ("train", name)
-            self._writer(run).add_scalar(f"epoch_{tag}", float(value), epoch)
+            self._write_scalars(run, f"epoch_{tag}", value, epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             for layer in self.model.layers:
                 for name, array in _named_weights(layer):
