@@ -20,10 +20,12 @@ from .core import initializers, losses, ops, optimizers
 from .core.guards import TrainingDivergedError
 from .core.models import Sequential
 from .core.utils import set_random_seed, to_categorical
+from .io import formats
 from .keras import callbacks, layers, metrics, models, public, utils
 from .tools.trace import trace
 
 public.install()  # `from tinynet.layers import Dense`, `tinynet.datasets.mnist` ...
+formats.install()  # model.save / save_weights / load_weights write and read through the table of file formats
 
 __version__ = "0.1.0"
 

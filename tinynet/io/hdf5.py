@@ -15,7 +15,7 @@ import stat
 
 import numpy as np
 
-from .keras_config import KerasFileError
+from .errors import KerasFileError
 
 INSTALL_HINT = "pip install tinynet[h5]"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

@@ -15,7 +15,6 @@ are built and walked (``forward`` / ``backward``); everything else is here.
 """
 import json
 import math
-import os
 
 import numpy as np
 
@@ -27,7 +26,6 @@ from ..layers.activations import Sigmoid, Softmax
 from ..layers.base import unique_name
 from ..progbar import Progbar
 from ..summary import print_summary
-from ..utils import rng
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
                           check_values)
 from .training import RunningMean, keras1_epochs, layer_watch, log_value, epoch_steps, batches
@@ -474,37 +472,37 @@ class Model:
         for parameter, value in zip(parameters, values):
             parameter.data[...] = value
 
+    # ----- files: written and read by the io ring --------------------------------
+    # The seam to the file formats: a module with save_model(model, path), save_weights(model, path) and
+    # load_weights(model, path), plugged in by tinynet/__init__.py (tinynet/io/formats.py). The core
+    # itself writes no file.
+    files = None
+
     def save(self, path):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``path``;
         ``tinynet.models.load_model(path)`` reads it back.
 
-        A name ending in ``.h5`` gets a Keras 2 HDF5 model file and ``.keras`` a Keras 3 archive,
-        both of which Keras itself loads (``tinynet.io.keras_h5``, ``keras_archive``; they need
-        ``pip install tinynet[h5]``); any other name, tinynet's own ``.npz`` (``tinynet.io.npz_model``).
+        The name chooses the format (``tinynet/io/formats.py``): ``.keras`` a Keras 3 archive and
+        ``.h5`` a Keras 2 HDF5 file, both of which Keras loads (they need ``pip install tinynet[h5]``);
+        any other name tinynet's own ``.npz``, which also keeps the random generator's state.
         """
-        # The formats are imported at call time: they load only when a file is written.
-        suffix = os.fspath(path).lower().rpartition(".")[2] if isinstance(path, (str, os.PathLike)) else ""
-        if suffix == "h5":
-            from ...io.keras_h5 import write_keras_h5
-            return write_keras_h5(self, path)
-        if suffix == "keras":
-            from ...io.keras_archive import write_keras_archive
-            return write_keras_archive(self, path)
-        from ...io import npz_model
-
-        npz_model.write_model(self, path, rng_state=rng().bit_generator.state)
+        self._files().save_model(self, path)
 
     def save_weights(self, path):
-        """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture."""
-        from ...io import npz_model
-
-        npz_model.write_weights(self, path)
+        """Write only the weights to ``path``; ``load_weights`` reads them into a model of the same architecture.
+        ``'w.weights.h5'`` is Keras 3's weights file, ``'w.h5'`` Keras 2's, any other name tinynet's ``.npz``."""
+        self._files().save_weights(self, path)
 
     def load_weights(self, path):
-        """Load weights written by ``save_weights`` (or ``save``) into this built model; shapes must match."""
-        from ...io.loading import load_weights  # at call time: loading.py builds Sequentials, which are Models
+        """Load weights written by ``save_weights`` or ``save`` (tinynet's or Keras's) into this built model;
+        shapes must match, else nothing changes."""
+        self._files().load_weights(self, path)
 
-        load_weights(self, path)
+    def _files(self):
+        if Model.files is None:
+            raise RuntimeError("No file formats are installed: tinynet.core writes no file itself. `import tinynet` "
+                               "installs them (tinynet.io.formats.install()).")
+        return Model.files
 
     def count_params(self):
         self._check_built("count_params()")
