@@ -354,8 +354,8 @@ def write_keras2_weights(model, path):
     h5py = require_h5py()
     layers = keras_config.writable_layers(model, keras3=False)
     with atomic_path(path) as tmp_name, h5py.File(tmp_name, "w") as f:
-        f.attrs["backend"] = "tensorflow"
-        f.attrs["keras_version"] = KERAS2_VERSION
+        f.attrs["backend"] = b"tensorflow"  # ASCII here, as Keras 2.10's save_weights writes them
+        f.attrs["keras_version"] = KERAS2_VERSION.encode()
         f.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
         _write_layers(f, layers)
 
