@@ -224,10 +224,12 @@ OPTIMIZERS = (
                                                          Slot("accumulated_delta_var", "accum_var",
                                                               "accumulated_delta_var"))),
     Optimizer(optimizers.Adamax, ("beta_1", "beta_2", "epsilon"), (Slot("m", "m", "momentum"), Slot("u", "v", "norm"))),
-    # Nadam's product of its momentum schedule: Keras keeps it as a variable, tinynet computes it from the step.
+    # Nadam's product of its momentum schedule: Keras keeps it as a variable (Keras 3's is unnamed), tinynet
+    # computes it from the step. NOTE: Keras 3 changed the schedule (0.96^t for tf.keras 2's 0.96^(0.004 t),
+    # which tinynet follows), so a Nadam run continued in Keras 3 steps differently.
     Optimizer(optimizers.Nadam, ("beta_1", "beta_2", "epsilon"), (Slot("m", "m", "momentum"),
                                                                    Slot("v", "v", "velocity")),
-              keras2_scalars=("momentum_cache",), keras3_scalars=("u_product",)),
+              keras2_scalars=("momentum_cache",), keras3_scalars=("variable",)),
 )
 # Settings every optimizer has; Keras 3 dropped ``decay`` (a schedule does its work).
 COMMON_OPTIMIZER_KEYS = ("learning_rate", "decay", "clipnorm", "clipvalue", "global_clipnorm")

@@ -34,8 +34,12 @@ def compile_from_config(loss, metrics, optimizer, source):
 
     ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names,
     ``optimizer`` ``{'class_name', 'config', 'iterations'}``. Returns ``None`` (with a warning: the
-    model loads uncompiled) when the loss or the optimizer is one tinynet lacks, or has settings tinynet's lacks.
+    model loads uncompiled) when the loss or the optimizer is one tinynet lacks, or has settings tinynet's lacks;
+    ``None`` without a warning when the file says neither (Keras 3 writes ``compile_config: {}`` for an
+    uncompiled model).
     """
+    if loss is None and optimizer is None:
+        return None
     loss = loss_from_keras(loss, source)
     optimizer = optimizer_from_keras(optimizer, source)
     if loss is None or optimizer is None:
@@ -199,7 +203,8 @@ def loss_to_keras(model, keras3):
     settings = loss.get_config()
     if not settings:
         return row.function
-    config = {"name": loss.name, "reduction": "sum_over_batch_size" if keras3 else "auto", **settings, **row.fixed}
+    # Keras 2 wrote reduction='auto', which Keras 3 refuses; both read 'sum_over_batch_size' (the mean).
+    config = {"name": loss.name, "reduction": "sum_over_batch_size", **settings, **row.fixed}
     if not keras3:
         return {"class_name": row.keras, "config": config}
     return {"module": "keras.losses", "class_name": row.keras, "config": config, "registered_name": None}
@@ -235,14 +240,15 @@ def optimizer_to_keras(optimizer, keras3):
                                                                   if "decay" in lost and keras3 else ""),
                       KerasFileWarning, stacklevel=4)
     rate = settings["learning_rate"]
-    if isinstance(rate, dict) and keras3:
+    if isinstance(rate, dict):  # Keras 3 finds a schedule by its module, even in a Keras 2 .h5
         rate = {"module": "keras.optimizers.schedules", **rate, "registered_name": None}
     config = {"name": snake_case(row.keras) if keras3 else row.keras, "learning_rate": rate}
     if keras3:
         config.update({key: settings.get(key) for key in ("clipnorm", "global_clipnorm", "clipvalue")})
         config.update({key: value for key, value in table.KERAS3_OPTIMIZER_FIXED.items() if key not in row.keys})
     else:
-        config["decay"] = float(settings.get("decay", 0.0))
+        if settings.get("decay"):  # Keras 2.10 writes decay=0.0 too, which Keras 3 warns it ignores
+            config["decay"] = float(settings["decay"])
         config.update({key: settings[key] for key in ("clipnorm", "global_clipnorm", "clipvalue")
                        if settings.get(key) is not None})
     config.update({key: row.fixed[key] if key in row.fixed else settings[key] for key in row.keys})
@@ -269,11 +275,15 @@ def keras_state(optimizer, parameter):
 
 
 def scalar(optimizer, name):
-    """A scalar Keras keeps beside the slots: Nadam's product of its momentum schedule up to this step."""
-    assert name in ("momentum_cache", "u_product"), name
-    # NOTE: each factor mu_i < beta_1 < 1, so past a million steps the product is 0 in any float.
+    """A scalar Keras keeps beside the slots: Nadam's product of its momentum schedule up to this step,
+    prod_i beta_1 (1 - 0.5 * 0.96^(0.004 i)) in Keras 2 (``momentum_cache``, tinynet's schedule), and
+    prod_i beta_1 (1 - 0.5 * 0.96^i) in Keras 3 (an unnamed ``variable``: Keras 3 changed the schedule)."""
+    assert name in ("momentum_cache", "variable"), name
+    # NOTE: each factor is below beta_1 < 1, so past a million steps the product is 0 in any float.
     steps = np.arange(1, min(optimizer.iterations, 10 ** 6) + 1, dtype=np.float64)
-    return np.asarray(np.exp(np.sum(np.log(optimizer.mu(steps)))), np.float32)
+    exponent = 0.004 * steps if name == "momentum_cache" else steps
+    mu = optimizer.beta_1 * (1 - 0.5 * 0.96 ** exponent)
+    return np.asarray(np.exp(np.sum(np.log(mu))), np.float32)
 
 
 def keras2_weights(optimizer, parameters):
@@ -292,12 +302,13 @@ def keras2_weights(optimizer, parameters):
 
 
 def keras3_layout(row, settings, n):
-    """What Keras 3 stores at each index of ``optimizer/vars``: ``'iteration'``, ``'learning_rate'``, then
-    ``(slot, weight index)`` (each weight's slots together, then the slots only some settings make),
-    then the scalars."""
+    """What Keras 3 stores at each index of ``optimizer/vars``: ``'iteration'``, ``'learning_rate'`` (unless a
+    schedule gives it), then ``(slot, weight index)`` (each weight's slots together, then the slots only
+    some settings make), then the scalars."""
     always = [slot for slot in slots(row, settings) if slot.only_if is None]
     sometimes = [slot for slot in slots(row, settings) if slot.only_if is not None]
-    return (["iteration", "learning_rate"] + [(slot, i) for i in range(n) for slot in always]
+    rate = [] if isinstance(settings.get("learning_rate"), dict) else ["learning_rate"]
+    return (["iteration", *rate] + [(slot, i) for i in range(n) for slot in always]
             + [(slot, i) for slot in sometimes for i in range(n)] + list(row.keras3_scalars))
 
 
