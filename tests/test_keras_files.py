@@ -473,6 +473,7 @@ def test_example_opens_a_keras_file(has_mnist):
     (["adam/iteration", "adam/learning_rate", "adam/sequential_dense_kernel_momentum"],
      ["iteration", "learning_rate", "momentum"]),
     (["iteration", "learning_rate", "sequential_conv2d_kernel_velocity"], ["iteration", "learning_rate", "velocity"]),
+    (["adam/iteration", "adam/sequential_dense_kernel_velocity_hat"], ["iteration", "velocity_hat"]),
     # Keras 2.0-2.1 name every slot Variable: the order tells them apart
     (["Adam/iterations:0", "training/Adam/Variable:0", "training/Adam/Variable_1:0"],
      ["iteration", "Variable", "Variable"]),

@@ -6,7 +6,9 @@ and ``load_model``: predictions bit-identical, configs equal, the optimizer's st
 training step identical. What a Keras file cannot hold is refused (a ValueError naming the layer
 and the setting) or, for compile settings, left out with a warning naming it.
 """
+import io
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -290,3 +292,69 @@ def test_a_model_without_compile_settings_writes_without_a_warning(tmp_path):
         warnings.simplefilter("error")
         for suffix in FORMATS:
             assert round_trip(model, tmp_path, suffix).loss is None
+
+
+# ----------------------------------------------------------------- files real Keras 3.15 wrote
+
+KERAS_3_15 = Path(__file__).parent / "data" / "keras-3.15"   # made by its make.py, with Keras itself
+
+
+def test_keras_3_15_model_using_every_layer_row_reads_and_predicts_as_keras():
+    expected = np.load(KERAS_3_15 / "layers.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an uncompiled Keras 3 model (compile_config {}) loads without a word
+        model = tinynet.models.load_model(KERAS_3_15 / "layers.keras")
+    used = {table.LAYER_BY_TINYNET.get(type(layer), table.LAYER_BY_KERAS["Activation"]).keras for layer in model.layers}
+    assert used == {row.keras for row in table.LAYERS}
+    assert model.layers[0].kernel_regularizer.l2 == pytest.approx(0.01)
+    # Keras computes in another order: float32 rounding apart, the same numbers.
+    np.testing.assert_allclose(model.predict(expected["x"]), expected["y"], rtol=1e-5, atol=1e-6)
+    model.set_weights([np.zeros_like(w) + 0.5 for w in model.get_weights()])
+    model.load_weights(KERAS_3_15 / "layers.weights.h5")
+    np.testing.assert_allclose(model.predict(expected["x"]), expected["y"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, iterations", [("adam.h5", 8), ("nadam.keras", 8)])
+def test_keras_3_15_training_state_reads_and_training_continues(name, iterations):
+    expected = np.load(KERAS_3_15 / f"{name.split('.')[0]}.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = tinynet.models.load_model(KERAS_3_15 / name)
+    assert model.loss.from_logits is True and model.optimizer.iterations == iterations
+    assert sum(len(state) for state in model.optimizer.state.values()) == (18 if name == "adam.h5" else 12)
+    np.testing.assert_allclose(model.predict(expected["x"]), expected["y"], rtol=1e-5, atol=1e-6)
+    assert model.evaluate(expected["x"], expected["target"], verbose=0)[0] == pytest.approx(float(expected["loss"]),
+                                                                                            rel=1e-5)
+    if name == "adam.h5":  # (schedule, amsgrad, global_clipnorm)
+        config = model.optimizer.get_config()
+        assert config["learning_rate"]["class_name"] == "ExponentialDecay" and config["amsgrad"] is True
+        assert config["global_clipnorm"] == 2.0
+        model.train_on_batch(expected["x"], expected["target"])
+        for i, weight in enumerate(model.get_weights()):
+            np.testing.assert_allclose(weight, expected[f"after_{i}"], rtol=1e-5, atol=1e-6)
+    # Nadam's next step is not Keras 3's: Keras 3 changed Nadam's momentum schedule (0.96^t for tf.keras 2's
+    # 0.96^(0.004 t), which tinynet follows); see the Nadam row of tinynet/keras/table.py.
+
+
+def test_keras_3_layout_of_what_tinynet_writes(tmp_path):
+    """What real Keras 3.15 showed it needs: a schedule with its module, a mean reduction it accepts,
+    no learning-rate variable beside a schedule, no decay=0.0 it would warn about."""
+    import h5py
+    import json
+    import zipfile
+    model, _, _ = trained(OPTIMIZER_EXAMPLES["Adam"]())
+    model.compile(model.optimizer, losses.CategoricalCrossentropy(from_logits=True))
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.h5")
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        compile_config = json.loads(archive.read("config.json"))["compile_config"]
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+    n = len(model.trainable_weights)
+    assert len(weights["optimizer/vars"]) == 1 + 2 * n + n  # iteration, (m, v) per weight, then amsgrad's vhat
+    assert compile_config["optimizer"]["config"]["learning_rate"]["module"] == "keras.optimizers.schedules"
+    assert compile_config["loss"]["config"]["reduction"] == "sum_over_batch_size"
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        training = json.loads(f.attrs["training_config"])
+    assert "decay" not in training["optimizer_config"]["config"]
+    assert training["optimizer_config"]["config"]["learning_rate"]["module"] == "keras.optimizers.schedules"
+    assert training["loss"]["config"]["reduction"] == "sum_over_batch_size"
