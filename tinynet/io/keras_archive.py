@@ -19,7 +19,6 @@ import warnings
 import zipfile
 import zlib
 
-import numpy as np
 
 from ..keras import config as keras_config, training_config
 from ..keras.table import OPTIMIZER_BY_KERAS
