@@ -1,4 +1,4 @@
-"""The table of file formats (tinynet/io/formats.py): a name's ending chooses the writer, a file's first bytes the reader.
+"""The table of file formats (tinynet/io/formats.py): a name's ending chooses the writer, its first bytes the reader.
 
 ``save_weights('w.weights.h5')`` writes Keras 3's weights file, ``'w.h5'`` Keras 2's, any other name
 tinynet's .npz; ``ModelCheckpoint`` refuses, before the first epoch, what its file cannot hold.

@@ -94,7 +94,8 @@ def spec_from_config(config, source, keras_version=None):
 
 
 def is_keras2(config, keras_version=None):
-    """Whether a config follows Keras 2's meanings: its version says so, or (no version) it lacks Keras 3's ``module``."""
+    """Whether a config follows Keras 2's meanings: its version says so, or (no version) it lacks Keras 3's
+    ``module``."""
     version = keras_version or (config.get("keras_version") if isinstance(config, dict) else None)
     if isinstance(version, str) and version[:1] in ("1", "2", "3"):
         return not version.startswith("3")
@@ -160,7 +161,8 @@ def check_dtype(settings, label, source):
     if isinstance(dtype, dict):  # Keras 3 (and Keras 2 mixed precision): a policy object
         dtype = (dtype.get("config") or {}).get("name") if isinstance(dtype.get("config"), dict) else None
     if dtype not in (None, "float32"):
-        raise KerasFileError(f"{source}: {label} computes in dtype {cut(repr(dtype))}; tinynet computes in float32 only")
+        raise KerasFileError(f"{source}: {label} computes in dtype {cut(repr(dtype))}; tinynet computes in float32 "
+                             "only")
 
 
 # Settings of every Keras layer that say nothing about what it computes.
@@ -169,7 +171,8 @@ COMMON = {"name", "trainable", "dtype", "batch_input_shape", "batch_shape", "bat
 
 
 def translate_layer(class_name, settings, label, source, keras2=False):
-    """``(tinynet class name, tinynet config)`` for one Keras layer, or KerasFileError saying what cannot be honoured."""
+    """``(tinynet class name, tinynet config)`` for one Keras layer, or KerasFileError saying what cannot be
+    honoured."""
     row = LAYER_BY_KERAS.get(class_name)
     if row is None:
         raise KerasFileError(f"{source}: {label}: tinynet has no {cut(class_name)} layer")

@@ -233,12 +233,11 @@ def optimizer_to_keras(optimizer, keras3):
     if keras3 and settings.get("decay"):
         lost.insert(0, "decay")
     if lost:
-        warnings.warn(f"The {row.keras} optimizer's {', '.join(f'{key}={settings[key]!r}' for key in lost)} cannot be "
-                      f"held by a Keras {'3 .keras' if keras3 else '2 .h5'} file, which is written without "
-                      f"{'it' if len(lost) == 1 else 'them'}" + (" (Keras 3 has no decay: a learning-rate schedule such "
-                                                                  "as InverseTimeDecay does its work)"
-                                                                  if "decay" in lost and keras3 else ""),
-                      KerasFileWarning, stacklevel=4)
+        named = ", ".join(f"{key}={settings[key]!r}" for key in lost)
+        hint = " (a learning-rate schedule such as InverseTimeDecay does decay's work)" if "decay" in lost else ""
+        kind = "3 .keras" if keras3 else "2 .h5"
+        warnings.warn(f"The {row.keras} optimizer's {named} cannot be held by a Keras {kind} file, which is written "
+                      f"without it{hint}", KerasFileWarning, stacklevel=4)
     rate = settings["learning_rate"]
     if isinstance(rate, dict):  # Keras 3 finds a schedule by its module, even in a Keras 2 .h5
         rate = {"module": "keras.optimizers.schedules", **rate, "registered_name": None}

@@ -14,7 +14,8 @@ ARGUMENT = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_O
 
 
 def constructor_arguments(cls):
-    """The names of the keyword arguments ``cls(...)`` takes, its own first, then its parents' (through ``**kwargs``)."""
+    """The names of the keyword arguments ``cls(...)`` takes: its own first, then its parents' (through
+    ``**kwargs``)."""
     names = []
     for klass in cls.__mro__:
         if "__init__" not in vars(klass):
