@@ -1,4 +1,4 @@
-"""Keras files in and out (tinynet.io.keras_h5, keras_archive, keras_config).
+"""Keras files in and out (tinynet.io.keras_h5, keras_archive; tinynet.keras.config, training_config).
 
 Real files written by Keras live in ../shared/keras-files beside the clone (skipped when
 absent; TINYNET_SHARED_DIR may point elsewhere). Keras itself is not needed: the files
@@ -19,8 +19,10 @@ h5py = pytest.importorskip("h5py")
 
 import tinynet  # noqa: E402
 from tinynet import layers as L  # noqa: E402
-from tinynet.io import keras_archive, keras_config, keras_h5  # noqa: E402
-from tinynet.io.keras_config import KerasFileError  # noqa: E402
+from tinynet.io import keras_archive, keras_h5  # noqa: E402
+from tinynet.io.errors import KerasFileError, KerasFileWarning  # noqa: E402
+from tinynet.io.json_text import MAX_CONFIG_BYTES  # noqa: E402
+from tinynet.keras import config as keras_config, training_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TINYNET_SHARED_DIR", REPO.parent / "shared")) / "keras-files"
@@ -144,7 +146,7 @@ def test_round_trip_is_bit_for_bit(tmp_path, optimizer, write, read):
     assert spec["compile"]["optimizer"]["class_name"] == type(model.optimizer).__name__
     assert spec["compile"]["optimizer"]["iterations"] == model.optimizer.iterations == 2
     for parameter, state in zip(model.trainable_weights, spec["optimizer_arrays"]):
-        for key, value in keras_h5.keras_state(model.optimizer, parameter).items():
+        for key, value in training_config.keras_state(model.optimizer, parameter).items():
             np.testing.assert_array_equal(state[key], value)
     assert not list(tmp_path.glob(".*part"))  # the temporary file was renamed
 
@@ -178,7 +180,7 @@ def test_keras_3_weights_file_loads_layer_by_layer(tmp_path):
 
 
 def keras_archive_weights(model):
-    return io.BytesIO(keras_archive._weights_file(model, model.layers))
+    return io.BytesIO(keras_archive._weights_file(model, model.layers, with_optimizer=True))
 
 
 # ----------------------------------------------------------------- the structure Keras writes
@@ -299,9 +301,9 @@ def dense(**settings):
     ({"module": "keras.layers", "class_name": "Lambda", "config": {"name": "l", "function": "x"}},
      r"'l' \(Lambda\) is a Lambda layer, which holds Python code"),
     ({**dense(), "module": "my_package", "registered_name": "Custom>Dense"}, "custom object"),
-    (dense(activation="gelu"), r"'d' \(Dense\) uses activation 'gelu'"),
+    (dense(activation="mish"), r"'d' \(Dense\) uses activation 'mish'"),
     ({"class_name": "Conv2D", "config": {"name": "c", "filters": 1, "kernel_size": 1, "data_format": "channels_first"}},
-     "data_format='channels_first'; tinynet takes channels-last"),
+     "data_format='channels_first'; tinynet's Conv2D has only data_format='channels_last'"),
     ({"class_name": "Conv2D", "config": {"name": "c", "filters": 1, "kernel_size": 1, "dilation_rate": [2, 2]}},
      r"dilation_rate=\[2, 2\]"),
     ({"class_name": "LSTM", "config": {"name": "r", "units": 3}}, "tinynet has no LSTM layer"),
@@ -314,11 +316,18 @@ def test_configs_tinynet_cannot_honour_are_refused_by_name(tmp_path, layer, mess
         keras_archive.read_keras_archive(keras_zip(tmp_path / "m.keras", None, layer=layer))
 
 
-def test_regularizers_are_dropped_with_a_warning(tmp_path):
-    path = keras_zip(tmp_path / "m.keras", None, layer=dense(kernel_regularizer={"class_name": "L2"}),
-                     weights={"dense": [np.ones((4, 2), np.float32), np.zeros(2, np.float32)]})
-    with pytest.warns(keras_config.KerasFileWarning, match="kernel_regularizer dropped"):
+def test_regularizers_tinynet_has_are_read_and_others_dropped_with_a_warning(tmp_path):
+    weights = {"dense": [np.ones((4, 2), np.float32), np.zeros(2, np.float32)]}
+    l2 = {"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.05}, "registered_name": None}
+    spec = keras_archive.read_keras_archive(keras_zip(tmp_path / "a.keras", None, layer=dense(kernel_regularizer=l2),
+                                                      weights=weights))
+    assert spec["layers"][0]["config"]["kernel_regularizer"] == {"class_name": "L2", "config": {"l2": 0.05}}
+    assert build(spec).layers[0].kernel_regularizer.l2 == 0.05
+    orthogonal = {"module": "keras.regularizers", "class_name": "OrthogonalRegularizer", "config": {"factor": 0.01}}
+    path = keras_zip(tmp_path / "b.keras", None, layer=dense(kernel_regularizer=orthogonal), weights=weights)
+    with pytest.warns(KerasFileWarning, match="kernel_regularizer dropped"):
         spec = keras_archive.read_keras_archive(path)
+    assert "kernel_regularizer" not in spec["layers"][0]["config"]
     assert spec["weight_shapes"] == [(4, 2), (2,)]
 
 
@@ -393,7 +402,7 @@ def test_links_out_of_the_file_are_refused(tmp_path):
 def test_oversized_and_irregular_files_are_refused(tmp_path):
     path = tmp_path / "big.keras"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("config.json", " " * (keras_config.MAX_CONFIG_BYTES + 1))
+        archive.writestr("config.json", " " * (MAX_CONFIG_BYTES + 1))
         archive.writestr("model.weights.h5", b"")
     with pytest.raises(KerasFileError, match="config.json declares 16,777,217 bytes"):
         keras_archive.read_keras_archive(path)
@@ -464,15 +473,16 @@ def test_example_opens_a_keras_file(has_mnist):
     (["adam/iteration", "adam/learning_rate", "adam/sequential_dense_kernel_momentum"],
      ["iteration", "learning_rate", "momentum"]),
     (["iteration", "learning_rate", "sequential_conv2d_kernel_velocity"], ["iteration", "learning_rate", "velocity"]),
+    (["adam/iteration", "adam/sequential_dense_kernel_velocity_hat"], ["iteration", "velocity_hat"]),
     # Keras 2.0-2.1 name every slot Variable: the order tells them apart
     (["Adam/iterations:0", "training/Adam/Variable:0", "training/Adam/Variable_1:0"],
      ["iteration", "Variable", "Variable"]),
 ])
 def test_optimizer_slots_are_named_as_each_keras_version_names_them(names, slots):
-    assert keras_h5._slots_of(names) == slots
+    assert keras_h5._slots_of(names, "Adam") == slots
 
 
 def test_unnamed_keras_2_1_slots_are_told_apart_by_order():
     slots = [("iteration", "it")] + [("Variable", f"d{i}") for i in range(6)]
-    assert keras_h5._positional_slots(slots, "Adam", 2) == [
+    assert keras_h5._positional_slots(slots, {"class_name": "Adam", "config": {}}, 2) == [
         ("iteration", "it"), ("m", "d0"), ("m", "d1"), ("v", "d2"), ("v", "d3"), ("vhat", "d4"), ("vhat", "d5")]

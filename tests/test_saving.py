@@ -389,7 +389,7 @@ def test_cnn_round_trip_and_resume(tmp_path):
 
 # ----- the spec, the format dispatch, the layout ------------------------------------------
 def test_the_reader_returns_the_model_as_plain_data(tmp_path):
-    from tinynet.io.model_files import open_model_file
+    from tinynet.io.formats import open_model_file
 
     model = mlp()
     model.save(tmp_path / "m.npz")

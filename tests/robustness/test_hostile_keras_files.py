@@ -23,7 +23,8 @@ pytest.importorskip("h5py")
 from tinynet import layers, utils  # noqa: E402
 from tinynet.io import hdf5, keras_archive, keras_h5, npz_model, zips  # noqa: E402
 from tinynet.io.errors import MAX_MESSAGE_CHARS, ModelFileError  # noqa: E402
-from tinynet.io.keras_config import KerasFileError, KerasFileWarning  # noqa: E402
+from tinynet.io.errors import KerasFileError, KerasFileWarning  # noqa: E402
+from tinynet.keras import config as keras_config  # noqa: E402
 from tinynet.io.model_files import MAX_ITERATIONS  # noqa: E402
 from tinynet.models import Sequential, load_model, load_weights  # noqa: E402
 
@@ -106,7 +107,7 @@ def test_names_under_the_count_limit_cost_linear_time(tmp_path, honest_cost):
     # other: 10**10 steps for the 100,000 names an attribute may hold.
     names = [f"Adam/x{i}/m:0" for i in range(100_000)]
     start = time.perf_counter()
-    assert keras_h5._slots_of(names) == ["m"] * 100_000
+    assert keras_h5._slots_of(names, "Adam") == ["m"] * 100_000
     assert time.perf_counter() - start < 1.0
     # In a file: 1,000 weights of a state that does not fit the model, skipped with a warning.
     path = hostile.h5_optimizer_weights(tmp_path, 1_000)
@@ -287,7 +288,7 @@ def _compile_config_with(directory, iterations):
 
 def _keras_config_with_layer_name(name):
     model = hostile.honest_model()
-    config = keras_archive.keras3_model_config(model, [layer for layer in model.layers])
+    config = keras_config.model_config(model, [layer for layer in model.layers], keras3=True)
     config["config"]["layers"][1]["config"]["activation"] = name
     return json.dumps(config).encode()
 

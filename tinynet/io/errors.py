@@ -32,3 +32,12 @@ class ModelFileError(ValueError):
 
 class CacheWarning(UserWarning):
     """A dataset cache could not be read (it is fetched again) or written (the data is returned anyway)."""
+
+
+class KerasFileError(ModelFileError):
+    """A Keras file tinynet cannot read: damaged, hostile, or describing a model tinynet cannot build exactly."""
+
+
+class KerasFileWarning(UserWarning):
+    """Something a Keras file holds that tinynet reads without (it changes training only, never predictions),
+    or a setting of a tinynet model that a Keras file cannot hold, named when the file is written."""

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .keras_config import KerasFileError
+from .errors import KerasFileError
 from .model_files import cut
 from .npz import open_regular_file
 

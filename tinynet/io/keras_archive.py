@@ -9,7 +9,8 @@ rate, then each trainable weight's slots in turn (Adam: momentum, velocity).
 
 Reading is bounded: members are looked up by name and their declared sizes checked
 before anything is decompressed; the JSON is capped; the HDF5 part goes through
-``tinynet.io.hdf5``. Nothing in the archive is executed or unpickled.
+``tinynet.io.hdf5``. Nothing in the archive is executed or unpickled. What the configs mean
+is the Keras ring's (``tinynet.keras.config``, ``training_config``); this module handles the bytes.
 """
 import io
 import json
@@ -19,14 +20,14 @@ import warnings
 import zipfile
 from pathlib import Path
 
-import numpy as np
 
-from . import keras_compile, keras_config, keras_export
+from ..keras import config as keras_config, training_config
+from ..keras.table import OPTIMIZER_BY_KERAS
 from .atomic import atomic_write
+from .errors import KerasFileError, KerasFileWarning
 from .hdf5 import H5Reader, require_h5py
-from .keras_config import KerasFileError, KerasFileWarning
-from .keras_export import keras_state, optimizer_settings, trainable_parameters
-from .keras_h5 import KerasModelFile, check_writable, file_spec, keras3_layer, optimizer_state, trainable_shapes
+from .json_text import MAX_CONFIG_BYTES, parse_json
+from .keras_h5 import KerasModelFile, file_spec, keras3_layer, optimizer_state, trainable_parameters, trainable_shapes
 from .model_files import cut, listed
 from .npz import open_regular_file
 from .zips import ZIP_ERRORS, check_directory_size, open_zip
@@ -60,7 +61,7 @@ def read_keras_archive(path):
             open_zip(file, path, KerasFileError, "a .keras (zip) file") as archive, \
             tempfile.TemporaryDirectory(prefix="tinynet-keras-") as scratch:
         try:
-            config_text = _member(archive, path, "config.json", keras_config.MAX_CONFIG_BYTES)
+            config_text = _member(archive, path, "config.json", MAX_CONFIG_BYTES)
             metadata_text = _member(archive, path, "metadata.json", 2 ** 20, required=False)
             weights = _member(archive, path, "model.weights.h5", MAX_WEIGHTS_BYTES, copy_to=Path(scratch) / "w.h5")
         except KerasFileError:
@@ -71,15 +72,17 @@ def read_keras_archive(path):
 
 
 def _archive_spec(path, config_text, metadata_text, weights):
-    config = keras_config.parse_json(config_text, "config.json", path)
-    spec, entries = keras_config.spec_from_config(config, path)
-    metadata = keras_config.parse_json(metadata_text, "metadata.json", path) if metadata_text else {}
-    spec["keras_version"] = metadata.get("keras_version") if isinstance(metadata, dict) else None
+    config = parse_json(config_text, "config.json", path)
+    metadata = parse_json(metadata_text, "metadata.json", path) if metadata_text else {}
+    keras_version = metadata.get("keras_version") if isinstance(metadata, dict) else None
+    spec, entries = keras_config.spec_from_config(config, path, keras_version if isinstance(keras_version, str)
+                                                  else "3")
+    spec["keras_version"] = keras_version
 
     compile_spec = None
     compile_config = config.get("compile_config")
     if isinstance(compile_config, dict):
-        compile_spec = keras_compile.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
+        compile_spec = training_config.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
                                                         compile_config.get("optimizer"), path)
     with H5Reader(weights, source=f"{path}:model.weights.h5") as reader:
         group = reader.child(reader.root, "layers")
@@ -142,14 +145,13 @@ def _member(archive, path, name, limit, required=True, copy_to=None):
 
 def _archive_optimizer_state(reader, optimizer, shapes):
     variables = reader.child(reader.root, "optimizer/vars")
-    per_weight = {"Adam": ["momentum", "velocity"], "RMSprop": ["velocity"],
-                  "SGD": ["momentum"] if optimizer["config"].get("momentum") else []}[optimizer["class_name"]]
-    expected = 2 + len(per_weight) * len(shapes)
-    if len(variables) != expected:
+    row = OPTIMIZER_BY_KERAS[optimizer["class_name"]]
+    layout = training_config.keras3_layout(row, optimizer["config"], len(shapes))
+    if len(variables) != len(layout):
         warnings.warn(f"{reader.source}: the {optimizer['class_name']} optimizer state has {len(variables)} arrays, "
-                      f"tinynet's would have {expected}; the state is skipped", KerasFileWarning, stacklevel=3)
+                      f"tinynet's would have {len(layout)}; the state is skipped", KerasFileWarning, stacklevel=3)
         return None
-    names = ["iteration", "learning_rate"] + per_weight * len(shapes)
+    names = [entry[0].keras3 if isinstance(entry, tuple) else entry for entry in layout]
     slots = [(name, reader.child(variables, str(i), "dataset")) for i, name in enumerate(names)]
     return optimizer_state(reader, optimizer, slots, shapes)
 
@@ -157,12 +159,18 @@ def _archive_optimizer_state(reader, optimizer, shapes):
 # ----------------------------------------------------------------- writing
 
 def write_keras_archive(model, path):
-    """Write ``model`` as a Keras 3 ``.keras`` file (Keras 3's ``keras.models.load_model`` reads it)."""
+    """Write ``model`` as a Keras 3 ``.keras`` file (Keras 3's ``keras.models.load_model`` reads it).
+
+    The compile settings Keras cannot hold are left out with a ``KerasFileWarning`` naming them.
+    """
     require_h5py()
-    layers = check_writable(model)
-    config = keras3_model_config(model, layers)
+    layers = keras_config.writable_layers(model, keras3=True)
+    config = keras_config.model_config(model, layers, keras3=True)
+    compile_config = training_config.keras3_compile_config(model)
+    if compile_config is not None:
+        config["compile_config"] = compile_config
     metadata = {"keras_version": KERAS3_VERSION, "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}
-    weights = _weights_file(model, layers)
+    weights = _weights_file(model, layers, with_optimizer=compile_config is not None)
     with atomic_write(path) as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
         # As Keras writes them: the two JSON members dated 1980 (zipfile's default), the weights dated now.
         for name, data in (("metadata.json", json.dumps(metadata)), ("config.json", json.dumps(config))):
@@ -174,55 +182,32 @@ def write_keras_archive(model, path):
         archive.writestr(info, weights)
 
 
-def keras3_model_config(model, layers):
-    shape = [None, *model.input_shape[1:]]
-    entries = [{"module": "keras.layers", "class_name": "InputLayer",
-                "config": {"batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"},
-                "registered_name": None}]
-    for layer in layers:
-        class_name, config = keras_export.layer_config(layer, keras3=True)
-        entries.append({"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None,
-                        "build_config": {"input_shape": [None, *layer.input_shape]}})
-    config = {"module": "keras", "class_name": "Sequential",
-              "config": {"name": model.name, "trainable": True, "dtype": "float32", "layers": entries,
-                         "build_input_shape": shape},
-              "registered_name": None, "build_config": {"input_shape": shape}}
-    if getattr(model, "loss", None) is not None:
-        class_name, settings = optimizer_settings(model.optimizer)
-        settings = {key: value for key, value in settings.items() if key != "decay"}  # Keras 3 has no decay
-        config["compile_config"] = {
-            "optimizer": {"module": "keras.optimizers", "class_name": class_name,
-                          "config": {"name": class_name.lower(), **settings}, "registered_name": None},
-            "loss": model.loss.name, "loss_weights": None, "metrics": [metric.name for metric in model.metrics],
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
-    return config
-
-
-def _weights_file(model, layers):
+def _weights_file(model, layers, with_optimizer):
+    """The bytes of Keras 3's weights file: ``layers/<key>/vars/<i>``, ``optimizer/vars/<i>`` (when
+    ``with_optimizer``: a compiled model whose optimizer Keras has), and the model's empty ``vars``."""
     h5py = require_h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         group = f.create_group("layers")
-        keys = keras_config.keras3_keys([keras_export.keras_class_of(layer)[0] for layer in layers])
+        keys = keras_config.keras3_keys([keras_config.keras_class(layer) for layer in layers])
         for layer, key in zip(layers, keys):
             variables = group.create_group(f"{key}/vars")
             for i, parameter in enumerate(layer.weights):
                 variables.create_dataset(str(i), data=parameter.data)
-        if getattr(model, "loss", None) is not None:
-            optimizer = model.optimizer
+        if with_optimizer:
             variables = f.create_group("optimizer/vars")
-            arrays = [np.asarray(optimizer.iterations, np.int64), np.asarray(optimizer.learning_rate, np.float32)]
-            for parameter in trainable_parameters(layers):
-                arrays += list(keras_state(optimizer, parameter).values())
-            for i, array in enumerate(arrays):
+            for i, array in enumerate(training_config.keras3_variables(model.optimizer, trainable_parameters(layers))):
                 variables.create_dataset(str(i), data=array)
         f.create_group("vars")
     return buffer.getvalue()
 
 
 def write_keras_weights(model, path):
-    """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part)."""
-    layers = check_writable(model)
-    data = _weights_file(model, layers)
+    """Write ``model``'s weights as Keras 3's ``save_weights('w.weights.h5')`` does (the archive's weights part,
+    with the optimizer's state when the model is compiled with an optimizer Keras has)."""
+    layers = keras_config.writable_layers(model, keras3=True)
+    compiled = getattr(model, "loss", None) is not None and \
+        type(model.optimizer) in training_config.OPTIMIZER_BY_TINYNET
+    data = _weights_file(model, layers, with_optimizer=compiled)
     with atomic_write(path) as file:
         file.write(data)

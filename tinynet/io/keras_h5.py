@@ -18,10 +18,11 @@ variable-length ASCII strings, ``backend``/``keras_version`` of the root as UTF-
 strings, an empty name list as a float64 array of shape (0,), the empty
 ``top_level_model_weights`` group), with optimizer state in Keras 2's
 ``optimizer_weights`` order: ``iter``, then each slot (``m``, then ``v``) for every
-trainable weight.
+trainable weight; and Keras 2's ``save_weights('w.h5')``, the same layer groups at the root.
 
-The model is duck-typed (``layers``, ``weights``, ``input_shape``, ``optimizer``...):
-this package never imports ``tinynet.models``.
+What each Keras name means (layers, activations, losses, optimizers and their slots) is the
+Keras ring's table (``tinynet/keras/table.py``), read through ``tinynet.keras.config`` and
+``tinynet.keras.training_config``; this module handles the bytes.
 """
 import io
 import json
@@ -30,11 +31,12 @@ import warnings
 
 import numpy as np
 
-from . import keras_compile, keras_config, keras_export
+from ..keras import config as keras_config, training_config
+from ..keras.table import OPTIMIZER_BY_KERAS
 from .atomic import atomic_write
+from .errors import KerasFileError, KerasFileWarning
 from .hdf5 import H5Reader, require_h5py
-from .keras_config import KerasFileError, KerasFileWarning
-from .keras_export import keras_state, optimizer_settings, trainable_parameters
+from .json_text import parse_json
 from .model_files import check_iterations, listed
 
 KERAS2_VERSION = "2.10.0"
@@ -53,8 +55,9 @@ def read_keras_h5(path, reader=None):
                     f"{path} holds only weights (Keras save_weights), not a model: build the model in tinynet (or "
                     "from its JSON with model_from_json) and call model.load_weights(path)")
             raise KerasFileError(f"{path} is an HDF5 file but not a Keras model (no model_config attribute)")
-        config = keras_config.parse_json(reader.text(root, "model_config"), "model_config", path)
-        spec, entries = keras_config.spec_from_config(config, path)
+        keras_version = reader.text(root, "keras_version", required=False)
+        config = parse_json(reader.text(root, "model_config"), "model_config", path)
+        spec, entries = keras_config.spec_from_config(config, path, keras_version)
         group = reader.child(root, "model_weights")
         layer_names = set(reader.strings(group, "layer_names"))
         spec["weights"] = []
@@ -68,7 +71,7 @@ def read_keras_h5(path, reader=None):
         training = reader.text(root, "training_config", required=False)
         if training is not None:
             spec["compile"], spec["optimizer_state"] = _compile_and_state(reader, training, spec, entries)
-        spec["keras_version"] = reader.text(root, "keras_version", required=False)
+        spec["keras_version"] = keras_version
     return file_spec(spec, entries, "keras-h5")
 
 
@@ -151,30 +154,31 @@ def _keras2_layer(reader, group, layer_name, shapes, label):
 
 
 def _compile_and_state(reader, training_text, spec, entries):
-    training = keras_config.parse_json(training_text, "training_config", reader.source)
+    training = parse_json(training_text, "training_config", reader.source)
     if not isinstance(training, dict):
         raise KerasFileError(f"{reader.source}: training_config should be a JSON object")
-    compile_spec = keras_compile.compile_from_config(training.get("loss"), training.get("metrics"),
-                                                    training.get("optimizer_config"), reader.source)
+    compile_spec = training_config.compile_from_config(training.get("loss"), training.get("metrics"),
+                                                       training.get("optimizer_config"), reader.source)
     if compile_spec is None or compile_spec["optimizer"] is None or not reader.has(reader.root, "optimizer_weights"):
         return compile_spec, None
     group = reader.child(reader.root, "optimizer_weights")
     names = reader.strings(group, "weight_names")
-    slots = [(slot, reader.child(group, name, "dataset")) for slot, name in zip(_slots_of(names), names)]
-    slots = _positional_slots(slots, compile_spec["optimizer"]["class_name"], len(trainable_shapes(spec, entries)))
+    class_name = compile_spec["optimizer"]["class_name"]
+    slots = [(slot, reader.child(group, name, "dataset")) for slot, name in zip(_slots_of(names, class_name), names)]
+    slots = _positional_slots(slots, compile_spec["optimizer"], len(trainable_shapes(spec, entries)))
     state = optimizer_state(reader, compile_spec["optimizer"], slots, trainable_shapes(spec, entries))
     return compile_spec, state
 
 
-def _slots_of(names):
+def _slots_of(names, class_name):
     """The slot each variable of ``optimizer_weights`` holds, from its name, as each Keras version spells it
     (the version is told from all the names once: a file may list 100,000 of them)."""
     keras_2_2 = any(name.split(":")[0].split("/")[-1] == "iterations" for name in names)
     keras_2_11 = "iteration:0" in set(names)
-    return [_slot_of(name, keras_2_2, keras_2_11) for name in names]
+    return [_slot_of(name, keras_2_2, keras_2_11, class_name) for name in names]
 
 
-def _slot_of(name, keras_2_2, keras_2_11):
+def _slot_of(name, keras_2_2, keras_2_11, class_name):
     parts = name.split(":")[0].split("/")
     last = parts[-1]
     if keras_2_2:                        # Keras 2.2-2.3: training/Adam/m_3_1:0
@@ -183,17 +187,20 @@ def _slot_of(name, keras_2_2, keras_2_11):
         return "iteration" if last == "iteration" else (parts[1] if len(parts) > 2 else last)
     if ":" in name:                      # Keras 2.4-2.10: Adam/dense/kernel/m:0
         return "iteration" if last == "iter" else last
-    # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum
-    return last if last in ("iteration", "learning_rate") else last.rsplit("_", 1)[-1]
+    # Keras 3: adam/iteration, adam/sequential_dense_kernel_momentum, adam/..._kernel_velocity_hat
+    if last in ("iteration", "learning_rate"):
+        return last
+    return next((slot for slot in training_config.keras3_slot_names(class_name)
+                 if last == slot or last.endswith("_" + slot)), last)
 
 
-def _positional_slots(slots, class_name, n):
+def _positional_slots(slots, optimizer, n):
     """Keras 2.0-2.1 name every slot 'Variable_<k>': then the order tells them apart (Keras's own
-    ``weights = [iterations] + ms + vs + vhats``; ``+ accumulators`` for RMSprop, ``+ moments`` for SGD)."""
+    ``weights = [iterations] + ms + vs + vhats``: each slot for every weight in turn)."""
     unnamed = [dataset for slot, dataset in slots if slot != "iteration"]
     if not unnamed or any(slot not in ("iteration", "Variable") for slot, _ in slots):
         return slots
-    order = {"Adam": ["m", "v", "vhat"], "RMSprop": ["accumulator"], "SGD": ["moment"]}[class_name]
+    order = [slot.keras2 for slot in OPTIMIZER_BY_KERAS[optimizer["class_name"]].slots]
     if len(unnamed) != len(order) * n:
         return slots  # optimizer_state then refuses them, naming the slot
     names = [name for name in order for _ in range(n)]
@@ -203,23 +210,7 @@ def _positional_slots(slots, class_name, n):
 
 def trainable_shapes(spec, entries):
     """The shapes of the model's trainable weights, in ``model.trainable_weights`` order."""
-    shapes = []
-    for layer, entry in zip(spec["layers"], entries):
-        if layer["config"].get("trainable") is False:
-            continue
-        count = len(entry["weight_shapes"])
-        if layer["class_name"] == "BatchNormalization":
-            count -= 2  # moving_mean and moving_variance are not trained
-        shapes += entry["weight_shapes"][:count]
-    return shapes
-
-
-# Keras slot name (any version) -> tinynet's state key, which is Keras's own (CONTRACT §7).
-_SLOTS = {
-    "Adam": {"m": "m", "v": "v", "momentum": "m", "velocity": "v"},
-    "SGD": {"momentum": "momentum", "moment": "momentum", "m": "momentum"},
-    "RMSprop": {"rms": "velocity", "accumulator": "velocity", "velocity": "velocity"},
-}
+    return [shape for entry in entries for shape in entry["weight_shapes"][:entry["trainable_count"]]]
 
 
 def optimizer_state(reader, optimizer, slots, shapes):
@@ -228,27 +219,26 @@ def optimizer_state(reader, optimizer, slots, shapes):
     ``slots``: ``(slot name, dataset)`` pairs in file order. Returns None (with a warning)
     when the state is not one tinynet's optimizer keeps.
     """
-    class_name = optimizer["class_name"]
-    table = _SLOTS[class_name]
-    by_key = {key: [] for key in table.values()}
+    class_name, settings = optimizer["class_name"], optimizer["config"]
+    by_key = {slot.tinynet: [] for slot in training_config.slots(OPTIMIZER_BY_KERAS[class_name], settings)}
     for slot, dataset in slots:
+        key = training_config.slot_key(class_name, slot, settings)
         if slot == "iteration":
             iterations = reader.array(dataset, (), "the optimizer's iteration count", kinds="iu")
             optimizer["iterations"] = check_iterations(reader.source, int(iterations),
                                                        f"the optimizer's iteration count ({dataset.name})")
         elif slot == "learning_rate":
-            if "learning_rate" not in optimizer["config"]:  # Keras 3.0 may name the optimizer only ('adam')
-                optimizer["config"]["learning_rate"] = float(reader.array(dataset, (), "the learning rate"))
-        elif slot in table:
-            by_key[table[slot]].append(dataset)
-        elif slot == "vhat" and class_name == "Adam":
-            continue  # Keras 2.2-2.3 keep a placeholder vhat without amsgrad (which tinynet refuses)
+            if "learning_rate" not in settings:  # Keras 3.0 may name the optimizer only ('adam')
+                settings["learning_rate"] = float(reader.array(dataset, (), "the learning rate"))
+        elif key in by_key:
+            by_key[key].append(dataset)
+        elif key in ("scalar", "off"):
+            continue  # tinynet computes Nadam's product from the step; Keras 2.2 kept vhat without amsgrad
         else:
-            warnings.warn(f"{reader.source}: the {class_name} optimizer state has a {slot!r} slot tinynet's lacks; "
-                          "the state is skipped (training restarts its moments)", KerasFileWarning, stacklevel=4)
+            warnings.warn(f"{reader.source}: the {class_name} optimizer state has a {slot[:60]!r} slot tinynet's "
+                          "lacks; the state is skipped (training restarts its moments)", KerasFileWarning,
+                          stacklevel=4)
             return None
-    if class_name == "SGD" and not optimizer["config"].get("momentum"):
-        by_key = {}
     for key, datasets in by_key.items():
         if len(datasets) != len(shapes):
             warnings.warn(f"{reader.source}: the optimizer has {len(datasets)} {key!r} arrays for {len(shapes)} "
@@ -298,7 +288,7 @@ def _is_keras3_weights(reader):
 
 
 def _keras3_weights(reader, root, layers):
-    keys = keras_config.keras3_keys([keras_export.keras_class_of(layer)[0] for layer in layers])
+    keys = keras_config.keras3_keys([keras_config.keras_class(layer) for layer in layers])
     group = reader.child(root, "layers")
     values = []
     for layer, key in zip(layers, keys):
@@ -324,33 +314,60 @@ def keras3_layer(reader, group, key, shapes, label):
 def write_keras_h5(model, path):
     """Write ``model`` as a Keras 2 full-model HDF5 file (``model.save('m.h5')`` in Keras 2; Keras 3 loads it).
 
-    The file is built in memory and written by ``tinynet.io.atomic.atomic_write``: the HDF5
-    library never writes to the disk itself (on a full disk it crashed the process), and a
-    failed write leaves the old file as it was and raises OSError.
+    The compile settings Keras cannot hold are left out with a ``KerasFileWarning`` naming them
+    (``tinynet.keras.training_config``). The file is built in memory and written by
+    ``tinynet.io.atomic.atomic_write``: the HDF5 library never writes to the disk itself (on a full
+    disk it crashed the process), and a failed write leaves the old file as it was and raises OSError.
     """
     h5py = require_h5py()
-    layers = check_writable(model)
+    layers = keras_config.writable_layers(model, keras3=False)
+    model_config = json.dumps(keras_config.model_config(model, layers, keras3=False))
+    training = training_config.keras2_training_config(model)
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         # The string types Keras writes: str (UTF-8) for these two, bytes (ASCII) for the JSON.
         f.attrs["backend"] = "tensorflow"
         f.attrs["keras_version"] = KERAS2_VERSION
-        f.attrs["model_config"] = json.dumps(keras2_model_config(model, layers)).encode("utf8")
-        if getattr(model, "loss", None) is not None:
-            f.attrs["training_config"] = json.dumps(keras2_training_config(model)).encode("utf8")
+        f.attrs["model_config"] = model_config.encode("utf8")
+        if training is not None:
+            f.attrs["training_config"] = json.dumps(training).encode("utf8")
         group = f.create_group("model_weights")
         group.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
         group.attrs["backend"] = b"tensorflow"
         group.attrs["keras_version"] = KERAS2_VERSION.encode("utf8")
-        for layer in sorted(layers, key=lambda layer: layer.name):
-            names = [f"{layer.name}/{_short(p)}:0".encode("utf8") for p in layer.weights]
-            _write_named(group.create_group(layer.name), names, [p.data for p in layer.weights])
-        _write_named(group.create_group("top_level_model_weights"), [], [])
-        state = _keras2_optimizer_weights(model, layers)
-        if state:
-            _write_named(f.create_group("optimizer_weights"), *state)
+        _write_layers(group, layers)
+        if training is not None:
+            names, arrays = training_config.keras2_weights(model.optimizer, trainable_parameters(layers))
+            _write_named(f.create_group("optimizer_weights"), [name.encode() for name in names], arrays)
     with atomic_write(path) as file:
         file.write(buffer.getbuffer())
+
+
+def write_keras2_weights(model, path):
+    """Write ``model``'s weights as Keras 2's ``save_weights('w.h5')`` does: the layer groups at the root.
+
+    Keras 3 reads them with ``model.load_weights('w.h5')`` (layers matched in order, as Keras 2 does).
+    Built in memory, then written atomically, as ``write_keras_h5``.
+    """
+    h5py = require_h5py()
+    layers = keras_config.writable_layers(model, keras3=False)
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.attrs["backend"] = b"tensorflow"  # ASCII here, as Keras 2.10's save_weights writes them
+        f.attrs["keras_version"] = KERAS2_VERSION.encode()
+        f.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
+        _write_layers(f, layers)
+    with atomic_write(path) as file:
+        file.write(buffer.getbuffer())
+
+
+def _write_layers(group, layers):
+    """One group per layer (``<layer>/<layer>/kernel:0``, its names in ``weight_names`` in Keras's order), then
+    Keras 2.10's empty ``top_level_model_weights``."""
+    for layer in sorted(layers, key=lambda layer: layer.name):
+        names = [f"{layer.name}/{_short(p)}:0".encode("utf8") for p in layer.weights]
+        _write_named(group.create_group(layer.name), names, [p.data for p in layer.weights])
+    _write_named(group.create_group("top_level_model_weights"), [], [])
 
 
 def _write_named(group, names, arrays):
@@ -364,48 +381,6 @@ def _short(parameter):
     return parameter.name.split("/")[-1]
 
 
-def check_writable(model):
-    if not getattr(model, "built", False):
-        raise ValueError(f"Model '{model.name}' has not been built yet, so it has no weights to save. Give the first "
-                         "layer `input_shape=...` or call model.build((None, ...)) first.")
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    names = [layer.name for layer in layers]
-    for layer in layers:
-        keras_export.keras_class_of(layer)  # refuses layers Keras has no equivalent for
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", layer.name):
-            raise ValueError(f"Layer name {layer.name!r} cannot be a Keras layer name (letters, digits, '_', '.', '-')")
-    if len(set(names)) != len(names):
-        raise ValueError(f"Model '{model.name}' has two layers with the same name; Keras needs unique names")
-    return layers
-
-
-def keras2_model_config(model, layers):
-    entries = [{"class_name": "InputLayer", "config": keras_export.input_layer_config(model, keras3=False)}]
-    for layer in layers:
-        class_name, config = keras_export.layer_config(layer, keras3=False)
-        entries.append({"class_name": class_name, "config": config})
-    return {"class_name": "Sequential", "config": {"name": model.name, "layers": entries}}
-
-
-def keras2_training_config(model):
-    class_name, settings = optimizer_settings(model.optimizer)
-    return {"loss": model.loss.name, "metrics": [metric.name for metric in getattr(model, "metrics", [])],
-            "weighted_metrics": None, "loss_weights": None,
-            "optimizer_config": {"class_name": class_name, "config": {"name": class_name, **settings}}}
-
-
-def _keras2_optimizer_weights(model, layers):
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None or getattr(model, "loss", None) is None:
-        return None
-    class_name, _ = optimizer_settings(optimizer)
-    parameters = trainable_parameters(layers)
-    names, arrays = [f"{class_name}/iter:0".encode()], [np.asarray(optimizer.iterations, np.int64)]
-    states = [keras_state(optimizer, p) for p in parameters]
-    slot_names = {"m": "m", "v": "v", "momentum": "momentum", "velocity": "rms"}
-    for key in (states[0] if states else {}):
-        for parameter, state in zip(parameters, states):
-            layer_name, weight = parameter.name.rsplit("/", 1)
-            names.append(f"{class_name}/{layer_name}/{weight}/{slot_names[key]}:0".encode())
-            arrays.append(state[key])
-    return names, arrays
+def trainable_parameters(layers):
+    """The layers' trainable weights, in ``model.trainable_weights`` order."""
+    return [p for layer in layers for p in layer.trainable_weights]

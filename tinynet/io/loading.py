@@ -1,6 +1,6 @@
 """Building a model from a file or a configuration: ``load_model``, ``model_from_config``, ``model_from_json``.
 
-A model-file reader (``tinynet.io.model_files.open_model_file``, whatever the format) hands
+A model-file reader (``tinynet.io.formats.open_model_file``, whatever the format) hands
 over a *spec*: the architecture and compile settings as plain data, and the shapes its
 arrays declare. A file may come from anywhere, so the model is built with every weight's
 shape compared with the file's before that weight is allocated
@@ -15,7 +15,8 @@ import numpy as np
 
 from ..core import layers as layers_module, losses, metrics as metrics_module, optimizers
 from .errors import ModelFileError
-from .model_files import check_input_shape, check_path, field, open_model_file
+from .formats import open_model_file
+from .model_files import check_input_shape, check_path, field
 from ..core.layers.base import Layer, before_add_weight
 from ..core.utils import rng
 from ..core.models.sequential import Sequential
@@ -24,7 +25,7 @@ from ..core.models.sequential import Sequential
 
 
 def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
-    """Rebuild the model saved by ``model.save`` (or a Keras file, once tinynet reads them).
+    """Rebuild the model saved by ``model.save``, or by Keras (``.h5``, ``.keras``): the file's content decides.
 
     Args:
         path: the file.
@@ -117,7 +118,7 @@ def model_from_json(json_string, custom_objects=None):
         config = json.loads(json_string)
     except (TypeError, ValueError, RecursionError) as error:
         raise ModelFileError(f"the model configuration is not valid JSON ({error})") from error
-    from . import keras_config  # at call time: Keras's formats load only when one is read
+    from ..keras import config as keras_config  # at call time: Keras's formats load only when one is read
 
     if keras_config.is_keras_config(config):  # Keras's model.to_json()
         spec = keras_config.spec_from_json(json_string)

@@ -1,7 +1,8 @@
 """Opening a model file of any format we read, and what every reader hands back.
 
-A reader returns a *spec*: the model as plain data, the same for every format, so
-``tinynet.io.loading`` builds a model from it without knowing where it came from::
+A reader (chosen by ``tinynet.io.formats.open_model_file`` from the file's first bytes) returns a
+*spec*: the model as plain data, the same for every format, so ``tinynet.io.loading`` builds a
+model from it without knowing where it came from::
 
     {'format':          'tinynet' (our .npz), 'keras-h5', 'keras-v3' (the .keras zip),
      'kind':            'model' or 'weights' (a weights-only file has no compile settings),
@@ -26,9 +27,6 @@ import os
 import numpy as np
 
 from .errors import ModelFileError
-
-ZIP_MAGIC = b"PK\x03\x04"
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 class ModelFile:
@@ -80,59 +78,6 @@ class ModelFile:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def open_model_file(path):
-    """Open ``path`` with the reader its first bytes call for; returns a ``ModelFile``.
-
-    A zip holding ``tinynet_format.npy`` is tinynet's own format; a zip holding
-    ``config.json`` is a Keras ``.keras`` archive; the HDF5 signature is a Keras ``.h5``.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ModelFileError: not a regular file, or not a model file of a format tinynet reads.
-    """
-    import zipfile  # here: `import tinynet` need not load the zip reader
-
-    from .npz import open_regular_file
-    from .zips import check_directory_size
-
-    check_path(path)
-    names = set()
-    with open_regular_file(path, ModelFileError) as file:
-        magic = file.read(8)
-        is_zip = magic.startswith(ZIP_MAGIC) or magic.startswith(b"PK\x05\x06")  # an empty zip: its end record
-        if is_zip:
-            check_directory_size(file, path, ModelFileError)
-            try:
-                names = set(zipfile.ZipFile(file).namelist())
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-                pass  # damaged: the npz reader says how
-    if is_zip:
-        if "config.json" in names and "tinynet_format.npy" not in names:
-            return _keras_reader("keras_archive", "KerasArchiveFile", path)
-        from . import npz_model  # a reader is imported when a file needs it
-
-        return npz_model.NpzModelFile(path)
-    if magic == HDF5_MAGIC:
-        return _keras_reader("keras_h5", "KerasH5File", path)
-    if magic.startswith(np.lib.format.MAGIC_PREFIX):
-        raise ModelFileError(f"{path} is a single .npy array, not a model file")
-    raise ModelFileError(f"{path} is not a model file tinynet reads: it is neither tinynet's .npz, "
-                         "a Keras .keras archive nor a Keras .h5 file (its first bytes are "
-                         f"{magic!r})")
-
-
-def _keras_reader(module, class_name, path):
-    import importlib
-
-    try:
-        reader = getattr(importlib.import_module(f".{module}", __package__), class_name)
-    except (ImportError, AttributeError):
-        kind = "HDF5 (.h5)" if module == "keras_h5" else ".keras archive"
-        raise ModelFileError(f"{path} is a Keras {kind} model file; this version of tinynet cannot read "
-                             "Keras files yet (tinynet.io." + module + " is missing).") from None
-    return reader(path)
 
 
 def check_path(path):

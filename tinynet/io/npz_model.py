@@ -53,20 +53,26 @@ def write_model(model, path, rng_state=None):
         rng_state: the random generator's state to store (``bit_generator.state``), or None.
     """
     arrays = _weights_arrays(model, "model")
-    arrays["model_config"] = _json(model_config(model))
+    arrays["model_config"] = json_array(model_config(model))
     if model.loss is not None:
         compile_config, state_arrays = _compile_config(model)
-        arrays["compile_config"] = _json(compile_config)
+        arrays["compile_config"] = json_array(compile_config)
         arrays.update(state_arrays)
     if rng_state is not None:
-        arrays["rng_state"] = _json(rng_state)
+        arrays["rng_state"] = json_array(rng_state)
     _write(path, arrays)
 
 
 def write_weights(model, path):
-    """Write only the weights of ``model`` (all of them, in ``model.weights`` order) to ``path``."""
+    """Write only the weights of ``model`` (all of them, in ``model.weights`` order) to ``path``.
+
+    Its ``model_config`` names each layer (class and name) but holds no settings: a weights file
+    rebuilds no model, so any model's weights can be written (a nested model's too).
+    """
     arrays = _weights_arrays(model, "weights")
-    arrays["model_config"] = _json(model_config(model))
+    arrays["model_config"] = json_array({
+        "class_name": type(model).__name__, "name": model.name, "input_shape": list(model.input_shape[1:]),
+        "layers": [{"class_name": type(layer).__name__, "config": {"name": layer.name}} for layer in model.layers]})
     _write(path, arrays)
 
 
@@ -91,7 +97,7 @@ def _weights_arrays(model, kind):
         "tinynet_format": np.array(FORMAT_NAME),
         "format_version": np.array(FORMAT_VERSION),
         "kind": np.array(kind),
-        "weight_names": _json([{"name": p.name, "shape": list(p.shape)} for p in weights]),
+        "weight_names": json_array([{"name": p.name, "shape": list(p.shape)} for p in weights]),
     }
     for i, parameter in enumerate(weights):
         arrays[f"weight/{i:04d}"] = parameter.data
@@ -119,11 +125,12 @@ def _compile_config(model):
     return config, state_arrays
 
 
-def _json(value):
-    return np.array(json.dumps(value, default=_to_json))
+def json_array(value):
+    """``value`` as JSON text in a 0-d array (TypeError for a value JSON cannot hold)."""
+    return np.array(json.dumps(value, default=to_json))
 
 
-def _to_json(value):
+def to_json(value):
     # Configs may hold NumPy scalars or tuples (turned into lists by json itself).
     if isinstance(value, np.generic):
         return value.item()

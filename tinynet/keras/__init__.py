@@ -5,6 +5,9 @@
                   the public namespaces that gather names from several rings
     backend.py    Keras's ``backend`` (``K.epsilon()``, ``K.set_value`` ...); np_utils.py, random.py
     legacy.py     Keras 1 spellings (``Convolution2D(32, 3, 3, border_mode='valid')``)
+    table.py      the one table of Keras names (layers, activations, losses, optimizers and their state),
+                  read by config.py (model and layer configs) and training_config.py (compile settings,
+                  optimizer state), which the Keras file formats in tinynet/io use both ways
 
 This package is also ``tinynet.keras``, for scripts that reach Keras through TensorFlow::
 

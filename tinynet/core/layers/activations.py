@@ -114,9 +114,6 @@ class Softmax(Layer):
         (p,) = self.cache
         return p * (dout - (dout * p).sum(axis=-1, keepdims=True))
 
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
-
 
 class ELU(Layer):
     """y = x if x > 0 else alpha * (exp(x) - 1);  dx = dout * (1 if x > 0 else y + alpha).   Cache: (y,).
@@ -139,9 +136,6 @@ class ELU(Layer):
     def backward(self, dout):
         (y,) = self.cache
         return dout * np.where(y > 0, 1, y + self.alpha)
-
-    def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha}
 
 
 class SELU(Layer):
@@ -210,9 +204,6 @@ class GELU(Layer):
             return dout * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x))
         return dout * (_normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
 
-    def get_config(self):
-        return {**super().get_config(), "approximate": self.approximate}
-
 
 class LeakyReLU(Layer):
     """y = x if x > 0 else negative_slope * x;  dx = dout * (1 if x > 0 else negative_slope).   Cache: (x > 0,).
@@ -238,9 +229,6 @@ class LeakyReLU(Layer):
     def backward(self, dout):
         (positive,) = self.cache
         return dout * np.where(positive, 1, self.negative_slope).astype(dout.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "negative_slope": self.negative_slope}
 
 
 class PReLU(Layer):
@@ -284,9 +272,6 @@ class PReLU(Layer):
         axes = (0,) + tuple(self.shared_axes or ())
         self.alpha.grad = dalpha.sum(axis=axes, keepdims=True)[0].astype(self.alpha.data.dtype, copy=False)
         return dout * np.where(x > 0, 1, self.alpha.data)
-
-    def get_config(self):
-        return {**super().get_config(), "alpha_initializer": self.alpha_initializer, "shared_axes": self.shared_axes}
 
 
 class Softplus(Layer):

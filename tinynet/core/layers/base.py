@@ -491,11 +491,11 @@ class Layer(metaclass=LayerType):
 
     # ----- configuration ---------------------------------------------------------
     def get_config(self):
-        """The settings that rebuild this layer: ``type(layer)(**layer.get_config())``."""
-        config = {"name": self.name, "trainable": self.trainable}
-        if self.declared_input_shape is not None:
-            config["input_shape"] = self.declared_input_shape
-        return config
+        """The settings that rebuild this layer, ``type(layer)(**layer.get_config())``: its name and each
+        argument of its constructor it keeps under the same name, as plain data (``config.py``)."""
+        from .config import config_of  # config.py reads layers, which are defined here
+
+        return config_of(self)
 
     @classmethod
     def from_config(cls, config):

@@ -4,8 +4,7 @@ from ..ops import check_impl
 from ..ops.conv import check_padding, conv_output_size
 from . import activations
 from .base import Layer
-from .core import (initializer_name, check_data_format, check_initializer, check_positive_int,
-                   check_weight_settings, weight_settings_config)
+from .core import check_data_format, check_initializer, check_positive_int, check_weight_settings
 
 
 class Conv2D(Layer):
@@ -98,11 +97,3 @@ class Conv2D(Layer):
         if self.use_bias:
             self.bias.grad[...] = db
         return dx  # None for the first layer of a model: nobody uses dx
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding,
-                "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializer_name(self.kernel_initializer),
-                "bias_initializer": initializer_name(self.bias_initializer), "impl": self.impl,
-                **weight_settings_config(self)}

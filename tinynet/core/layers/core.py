@@ -81,13 +81,6 @@ class Dense(Layer):
             return None  # the first layer of a model: nobody uses dx
         return dz @ self.kernel.data.T                         # dx = dz @ w.T
 
-    def get_config(self):
-        return {**super().get_config(), "units": self.units,
-                "activation": activations.name_of(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializer_name(self.kernel_initializer),
-                "bias_initializer": initializer_name(self.bias_initializer), "impl": self.impl,
-                **weight_settings_config(self)}
-
 
 def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
                           bias_constraint):
@@ -99,27 +92,6 @@ def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regular
             constraints.get(bias_constraint))
 
 
-def weight_settings_config(layer):
-    """The regularizers and constraints a layer was given (only those set), as Keras 2 writes them: a config
-    dict ``{'class_name', 'config'}``, or the name of a plain function (loading it then needs the function).
-    An object of the user's without ``get_config`` cannot be written: a ValueError names it and the layer."""
-    config = {}
-    for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                "bias_constraint"):
-        value = getattr(layer, key)
-        if value is None:
-            continue
-        if callable(getattr(value, "get_config", None)):
-            config[key] = {"class_name": type(value).__name__, "config": value.get_config()}
-        elif isinstance(getattr(value, "__name__", None), str):
-            config[key] = value.__name__
-        else:
-            raise ValueError(f"Layer '{layer.name}': its {key} (a {type(value).__name__}) has no get_config(), so "
-                             "the layer's settings cannot be written. Give that class a get_config() returning the "
-                             "arguments that rebuild it.")
-    return config
-
-
 def check_data_format(data_format, owner):
     """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
     if data_format not in (None, "channels_last"):
@@ -127,10 +99,6 @@ def check_data_format(data_format, owner):
             f"Layer '{owner}': received data_format={data_format!r}, but tinynet's layers work on channels-last "
             "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
             "and use data_format='channels_last'.")
-
-
-def initializer_name(initializer):
-    return initializer if isinstance(initializer, str) else type(initializer).__name__
 
 
 class Activation(Layer):
@@ -155,9 +123,6 @@ class Activation(Layer):
         if not self.built:
             self.build(tuple(np.shape(inputs))[1:])
         return self.activation(inputs, training=training)
-
-    def get_config(self):
-        return {**super().get_config(), "activation": activations.name_of(self.activation)}
 
 
 class Dropout(Layer):
@@ -196,10 +161,6 @@ class Dropout(Layer):
     def backward(self, dout):
         (scaled_mask,) = self.cache
         return dout if scaled_mask is None else dout * scaled_mask
-
-    def get_config(self):
-        config = {**super().get_config(), "rate": self.rate}
-        return config if self.seed is None else {**config, "seed": self.seed}
 
 
 class Flatten(Layer):
@@ -258,9 +219,6 @@ class Reshape(Layer):
     def backward(self, dout):
         (x_shape,) = self.cache
         return dout.reshape(x_shape)
-
-    def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape}
 
 
 class InputLayer(Layer):

@@ -101,7 +101,3 @@ class BatchNormalization(Layer):
         if self.center:
             self.beta.grad[...] = dbeta
         return dx
-
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, "impl": self.impl}

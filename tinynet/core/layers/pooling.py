@@ -39,10 +39,6 @@ class _Pooling2D(Layer):
         self.compute_output_shape(input_shape)  # checks the input's rank and size
         super().build(input_shape)
 
-    def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
-                "padding": self.padding, "impl": self.impl}
-
 
 class MaxPooling2D(_Pooling2D):
     """Max pooling: each output is the largest input in its window.
@@ -128,9 +124,6 @@ class GlobalAveragePooling2D(Layer):
 
     def backward(self, dout):
         return self.ops.global_avgpool2d_backward(dout, self.cache)
-
-    def get_config(self):
-        return {**super().get_config(), "impl": self.impl}
 
 
 # Keras's short names for the same layers.

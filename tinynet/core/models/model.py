@@ -170,7 +170,7 @@ class Model(Trainer, Layer):
         for layer in self.layers:
             if isinstance(layer, Model):
                 raise NotImplementedError(
-                    f"Model '{layer.name}' is nested in model '{self.name}', and tinynet cannot yet write a nested "
+                    f"Model '{layer.name}' is nested in another model ('{self.name}'), and tinynet cannot yet write a nested "
                     "model's architecture (save / to_json). Save the inner model itself (its weights are the trained "
                     "ones), and wrap it again after loading: Sequential([tinynet.load_model(path), layers.Softmax()]).")
         return {"name": self.name,
@@ -187,20 +187,20 @@ class Model(Trainer, Layer):
         """Write the whole model (architecture, weights, compile settings, optimizer state) to ``filepath``;
         ``tinynet.models.load_model(filepath)`` reads it back. The format follows the name (``.h5``: Keras 2
         HDF5, ``.keras``: Keras 3, else tinynet's ``.npz``): ``tinynet/io/formats.py``."""
-        return self._files().save_model(self, filepath, overwrite=overwrite, **kwargs)
+        return self._files().save_model(self, filepath)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         """Write only the weights; ``load_weights`` reads them into a model of the same architecture."""
-        return self._files().save_weights(self, filepath, overwrite=overwrite, **kwargs)
+        return self._files().save_weights(self, filepath)
 
     def load_weights(self, filepath, **kwargs):
         """Load weights written by ``save_weights`` (or ``save``) into this built model; shapes must match."""
-        return self._files().load_weights(self, filepath, **kwargs)
+        return self._files().load_weights(self, filepath)
 
     def _files(self):
         if Model.files is None:
-            raise RuntimeError("Saving and loading need tinynet's file formats: `import tinynet` installs them "
-                               "(tinynet/io/formats.py).")
+            raise RuntimeError("tinynet.core writes no file itself: saving and loading need the file formats, which "
+                               "`import tinynet` plugs in (tinynet.io.formats.install()).")
         return Model.files
 
 

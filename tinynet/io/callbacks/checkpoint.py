@@ -5,6 +5,7 @@ import warnings
 
 from ...core.checks import check_bool, check_int, check_optional_float, invalid, is_int
 from ...core.callbacks.base import Callback, monitor_mode, monitored
+from .. import formats
 
 
 class CheckpointWarning(UserWarning):
@@ -16,9 +17,15 @@ class ModelCheckpoint(Callback):
 
     ``filepath`` may hold placeholders filled from the epoch (counted from 1), the
     batch (with ``save_freq=<int>``, counted from 1) and the logs:
-    ``'weights.{epoch:02d}-{val_loss:.2f}.npz'``. Files are written by
-    ``tinynet.saving``, atomically. ``save_freq='epoch'`` saves after each epoch;
+    ``'weights.{epoch:02d}-{val_loss:.2f}.npz'``. Files are written atomically, in the format
+    the name asks for (``tinynet/io/formats.py``: ``.keras``, ``.h5``, ``.weights.h5`` are Keras's,
+    any other name tinynet's ``.npz``). ``save_freq='epoch'`` saves after each epoch;
     an integer ``n`` saves after every ``n`` batches, counted across epochs as Keras does.
+
+    What the file cannot hold is refused when training starts, before any epoch runs: a nested
+    model or a layer Keras lacks in a Keras file, a weights-only name for a whole model
+    (``.weights.h5`` without ``save_weights_only``), h5py missing. Settings a Keras file
+    cannot hold (Keras 3's lack of ``decay``, an optimizer of your own) are warned about then.
 
     A checkpoint that cannot be written (a full disk, a read-only or missing
     directory) does not end training: ``fit`` goes on, the History and the model
@@ -48,9 +55,7 @@ class ModelCheckpoint(Callback):
         self.failures = []
 
     def on_train_begin(self, logs=None):
-        # What every file holds: a layer whose settings cannot be written (a user's regularizer
-        # without get_config) fails here, before training, not after the first epoch.
-        self.model.get_config()
+        formats.check_writable(self.model, self.filepath, self.save_weights_only)
         if self.initial_value_threshold is not None:
             self.best = self.initial_value_threshold
         else:
