@@ -194,14 +194,25 @@ class Layer(metaclass=LayerType):
             if parameter.trainable and parameter.regularizer is not None:
                 parameter.grad = parameter.grad + parameter.regularizer.gradient(parameter.data)
 
-    def add_weight(self, name, shape, initializer, trainable=True, dtype=np.float32, regularizer=None,
+    def add_weight(self, name=None, shape=None, initializer=None, trainable=True, dtype=np.float32, regularizer=None,
                    constraint=None):
         """Create a ``Parameter`` initialised by ``initializer`` and register it, in order.
 
-        What the initializer returns (a user's function may return anything) must be a finite
-        numeric array of exactly ``shape``; otherwise a ValueError names the layer and the weight.
+        Keras's spellings work: ``add_weight(shape=(784, 64), initializer='random_normal')`` (Keras 3:
+        keyword arguments, no name needed), ``add_weight(name='kernel', shape=64, ...)`` (an int is a 1-D
+        shape); without ``initializer``, 'glorot_uniform' as in Keras 3. What the initializer returns (a
+        user's function may return anything) must be a finite numeric array of exactly ``shape``; otherwise
+        a ValueError names the layer and the weight.
         """
-        shape = tuple(shape)
+        if name is not None and not isinstance(name, str):    # Keras 3's order: add_weight((784, 64), 'zeros')
+            name, shape, initializer = None, name, shape if initializer is None else initializer
+        if shape is None:
+            raise ValueError(f"Layer '{self.name}': add_weight needs a `shape`, e.g. add_weight(shape=(784, 64)).")
+        name = name if name is not None else ("variable" if not self._parameters else
+                                              f"variable_{len(self._parameters)}")
+        initializer = "glorot_uniform" if initializer is None else initializer
+        dtype = np.dtype(dtype)
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else tuple(shape)
         if (check := before_add_weight.get()) is not None:
             check(f"{self.name}/{name}", shape)  # a model file being loaded bounds what we allocate
         data = initializers.get(initializer)(shape, dtype)
@@ -235,6 +246,19 @@ class Layer(metaclass=LayerType):
         if not self.trainable:
             return list(self._parameters)
         return [p for p in self._parameters if not p.trainable]
+
+    @property
+    def variables(self):
+        """Keras's name for ``weights``: every parameter, trainable or not."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
 
     def get_weights(self):
         """Copies of the weight arrays, in Keras's order."""
