@@ -36,3 +36,9 @@ def test_compare_checkouts_quick_compares_this_checkout_with_itself():
     match = re.search(r"A ([\d.]+) ms/step, B ([\d.]+) ms/step, B / A ([\d.]+)", output)
     assert match, output
     assert all(float(value) > 0 for value in match.groups())
+
+
+def test_augmentation_overhead_quick_prints_the_four_variants():
+    output = run_example("benchmarks/augmentation_overhead.py", "--quick")
+    for name in ("plain", "layers", "generator", "dataset"):
+        assert re.search(rf"^{name}\s+[\d.]+ ms/step\s+x[\d.]+$", output, re.M), output

@@ -27,6 +27,12 @@ A neighbour outside the image is read as ``fill_mode`` extends the image, as Ker
 NOTE: the mode extends the grid of pixels, which is then interpolated. TensorFlow moves the
 point first and then reads neighbours, which differs from this within half a pixel of the border.
 
+How it runs: the batch is extended once by the margin the points need (``extend``, a gather with
+one row map and one column map), so the four neighbours of every point are inside the extended
+images, at flat positions k, k + 1, k + Wp, k + Wp + 1 (Wp the extended width). Backward adds each
+output's gradient into those four positions (``np.bincount``), then folds the margin back onto the
+pixels it copied: the extension is linear too, and that fold is its transpose.
+
 Channels-last: x: (N, H, W, C) -> y: (N, out_h, out_w, C). Pure NumPy, no loop over samples or pixels.
 """
 from typing import NamedTuple
@@ -49,26 +55,22 @@ def check_interpolation(interpolation, owner=None):
 
 def extend_index(k, n, fill_mode):
     """Integer pixel indices ``k`` along an axis of ``n`` pixels (maybe outside [0, n)) -> the pixels they
-    read, by ``fill_mode``; and, for 'constant' only, a mask of the real pixels (None otherwise).
+    read, by ``fill_mode``; and which of them are real pixels (all, except what 'constant' fills).
 
         reflect: period 2n, k and 2n-1-k read the same pixel     mirror: period 2n-2, k and -k
         wrap:    period n                                        nearest / constant: clipped to [0, n-1]
     """
+    real = (k >= 0) & (k < n) if fill_mode == "constant" else np.ones(np.shape(k), bool)
     if fill_mode in ("nearest", "constant"):
-        real = (k >= 0) & (k < n) if fill_mode == "constant" else None
         return np.clip(k, 0, n - 1), real
     if fill_mode == "wrap":
-        return np.mod(k, n), None
-    # Within one reflection of the image two cheap folds do it; farther out, fold by the period first.
-    # NOTE: an integer modulo costs ten times a minimum, and points rarely land that far.
-    low, high = (-n, 2 * n - 1) if fill_mode == "reflect" else (1 - n, 2 * n - 2)
-    if k.min() < low or k.max() > high:
-        k = np.mod(k, 2 * n if fill_mode == "reflect" else max(2 * n - 2, 1))
-    if fill_mode == "reflect":
-        k = np.maximum(k, -1 - k)                      # ... b a | a b ...: -1 reads 0, -2 reads 1
-        return np.minimum(k, 2 * n - 1 - k), None      # ... c d | d c ...: n reads n-1
-    k = np.abs(k)                                      # ... c b | a b c ...: -1 reads 1
-    return np.minimum(k, 2 * n - 2 - k), None          # ... c d | c b ...: n reads n-2
+        return np.mod(k, n), real
+    if fill_mode == "reflect":                         # ... b a | a b ... c d | d c ...
+        k = np.mod(k, 2 * n)
+        return np.minimum(k, 2 * n - 1 - k), real
+    period = max(2 * n - 2, 1)                         # mirror: ... c b | a b c d | c b ...
+    k = np.mod(k, period)
+    return np.minimum(k, period - k), real
 
 
 def grid_points(A, t, out_h, out_w):
@@ -79,17 +81,53 @@ def grid_points(A, t, out_h, out_w):
     i = np.arange(out_h, dtype=np.float64)[None, :, None]
     j = np.arange(out_w, dtype=np.float64)[None, None, :]
     A, t = np.asarray(A, np.float64), np.asarray(t, np.float64)
-    r = A[:, 0, 0, None, None] * i + A[:, 0, 1, None, None] * j + t[:, 0, None, None]
-    c = A[:, 1, 0, None, None] * i + A[:, 1, 1, None, None] * j + t[:, 1, None, None]
+    # a row term (N, out_h, 1) plus a column term (N, 1, out_w): one full-size sum each
+    r = A[:, 0, 0, None, None] * i + (A[:, 0, 1, None, None] * j + t[:, 0, None, None])
+    c = A[:, 1, 0, None, None] * i + (A[:, 1, 1, None, None] * j + t[:, 1, None, None])
     return r, c
 
 
-class WarpCache(NamedTuple):
-    """What ``warp_backward`` needs: which pixels each output pixel read, and with which weights."""
+def in_one_period(k, n, fill_mode):
+    """Top-left neighbours ``k`` (integers) moved to where the extended image holds the same values, at most
+    about one image away: a periodic mode folds by its period, 'nearest' and 'constant' clip just outside
+    (everything farther reads the same edge pixel, or the fill value). Keeps the margin to extend small."""
+    if fill_mode in ("nearest", "constant"):
+        return np.clip(k, -2, n)
+    period = {"reflect": 2 * n, "mirror": max(2 * n - 2, 1), "wrap": n}[fill_mode]
+    # NOTE: a modulo costs ten times a comparison, and points rarely land a period away: only then pay for it.
+    return np.mod(k, period) if k.min() < -period or k.max() >= period else k
 
-    index: list      # K arrays (N, out_h, out_w): flat positions n*H*W + row*W + col of the pixels read
-    weight: list     # K arrays (N, out_h, out_w, 1): their weights (0 where 'constant' reads fill_value)
-    x_shape: tuple   # (N, H, W, C)
+
+def margins(k, n):
+    """(before, after): the pixels to add on an axis of ``n`` so that every k and k + 1 is inside."""
+    return max(0, -int(k.min())), max(0, int(k.max()) + 2 - n)
+
+
+def extend(x, pads, fill_mode, fill_value):
+    """x with ``pads = ((top, bottom), (left, right))`` more pixels around it, read by ``fill_mode``.
+
+    (N, H, W, C) -> (N, top + H + bottom, left + W + right, C), and the row and column maps used
+    (padded index -> source pixel, and whether it is a real pixel), which backward folds with.
+    """
+    (top, bottom), (left, right) = pads
+    _, H, W, _ = x.shape
+    rows = extend_index(np.arange(-top, H + bottom), H, fill_mode)
+    cols = extend_index(np.arange(-left, W + right), W, fill_mode)
+    xp = np.take(np.take(x, rows[0], axis=1), cols[0], axis=2)
+    if fill_mode == "constant":
+        real = (rows[1][:, None] & cols[1][None, :])[None, :, :, None]
+        xp = np.where(real, xp, xp.dtype.type(fill_value))
+    return xp, (rows, cols)
+
+
+class WarpCache(NamedTuple):
+    """What ``warp_backward`` needs: where each output pixel read the extended batch, with which weights."""
+
+    index: np.ndarray    # (N, out_h, out_w): flat position of each point's top-left neighbour in the extended batch
+    weights: tuple       # (fr, fc) bilinear fractions, (N, out_h, out_w, 1) each; None for nearest
+    padded: tuple        # (N, Hp, Wp, C): the extended batch's shape
+    maps: tuple          # the row and column maps of ``extend``
+    x_shape: tuple       # (N, H, W, C)
 
 
 def warp(x, A, t, out_shape=None, fill_mode="reflect", fill_value=0.0, interpolation="bilinear"):
@@ -98,10 +136,10 @@ def warp(x, A, t, out_shape=None, fill_mode="reflect", fill_value=0.0, interpola
     x: (N, H, W, C), A: (N, 2, 2), t: (N, 2), out_shape: (out_h, out_w) (default (H, W))
     -> y: (N, out_h, out_w, C) in x's float dtype (float32 for integer images), cache: WarpCache
 
-        y[n, i, j] = sum_k weight_k * x[pixel_k] + fill_value * (1 - sum_k weight_k)
+    Bilinear, with (r0, c0) the top-left neighbour and (fr, fc) the fractions, in two lerps:
 
-    over the K = 4 (bilinear) or 1 (nearest) pixels around the point; the last term is
-    nonzero only with fill_mode='constant', for points near or past the border.
+        upper = x[r0, c0] + fc (x[r0, c0+1] - x[r0, c0])     lower = the same on row r0 + 1
+        y     = upper + fr (lower - upper)
     """
     N, H, W, C = x.shape
     out_h, out_w = (H, W) if out_shape is None else out_shape
@@ -109,51 +147,67 @@ def warp(x, A, t, out_shape=None, fill_mode="reflect", fill_value=0.0, interpola
     r, c = grid_points(A, t, out_h, out_w)
     if interpolation == "nearest":
         # NOTE: floor(r + 0.5) rounds halves up, the same way on both sides of 0.
-        rows, row_weights = [np.floor(r + 0.5)], [1]
-        cols, col_weights = [np.floor(c + 0.5)], [1]
+        r0, c0 = np.floor(r + 0.5), np.floor(c + 0.5)
     else:
         r0, c0 = np.floor(r), np.floor(c)
         fr, fc = (r - r0).astype(dtype)[..., None], (c - c0).astype(dtype)[..., None]
-        rows, row_weights = [r0, r0 + 1], [1 - fr, fr]
-        cols, col_weights = [c0, c0 + 1], [1 - fc, fc]
-    # NOTE: 32-bit indices (half the memory traffic of 64-bit) whenever the batch has fewer than 2**31 pixels.
-    itype = np.int32 if N * H * W < 2 ** 31 else np.int64
-    rows = [extend_index(k.astype(itype), H, fill_mode) for k in rows]
-    cols = [extend_index(k.astype(itype), W, fill_mode) for k in cols]
-    first_row = (np.arange(N, dtype=itype) * H)[:, None, None]
-    x_pixels = x.reshape(N * H * W, C)
-    y = np.zeros((N, out_h, out_w, C), dtype)
-    index, weight = [], []
-    for (row, row_real), w_row in zip(rows, row_weights):        # the K neighbours: 2 x 2, or 1
-        for (col, col_real), w_col in zip(cols, col_weights):
-            k = (first_row + row) * W + col                      # flat position n*H*W + row*W + col
-            w = np.broadcast_to(np.asarray(w_row * w_col, dtype), (N, out_h, out_w, 1))
-            if fill_mode == "constant":                          # the outside reads fill_value instead
-                w = w * (row_real & col_real)[..., None]
-            y += w * np.take(x_pixels, k, axis=0)                # y += weight_k * x[pixel_k]
-            index.append(k)
-            weight.append(w)
-    if fill_mode == "constant" and fill_value != 0:
-        y += dtype.type(fill_value) * (1 - sum(weight))
-    return y, WarpCache(index, weight, x.shape)
+    # NOTE: 32-bit indices (half the memory traffic of 64-bit) while the extended batch stays far below 2**31
+    # pixels (the margins at most about double each side).
+    itype = np.int32 if N * max(H * W, out_h * out_w) < 2 ** 28 else np.int64
+    r0, c0 = in_one_period(r0.astype(itype), H, fill_mode), in_one_period(c0.astype(itype), W, fill_mode)
+    (top, bottom), (left, right) = pads = (margins(r0, H), margins(c0, W))
+    xp, maps = extend(x.astype(dtype, copy=False), pads, fill_mode, fill_value)
+    _, Hp, Wp, _ = xp.shape
+    first_pixel = (np.arange(N, dtype=itype) * (Hp * Wp) + top * Wp + left)[:, None, None]
+    k = first_pixel + r0 * Wp + c0                              # flat position of the top-left neighbour
+    pixels = xp.reshape(N * Hp * Wp, C)
+    if interpolation == "nearest":
+        return np.take(pixels, k, axis=0), WarpCache(k, None, xp.shape, maps, x.shape)
+    x00, x01 = np.take(pixels, k, axis=0), np.take(pixels, k + 1, axis=0)
+    x10, x11 = np.take(pixels, k + Wp, axis=0), np.take(pixels, k + Wp + 1, axis=0)
+    upper = x00 + fc * (x01 - x00)                             # along the row, then between the rows
+    lower = x10 + fc * (x11 - x10)
+    return upper + fr * (lower - upper), WarpCache(k, (fr, fc), xp.shape, maps, x.shape)
 
 
 def warp_backward(dout, cache):
-    """The transpose of the warp: every output pixel sends ``weight_k * dout`` back to each pixel it read.
+    """The transpose of the warp: every output pixel sends ``weight * dout`` back to each pixel it read.
 
     dout: (N, out_h, out_w, C) -> dx: (N, H, W, C)
 
-        dx[p] = sum over (k, n, i, j) reading p of weight_k[n, i, j] * dout[n, i, j]
+        (the four weights: (1-fr)(1-fc), (1-fr) fc, fr (1-fc), fr fc; or 1 for nearest)
 
-    (the fill value is a constant: no gradient flows to it). One ``np.bincount`` adds every
-    contribution at once, with the channel folded into the flat index.
+    First into the extended batch (one ``np.bincount`` for every contribution), then the margin folded
+    back onto the pixels it copied (``fold``); what 'constant' filled is a constant: no gradient.
     """
-    index, weight, (N, H, W, C) = cache
+    k, weights, (N, Hp, Wp, C), maps, x_shape = cache
+    if weights is None:
+        positions, contributions = [k], [dout]
+    else:
+        fr, fc = weights
+        positions = [k, k + 1, k + Wp, k + Wp + 1]
+        contributions = [(1 - fr) * (1 - fc) * dout, (1 - fr) * fc * dout, fr * (1 - fc) * dout, fr * fc * dout]
     channels = np.arange(C)
-    flat = np.concatenate([(k[..., None].astype(np.int64) * C + channels).ravel() for k in index])
-    contributions = np.concatenate([(w * dout).ravel() for w in weight])
-    dx = np.bincount(flat, weights=contributions, minlength=N * H * W * C)
-    return dx.reshape(N, H, W, C).astype(dout.dtype, copy=False)
+    flat = np.concatenate([(p[..., None].astype(np.int64) * C + channels).ravel() for p in positions])
+    dxp = np.bincount(flat, weights=np.concatenate([d.ravel() for d in contributions]), minlength=N * Hp * Wp * C)
+    return fold(dxp.reshape(N, Hp, Wp, C), maps, x_shape).astype(dout.dtype, copy=False)
+
+
+def fold(dxp, maps, x_shape):
+    """The transpose of ``extend``: each extended pixel's gradient added to the pixel it is a copy of.
+
+    With P_r[i, p] = 1 when extended row p copies row i (0 for what 'constant' filled), and P_c alike,
+    dx[n] = P_r @ dxp[n] @ P_c^T for every channel.
+    """
+    (rows, row_real), (cols, col_real) = maps
+    N, H, W, C = x_shape
+    _, Hp, Wp, _ = dxp.shape
+    if (Hp, Wp) == (H, W) and row_real.all() and col_real.all():
+        return dxp                                               # nothing was added around x
+    P_r = ((rows[None, :] == np.arange(H)[:, None]) & row_real[None, :]).astype(dxp.dtype)
+    P_c = ((cols[None, :] == np.arange(W)[:, None]) & col_real[None, :]).astype(dxp.dtype)
+    by_rows = P_r @ dxp.reshape(N, Hp, Wp * C)                   # (N, H, Wp * C): rows folded
+    return (P_c @ by_rows.reshape(N * H, Wp, C)).reshape(N, H, W, C)   # then columns
 
 
 def resize_points(in_size, out_size):
