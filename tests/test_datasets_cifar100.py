@@ -57,6 +57,7 @@ def test_keras_layout_from_the_archive(archive, label_mode):
     np.testing.assert_array_equal(x_train[3, :, :, 0], row[:1024].reshape(32, 32))
     np.testing.assert_array_equal(x_train[3, 5, 7], [row[5 * 32 + 7], row[1024 + 5 * 32 + 7], row[2048 + 5 * 32 + 7]])
     np.testing.assert_array_equal(x_test.reshape(4, -1, 3).transpose(0, 2, 1).reshape(4, -1), test[b"data"])
+    assert all(a.flags.writeable for a in (x_train, y_train, x_test, y_test))   # np.random.shuffle(y_train) works
 
 
 def test_extracted_directory_works_too(archive, tmp_path):

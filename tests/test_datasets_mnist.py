@@ -141,6 +141,16 @@ def test_first_load_fetches_and_caches_then_loads_from_cache(fetches, fake):
     assert len(fetches) == 1
 
 
+def test_loaded_arrays_may_be_changed_in_place_as_keras_returns_them(fetches, fake):
+    # Deep Learning with Python, chapter 5: shuffle the labels in place to show a network memorizing noise.
+    write_npz(cache_path(), fake)
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    assert all(a.flags.writeable for a in (x_train, y_train, x_test, y_test))
+    np.random.shuffle(y_train)
+    x_train[0] = 0
+    assert_is(mnist.load_data(), fake)                      # the cache itself is untouched
+
+
 def test_matching_cache_is_loaded_without_fetching(fetches, fake):
     write_npz(cache_path(), fake)
     assert_is(mnist.load_data(), fake)

@@ -1,4 +1,4 @@
-"""Keras files in and out (tinynet.io.keras_h5, keras_archive; tinynet.keras.config, training_config).
+"""Keras files in and out (tinynet.io.keras_h5, keras_archive; tinynet.keras.file_config, training_config).
 
 Real files written by Keras live in ../shared/keras-files beside the clone (skipped when
 absent; TINYNET_SHARED_DIR may point elsewhere). Keras itself is not needed: the files
@@ -22,7 +22,7 @@ from tinynet import layers as L  # noqa: E402
 from tinynet.io import keras_archive, keras_h5  # noqa: E402
 from tinynet.io.errors import KerasFileError, KerasFileWarning  # noqa: E402
 from tinynet.io.json_text import MAX_CONFIG_BYTES  # noqa: E402
-from tinynet.keras import config as keras_config, training_config  # noqa: E402
+from tinynet.keras import file_config as keras_config, training_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TINYNET_SHARED_DIR", REPO.parent / "shared")) / "keras-files"

@@ -65,7 +65,7 @@ def test_keras_2_hard_sigmoid_is_refused_when_read(tmp_path):
     model = tinynet.Sequential([L.Dense(3, activation="hard_sigmoid", input_shape=(4,))])
     model.save(tmp_path / "m.keras")
     assert tinynet.models.load_model(tmp_path / "m.keras").layers[0].get_config()["activation"] == "hard_sigmoid"
-    from tinynet.keras import config
+    from tinynet.keras import file_config as config
     keras2 = {"class_name": "Sequential", "keras_version": "2.10.0", "config": {"layers": [
         {"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "hard_sigmoid",
                                           "batch_input_shape": [None, 4]}}]}}

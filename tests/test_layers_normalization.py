@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tinynet import Sequential, gradcheck
-from tinynet.layers import BatchNormalization, Conv2D, Dense, Flatten, ReLU
+from tinynet.layers import BatchNormalization, Conv2D, Dense, Flatten, LayerNormalization, ReLU
 
 TOLERANCE = 1e-6
 
@@ -164,3 +164,40 @@ def test_a_frozen_layer_uses_and_keeps_its_moving_statistics_in_fit():
         np.testing.assert_array_equal(old, new)  # neither gamma/beta nor the moving statistics moved
     x = data((5, 3)).astype(np.float32)
     np.testing.assert_allclose(bn.forward(x, training=True), bn.forward(x, training=False))
+
+
+# ---------------------------------------------------------------- layer normalization
+
+
+def test_layer_normalization_normalizes_each_sample_by_its_own_statistics():
+    x = np.random.default_rng(0).standard_normal((4, 6)) * 3 + 2
+    layer = LayerNormalization(epsilon=1e-3)
+    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    np.testing.assert_allclose(layer(x), (x - mean) / np.sqrt(var + 1e-3))
+    np.testing.assert_allclose(layer(x[:1]), layer(x)[:1])               # nothing depends on the rest of the batch
+    np.testing.assert_array_equal(layer(x, training=True), layer(x, training=False))
+    assert [w.shape for w in layer.get_weights()] == [(6,), (6,)]        # gamma, beta as Keras stores them
+    images = np.random.default_rng(1).standard_normal((2, 3, 4, 5))
+    whole = LayerNormalization(axis=[1, 2, 3])
+    flat = images.reshape(2, -1)
+    expected = (flat - flat.mean(1, keepdims=True)) / np.sqrt(flat.var(1, keepdims=True) + 1e-3)
+    np.testing.assert_allclose(whole(images), expected.reshape(images.shape))
+    assert [w.shape for w in whole.get_weights()] == [(3, 4, 5), (3, 4, 5)]
+
+
+@pytest.mark.parametrize("axis, shape", [(-1, (3, 5)), (-1, (2, 3, 4, 3)), ([1, 2, 3], (2, 3, 2, 3)),
+                                         ((1, 2), (2, 3, 4, 2)), (1, (3, 4, 2))])
+def test_layer_normalization_gradients(axis, shape):
+    layer = LayerNormalization(axis=axis, gamma_initializer="random_normal", beta_initializer="random_normal")
+    result = gradcheck.check_layer(layer, np.random.default_rng(2).standard_normal(shape), verbose=False)
+    assert result.passed and max(result.values()) < 1e-6, result.table()
+
+
+def test_layer_normalization_refuses_what_it_does_not_do():
+    with pytest.raises(ValueError, match="rms_scaling=True"):
+        LayerNormalization(rms_scaling=True)
+    with pytest.raises(ValueError, match="the batch axis 0 cannot be normalized over"):
+        LayerNormalization(axis=0).build((4,))
+    with pytest.raises(ValueError, match="`epsilon`"):
+        LayerNormalization(epsilon=0)
+    assert LayerNormalization(center=False, scale=False).get_config()["center"] is False

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from test_ops_conv import keras_output_size
 from tinynet import Sequential, gradcheck
 from tinynet.layers import (AveragePooling2D, AvgPool2D, Conv2D, GlobalAveragePooling2D, GlobalAvgPool2D,
-                            MaxPool2D, MaxPooling2D)
+                            GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D)
 
 TOLERANCE = 1e-6
 
@@ -96,3 +96,21 @@ def test_bad_arguments_and_shapes():
         GlobalAveragePooling2D(name="gp").build((10,))
     with pytest.raises(ValueError, match=r"MaxPooling2D.*must fit"):
         Sequential([Conv2D(2, 3, input_shape=(3, 3, 1)), MaxPooling2D()])
+
+
+# ---------------------------------------------------------------- global max pooling
+
+
+def test_global_max_pooling_value_gradient_and_the_first_maximum_on_ties():
+    x = distinct((2, 5, 4, 3))
+    layer = GlobalMaxPool2D()
+    assert isinstance(layer, GlobalMaxPooling2D)
+    np.testing.assert_array_equal(layer(x), x.max(axis=(1, 2)))
+    result = gradcheck.check_layer(layer, x, verbose=False)
+    assert result.passed and result["input"] < TOLERANCE
+    tie = np.array([[0.0, 5.0], [5.0, 1.0]]).reshape(1, 2, 2, 1)
+    layer(tie)
+    np.testing.assert_array_equal(layer.backward(np.array([[2.0]]))[0, :, :, 0], [[0, 2], [0, 0]])   # the first 5
+    assert Sequential([Conv2D(4, 3, input_shape=(8, 8, 1)), GlobalMaxPooling2D()]).output_shape == (None, 4)
+    with pytest.raises(ValueError, match=r"GlobalMaxPooling2D\) expects images"):
+        GlobalMaxPooling2D().build((4, 3))

@@ -44,7 +44,14 @@ _LAZY = {"datasets": ("tinynet.io.datasets", None), "plot": ("tinynet.tools.plot
          "keras": ("tinynet.keras", None), "np_utils": ("tinynet.keras.np_utils", None),
          "random": ("tinynet.keras.random", None), "regularizers": ("tinynet.core.regularizers", None),
          "gradcheck": ("tinynet.tools.gradcheck", None), "scalar": ("tinynet.tools.scalar", None),
-         "sanity": ("tinynet.tools.sanity", None), "tools": ("tinynet.tools", None), "io": ("tinynet.io", None)}
+         "sanity": ("tinynet.tools.sanity", None), "tools": ("tinynet.tools", None), "io": ("tinynet.io", None),
+         # TensorFlow's names tutorials call with `import tinynet as tf`: tf.data, tf.nn.relu, tf.cast ...
+         "data": ("tinynet.keras.data", None), "activations": ("tinynet.keras.activations", None),
+         "nn": ("tinynet.keras.nn", None), "config": ("tinynet.keras.tf_config", None),
+         "test": ("tinynet.keras.tf_config", "test"),
+         **{name: ("tinynet.keras.tensorflow", name) for name in (
+             "newaxis", "cast", "one_hot", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
+             "uint8", "uint16", "uint32", "uint64", "bool")}}
 
 
 def __getattr__(name):

@@ -43,3 +43,9 @@ def test_adam_step_quick_prints_the_five_ways():
     times = re.findall(r"^  (textbook|twin|twin, check after|in place|in place, 2 threads) +([\d.]+) ms$", output, re.M)
     assert [name for name, _ in times] == ["textbook", "twin", "twin, check after", "in place", "in place, 2 threads"]
     assert all(float(value) > 0 for _, value in times)
+
+
+def test_augmentation_overhead_quick_prints_the_four_variants():
+    output = run_example("benchmarks/augmentation_overhead.py", "--quick")
+    for name in ("plain", "layers", "generator", "dataset"):
+        assert re.search(rf"^{name}\s+[\d.]+ ms/step\s+x[\d.]+$", output, re.M), output

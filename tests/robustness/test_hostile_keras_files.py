@@ -24,7 +24,7 @@ from tinynet import layers, utils  # noqa: E402
 from tinynet.io import hdf5, keras_archive, keras_h5, npz_model, zips  # noqa: E402
 from tinynet.io.errors import MAX_MESSAGE_CHARS, ModelFileError  # noqa: E402
 from tinynet.io.errors import KerasFileError, KerasFileWarning  # noqa: E402
-from tinynet.keras import config as keras_config  # noqa: E402
+from tinynet.keras import file_config as keras_config  # noqa: E402
 from tinynet.io.model_files import MAX_ITERATIONS  # noqa: E402
 from tinynet.models import Sequential, load_model, load_weights  # noqa: E402
 

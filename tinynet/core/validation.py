@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from . import data_adapter
 from .checks import check_bool, check_int, invalid, is_int
 
 
@@ -18,6 +19,7 @@ def as_float_array(x, argument, dtype=np.float32):
     """``x`` as a C-contiguous float array of ``dtype``, refusing non-numeric or empty data."""
     if x is None:
         raise ValueError(f"Received no value for `{argument}`: expected an array of samples. Received: {argument}=None")
+    _refuse_streams(x, argument)
     try:
         array = np.asarray(x)
     except Exception as error:  # ragged lists and the like
@@ -33,6 +35,19 @@ def as_float_array(x, argument, dtype=np.float32):
     # A float64 too large for float32 becomes inf here; check_values reports it, with its place.
     with np.errstate(over="ignore"):
         return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _refuse_streams(x, argument):
+    """Say so when a dataset, a generator or a Sequence reaches code that takes arrays (rather than 'dtype object')."""
+    if data_adapter.is_array_structure(x):
+        return
+    try:
+        kind = data_adapter.kind_of(x)
+    except TypeError:
+        return                                  # not data at all: np.asarray's own error says what it is
+    raise TypeError(f"`{argument}` is a {kind}, but fit / evaluate / predict take NumPy arrays only: reading a {kind} "
+                    "batch by batch (tinynet.core.data_adapter.EpochIterator) is not wired into them yet. Pass "
+                    f"arrays, e.g. {argument} = np.concatenate([batch_x for batch_x, batch_y in data]).")
 
 
 def check_values(x, argument, warn_unscaled=True):

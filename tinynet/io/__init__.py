@@ -23,7 +23,7 @@ Keras files (HDF5 inside: they need h5py, the optional extra ``pip install tinyn
     keras_archive.py Keras 3 .keras zips and .weights.h5 files read and written
 
 What the configs inside Keras files mean (layers, activations, losses, optimizers and their
-state) is the Keras ring's table: ``tinynet/keras/table.py``, read through ``tinynet.keras.config``
+state) is the Keras ring's table: ``tinynet/keras/table.py``, read through ``tinynet.keras.file_config``
 and ``tinynet.keras.training_config``. Importing this package imports none of the modules above;
 ``import tinynet`` imports ``formats`` (the table, not a format) and the file-writing callbacks.
 """

@@ -84,6 +84,13 @@ def verify_arrays(arrays, expected, *, source):
             raise CorruptDataError(f"{source}: {name} has sha256 {digest}, expected {spec.sha256}")
 
 
+def writable(arrays):
+    """``arrays`` (name -> ndarray) as a script may change them in place, as Keras's loaders return them
+    (``np.random.shuffle(y_train)``): a copy of each array a reader left read-only (``np.frombuffer`` of a
+    file's bytes), the others as they are."""
+    return {name: array if array.flags.writeable else array.copy() for name, array in arrays.items()}
+
+
 def save_npz(path, arrays):
     """Write ``arrays`` (name -> ndarray) to ``path`` as an uncompressed .npz, atomically."""
     with atomic_write(path) as file:

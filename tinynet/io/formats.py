@@ -134,7 +134,7 @@ def check_writable(model, path, weights_only=False):
             except NotImplementedError as error:
                 raise ValueError(str(error)) from None
         return
-    from ..keras import config, training_config
+    from ..keras import file_config as config, training_config
     from .hdf5 import require_h5py
 
     require_h5py()

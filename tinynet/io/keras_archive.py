@@ -10,7 +10,7 @@ rate, then each trainable weight's slots in turn (Adam: momentum, velocity).
 Reading is bounded: members are looked up by name and their declared sizes checked
 before anything is decompressed; the JSON is capped; the HDF5 part goes through
 ``tinynet.io.hdf5``. Nothing in the archive is executed or unpickled. What the configs mean
-is the Keras ring's (``tinynet.keras.config``, ``training_config``); this module handles the bytes.
+is the Keras ring's (``tinynet.keras.file_config``, ``training_config``); this module handles the bytes.
 """
 import io
 import json
@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 
-from ..keras import config as keras_config, training_config
+from ..keras import file_config as keras_config, training_config
 from ..keras.table import OPTIMIZER_BY_KERAS
 from .atomic import atomic_write
 from .errors import KerasFileError, KerasFileWarning

@@ -21,7 +21,7 @@ strings, an empty name list as a float64 array of shape (0,), the empty
 trainable weight; and Keras 2's ``save_weights('w.h5')``, the same layer groups at the root.
 
 What each Keras name means (layers, activations, losses, optimizers and their slots) is the
-Keras ring's table (``tinynet/keras/table.py``), read through ``tinynet.keras.config`` and
+Keras ring's table (``tinynet/keras/table.py``), read through ``tinynet.keras.file_config`` and
 ``tinynet.keras.training_config``; this module handles the bytes.
 """
 import io
@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from ..keras import config as keras_config, training_config
+from ..keras import file_config as keras_config, training_config
 from ..keras.table import OPTIMIZER_BY_KERAS
 from .atomic import atomic_write
 from .errors import KerasFileError, KerasFileWarning

@@ -118,7 +118,7 @@ def model_from_json(json_string, custom_objects=None):
         config = json.loads(json_string)
     except (TypeError, ValueError, RecursionError) as error:
         raise ModelFileError(f"the model configuration is not valid JSON ({error})") from error
-    from ..keras import config as keras_config  # at call time: Keras's formats load only when one is read
+    from ..keras import file_config as keras_config  # at call time: Keras's formats load only when one is read
 
     if keras_config.is_keras_config(config):  # Keras's model.to_json()
         spec = keras_config.spec_from_json(json_string)

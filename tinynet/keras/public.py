@@ -20,7 +20,8 @@ PUBLIC = {
     "initializers": "tinynet.core.initializers", "regularizers": "tinynet.core.regularizers",
     "constraints": "tinynet.core.constraints", "ops": "tinynet.keras.ops", "datasets": "tinynet.io.datasets",
     "gradcheck": "tinynet.tools.gradcheck", "plot": "tinynet.tools.plot", "scalar": "tinynet.tools.scalar",
-    "sanity": "tinynet.tools.sanity",
+    "sanity": "tinynet.tools.sanity", "data": "tinynet.keras.data", "activations": "tinynet.keras.activations",
+    "nn": "tinynet.keras.nn", "config": "tinynet.keras.tf_config", "preprocessing": "tinynet.keras.preprocessing",
 }
 
 
@@ -29,8 +30,9 @@ def real_name(fullname):
     for prefix in ("tinynet.keras.", "tinynet."):
         if fullname.startswith(prefix):
             head, _, rest = fullname[len(prefix):].partition(".")
-            if head in PUBLIC and PUBLIC[head] != fullname:
-                return PUBLIC[head] + (f".{rest}" if rest else "")
+            real = PUBLIC[head] + (f".{rest}" if rest else "") if head in PUBLIC else None
+            if real is not None and real != fullname:  # (tinynet.keras.data.x is itself: no alias to follow)
+                return real
     return None
 
 

@@ -23,7 +23,7 @@ from ..core import losses, metrics as metrics_module
 from ..core.optimizers.schedules import ALL as SCHEDULES
 from ..io.errors import KerasFileWarning
 from . import table
-from .config import same, snake_case
+from .file_config import same, snake_case
 from .table import LOSS_BY_KERAS, LOSS_BY_TINYNET, OPTIMIZER_BY_KERAS, OPTIMIZER_BY_TINYNET
 
 

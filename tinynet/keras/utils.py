@@ -1,7 +1,9 @@
 """``tinynet.utils``, Keras's ``keras.utils``: ``to_categorical`` and seeding (``tinynet/core/utils.py``),
-Keras 1's ``np_utils``, and ``plot_model`` (matplotlib: loaded on first use)."""
+Keras 1's ``np_utils``, ``Sequence`` / ``PyDataset`` (``py_dataset.py``), and ``plot_model`` (matplotlib:
+loaded on first use)."""
 from ..core.utils import rng, set_random_seed, to_categorical  # noqa: F401
 from . import np_utils  # noqa: F401
+from .py_dataset import PyDataset, Sequence  # noqa: F401
 
 
 def __getattr__(name):

@@ -363,14 +363,46 @@ class _LeakyReLUFunction(LeakyReLU):
 ACTIVATIONS["leaky_relu"] = _LeakyReLUFunction
 
 
+def as_function(name):
+    """The activation ``name`` as a function on arrays, ``relu(x)``: what ``keras.activations.relu`` and
+    ``tf.nn.relu`` are. Its forward is the layer's; given as a layer's ``activation=``, it means that layer."""
+    layer_class = ACTIVATIONS[name]
+
+    def activation(x, **settings):
+        x = np.asarray(x)
+        return layer_class(name=f"{name}_function", **settings).forward(x if x.dtype.kind == "f" else
+                                                                        x.astype(np.float32))
+    activation.__name__ = activation.__qualname__ = name
+    activation.__doc__ = (f"The {name} activation of an array, ``{layer_class.equation}`` (the forward of "
+                          f"``tinynet.layers.{layer_class.__name__}``); ``activation={name}`` in a layer means "
+                          f"``activation='{name}'``.")
+    return activation
+
+
+# One function per name (the same object under every alias): ``keras.activations.relu``, ``tf.nn.relu``.
+FUNCTIONS = {name: as_function(name) for name in ACTIVATIONS}
+FUNCTIONS["silu"] = FUNCTIONS["swish"]
+_NAMES_OF_FUNCTIONS = {function: name for name, function in reversed(list(FUNCTIONS.items()))}
+
+
 def get(identifier, owner="layer"):
-    """A fresh activation layer from a Keras name (``'relu'``) or ``None`` (linear)."""
+    """A fresh activation layer from a Keras name (``'relu'``), an activation function (``tf.nn.relu``,
+    ``keras.activations.relu``), an activation layer class, or ``None`` (linear)."""
     if identifier is None:
         return Linear(name=f"{owner}_linear")
     if isinstance(identifier, str) and identifier.lower() in ACTIVATIONS:
         return ACTIVATIONS[identifier.lower()](name=f"{owner}_{identifier.lower()}")
+    if callable(identifier) and not isinstance(identifier, type) and identifier in _NAMES_OF_FUNCTIONS:
+        name = _NAMES_OF_FUNCTIONS[identifier]
+        return ACTIVATIONS[name](name=f"{owner}_{name}")
     if isinstance(identifier, type) and identifier in ACTIVATIONS.values():
         return identifier(name=f"{owner}_{identifier.__name__.lower()}")
+    if callable(identifier):
+        raise ValueError(
+            f"Layer '{owner}': the activation {getattr(identifier, '__name__', identifier)!r} is a Python function "
+            "tinynet does not know, and a layer needs its derivative for backward. Give a built-in one by name "
+            f"(one of {sorted(ACTIVATIONS)}) or as tf.nn.relu / keras.activations.relu, or wrap your function's "
+            "maths in a Layer subclass with forward and backward.")
     raise ValueError(
         f"Unknown activation: {identifier!r}. Expected one of {sorted(ACTIVATIONS)} or None.")
 

@@ -363,8 +363,8 @@ class Layer(metaclass=LayerType):
         (a user's function may return anything) must be a finite numeric array of exactly ``shape``;
         otherwise a ValueError names the layer and the weight.
         """
-        if name is not None and not isinstance(name, str) and shape is None:  # Keras 3: add_weight((3, 4))
-            name, shape = None, name
+        if name is not None and not isinstance(name, str):    # Keras 3's order: add_weight((784, 64), 'zeros')
+            name, shape, initializer = None, name, shape if initializer is None else initializer
         kwargs.pop("aggregation", None), kwargs.pop("autocast", None), kwargs.pop("synchronization", None)
         if kwargs:
             raise TypeError(f"Layer '{self.name}': add_weight got unexpected arguments {sorted(kwargs)}")

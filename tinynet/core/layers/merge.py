@@ -167,9 +167,6 @@ class Concatenate(Layer):
         (sizes,) = self.cache
         return np.split(dout, np.cumsum(sizes)[:-1], axis=self.axis)
 
-    def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
-
 
 class Dot(Layer):
     """Per-sample dot product of two inputs along ``axes``: ``y[n] = sum_k a[n, k] b[n, k]`` for vectors.
@@ -214,9 +211,6 @@ class Dot(Layer):
             da = (da - a * (a * da).sum(-1, keepdims=True)) / norms[0]
             db = (db - b * (b * db).sum(-1, keepdims=True)) / norms[1]
         return [da, db]
-
-    def get_config(self):
-        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
 
 
 def _shapes(shapes):

@@ -1,8 +1,9 @@
-"""BatchNormalization: normalize each channel by the batch's statistics, then scale and shift."""
+"""BatchNormalization (each channel by the batch's statistics) and LayerNormalization (each sample by its own)."""
 import numpy as np
 
 from ..checks import check_bool, check_float, check_int
 from ..ops import check_impl
+from ..ops.normalization import layer_norm_backward, layer_norm_forward
 from .base import Layer
 
 
@@ -101,3 +102,85 @@ class BatchNormalization(Layer):
         if self.center:
             self.beta.grad[...] = dbeta
         return dx
+
+
+class LayerNormalization(Layer):
+    """Layer normalization (Ba, Kiros & Hinton, 2016): each SAMPLE normalized by its own statistics.
+
+        mean, var = the mean and (biased) variance of one sample's values along ``axis``
+        xhat = (x - mean) / sqrt(var + epsilon)        y = gamma * xhat + beta
+
+    Unlike BatchNormalization, nothing depends on the rest of the batch, so training and inference
+    compute the same thing and there are no moving statistics. ``axis`` (default -1, the features)
+    counts the batch axis as 0, as in Keras; a list normalizes over several axes (``[1, 2, 3]``: each
+    image as a whole). gamma and beta have the sizes of the normalized axes: ``(C,)`` for the default.
+    Weights: [gamma, beta] (gamma only if ``scale``, beta only if ``center``), as in Keras.
+
+    Backward is batch norm's, per sample over its D normalized values (``ops/normalization.py``):
+
+        dxhat = dout * gamma        dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / sqrt(var + eps)
+        dgamma = sum of dout * xhat over the other axes          dbeta = sum of dout over the other axes
+
+    Cache: the op's ``LayerNormCache`` (xhat, sqrt(var + eps), the broadcast gamma and the axes).
+    """
+
+    equation = "y = gamma * (x - mean(x)) / sqrt(var(x) + epsilon) + beta   (per sample)"
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+        self.axis = [check_int(a, "axis", owner=self.name) for a in axes] if axes else None
+        if not self.axis:
+            raise ValueError(f"Layer '{self.name}': `axis` must name at least one axis. Received: axis={axis!r}")
+        self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True, owner=self.name)
+        self.center = check_bool(center, "center")
+        self.scale = check_bool(scale, "scale")
+        if rms_scaling:
+            raise ValueError(f"Layer '{self.name}': rms_scaling=True (RMS normalization) is not implemented in "
+                             "tinynet. Received: rms_scaling=True")
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+
+    def _axes(self, rank):
+        """The normalized axes as non-negative indices of an input of ``rank`` axes, batch included."""
+        axes = []
+        for a in self.axis:
+            axis = a + rank if a < 0 else a
+            if not 1 <= axis < rank:
+                raise ValueError(f"Layer '{self.name}': axis={a} is not an axis of a sample of inputs of rank {rank} "
+                                 "(the batch axis 0 cannot be normalized over).")
+            axes.append(axis)
+        return tuple(sorted(set(axes)))
+
+    def build(self, input_shape):
+        rank = len(input_shape) + 1
+        self.axes = self._axes(rank)
+        shape = tuple(input_shape[a - 1] for a in self.axes)
+        # gamma and beta as stored (Keras's shape), and as they broadcast against x: size 1 off the axes.
+        self.broadcast_shape = tuple(input_shape[a - 1] if a in self.axes else 1 for a in range(1, rank))
+        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        gamma = self.gamma.data.reshape(self.broadcast_shape) if self.scale else x.dtype.type(1)
+        beta = self.beta.data.reshape(self.broadcast_shape) if self.center else x.dtype.type(0)
+        y, self.cache = layer_norm_forward(x, gamma, beta, self.axes, self.epsilon)
+        return y
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = layer_norm_backward(dout, self.cache)
+        if self.scale:
+            self.gamma.grad[...] = dgamma.reshape(self.gamma.shape)
+        if self.center:
+            self.beta.grad[...] = dbeta.reshape(self.beta.shape)
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis if len(self.axis) > 1 else self.axis[0],
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale}

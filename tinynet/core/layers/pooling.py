@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D (no weights).
+"""Pooling layers: MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D (no weights).
 
 Each channel is pooled on its own over ph x pw windows moved by ``strides`` (default:
 ``pool_size``), with Keras/TensorFlow output sizes. The arithmetic is in ``tinynet.ops``:
@@ -91,14 +91,8 @@ class AveragePooling2D(_Pooling2D):
         return self.ops.avgpool2d_backward(dout, self.cache)  # dx[every cell of a window] += dout / count
 
 
-class GlobalAveragePooling2D(Layer):
-    """The mean of each channel over the whole image: ``y[n, c] = mean_{i,j} x[n, i, j, c]``.
-
-    Shapes: ``x: (N, H, W, C) -> y: (N, C)``. Backward: ``dx[n, i, j, c] = dout[n, c] / (H*W)``.
-    Cache: x.shape.
-    """
-
-    equation = "y[n,c] = mean_{i,j} x[n,i,j,c]"
+class _GlobalPooling2D(Layer):
+    """Settings and output shape shared by global average and global max pooling: (N, H, W, C) -> (N, C)."""
 
     def __init__(self, impl="fast", data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
@@ -110,13 +104,26 @@ class GlobalAveragePooling2D(Layer):
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(
-                f"Layer '{self.name}' (GlobalAveragePooling2D) expects images of shape (height, width, "
+                f"Layer '{self.name}' ({type(self).__name__}) expects images of shape (height, width, "
                 f"channels) without the batch axis. Received: input_shape={tuple(input_shape)}")
         return (input_shape[-1],)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
         super().build(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "impl": self.impl}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """The mean of each channel over the whole image: ``y[n, c] = mean_{i,j} x[n, i, j, c]``.
+
+    Shapes: ``x: (N, H, W, C) -> y: (N, C)``. Backward: ``dx[n, i, j, c] = dout[n, c] / (H*W)``.
+    Cache: x.shape.
+    """
+
+    equation = "y[n,c] = mean_{i,j} x[n,i,j,c]"
 
     def forward(self, x, training=False):
         y, self.cache = self.ops.global_avgpool2d_forward(x)
@@ -126,7 +133,27 @@ class GlobalAveragePooling2D(Layer):
         return self.ops.global_avgpool2d_backward(dout, self.cache)
 
 
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """The largest value of each channel over the whole image: ``y[n, c] = max_{i,j} x[n, i, j, c]``.
+
+    Shapes: ``x: (N, H, W, C) -> y: (N, C)``. Backward: each channel's gradient goes to the input
+    that was its maximum, ``dx[n, i*, j*, c] = dout[n, c]``, 0 elsewhere. NOTE: on ties the FIRST
+    maximum in row-major order takes it all, as in MaxPooling2D. Cache: (x.shape, the position of each
+    channel's first maximum).
+    """
+
+    equation = "y[n,c] = max_{i,j} x[n,i,j,c]"
+
+    def forward(self, x, training=False):
+        y, self.cache = self.ops.global_maxpool2d_forward(x)
+        return y
+
+    def backward(self, dout):
+        return self.ops.global_maxpool2d_backward(dout, self.cache)   # dx[the channel's first max] = dout
+
+
 # Keras's short names for the same layers.
 MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D

@@ -22,8 +22,12 @@ kernel offset ``(di, dj)``, channel ``c``; ``@`` is the matrix product, ``*`` el
 softmax.py        stable softmax / log-softmax (one version: nothing to speed up)
 linear.py         sum over rows (Dense's and Conv2D's db)
 conv.py           output sizes, 'same' padding, im2col / col2im, conv2d forward / backward
-pooling.py        max / average / global-average pooling forward and backward
-normalization.py  batch normalization forward (training / inference) and backward
+pooling.py        max / average / global-average / global-max pooling forward and backward
+normalization.py  batch normalization forward (training / inference) and backward; layer normalization
+conv_transpose.py the transposed convolution (conv2d's adjoint) and Keras's output sizes for it
+image.py          sampling images at moved coordinates (bilinear / nearest, Keras's fill modes) and its
+                  transpose: the random rotations, shifts and zooms, bilinear upsampling and resizing
+math.py           differentiable ops on tensors (keras.ops), each forward beside its vector-Jacobian product
 """
 from ..checks import check_choice
 
@@ -72,7 +76,7 @@ def get(impl):
     return found if found is not None else _SETS[check_impl(impl)]
 
 
-from . import conv, linear, normalization, pooling  # noqa: E402
+from . import conv, conv_transpose, image, linear, normalization, pooling  # noqa: E402
 from .softmax import log_softmax, softmax  # noqa: E402
 
 # The textbook ops, under the names layers call them by. The fast ring (``tinynet.fast``, imported
@@ -85,6 +89,8 @@ for _name, _reference in {
         "avgpool2d_forward": pooling.avgpool2d_forward, "avgpool2d_backward": pooling.avgpool2d_backward,
         "global_avgpool2d_forward": pooling.global_avgpool2d_forward,
         "global_avgpool2d_backward": pooling.global_avgpool2d_backward,
+        "global_maxpool2d_forward": pooling.global_maxpool2d_forward,
+        "global_maxpool2d_backward": pooling.global_maxpool2d_backward,
         "batch_norm_forward": normalization.batch_norm_forward,
         "batch_norm_backward": normalization.batch_norm_backward,
         "batch_norm_inference": normalization.batch_norm_inference,
@@ -92,5 +98,5 @@ for _name, _reference in {
         "sum_rows": linear.sum_rows}.items():
     register(_name, reference=_reference)
 
-__all__ = ["get", "register", "check_impl", "IMPLS", "softmax", "log_softmax", "conv", "pooling",
-           "normalization", "linear"]
+__all__ = ["get", "register", "check_impl", "IMPLS", "softmax", "log_softmax", "conv", "conv_transpose", "image",
+           "pooling", "normalization", "linear"]

@@ -389,7 +389,7 @@ Tensor.numpy_twins.update({
 
 Tensor.methods.update({"abs": abs, "sum": sum, "mean": mean, "max": max, "min": min, "var": var, "std": std, "clip": clip,
                        "squeeze": squeeze, "flatten": lambda x: reshape(x, (-1,)), "ravel": lambda x: reshape(x, (-1,)),
-                       "transpose": lambda x, *axes: transpose(x, axes or None), "dot": dot})
+                       "transpose": lambda x, *axes: transpose(x, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None), "dot": dot})
 
 absolute = abs
 __all__ = ["add", "subtract", "multiply", "divide", "negative", "power", "matmul", "transpose", "reshape", "cast",

@@ -10,6 +10,7 @@ number of values per channel (N, or N*H*W); vectors of length C broadcast over x
     inference:  the same with the moving mean and variance in place of the batch's.
 
 These are the references (``impl='naive'``); normalization_fast.py has the fast twins.
+Layer normalization (at the end) takes the same statistics per sample, over its features instead.
 """
 from typing import NamedTuple
 
@@ -103,3 +104,48 @@ def batch_norm_inference_backward(dout, cache):
     s = np.sqrt(var + epsilon)
     xhat = (x - mean) / s
     return dout * gamma / s, (dout * xhat).sum(axis=axes), dout.sum(axis=axes)
+
+
+class LayerNormCache(NamedTuple):
+    """What layer_norm_backward needs from layer_norm_forward."""
+
+    xhat: np.ndarray     # x normalized: (x - mean) / s
+    s: np.ndarray        # sqrt(var + epsilon), one per sample (size 1 along ``axes``)
+    gamma: np.ndarray    # broadcastable to x
+    axes: tuple          # the normalized axes (every sample has its own statistics over them)
+
+
+def layer_norm_forward(x, gamma, beta, axes, epsilon):
+    """Layer normalization: each sample normalized by its OWN mean and (biased) variance over ``axes``.
+
+        mean = mean of x over axes      var = mean of (x - mean)^2 over axes      s = sqrt(var + epsilon)
+        y = gamma * (x - mean) / s + beta
+
+    x: (N, ...), gamma, beta: shaped like x with size 1 along every axis not in ``axes`` -> y: x.shape, cache
+    (the same sums as batch norm's, taken across a sample's features instead of across the batch).
+    """
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    s = np.sqrt(var + epsilon)
+    xhat = (x - mean) / s
+    return gamma * xhat + beta, LayerNormCache(xhat, s, gamma, axes)
+
+
+def layer_norm_backward(dout, cache):
+    """Batch norm's backward (``batch_norm_backward``), over each sample's D values along ``axes``:
+
+        dxhat  = dout * gamma
+        dx     = (1 / s) * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))      (means over axes)
+        dgamma = sum of dout * xhat over every other axis      dbeta = sum of dout over every other axis
+
+    (the three terms: xhat's direct path, then mean's and var's paths, as batch_norm_backward derives them,
+    with M = D and the mean over D written out). dout: x.shape -> dx: x.shape, and dgamma, dbeta shaped like
+    x with size 1 along every axis not in ``axes`` (the layer reshapes them to its weights' shape).
+    """
+    xhat, s, gamma, axes = cache
+    dxhat = dout * gamma
+    dx = (dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) / s
+    others = tuple(a for a in range(dout.ndim) if a not in axes)
+    dgamma = (dout * xhat).sum(axis=others, keepdims=True)
+    dbeta = dout.sum(axis=others, keepdims=True)
+    return dx, dgamma, dbeta

@@ -164,3 +164,28 @@ def global_avgpool2d_backward(dout, x_shape):
     N, H, W, C = x_shape
     check_dout(dout, (N, C))
     return np.broadcast_to(dout[:, None, None, :] / (H * W), x_shape).copy()
+
+
+def global_maxpool2d_forward(x):
+    """Global max pooling: out[n, c] = max_{i, j} x[n, i, j, c].
+
+    x: (N, H, W, C) -> out: (N, C), cache: (x.shape, first), ``first[n, c]`` the position i*W + j of the
+    FIRST maximum of channel c (row-major order, np.argmax's rule), where backward sends the gradient.
+    """
+    check_images(x)
+    N, H, W, C = x.shape
+    first = x.reshape(N, H * W, C).argmax(axis=1)          # (N, C)
+    out = np.take_along_axis(x.reshape(N, H * W, C), first[:, None, :], axis=1)[:, 0, :]
+    return out, (x.shape, first)
+
+
+def global_maxpool2d_backward(dout, cache):
+    """Each channel's gradient goes to its maximum: dx[n, first[n, c], c] = dout[n, c], 0 elsewhere.
+
+    dout: (N, C) -> dx: (N, H, W, C). NOTE: on ties the first maximum takes it all, as in max pooling.
+    """
+    (N, H, W, C), first = cache
+    check_dout(dout, (N, C))
+    dx = np.zeros((N, H * W, C), dtype=dout.dtype)
+    np.put_along_axis(dx, first[:, None, :], dout[:, None, :], axis=1)
+    return dx.reshape(N, H, W, C)

@@ -77,7 +77,8 @@ def load_data(label_mode="fine", path=None):
     parts = _read_parts(source)
     (x_train, y_train) = _keras_layout(parts["train"], label_mode, f"{source}: train")
     (x_test, y_test) = _keras_layout(parts["test"], label_mode, f"{source}: test")
-    return (x_train, y_train), (x_test, y_test)
+    arrays = cache.writable({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test})
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 def _find_source(path):

@@ -88,7 +88,7 @@ def load_data():
         DatasetUnavailableError: nothing cached and no source available; the
             message lists what was tried and how to install the Debian package.
     """
-    arrays = cache.load_or_fetch(cache.cache_dir() / FILENAME, EXPECTED, _fetch, "Fashion-MNIST")
+    arrays = cache.writable(cache.load_or_fetch(cache.cache_dir() / FILENAME, EXPECTED, _fetch, "Fashion-MNIST"))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 

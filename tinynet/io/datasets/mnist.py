@@ -82,10 +82,7 @@ def load_data(path=None):
         CorruptDataError: ``path`` exists but is not MNIST.
         TypeError, ValueError: ``path`` is not a path, or is a directory.
     """
-    if path is None:
-        arrays = _load_default()
-    else:
-        arrays = _load_user_path(path)
+    arrays = cache.writable(_load_default() if path is None else _load_user_path(path))
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
