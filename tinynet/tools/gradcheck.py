@@ -70,414 +70,28 @@ The check leaves tinynet's, NumPy's and Python's random state as it found them.
     gradcheck.check_model(big_model, x, y, max_entries=50)   # a sample of each array, and 2 directions
 """
 import copy
-import random
-from contextlib import contextmanager
 
 import numpy as np
 
 from ..core import validation
-from ..core.checks import check_float, check_int
-from ..core.layers.activations import Linear, ReLU
 from ..core.layers.normalization import BatchNormalization
-from ..core.layers.pooling import MaxPooling2D
-from ..core.utils import rng, set_random_seed
-from .gradcheck_report import FAIL, PASS, UNSTABLE, VACUOUS, Comparison, GradCheckResult, GradCheckRow, Point, merge
+from ..core.utils import set_random_seed
+from .gradcheck_compare import (compare, directional_derivative, max_entry_error,
+                                noise_floor, numerical_gradient, relative_error)
+from .gradcheck_model import ModelCheck, loss_gradient
+from .gradcheck_points import (COVER_DIRECTIONS, NotRepeatable, Sample, StepFailed, as_array, as_float64,
+                               check_dx, check_settings, checked_dx, cover_direction, failed, kink_record,
+                               max_pool_first_winner, moved, other_batch, other_size, perturb_weights, visited_points,
+                               random_layers, random_state_kept, repeatable)
+from .gradcheck_report import FAIL, GradCheckResult, GradCheckRow
 
 __all__ = ["check_layer", "check_model", "numerical_gradient", "directional_derivative", "relative_error",
-           "max_entry_error", "noise_floor", "GradCheckResult", "GradCheckRow", "TOLERANCE"]
+           "max_entry_error", "noise_floor", "GradCheckResult", "GradCheckRow", "TOLERANCE",
+           # the pieces, for the tests and for trace: where to look, and the model's public step
+           "cover_direction", "moved", "other_batch", "other_size", "as_float64", "max_pool_first_winner",
+           "loss_gradient", "prepare_data"]
 
 TOLERANCE = 1e-6
-MACHINE_EPS = np.finfo(np.float64).eps
-COVER_DIRECTIONS = 2      # directions through every row and column, per array, when entries are sampled
-
-# NOTE: rounding noise of a computed f is a few machine eps of the largest quantity summed
-# into it. That is |f| for most f, but a loss near 0 is still computed from O(1) terms
-# (log(1 + tiny) rounds to exactly 0), so the scale is at least 1. The factor covers the
-# few roundings per term; the noise of an estimated derivative is this over eps.
-NOISE_FACTOR = 10.0
-
-
-def noise_floor(f_value, eps):
-    """Rounding noise of one centred difference of f near ``f_value``: ~ 10 |f| machine-eps / eps."""
-    return NOISE_FACTOR * MACHINE_EPS * max(abs(float(f_value)), 1.0) / eps
-
-
-# ----- centred differences ----------------------------------------------------------------------
-def numerical_gradient(f, x, eps=1e-6, indices=None):
-    """Centred-difference gradient of the scalar ``f()`` with respect to the float64 array ``x``.
-
-    ``x`` is perturbed in place, one entry at a time, and restored; ``f`` must read it.
-    ``indices`` (flat positions) limits the estimate to those entries; the others are 0.
-    """
-    grad, _ = _differences(f, x, eps, indices)
-    return grad
-
-
-def directional_derivative(f, x, direction, eps=1e-6, kink_state=None):
-    """``(f(x + eps v) - f(x - eps v)) / (2 eps)``: the gradient's dot product with the unit vector ``v``.
-
-    Returns ``(estimate, crossed)``; ``crossed`` is True when ``kink_state()`` differed on the two sides.
-    """
-    _check_perturbable(x)
-    original = x.copy()
-    x += eps * direction
-    f_plus, state_plus = f(), kink_state() if kink_state else None
-    x[...] = original - eps * direction
-    f_minus, state_minus = f(), kink_state() if kink_state else None
-    x[...] = original
-    return (f_plus - f_minus) / (2 * eps), bool(kink_state) and _crossed(state_plus, state_minus)
-
-
-def _check_perturbable(x):
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        dtype = getattr(x, "dtype", type(x).__name__)
-        raise TypeError(
-            f"numerical_gradient needs a float64 array that f reads, perturbed in place. Received an array of "
-            f"dtype {dtype}. In float32 a step of eps=1e-6 is lost to rounding (the estimate for the gradient "
-            "[2, 4, 6] of sum(x**2) comes out as [1.907, 3.815, 5.722]). Convert first: x = x.astype(np.float64), "
-            "and let f read that array.")
-    if not x.flags.c_contiguous:
-        raise ValueError("numerical_gradient perturbs x in place: pass a C-contiguous array "
-                         "(np.ascontiguousarray(x)) that f reads.")
-
-
-def _crossed(state_plus, state_minus):
-    return not all(np.array_equal(a, b) for a, b in zip(state_plus, state_minus))
-
-
-def _differences(f, x, eps, indices=None, kink_state=None):
-    """Centred differences of ``f()`` w.r.t. ``x`` at ``indices``, and which of them crossed a kink.
-
-    ``kink_state()`` returns a list of arrays describing which side of each kink the last
-    ``f()`` was on; an entry whose states at ``x + eps`` and ``x - eps`` differ is marked in
-    ``skipped`` (its estimate is still returned). Returns ``(grad, skipped)`` of x's shape.
-    """
-    _check_perturbable(x)
-    grad = np.zeros_like(x)
-    skipped = np.zeros(x.shape, dtype=bool)
-    flat_x, flat_grad, flat_skipped = x.reshape(-1), grad.reshape(-1), skipped.reshape(-1)
-    for i in range(flat_x.size) if indices is None else indices:
-        original = flat_x[i]
-        flat_x[i] = original + eps
-        f_plus = f()
-        state_plus = kink_state() if kink_state else None
-        flat_x[i] = original - eps
-        f_minus = f()
-        state_minus = kink_state() if kink_state else None
-        flat_x[i] = original
-        flat_grad[i] = (f_plus - f_minus) / (2 * eps)
-        if kink_state:
-            flat_skipped[i] = _crossed(state_plus, state_minus)
-    return grad, skipped
-
-
-def relative_error(analytic, numeric, floor=0.0):
-    """``||a - n|| / (||a|| + ||n||)``; 0 when both are zero (or below ``floor`` per entry)."""
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
-    norm_floor = floor * np.sqrt(max(a.size, 1))
-    if np.linalg.norm(a) <= norm_floor and np.linalg.norm(n) <= norm_floor:
-        return 0.0
-    return float(np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n)))
-
-
-def max_entry_error(analytic, numeric, floor=0.0):
-    """The worst single entry: ``max_i |a_i - n_i| / (|a_i| + |n_i|)``.
-
-    NOTE: entries tiny next to the rest of the gradient would make this ratio pure
-    rounding noise (1e-11 vs 2e-11 is a 33% "error"), so the denominator is at least
-    1e-6 times the largest |a_i| + |n_i|, and at least ``floor`` (the noise of one difference).
-    """
-    a = np.asarray(analytic, dtype=np.float64).ravel()
-    n = np.asarray(numeric, dtype=np.float64).ravel()
-    if a.size == 0:
-        return 0.0
-    scale = np.abs(a) + np.abs(n)
-    least = max(1e-6 * scale.max(), floor)
-    if least == 0:
-        return 0.0
-    return float((np.abs(a - n) / np.maximum(scale, least)).max())
-
-
-# ----- where to look: which entries, which directions, which points --------------------------------
-class Sample:
-    """The entries of one array compared one by one (``mask``), and unit ``directions`` through the rest."""
-
-    def __init__(self, shape, max_entries, draw):
-        size = int(np.prod(shape))
-        self.mask = np.zeros(shape, dtype=bool)
-        self.directions = []
-        if max_entries is None or max_entries >= size:
-            self.mask[...] = True
-            return
-        self.mask.reshape(-1)[draw.choice(size, max_entries, replace=False)] = True
-        self.directions = [cover_direction(shape, draw) for _ in range(COVER_DIRECTIONS)]
-
-
-def cover_direction(shape, draw):
-    """A unit vector of ``shape`` with a +-1 in every row and every column of its matrix view, others 0.
-
-    The matrix view: rows are all axes but the last, columns the last axis (a conv kernel
-    (kh, kw, C, F) is the (kh*kw*C, F) matrix w_col). ``max(rows, columns)`` entries are set,
-    on two shuffled index lists, so every row and every column holds at least one.
-    """
-    columns = shape[-1] if len(shape) else 1
-    rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
-    n = max(rows, columns)
-    v = np.zeros((rows, columns))
-    v[draw.permutation(n) % rows, draw.permutation(n) % columns] = draw.choice([-1.0, 1.0], n)
-    return (v / np.sqrt(n)).reshape(shape)
-
-
-def moved(data, draw):
-    """``data`` moved away from the defaults, keeping what must stay positive positive.
-
-    Arrays that are all positive (gamma = 1, a moving variance) are scaled by e^(0.5 n),
-    n ~ N(0, 1) per entry; the others shifted by 0.5 rms(data) n (by 0.5 n when all zero:
-    a fresh bias), so every entry moves and signs mix.
-    """
-    noise = draw.standard_normal(data.shape)
-    if data.size and np.all(data > 0):
-        return data * np.exp(0.5 * noise)
-    rms = float(np.sqrt(np.mean(np.square(data)))) if data.size else 0.0
-    return data + 0.5 * (rms or 1.0) * noise
-
-
-def other_batch(x, draw, size, y=None):
-    """``size`` samples drawn from ``x``'s rows, each entry's sign flipped at random, plus noise of x's scale.
-
-    Returns ``(x_other, y_other)`` with the drawn rows' targets (``y_other`` None without ``y``).
-    Non-negative data (pixels) gets negative entries; all-equal data gets different values.
-    """
-    rows = draw.permutation(len(x)) if size == len(x) else draw.integers(0, len(x), size)
-    picked = x[rows]
-    scale = float(np.std(x)) or float(np.mean(np.abs(x))) or 1.0
-    mixed = picked * draw.choice([-1.0, 1.0], picked.shape) + 0.5 * scale * draw.standard_normal(picked.shape)
-    return np.ascontiguousarray(mixed), None if y is None else y[rows]
-
-
-def other_size(n):
-    """The second point's batch size: never the learner's (a backward right only for N = 1 is seen)."""
-    return n + 1 if n < 3 else n - 1
-
-
-def _points(n, perturb):
-    first = Point("your point", f"your weights and your batch ({n} samples)")
-    if not perturb:
-        return [first]
-    second = Point("perturbed", f"every weight moved (biases non-zero, gamma != 1), another batch of "
-                                f"{other_size(n)} samples with mixed signs")
-    return [first, second]
-
-
-def perturb_weights(layers, draw):
-    """Move every weight of ``layers`` (``moved``), in place."""
-    for layer in layers:
-        for parameter in layer.weights:
-            parameter.data[...] = moved(parameter.data, draw)
-
-
-@contextmanager
-def random_state_kept():
-    """Restore tinynet's, NumPy's and Python's random state afterwards (``seed=`` re-seeds all three)."""
-    states = rng().bit_generator.state, np.random.get_state(), random.getstate()
-    try:
-        yield
-    finally:
-        rng().bit_generator.state = states[0]      # the stream is the one the learner had
-        np.random.set_state(states[1])
-        random.setstate(states[2])
-
-
-# ----- comparing one array ----------------------------------------------------------------------
-def compare(f, array, analytic, where, eps, floor, tolerance, kinks=None, previous=None, point="",
-            zero_reason="every compared entry is below the rounding noise of f"):
-    """Backprop's ``analytic`` gradient of ``f()`` w.r.t. ``array`` against centred differences.
-
-    ``where`` (a ``Sample``) says which entries and directions; ``previous`` is the gradient
-    the warm-up step returned for the same array (to recognise ``+=`` and stale caches).
-    A disagreement is measured twice before it is called FAIL. Returns a ``Comparison``.
-    """
-    indices = np.flatnonzero(where.mask)
-    numeric, crossed = _differences(f, array, eps, indices, kinks)
-    directions = [directional_derivative(f, array, v, eps, kinks) for v in where.directions]
-    result = _judge(analytic, numeric, crossed, where, directions, floor, tolerance, zero_reason, point)
-    if result.status != FAIL:
-        return result
-    # measured again in the other order, so that a glitch tied to the call count lands elsewhere
-    directions_again = [directional_derivative(f, array, v, eps, kinks) for v in where.directions[::-1]][::-1]
-    numeric_again, _ = _differences(f, array, eps, indices[::-1], kinks)
-    keep = where.mask & ~crossed
-    drift = _drift(numeric[keep], numeric_again[keep], [d for d, _ in directions],
-                   [d for d, _ in directions_again], floor, tolerance)
-    if drift:
-        return Comparison(UNSTABLE, float("nan"), float("nan"), result.checked, result.skipped, result.size,
-                          result.directions, drift, point)
-    result.reason = _diagnosis(analytic[keep], numeric[keep], None if previous is None else previous[keep]) \
-        or result.reason
-    return result
-
-
-def _judge(analytic, numeric, crossed, where, directions, floor, tolerance, zero_reason, point):
-    keep = where.mask & ~crossed
-    a, n = analytic[keep], numeric[keep]
-    checked, skipped = int(keep.sum()), int((where.mask & crossed).sum())
-    common = dict(checked=checked, skipped=skipped, size=int(analytic.size), point=point)
-    along = [(float((analytic * v).sum()), d, float(np.abs(analytic * v).sum()))
-             for v, (d, cross) in zip(where.directions, directions) if not cross]
-    common["directions"] = len(along)
-    entries_informative = checked and (np.abs(a).max() > floor or np.abs(n).max() > floor)
-    directions_informative = any(scale > floor or abs(d) > floor for _, d, scale in along)
-    if not entries_informative and not directions_informative:
-        if checked == 0 and not along:
-            reason = f"all {skipped} entries at a kink"
-        elif skipped:
-            reason = (f"the {checked} entries compared are all (near) zero and the other {skipped} were "
-                      "skipped at a kink: nothing that carries gradient was compared")
-        else:
-            reason = zero_reason
-        return Comparison(VACUOUS, float("nan"), float("nan"), reason=reason, **common)
-    error = relative_error(a, n) if checked else 0.0
-    max_error = max_entry_error(a, n, floor) if checked else 0.0
-    # A difference no bigger than the rounding noise cannot be resolved further: that is agreement.
-    entries_agree = not checked or error < tolerance or np.linalg.norm(a - n) <= floor * np.sqrt(checked)
-    worst_direction, reason = 0.0, ""
-    for dot, estimate, scale in along:
-        gap = abs(dot - estimate)
-        direction_error = gap / (scale + abs(estimate)) if gap > floor else 0.0
-        worst_direction = max(worst_direction, direction_error)
-    if worst_direction >= tolerance and entries_agree:
-        reason = (f"the entries compared one by one agree, but a direction through every row and column does not "
-                  f"(rel. error {worst_direction:.1e}): entries outside the sample are wrong")
-    status = PASS if entries_agree and worst_direction < tolerance else FAIL
-    return Comparison(status, max(error, worst_direction), max_error, reason=reason, **common)
-
-
-def _drift(first, second, first_directions, second_directions, floor, tolerance):
-    """Why two measurements of the same derivatives differ (f is not repeatable), or ''."""
-    gaps = np.abs(first - second)
-    if gaps.size and gaps.max() > floor and relative_error(first, second) > tolerance:
-        i = int(gaps.argmax())
-        return (f"two estimates of the same derivative differ ({first[i]:.4g}, then {second[i]:.4g}): f changed "
-                "between evaluations at the same point, so no backward can be judged here")
-    for d1, d2 in zip(first_directions, second_directions):
-        if abs(d1 - d2) > floor and abs(d1 - d2) > tolerance * (abs(d1) + abs(d2)):
-            return (f"two estimates of the same directional derivative differ ({d1:.4g}, then {d2:.4g}): f changed "
-                    "between evaluations at the same point, so no backward can be judged here")
-    return ""
-
-
-def _diagnosis(analytic, numeric, previous):
-    """What a wrong gradient looks like, when the warm-up step explains it."""
-    if previous is None or not analytic.size:
-        return ""
-    if np.abs(previous).max() > 0 and relative_error(analytic - previous, numeric) < 1e-5:
-        return ("backward ADDS to Parameter.grad (+=): after a second call it holds the sum of both calls' "
-                "gradients. Write it (grad[...] = ...) instead")
-    if np.array_equal(analytic, previous):
-        return ("it equals what backward gave at the previous call, on another batch: a stale cache or a stale "
-                "dx (saved from an earlier call instead of computed from this forward's cache)")
-    return ""
-
-
-# ----- the points a check visits ----------------------------------------------------------------
-def as_float64(layers):
-    for layer in layers:
-        for parameter in layer.weights:
-            parameter.data = np.ascontiguousarray(parameter.data, dtype=np.float64)
-            parameter.grad = np.zeros_like(parameter.data)
-
-
-def _has_relu(layer):
-    return isinstance(layer, ReLU) or isinstance(getattr(layer, "activation", None), ReLU)
-
-
-def max_pool_first_winner(x, y, pool_size, strides, padding):
-    """For each max-pooling window, the offset ``di * pw + dj`` of its first maximum (y's shape).
-
-    ``x: (N, H, W, C)`` the layer's input, ``y: (N, out_h, out_w, C)`` its output.
-    Backward routes each window's gradient to this input.
-    """
-    (ph, pw), (sh, sw) = pool_size, strides
-    out_h, out_w = y.shape[1:3]
-    if padding == "same":   # Keras pads the bottom / right first; padded cells never win
-        pad_h = max((out_h - 1) * sh + ph - x.shape[1], 0)
-        pad_w = max((out_w - 1) * sw + pw - x.shape[2], 0)
-        x = np.pad(x, ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)),
-                   constant_values=-np.inf)
-    choice = np.full(y.shape, -1)
-    for di in range(ph):
-        for dj in range(pw):
-            window_cell = x[:, di:di + sh * (out_h - 1) + 1:sh, dj:dj + sw * (out_w - 1) + 1:sw, :]
-            choice[(choice < 0) & (window_cell == y)] = di * pw + dj
-    return choice
-
-
-def _kink_record(layer, x_in, y_out):
-    """Which side of its kinks ``layer`` was on: ReLU units positive, max-pool winners; else None."""
-    if isinstance(layer, ReLU):
-        return x_in > 0
-    if _has_relu(layer):
-        return y_out > 0
-    if isinstance(layer, MaxPooling2D):
-        return max_pool_first_winner(x_in, y_out, layer.pool_size, layer.strides, layer.padding)
-    return None
-
-
-def _check_settings(eps, tolerance, max_entries):
-    check_float(eps, "eps", minimum=0, maximum=1, min_open=True, max_open=True)
-    check_float(tolerance, "tolerance", minimum=0, min_open=True)
-    if max_entries is not None:
-        check_int(max_entries, "max_entries", minimum=1)
-
-
-class NotRepeatable(ValueError):
-    """f gave two values at the same point: no difference quotient means anything."""
-
-
-class StepFailed(Exception):
-    """A forward or backward that could not run at a point; ``layer`` is the one to blame."""
-
-    def __init__(self, layer, message):
-        super().__init__(message)
-        self.layer = layer
-
-
-def _stale_dx(layer, dx, x_in):
-    """StepFailed when ``dx`` (what ``layer.backward`` returned) does not have its input's shape."""
-    if dx is None or np.shape(dx) != np.shape(x_in):
-        raise StepFailed(layer.name, f"backward returned {'None' if dx is None else f'a dx of shape {np.shape(dx)}'} "
-                                     f"for an input of shape {np.shape(x_in)}: dL/dx has the input's shape (a dx of "
-                                     "an earlier batch's shape is a stale dx)")
-
-
-def _repeatable(f, who, random_layers, seed):
-    """f at the current point; raises when two evaluations differ by more than rounding."""
-    first, second = f(), f()
-    if np.isnan(first) and np.isnan(second):
-        return first
-    if abs(first - second) <= NOISE_FACTOR * MACHINE_EPS * max(abs(first), 1.0):
-        return first                                   # a last-bit difference (summation order): rounding
-    names = ", ".join(f"'{layer.name}' ({type(layer).__name__})" for layer in random_layers)
-    values = f"f gave {first!r}, then {second!r} at the same point, so no difference quotient means anything"
-    if seed is None and random_layers:
-        raise NotRepeatable(f"{who}: the model is random: {names} draws new random numbers at every forward pass "
-                         f"({values}). Pass seed= (e.g. {who}(..., seed=0)) to re-seed before each pass, or remove "
-                         "Dropout.")
-    own = [layer.name for layer in random_layers if getattr(layer, "seed", None) is not None]
-    hint = (f" {', '.join(repr(n) for n in own)} draws from its own generator (seed= given to the layer), which "
-            "seed= here does not reset: give it no seed." if own else "")
-    if seed is not None:
-        raise NotRepeatable(f"{who}: f is not repeatable even with seed={seed}, which re-seeds tinynet, NumPy and "
-                         f"Python before every pass ({values}). Something else changes between calls: state a "
-                         f"forward keeps (a counter, a statistic written in forward) or a generator of its own.{hint}")
-    raise NotRepeatable(f"{who}: f is not repeatable ({values}): some layer draws random numbers or keeps state between "
-                     "calls. If it is random by design, pass seed= to re-seed before each pass; if it keeps state, "
-                     f"that state is a bug for backprop.{hint}")
-
-
-def _random_layers(layers):
-    return [layer for layer in layers if "Dropout" in type(layer).__name__ or "Noise" in type(layer).__name__]
 
 
 def _report(result, verbose, print_fn):
@@ -542,7 +156,7 @@ def check_layer(layer, x, training=True, seed=None, eps=1e-6, verbose=True, prin
     Returns a ``GradCheckResult``: ``{'input': error, '<weight name>': error, ...}``
     with ``.rows``, ``.passed`` and ``.table()``.
     """
-    _check_settings(eps, tolerance, max_entries)
+    check_settings(eps, tolerance, max_entries)
     layer = copy.deepcopy(layer)
     layer.needs_input_gradient = True  # a model may have switched dx off for its first layer
     x = validation.as_float_array(x, "x", dtype=np.float64).copy()
@@ -550,7 +164,7 @@ def check_layer(layer, x, training=True, seed=None, eps=1e-6, verbose=True, prin
         layer.build(tuple(x.shape[1:]))
     as_float64([layer])
     draw = np.random.default_rng(sample_seed)
-    points = _points(len(x), perturb)
+    points = visited_points(len(x), perturb)
     at, first_shape = {}, x.shape
     with random_state_kept():
         for index, point in enumerate(points):
@@ -563,7 +177,7 @@ def check_layer(layer, x, training=True, seed=None, eps=1e-6, verbose=True, prin
             except StepFailed as failure:
                 hint = (f" (the call before had {len(previous)} samples, this one {len(x)}: does it read a cache or a dx "
                         "of an earlier call?)" if index else "")
-                found = {"input": _failed(point.label, f"{failure}{hint}")}
+                found = {"input": failed(point.label, f"{failure}{hint}")}
             for name, comparison in found.items():
                 at.setdefault(name, {})[point.label] = comparison
     rows = [GradCheckRow.joined("input", layer.name, "input", first_shape, at["input"])]
@@ -586,7 +200,7 @@ def _layer_at(layer, x, point, training, seed, eps, tolerance, max_entries, draw
         if seed is not None:
             set_random_seed(seed)
         y = layer.forward(inputs, training=training)
-        state = _kink_record(layer, inputs, y)
+        state = kink_record(layer, inputs, y)
         kinks[:] = [] if state is None else [state]
         return y
 
@@ -598,44 +212,29 @@ def _layer_at(layer, x, point, training, seed, eps, tolerance, max_entries, draw
     def f():
         return float((forward(x) * dout).sum())
 
-    floor = noise_floor(_repeatable(f, "check_layer", _random_layers([layer]), seed), eps)
+    floor = noise_floor(repeatable(f, "check_layer", random_layers([layer]), seed), eps)
     weights = [p for p in layer.weights if p.trainable]
     x_warm, _ = other_batch(x, draw, len(x))
     try:
         forward(x_warm)                               # the warm-up step, on other values of the same shape
-        dx_warm = _copy(layer.backward(douts.standard_normal(dout.shape)))
-        _stale_dx(layer, dx_warm, x_warm)
+        dx_warm = as_array(layer.backward(douts.standard_normal(dout.shape)))
+        check_dx(layer, dx_warm, x_warm)
         warm = [p.grad.copy() for p in weights]
         forward(x)
-        dx = _copy(layer.backward(dout))
-        _stale_dx(layer, dx, x)
+        dx = as_array(layer.backward(dout))
+        check_dx(layer, dx, x)
     except (StepFailed, NotRepeatable):
         raise
     except Exception as error:  # noqa: BLE001 - the learner's layer may raise anything: say where
         raise StepFailed(layer.name, f"forward or backward raised {type(error).__name__}: {error}") from error
     grads = [p.grad.copy() for p in weights]
     common = dict(eps=eps, floor=floor, tolerance=tolerance, kinks=lambda: list(kinks), point=point)
-    found = {"input": compare(f, x, _checked_dx(dx, x), Sample(x.shape, max_entries, draw), previous=dx_warm,
+    found = {"input": compare(f, x, checked_dx(dx, x), Sample(x.shape, max_entries, draw), previous=dx_warm,
                               **common)}
     for parameter, grad, previous in zip(weights, grads, warm):
         found[parameter.name] = compare(f, parameter.data, grad, Sample(grad.shape, max_entries, draw),
                                         previous=previous, **common)
     return found
-
-
-def _failed(point, message):
-    return Comparison(FAIL, float("nan"), float("nan"), 0, 0, 0, reason=message, point=point)
-
-
-def _copy(array):
-    return None if array is None else np.array(array, dtype=np.float64)
-
-
-def _checked_dx(dx, x):
-    if dx is None or np.shape(dx) != x.shape:
-        raise ValueError(f"backward must return dL/dx of the input's shape {x.shape}; it returned "
-                         f"{None if dx is None else np.shape(dx)}.")
-    return dx
 
 
 # ----- a whole model ----------------------------------------------------------------------------
@@ -655,23 +254,6 @@ def prepare_data(model, x, y, caller):
     if y.dtype.kind == "f":
         y = y.astype(np.float64)
     return x, y
-
-
-def loss_gradient(model):
-    """dL/d(what the last forward returned): the loss object's backward after ``compute_loss``."""
-    return model.loss.backward()
-
-
-def _zero_reason(model, layer_index, parameter, dloss, floor):
-    """Why an array's gradient can be exactly (or within noise) zero."""
-    if np.abs(dloss).max() <= floor:
-        return (f"the loss is saturated (every dL/d(output) <= {np.abs(dloss).max():.1e}, below rounding noise): "
-                "confident, correct predictions; check on samples the model gets wrong, or an untrained model")
-    nxt = model.layers[layer_index + 1] if layer_index is not None and layer_index + 1 < len(model.layers) else None
-    if parameter is not None and parameter.name.endswith("bias") and isinstance(nxt, BatchNormalization):
-        return (f"zero, as it must be: the bias sits right before '{nxt.name}' (BatchNormalization), "
-                "which subtracts the batch mean and with it any constant shift")
-    return f"every compared entry is below the loss's rounding noise ({floor:.1e})"
 
 
 def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, tolerance=TOLERANCE,
@@ -695,12 +277,12 @@ def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, 
     Returns a ``GradCheckResult``: ``{'input': error, '<layer>/<weight>': error, ...}``
     with ``.rows``, ``.passed``, ``.culprits`` and ``.table()``.
     """
-    _check_settings(eps, tolerance, max_entries)
+    check_settings(eps, tolerance, max_entries)
     x, y = prepare_data(model, x, y, "check_model")
     model = copy.deepcopy(model)
     as_float64(model.layers)
-    check = _ModelCheck(model, seed, eps, tolerance, max_entries, training, np.random.default_rng(sample_seed))
-    points = _points(len(x), perturb)
+    check = ModelCheck(model, seed, eps, tolerance, max_entries, training, np.random.default_rng(sample_seed))
+    points = visited_points(len(x), perturb)
     with random_state_kept():
         for index, point in enumerate(points):
             if index:
@@ -717,201 +299,3 @@ def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, 
     return _report(result, verbose, print_fn)
 
 
-class _Step:
-    """What one forward and backward pass of the model did: per layer its input, output, dout, dx."""
-
-    def __init__(self):
-        self.forward, self.backward, self.states = [], {}, []
-
-
-class _ModelCheck:
-    """The comparisons of one model at each point: through the loss, and (on a disagreement) layer by layer."""
-
-    def __init__(self, model, seed, eps, tolerance, max_entries, training, draw):
-        self.model, self.seed, self.eps, self.tolerance = model, seed, eps, tolerance
-        self.max_entries, self.training, self.draw = max_entries, training, draw
-        self.kinks = []
-        self.at = {}       # array name -> {point: Comparison}
-        self.own = {}      # array name -> [Comparison, ...] of the layer alone
-        self.shapes = {}
-        self.input_shape = ()
-        self.failures = []  # (layer name, Comparison) of the steps that could not run
-        self.previous_size = None
-
-    # the loss at the current weights, as fit computes it
-    def step(self, x, y, log=None):
-        model = self.model
-        if self.seed is not None:
-            set_random_seed(self.seed)
-        self.kinks.clear()
-        state = [rng().bit_generator.state]
-
-        def on_forward(layer, x_in, y_out):
-            record = _kink_record(layer, x_in, y_out)
-            if record is not None:
-                self.kinks.append(record)
-            if log is not None:
-                log.forward.append((layer, np.array(x_in, dtype=np.float64), state[0]))
-                state[0] = rng().bit_generator.state
-
-        z = model.forward(x, training=self.training, logits=True, on_layer=on_forward)
-        return model.compute_loss(y, z), z
-
-    def backward(self, log):
-        inputs = {id(layer): x_in for layer, x_in, _ in log.forward}
-
-        def on_backward(layer, dout, dx):
-            _stale_dx(layer, dx, inputs[id(layer)])
-            log.backward[id(layer)] = (np.array(dout, dtype=np.float64), _copy(dx))
-
-        return _copy(self.model.backward(loss_gradient(self.model), input_gradient=True, on_layer=on_backward))
-
-    def checked_step(self, x, y, log):
-        """``step`` and ``backward``, blaming the layer that raised (or returned a dx of the wrong shape)."""
-        try:
-            _, z = self.step(x, y, log=log)
-            dloss = np.array(loss_gradient(self.model), dtype=np.float64)
-            return z, dloss, self.backward(log)
-        except (StepFailed, NotRepeatable):
-            raise
-        except Exception as error:  # noqa: BLE001 - the learner's layer may raise anything: say where
-            layers = _reported_layers(self.model)
-            done = {id(layer) for layer, _, _ in log.forward}
-            if len(done) == len(layers):
-                blamed = next((layer for layer in reversed(layers) if id(layer) not in log.backward), layers[0])
-                where = "backward"
-            else:
-                blamed, where = next(layer for layer in layers if id(layer) not in done), "forward"
-            raise StepFailed(blamed.name, f"its {where} raised {type(error).__name__}: {error}") from error
-
-    def at_point(self, point, x, y):
-        model = self.model
-        x = np.ascontiguousarray(x)
-        self.input_shape = self.input_shape or tuple(x.shape)
-        f = lambda: self.step(x, y)[0]  # noqa: E731  (the loss as a function of whatever arrays f reads)
-        floor = noise_floor(_repeatable(f, "check_model", _random_layers(model.layers), self.seed), self.eps)
-        weights = [p for layer in model.layers for p in layer.trainable_weights]
-        warm, measured = _Step(), _Step()
-        try:
-            _, _, dx_warm = self.checked_step(*other_batch(x, self.draw, len(x), y), log=warm)   # the warm-up
-            warm_grads = {p.name: p.grad.copy() for p in weights}
-            z, dloss, dx = self.checked_step(x, y, log=measured)
-        except StepFailed as failure:
-            hint = (f" (the call before had {self.previous_size} samples: does it read a cache or a dx of an earlier "
-                    "call?)" if self.previous_size not in (None, len(x)) else "")
-            self.failures.append((failure.layer, _failed(point, f"at the {'measured' if warm.backward else 'warm-up'} "
-                                                                f"step of {len(x)} samples, {failure}{hint}")))
-            return
-        finally:
-            self.previous_size = len(x)
-        grads = {p.name: p.grad.copy() for p in weights}
-        common = dict(eps=self.eps, floor=floor, tolerance=self.tolerance, kinks=lambda: list(self.kinks),
-                      point=point)
-        self._add("input", point, compare(f, x, _checked_dx(dx, x), Sample(x.shape, self.max_entries, self.draw),
-                                          previous=dx_warm, zero_reason=_zero_reason(model, None, None, dloss, floor),
-                                          **common))
-        for index, layer in enumerate(model.layers):
-            for parameter in layer.trainable_weights:
-                grad = grads[parameter.name]
-                self._add(parameter.name, point,
-                          compare(f, parameter.data, grad, Sample(grad.shape, self.max_entries, self.draw),
-                                  previous=warm_grads[parameter.name],
-                                  zero_reason=_zero_reason(model, index, parameter, dloss, floor), **common))
-        if any(self.at[name][point].status == FAIL for name in self.at if point in self.at[name]):
-            self.alone(point, measured, warm, grads, warm_grads, y, z, dloss)
-
-    def _add(self, name, point, comparison):
-        self.at.setdefault(name, {})[point] = comparison
-
-    def alone(self, point, measured, warm, grads, warm_grads, y, z, dloss):
-        """Each layer checked on its own input and dout from the measured step, and the loss on its own."""
-        model = self.model
-        last = model.layers[-1]
-        for layer, x_in, state in measured.forward:
-            dout, dx = measured.backward[id(layer)]
-            kinks = []
-
-            def f(layer=layer, x_in=x_in, state=state, dout=dout, kinks=kinks):
-                if self.seed is not None:
-                    rng().bit_generator.state = state
-                y_out = _run_alone(layer, x_in, self.training, logits=layer is last and model.loss_takes_logits)
-                record = _kink_record(layer, x_in, y_out)
-                kinks[:] = [] if record is None else [record]
-                penalty = sum(p.regularizer(p.data) for p in layer.trainable_weights if p.regularizer is not None)
-                return float((y_out * dout).sum()) + penalty
-
-            floor = noise_floor(f(), self.eps)
-            common = dict(eps=self.eps, floor=floor, tolerance=self.tolerance, kinks=lambda kinks=kinks: list(kinks),
-                          point=point, zero_reason="the dL/dy it received is (near) zero here")
-            previous = warm.backward.get(id(layer), (None, None))[1]
-            name = "input" if layer is measured.forward[0][0] else f"{layer.name}/dx"
-            self.own.setdefault(name, []).append(compare(
-                f, x_in, _checked_dx(dx, x_in), Sample(x_in.shape, self.max_entries, self.draw),
-                previous=previous if previous is not None and previous.shape == x_in.shape else None, **common))
-            self.shapes.setdefault(name, (layer.name, x_in.shape))
-            for parameter in layer.trainable_weights:
-                self.own.setdefault(parameter.name, []).append(compare(
-                    f, parameter.data, grads[parameter.name], Sample(parameter.shape, self.max_entries, self.draw),
-                    previous=warm_grads[parameter.name], **common))
-        z = np.array(z, dtype=np.float64)
-
-        def loss_alone():
-            return float(model.loss.forward(y, z))
-
-        floor = noise_floor(loss_alone(), self.eps)
-        self.own.setdefault("loss", []).append(compare(loss_alone, z, dloss, Sample(z.shape, self.max_entries,
-                                                                                      self.draw),
-                                                       eps=self.eps, floor=floor, tolerance=self.tolerance,
-                                                       point=point))
-        self.shapes.setdefault("loss", ("(loss)", z.shape))
-
-    def rows(self):
-        """The table's rows in forward order, and the culprits in backward order."""
-        model = self.model
-        first = model.layers[0].name
-        rows = [GradCheckRow.joined("input", f"(input of {first})", "input", self.input_shape,
-                                    self.at.get("input", {}), merge(self.own.get("input", [])))]
-        culprits = []
-        for layer in _reported_layers(model):
-            own_dx = merge(self.own.get(f"{layer.name}/dx", []))
-            if own_dx is not None:
-                rows.append(GradCheckRow.joined(f"{layer.name}/dx", layer.name, "dx",
-                                                self.shapes[f"{layer.name}/dx"][1], {}, own_dx))
-            for parameter in layer.trainable_weights:
-                rows.append(GradCheckRow.joined(parameter.name, layer.name, parameter.name.split("/")[-1],
-                                                parameter.shape, self.at.get(parameter.name, {}),
-                                                merge(self.own.get(parameter.name, []))))
-            for name, failure in self.failures:
-                if name == layer.name:
-                    rows.append(GradCheckRow.joined(f"{name}/step", name, "step", (), {failure.point: failure}))
-        if "loss" in self.own:
-            rows.append(GradCheckRow.joined("loss", "(loss)", "dL/dz", self.shapes["loss"][1], {},
-                                            merge(self.own["loss"])))
-            if rows[-1].status == FAIL:
-                culprits.append("the loss")
-        first_dx = merge(self.own.get("input", []))
-        for layer in reversed(_reported_layers(model)):
-            own = [merge(self.own.get(p.name, [])) for p in layer.trainable_weights]
-            own.append(first_dx if layer is _reported_layers(model)[0] else merge(self.own.get(f"{layer.name}/dx", [])))
-            if any(c is not None and c.status == FAIL for c in own) or any(n == layer.name for n, _ in self.failures):
-                culprits.append(layer.name)
-        return rows, culprits
-
-
-def _reported_layers(model):
-    """The layers whose forward the model reports (a Softmax layer the loss took over is not one)."""
-    layers = list(model.layers)
-    if model.loss_takes_logits and layers and layers[-1] is model.output_activation():
-        layers = layers[:-1]
-    return layers
-
-
-def _run_alone(layer, x, training, logits):
-    """``layer.forward(x)``; for the model's last layer when the loss takes logits, without its activation."""
-    if not logits or not hasattr(layer, "activation"):
-        return layer.forward(x, training=training)
-    activation, layer.activation = layer.activation, Linear(name="identity")
-    try:
-        return layer.forward(x, training=training)
-    finally:
-        layer.activation = activation
