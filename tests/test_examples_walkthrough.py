@@ -58,7 +58,7 @@ def test_scalars_to_matrices_prints_that_every_gradient_agrees():
 
 
 def test_examples_are_in_the_percent_cell_format():
-    for name in ("backprop_walkthrough.py", "scalars_to_matrices.py", "exercises/find_the_bug.py"):
+    for name in ("backprop_walkthrough.py", "scalars_to_matrices.py", "course/find_the_bug.py"):
         text = open(f"{REPO}/examples/{name}").read()
         assert text.startswith("# %% [markdown]") and text.count("\n# %%\n") >= 2, name
     for name in ("mnist_mlp.py", "mnist_cnn.py", "fashion_mnist.py", "cifar100_cnn.py", "inspect_mistakes.py"):

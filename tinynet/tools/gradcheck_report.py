@@ -57,7 +57,7 @@ def merge(comparisons):
     if worst.status == VACUOUS and len({c.reason for c in comparisons}) > 1:
         reason = "; ".join(f"{c.point}: {c.reason}" for c in comparisons)
     return Comparison(worst.status, error, max_error, sum(c.checked for c in comparisons),
-                      sum(c.skipped for c in comparisons), comparisons[0].size,
+                      sum(c.skipped for c in comparisons), sum(c.size for c in comparisons),
                       sum(c.directions for c in comparisons), reason, worst.point)
 
 
