@@ -5,7 +5,8 @@
 # right but tiny: after 30 epochs the loss has barely moved. Too large and each step jumps
 # over the valley it should descend into: the loss bounces, or climbs, and ReLU units pushed
 # to negative pre-activations for every sample die (their gradient is 0 from then on). The
-# right value sits in between and is found by trying a few, a factor of 3 to 10 apart: the
+# right value sits in between (docs/training-maths.md: on a quadratic, any step above 2 / its
+# largest curvature diverges) and is found by trying a few, a factor of 3 to 10 apart: the
 # sweep on the right, final loss against learning rate, is the U every practitioner draws.
 #
 # The loop below is the training loop of lesson 7 (examples/course/answers/network.py,

@@ -59,7 +59,7 @@ def network(optimizer):
 def main():
     args = arguments("Four optimizers on a valley and on the spirals.", "optimizers.png")
     x, y = spirals()
-    steps, epochs = (30, 5) if args.quick else (60, 60)
+    steps, epochs = 60, 5 if args.quick else 60
     paths, histories, rates = {}, {}, {}
     for name, (for_valley, for_network) in choices().items():
         valley_optimizer = for_valley()
