@@ -81,8 +81,8 @@ def test_the_plot_names_the_update_ratio_and_has_integer_epochs(tmp_path):
     history = model("relu").fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[stats])
     figure = plot_gradient_stats(history, path=tmp_path / "stats.png", stats=stats)
     titles = [ax.get_title() for ax in figure.axes]
-    assert "update ratio ||ΔW|| / ||W||" in titles
-    assert any(title.startswith("h1: log10 |dL/dW|") for title in titles)
+    assert "update ratio ||Δw|| / ||w||" in titles
+    assert any(title.startswith("h1: log10 |dL/dw|") for title in titles)
     assert any(title.startswith("h2: activation y") for title in titles)
     assert any(title.startswith("out: logits z") for title in titles)
     # the gradient rows share their x-axis, so a slide towards the input can be seen panel to panel

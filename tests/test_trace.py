@@ -38,10 +38,10 @@ def test_trace_arrays_match_the_math():
     model, x, y = model_and_batch()
     trace = tinynet.trace(model, x, y, training=False, verbose=False)
     hidden, _, out = trace.layers
-    W1, b1, W2, b2 = (w.astype(np.float64) for w in model.get_weights())
-    h = np.maximum(x @ W1 + b1, 0)
+    w1, b1, w2, b2 = (w.astype(np.float64) for w in model.get_weights())
+    h = np.maximum(x @ w1 + b1, 0)
     np.testing.assert_allclose(hidden.y, h, rtol=1e-6)
-    z = h @ W2 + b2
+    z = h @ w2 + b2
     p = np.exp(z - z.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     np.testing.assert_allclose(trace.y_pred, p, rtol=1e-6)
@@ -56,15 +56,15 @@ def test_trace_gradients_agree_with_centred_differences():
     model, x, y = model_and_batch()
     model.layers.pop(1)  # no dropout, so the loss below is the traced function
     trace = tinynet.trace(model, x, y, verbose=False)
-    W1, b1, W2, b2 = (w.astype(np.float64) for w in model.get_weights())
+    w1, b1, w2, b2 = (w.astype(np.float64) for w in model.get_weights())
 
     def loss():
-        z = np.maximum(x @ W1 + b1, 0) @ W2 + b2
+        z = np.maximum(x @ w1 + b1, 0) @ w2 + b2
         log_p = z - z.max(1, keepdims=True) - np.log(np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True))
         return -(y * log_p).sum() / len(x)
 
     assert trace.loss == pytest.approx(loss(), rel=1e-6)
-    for analytic, weight in [(trace.layers[0].grads["hidden/kernel"], W1), (trace.layers[1].grads["out/bias"], b2)]:
+    for analytic, weight in [(trace.layers[0].grads["hidden/kernel"], w1), (trace.layers[1].grads["out/bias"], b2)]:
         assert gradcheck.relative_error(analytic, gradcheck.numerical_gradient(loss, weight)) < 1e-6
 
 
@@ -115,8 +115,8 @@ def walkthrough_trace():
 def test_dense_stages_are_the_walkthrough_equations():
     trace, x = walkthrough_trace()
     hidden, output = trace.layers
-    W1 = hidden.layer.kernel.data
-    z1 = x @ W1 + hidden.layer.bias.data
+    w1 = hidden.layer.kernel.data
+    z1 = x @ w1 + hidden.layer.bias.data
     np.testing.assert_allclose(hidden.stage("z").value, z1)
     np.testing.assert_array_equal(hidden.stage("mask").value, z1 > 0)
     p, y = trace.y_pred, trace.y_true
@@ -125,7 +125,7 @@ def test_dense_stages_are_the_walkthrough_equations():
     dz1 = hidden.stage("dz").value
     np.testing.assert_allclose(dz1, hidden.dout * (z1 > 0))
     np.testing.assert_allclose(hidden.stage("dw").value, x.T @ dz1, atol=1e-12)
-    np.testing.assert_allclose(hidden.stage("dx").value, dz1 @ W1.T, atol=1e-12)
+    np.testing.assert_allclose(hidden.stage("dx").value, dz1 @ w1.T, atol=1e-12)
     text = "\n".join(trace.lines)
     for label in ("relu'(z) = [z > 0]", "dz = dy * [z > 0]", "dw = x^T @ dz", "dx = dz @ w^T", "p - y:"):
         assert label in text, label

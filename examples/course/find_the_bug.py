@@ -14,7 +14,7 @@
 # 2. The 'alone' column checks each layer on its own, on the input and the dL/dy it
 #    received: a layer whose own rows pass only received a wrong dL/dy. Which layer's
 #    own backward disagrees with its own forward?
-# 3. The trace prints every stage of that layer: compare its dW with x^T @ dz and its dz
+# 3. The trace prints every stage of that layer: compare its dw with x^T @ dz and its dz
 #    with dy * act'(z), from the stages printed just above.
 # 4. Read that layer's class below only after you have a guess.
 #
@@ -72,7 +72,7 @@ def main():
     x, y = data()
     if args.guess:
         right = hashlib.sha256(args.guess.encode()).hexdigest()[:8] == ANSWER
-        print(f"{args.guess}: " + ("right! Its backward forgets the ReLU mask (dz = dy instead of dy * [z > 0]): its dW, db "
+        print(f"{args.guess}: " + ("right! Its backward forgets the ReLU mask (dz = dy instead of dy * [z > 0]): its dw, db "
                                    "and dx are wrong, and the wrong dx makes every layer before it fail through the "
                                    "loss, while their own backward passes alone." if right else
                                    "no. Read the 'alone' column: the layer whose own backward fails is the "

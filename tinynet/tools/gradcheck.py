@@ -145,7 +145,7 @@ def check_layer(layer, x, training=True, seed=None, eps=1e-6, verbose=True, prin
     ``training=True`` checks the backward the docs derive: BatchNormalization with the
     batch's statistics, Dropout with its mask (pass ``seed=``, which re-seeds before every
     forward pass). ``f(x, weights) = sum(forward(x) * dout)`` with a fixed random ``dout``,
-    so backward(dout) must return df/dx and put df/dW in each ``Parameter.grad``.
+    so backward(dout) must return df/dx and put df/dw in each ``Parameter.grad``.
     Works on a float64 copy; the layer itself is not changed. Looks at your ``x`` and
     weights, then (``perturb=True``) at moved weights on another batch, each after a
     warm-up call (see the module docstring). Entries whose difference step crosses a ReLU

@@ -8,11 +8,11 @@ Three numbers per layer and epoch, recorded in ``history.history`` (plain floats
 ``History.to_json`` keeps them):
 
 ``grad_norm/<layer>``
-    ||dL/dW||, the norm of all the layer's trainable gradients together, averaged over
+    ||dL/dw||, the norm of all the layer's trainable gradients together, averaged over
     the epoch's batches. Shrinking layer by layer towards the input: vanishing
     gradients; growing: exploding ones.
 ``update_ratio/<layer>``
-    ||ΔW|| / ||W||: the size of one optimizer step's update ΔW = W_after - W_before (the
+    ||Δw|| / ||w||: the size of one optimizer step's update Δw = w_after - w_before (the
     update, not the raw gradient: the optimizer's learning rate and moments are in it)
     relative to the weights, averaged over the steps measured. Around 1e-3 is the usual
     healthy rate (Karpathy, CS231n); 1e-1 means the steps are too large, 1e-6 that the
@@ -26,7 +26,7 @@ And the distributions, per layer and epoch, in ``stats.histograms`` (one number 
 the shape: a gradient can keep its norm while most of its entries vanish):
 
 ``'weight_gradient'``
-    log10 |dL/dW| of the layer's weight-gradient entries (a fixed random sample of 10,000 for a
+    log10 |dL/dw| of the layer's weight-gradient entries (a fixed random sample of 10,000 for a
     larger layer), over the measured steps.
 ``'activation'``
     the values of each layer's output y in the measured training steps (fit's
@@ -121,7 +121,7 @@ def log_histogram(values):
 
 
 class GradientStats(Callback):
-    """Records each layer's gradient norm, update ratio ||ΔW|| / ||W||, dead-ReLU fraction and histograms.
+    """Records each layer's gradient norm, update ratio ||Δw|| / ||w||, dead-ReLU fraction and histograms.
 
     Args:
         every: measure the update ratio and the weight-gradient histograms on every
@@ -267,10 +267,10 @@ class GradientStats(Callback):
                 self._record(name, "output_gradient", *log_histogram(values))
 
 
-STATS = (("grad_norm", "gradient norm ||dL/dW||", True),
-         ("update_ratio", "update ratio ||ΔW|| / ||W||", True),
+STATS = (("grad_norm", "gradient norm ||dL/dw||", True),
+         ("update_ratio", "update ratio ||Δw|| / ||w||", True),
          ("dead_relu", "dead ReLU fraction", False))
-HISTOGRAMS = (("weight_gradient", "log10 |dL/dW|"), ("activation", "activation y"),
+HISTOGRAMS = (("weight_gradient", "log10 |dL/dw|"), ("activation", "activation y"),
               ("output_gradient", "log10 |dL/dy|"))
 
 
@@ -278,7 +278,7 @@ def plot_gradient_stats(history, path=None, stats=None):
     """Plot what ``GradientStats`` recorded: one panel per statistic, one line per layer; and histograms.
 
     ``history``: the ``History`` that ``fit`` returned (or its ``.history`` dict). The norms
-    and the update ratio ||ΔW|| / ||W|| are drawn on a log scale, where vanishing or exploding
+    and the update ratio ||Δw|| / ||w|| are drawn on a log scale, where vanishing or exploding
     shows as a steady slope; epochs are integer ticks. ``stats``: the ``GradientStats`` callback
     itself, to add its per-layer histograms (one line per epoch, light to dark). Returns the
     matplotlib Figure; saves it when given ``path``.

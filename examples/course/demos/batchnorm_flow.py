@@ -38,7 +38,7 @@ def deep_sigmoid(batch_norm):
 
 
 def kernel_gradient_norms(model, x, y):
-    """||dL/dW|| of each Dense kernel, input side first (training mode: batch statistics, as in fit)."""
+    """||dL/dw|| of each Dense kernel, input side first (training mode: batch statistics, as in fit)."""
     model.compute_gradients(x, y)
     return np.array([np.linalg.norm(layer.kernel.grad) for layer in model.layers if isinstance(layer, layers.Dense)])
 
@@ -54,7 +54,7 @@ def main():
         norms[label] = kernel_gradient_norms(model, x, y)
         histories[label] = model.fit(x, y, batch_size=32, epochs=epochs, verbose=0).history
         norms[label + " (trained)"] = kernel_gradient_norms(model, x, y)
-        print(f"{label:34s} ||dL/dW|| first/last layer at init {norms[label][0] / norms[label][-1]:.1e}; "
+        print(f"{label:34s} ||dL/dw|| first/last layer at init {norms[label][0] / norms[label][-1]:.1e}; "
               f"accuracy after {epochs} epochs {histories[label]['accuracy'][-1]:.2f}")
 
     # %%
@@ -68,7 +68,7 @@ def main():
         right.plot(np.arange(1, epochs + 1), histories[label]["loss"], marker=".", color=f"C{index}", label=label)
     left.set_xticks(layer_axis)
     left.set_xlabel(f"Dense layer (1 = next to the input, {DEPTH + 1} = the output layer)")
-    left.set_ylabel("||dL/dW|| (log scale)")
+    left.set_ylabel("||dL/dw|| (log scale)")
     left.set_title("the gradient reaching each Dense layer")
     left.legend(fontsize=8)
     right.set_xlabel("epoch")

@@ -2,7 +2,7 @@
 # # Vanishing gradients: a deep sigmoid network against ReLU with He initialisation
 #
 # Backprop multiplies, layer after layer, by each activation's derivative and by the next
-# kernel: dL/dz_l = (dL/dz_{l+1} @ W_{l+1}^T) * act'(z_l). A sigmoid's derivative is at most
+# kernel: dL/dz_l = (dL/dz_{l+1} @ w_{l+1}^T) * act'(z_l). A sigmoid's derivative is at most
 # 1/4, so through ten sigmoid layers the gradient reaching the first kernel is thousands of
 # times smaller than the last one's: the first layers barely learn. ReLU's derivative is 1
 # where the unit is active, and He initialisation (Var w = 2 / fan_in) keeps the size of the
@@ -36,7 +36,7 @@ def deep_model(activation, initializer):
 
 
 def gradient_norms(model, x, y):
-    """||dL/dW|| of every layer's kernel, input side first: one forward and backward pass, no step."""
+    """||dL/dw|| of every layer's kernel, input side first: one forward and backward pass, no step."""
     model.compute_gradients(x, y)
     return np.array([np.linalg.norm(layer.kernel.grad) for layer in model.layers])
 
@@ -51,7 +51,7 @@ def main():
         model = deep_model(activation, initializer)
         norms[label] = gradient_norms(model, x, y)
         histories[label] = model.fit(x, y, batch_size=32, epochs=3 if args.quick else 40, verbose=0).history
-        print(f"{label:22s} ||dL/dW|| from the first layer to the last: "
+        print(f"{label:22s} ||dL/dw|| from the first layer to the last: "
               + " ".join(f"{n:.1e}" for n in norms[label]))
         print(f"{'':22s} training accuracy after {len(histories[label]['loss'])} epochs: "
               f"{histories[label]['accuracy'][-1]:.2f}")
@@ -63,7 +63,7 @@ def main():
         left.semilogy(np.arange(1, len(values) + 1), values, marker="o", label=label)
         right.plot(np.arange(1, len(histories[label]["loss"]) + 1), histories[label]["loss"], marker=".", label=label)
     left.set_xlabel(f"layer (1 = next to the input, {DEPTH + 1} = the output layer)")
-    left.set_ylabel("||dL/dW|| at initialisation (log scale)")
+    left.set_ylabel("||dL/dw|| at initialisation (log scale)")
     left.set_title(f"the gradient reaching each of {DEPTH + 1} layers")
     left.set_xticks(range(1, DEPTH + 2))
     right.set_xlabel("epoch")
