@@ -10,12 +10,12 @@
 # The weights are round binary fractions (0.5, 0.25, ...), so the first layer's values are exact:
 #
 #     x = [[1, 2], [2, -1]]
-#     z1 = x @ W1 + b1 = [[1, 0.5, -0.75, 1.5], [0.75, -1.5, 1, -1.5]]
+#     z1 = x @ w1 + b1 = [[1, 0.5, -0.75, 1.5], [0.75, -1.5, 1, -1.5]]
 #     h = relu(z1)     = [[1, 0.5, 0, 1.5],     [0.75, 0, 1, 0]]
-#     z2 = h @ W2 + b2, p = softmax(z2), loss = -mean(log p[label])
+#     z2 = h @ w2 + b2, p = softmax(z2), loss = -mean(log p[label])
 #     dL/dz2 = (p - y) / 2                     softmax + cross-entropy: the loss takes the logits z2
-#     dW2 = h^T @ dz2, db2 = sum dz2, dh = dz2 @ W2^T
-#     dz1 = dh * [z1 > 0], dW1 = x^T @ dz1, db1 = sum dz1, dx = dz1 @ W1^T
+#     dw2 = h^T @ dz2, db2 = sum dz2, dh = dz2 @ w2^T
+#     dz1 = dh * [z1 > 0], dw1 = x^T @ dz1, db1 = sum dz1, dx = dz1 @ w1^T
 #
 # Check any line of the trace against these formulas, then let the gradient check confirm
 # the whole backward pass numerically. `examples/scalars_to_matrices.py` computes the same
@@ -35,27 +35,27 @@ from tinynet import gradcheck, layers
 
 X = np.array([[1.0, 2.0], [2.0, -1.0]])
 LABELS = np.array([0, 2])
-W1 = np.array([[0.5, -0.5, 0.25, 0.0],
+w1 = np.array([[0.5, -0.5, 0.25, 0.0],
                [0.25, 0.5, -0.5, 1.0]])
-B1 = np.array([0.0, 0.0, 0.0, -0.5])
-W2 = np.array([[0.5, -0.5, 0.0],
+b1 = np.array([0.0, 0.0, 0.0, -0.5])
+w2 = np.array([[0.5, -0.5, 0.0],
                [0.0, 0.5, -0.5],
                [0.25, 0.0, 0.25],
                [-0.25, 0.25, 0.5]])
-B2 = np.array([0.0, 0.0, 0.0])
+b2 = np.array([0.0, 0.0, 0.0])
 
 
 def build_model():
     model = tinynet.Sequential([layers.Dense(4, activation="relu", input_shape=(2,), name="hidden"),
                                 layers.Dense(3, activation="softmax", name="output")])
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    model.set_weights([W1, B1, W2, B2])
+    model.set_weights([w1, b1, w2, b2])
     return model
 
 
 # %% [markdown]
 # ## The trace: every stage, forward then backward
-# z, the ReLU mask [z > 0], y; then p, y and (p - y) / N; then dz, dW = x^T @ dz, db, dx per layer.
+# z, the ReLU mask [z > 0], y; then p, y and (p - y) / N; then dz, dw = x^T @ dz, db, dx per layer.
 
 # %%
 def show_trace(model, plot=None):
@@ -78,8 +78,8 @@ def main():
     np.set_printoptions(precision=4, suppress=True)
     model = build_model()
     print("x =", X.tolist(), "  labels =", LABELS.tolist())
-    print("W1 =", W1.tolist(), "  b1 =", B1.tolist())
-    print("W2 =", W2.tolist(), "  b2 =", B2.tolist())
+    print("w1 =", w1.tolist(), "  b1 =", b1.tolist())
+    print("w2 =", w2.tolist(), "  b2 =", b2.tolist())
     print()
     print("== trace: one forward and one backward pass, stage by stage ==")
     show_trace(model, args.plot)

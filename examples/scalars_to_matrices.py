@@ -7,9 +7,9 @@
 # in reverse topological order). Every weight's gradient found number by number equals
 # the matrix layers' gradient, entry by entry:
 #
-#     dL/dW1[i, j] = sum over samples n of x[n, i] * dz1[n, j]   =   (x^T @ dz1)[i, j]
+#     dL/dw1[i, j] = sum over samples n of x[n, i] * dz1[n, j]   =   (x^T @ dz1)[i, j]
 #
-# The sum over n appears because the weight W1[i, j] is used once per sample, and a value
+# The sum over n appears because the weight w1[i, j] is used once per sample, and a value
 # used several times collects one chain-rule term per use.
 #
 #     python examples/scalars_to_matrices.py
@@ -25,33 +25,33 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # the walkthrough's weights
 import tinynet  # noqa: E402
-from backprop_walkthrough import B1, B2, LABELS, W1, W2, X, build_model  # noqa: E402
+from backprop_walkthrough import b1, b2, LABELS, w1, w2, X, build_model  # noqa: E402
 from tinynet.scalar import Value  # noqa: E402
 
 
 # %% [markdown]
 # ## The network, scalar by scalar
-# z1[n, j] = sum_i x[n, i] W1[i, j] + b1[j],  h = relu(z1),  z2 = h W2 + b2,
+# z1[n, j] = sum_i x[n, i] w1[i, j] + b1[j],  h = relu(z1),  z2 = h w2 + b2,
 # loss = mean over n of -log softmax(z2[n])[label_n]. Softmax is written with `exp` and `log`,
 # subtracting each row's largest logit first (a constant, so the gradient is unchanged).
 
 # %%
 def scalar_network(x, labels, w1, b1, w2, b2):
     """The loss as one ``Value`` and every weight as a grid of ``Value`` (lists of lists)."""
-    W1v = [[Value(w, label=f"W1[{i},{j}]") for j, w in enumerate(row)] for i, row in enumerate(w1)]
+    w1v = [[Value(w, label=f"w1[{i},{j}]") for j, w in enumerate(row)] for i, row in enumerate(w1)]
     b1v = [Value(b, label=f"b1[{j}]") for j, b in enumerate(b1)]
-    W2v = [[Value(w, label=f"W2[{i},{j}]") for j, w in enumerate(row)] for i, row in enumerate(w2)]
+    w2v = [[Value(w, label=f"w2[{i},{j}]") for j, w in enumerate(row)] for i, row in enumerate(w2)]
     b2v = [Value(b, label=f"b2[{j}]") for j, b in enumerate(b2)]
     losses = []
     for x_n, label in zip(x, labels):
-        z1 = [sum((x_n[i] * W1v[i][j] for i in range(len(x_n))), b1v[j]) for j in range(len(b1v))]
+        z1 = [sum((x_n[i] * w1v[i][j] for i in range(len(x_n))), b1v[j]) for j in range(len(b1v))]
         h = [z.relu() for z in z1]
-        z2 = [sum((h[i] * W2v[i][k] for i in range(len(h))), b2v[k]) for k in range(len(b2v))]
+        z2 = [sum((h[i] * w2v[i][k] for i in range(len(h))), b2v[k]) for k in range(len(b2v))]
         shift = max(z.data for z in z2)                       # NOTE: stable softmax, as the library
         log_sum = sum((z - shift).exp() for z in z2).log()
         losses.append(-(z2[label] - shift - log_sum))         # -log p[label]
     loss = sum(losses[1:], losses[0]) / len(losses)
-    return loss, {"hidden/kernel": W1v, "hidden/bias": b1v, "output/kernel": W2v, "output/bias": b2v}
+    return loss, {"hidden/kernel": w1v, "hidden/bias": b1v, "output/kernel": w2v, "output/bias": b2v}
 
 
 def grads_of(values):
@@ -62,8 +62,8 @@ def grads_of(values):
 
 
 def scalar_gradients():
-    """``(loss, {'hidden/kernel': dW1, ...})`` computed by the scalar engine."""
-    loss, weights = scalar_network(X, LABELS, W1, B1, W2, B2)
+    """``(loss, {'hidden/kernel': dw1, ...})`` computed by the scalar engine."""
+    loss, weights = scalar_network(X, LABELS, w1, b1, w2, b2)
     loss.backward()
     return loss.data, {name: grads_of(v) for name, v in weights.items()}
 
@@ -74,7 +74,7 @@ def scalar_gradients():
 
 # %%
 def layer_gradients():
-    """``(loss, {'hidden/kernel': dW1, ...})`` from the library's Dense layers."""
+    """``(loss, {'hidden/kernel': dw1, ...})`` from the library's Dense layers."""
     model = build_model()
     loss, _ = model.compute_gradients(X, tinynet.to_categorical(LABELS, 3))
     return loss, {p.name: p.grad for layer in model.layers for p in layer.trainable_weights}
@@ -82,7 +82,7 @@ def layer_gradients():
 
 # %% [markdown]
 # ## Side by side
-# And the bridge written out for W1: the scalar engine's sum over samples is x^T @ dz1.
+# And the bridge written out for w1: the scalar engine's sum over samples is x^T @ dz1.
 
 # %%
 def main():
@@ -98,14 +98,14 @@ def main():
         print("  scalar engine:", str(scalar[name]).replace("\n", "\n                 "))
         print("  matrix layer: ", str(matrix[name]).replace("\n", "\n                 "))
 
-    z1 = X @ W1 + B1
+    z1 = X @ w1 + b1
     h = np.maximum(z1, 0)
-    z2 = h @ W2 + B2
+    z2 = h @ w2 + b2
     p = np.exp(z2 - z2.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     dz2 = (p - np.eye(3)[LABELS]) / len(X)
-    dz1 = dz2 @ W2.T * (z1 > 0)
-    print("\nthe bridge, one entry: dL/dW1[0, 0] = x[0, 0] dz1[0, 0] + x[1, 0] dz1[1, 0]"
+    dz1 = dz2 @ w2.T * (z1 > 0)
+    print("\nthe bridge, one entry: dL/dw1[0, 0] = x[0, 0] dz1[0, 0] + x[1, 0] dz1[1, 0]"
           f" = {X[0, 0]:g} * {dz1[0, 0]:.5f} + {X[1, 0]:g} * {dz1[1, 0]:.5f} = {X[:, 0] @ dz1[:, 0]:.5f}")
     print("all entries at once: x^T @ dz1 =", str(X.T @ dz1).replace("\n", "\n" + " " * 31))
     # The layers compute in float32 (as Keras does), the scalar engine in Python floats (float64):

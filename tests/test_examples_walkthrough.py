@@ -24,16 +24,16 @@ def test_walkthrough_prints_the_hand_computed_values(tmp_path):
 
     x = np.array([[1.0, 2.0], [2.0, -1.0]])
     y = np.eye(3)[[0, 2]]
-    W1 = np.array([[0.5, -0.5, 0.25, 0.0], [0.25, 0.5, -0.5, 1.0]])
+    w1 = np.array([[0.5, -0.5, 0.25, 0.0], [0.25, 0.5, -0.5, 1.0]])
     b1 = np.array([0.0, 0.0, 0.0, -0.5])
-    W2 = np.array([[0.5, -0.5, 0.0], [0.0, 0.5, -0.5], [0.25, 0.0, 0.25], [-0.25, 0.25, 0.5]])
-    z1 = x @ W1 + b1
+    w2 = np.array([[0.5, -0.5, 0.0], [0.0, 0.5, -0.5], [0.25, 0.0, 0.25], [-0.25, 0.25, 0.5]])
+    z1 = x @ w1 + b1
     h = np.maximum(z1, 0)
-    z2 = h @ W2
+    z2 = h @ w2
     p = np.exp(z2) / np.exp(z2).sum(1, keepdims=True)
     loss = -np.log((p * y).sum(1)).mean()
     dz2 = (p - y) / 2
-    dz1 = dz2 @ W2.T * (z1 > 0)
+    dz1 = dz2 @ w2.T * (z1 > 0)
 
     printed_loss = float(re.search(r"on the logits z \(paired with the final softmax\) = ([\d.]+)",
                                    result.stdout).group(1))
@@ -58,7 +58,7 @@ def test_scalars_to_matrices_prints_that_every_gradient_agrees():
 
 
 def test_examples_are_in_the_percent_cell_format():
-    for name in ("backprop_walkthrough.py", "scalars_to_matrices.py", "exercises/find_the_bug.py"):
+    for name in ("backprop_walkthrough.py", "scalars_to_matrices.py", "course/find_the_bug.py"):
         text = open(f"{REPO}/examples/{name}").read()
         assert text.startswith("# %% [markdown]") and text.count("\n# %%\n") >= 2, name
     for name in ("mnist_mlp.py", "mnist_cnn.py", "fashion_mnist.py", "cifar100_cnn.py", "inspect_mistakes.py"):

@@ -1,6 +1,10 @@
-"""gradcheck: the table, GradCheckResult, kinks, rounding noise, vacuous checks, randomness, data checks, sampling."""
+"""gradcheck: the table, GradCheckResult, kinks, rounding noise, vacuous checks, randomness, data checks, sampling.
+
+The bugs a learner writes and a one-point check passes are in tests/test_gradcheck_fooling.py.
+"""
 import inspect
 import os
+import random
 import subprocess
 import sys
 
@@ -10,6 +14,7 @@ import pytest
 import tinynet
 from conftest import REPO
 from tinynet import Sequential, gradcheck
+from tinynet.core.utils import rng
 from tinynet.layers import BatchNormalization, Dense, Dropout, MaxPooling2D, ReLU, Softmax, Tanh
 
 
@@ -25,13 +30,25 @@ def test_result_is_still_a_dict_of_errors_with_rows():
     x = np.random.default_rng(0).standard_normal((5, 3)) + 0.05
     result = gradcheck.check_model(small_model(), x, np.eye(3)[[0, 1, 2, 0, 1]], print_fn=lines.append)
     assert set(result) == {"input", "hidden/kernel", "hidden/bias", "out/kernel", "out/bias"}
-    assert max(result.values()) < gradcheck.TOLERANCE and result.passed
+    assert max(result.values()) < gradcheck.TOLERANCE and result.passed and result.culprits == []
     assert [row.name for row in result.rows] == list(result)
     assert result.rows[1].shape == (3, 4) and result.rows[1].layer == "hidden" and result.rows[1].parameter == "kernel"
+    assert set(result.rows[1].at) == {"your point", "perturbed"}
     table = lines[0]
     assert table == result.table()
-    assert "layer" in table.splitlines()[0] and "rel. error" in table.splitlines()[0]
-    assert table.count("pass") == 5 and "all gradients agree" in table
+    header = next(line for line in table.splitlines() if line.startswith("layer"))
+    assert "your point" in header and "perturbed" in header and "entries" in header
+    assert "your point: your weights and your batch (5 samples)" in table
+    assert "perturbed: every weight moved (biases non-zero, gamma != 1), another batch of 4 samples" in table
+    assert sum(line.endswith("  pass") for line in table.splitlines()) == 5 and "all gradients agree" in table
+    assert "Not looked at:" in table and "no layer was checked on its own" in table
+
+
+def test_perturb_false_looks_at_the_learner_point_only():
+    x = np.random.default_rng(0).standard_normal((5, 3)) + 0.05
+    result = gradcheck.check_model(small_model(), x, np.eye(3)[[0, 1, 2, 0, 1]], perturb=False, verbose=False)
+    assert result.passed and all(set(row.at) == {"your point"} for row in result.rows)
+    assert any("perturb=False" in note for note in result.not_looked_at)
 
 
 def test_verbose_false_prints_nothing(capsys):
@@ -58,10 +75,11 @@ def test_relu_kink_is_skipped_and_reported():
     # x = 0 exactly sits on ReLU's kink: the centred difference gives 0.5, backward gives 0.
     x = np.array([[0.0, 1.0, -2.0, 0.5]])
     lines = []
-    result = gradcheck.check_layer(ReLU(), x, print_fn=lines.append)
+    result = gradcheck.check_layer(ReLU(), x, print_fn=lines.append, perturb=False)
     row = result.rows[0]
     assert row.skipped == 1 and row.checked == 3 and result["input"] < 1e-9
     assert "1 skipped at a kink" in lines[0]
+    assert "no centred difference can judge which subgradient" in lines[0]
     # Without the skipping the same point is a clear disagreement:
     f_grad = gradcheck.numerical_gradient(lambda: float(np.maximum(x, 0).sum()), x)
     assert abs(f_grad[0, 0] - 0.5) < 1e-6
@@ -73,19 +91,22 @@ def test_model_kink_through_a_dense_layer_is_skipped():
     x = np.array([[0.0, 0.0, 0.0], [0.3, -0.7, 1.1]])   # sample 0: every first-layer unit is at 0
     result = gradcheck.check_model(model, x, np.eye(3)[[0, 2]], verbose=False)
     bias = next(row for row in result.rows if row.name == "hidden/bias")
-    assert bias.skipped == 4 and bias.checked == 0
+    assert bias.at["your point"].skipped == 4 and bias.at["your point"].checked == 0
+    assert bias.at["perturbed"].checked == 4          # the moved bias is off the kink
     assert result.passed
 
 
 def test_maxpool_tie_is_skipped():
     x = np.random.default_rng(2).standard_normal((1, 2, 2, 1))
     x[0, 0, 1, 0] = x[0, 0, 0, 0] = np.abs(x).max() + 1      # two equal maxima in the one window
-    result = gradcheck.check_layer(MaxPooling2D(2), x, verbose=False)
+    result = gradcheck.check_layer(MaxPooling2D(2), x, verbose=False, perturb=False)
     row = result.rows[0]
     assert row.skipped == 2 and row.checked == 2
     # the two entries left carry no gradient (they lose the window): nothing was compared
     assert row.status == "not informative" and "nothing that carries gradient" in row.reason
     assert not result.passed and np.isnan(result["input"])
+    # the second point (another batch: no ties) compares the window's winner
+    assert gradcheck.check_layer(MaxPooling2D(2), x, verbose=False).passed
 
 
 def test_max_entry_error_ignores_rounding_noise_on_tiny_entries():
@@ -107,6 +128,7 @@ def test_a_truly_zero_gradient_is_not_informative_and_says_why():
     # every other row was really compared, so the result as a whole passes, and says what it left out
     assert all(row.passed for row in result.rows if row is not bias) and result.passed
     assert "all informative gradients agree (1 not informative" in lines[0]
+    assert "inference mode (training=False)" in lines[0]           # BN's other backward: not looked at
     # ... while a real mismatch of the same tiny size is still caught relative to itself
     assert gradcheck.relative_error(np.full(4, 1e-3), np.full(4, 2e-3)) > 0.3
 
@@ -131,11 +153,17 @@ def test_a_wrong_backward_on_a_saturated_loss_does_not_pass():
     for tanh in (WrongTanh(), Tanh()):
         model, x, labels = saturated_model(tanh)
         lines = []
-        result = gradcheck.check_model(model, x, labels, print_fn=lines.append)
+        result = gradcheck.check_model(model, x, labels, print_fn=lines.append, perturb=False)
         assert not result.passed
         assert all(row.status == "not informative" for row in result.rows)
         assert all("saturated" in row.reason for row in result.rows)
         assert "NOTHING INFORMATIVE WAS COMPARED" in lines[0] and "all gradients agree" not in lines[0]
+    # the second point (another batch, mixed signs) is not saturated: the wrong tanh is found there
+    model, x, labels = saturated_model(WrongTanh())
+    result = gradcheck.check_model(model, x, labels, verbose=False)
+    assert not result.passed and result.culprits == [model.layers[1].name]
+    model, x, labels = saturated_model(Tanh())
+    assert gradcheck.check_model(model, x, labels, verbose=False).passed
     # the same wrong backward on an ordinary model fails
     model = Sequential([Dense(4, input_shape=(3,)), WrongTanh(), Dense(3, activation="softmax")])
     model.compile("sgd", "sparse_categorical_crossentropy")
@@ -151,12 +179,12 @@ def test_a_vacuous_check_is_not_a_pass():
     x[:, ::2, ::2] = 1.0
     x[:, 1::2, 1::2] = 1.0
     lines = []
-    result = gradcheck.check_layer(MaxPooling2D(2), x, print_fn=lines.append)
+    result = gradcheck.check_layer(MaxPooling2D(2), x, print_fn=lines.append, perturb=False)
     row = result.rows[0]
     assert row.skipped > 0 and row.status == "not informative" and not result.passed
     assert "NOTHING INFORMATIVE WAS COMPARED" in lines[0]
     # all entries at a kink: a ReLU evaluated exactly at 0
-    result = gradcheck.check_layer(ReLU(), np.zeros((2, 3)), verbose=False)
+    result = gradcheck.check_layer(ReLU(), np.zeros((2, 3)), verbose=False, perturb=False)
     assert result.rows[0].checked == 0 and "all 6 entries at a kink" in result.rows[0].reason
     assert not result.passed
 
@@ -171,6 +199,27 @@ def test_a_random_model_gets_a_message_and_a_seed_fixes_it():
     assert gradcheck.check_model(model, x, [0, 1, 2, 0, 1, 2], seed=0, verbose=False).passed
     with pytest.raises(ValueError, match="the model is random"):
         gradcheck.check_layer(Dropout(0.5), np.ones((4, 5)), verbose=False)
+    # a Dropout with its own generator is not reset by seed=: the message says so
+    with pytest.raises(ValueError, match=r"not repeatable even with seed=0.*'own' draws from its own generator"):
+        gradcheck.check_layer(Dropout(0.5, seed=3, name="own"), np.ones((4, 5)), seed=0, verbose=False)
+
+
+def test_the_check_leaves_every_random_state_as_it_was():
+    model = Sequential([Dense(8, activation="relu", input_shape=(3,)), Dropout(0.5), Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    tinynet.set_random_seed(11)
+    states = rng().bit_generator.state, np.random.get_state(), random.getstate()
+    expected = rng().random(3), np.random.rand(3), random.random()
+    rng().bit_generator.state = states[0]
+    np.random.set_state(states[1])
+    random.setstate(states[2])
+    gradcheck.check_model(model, x, [0, 1, 2, 0, 1, 2], seed=0, verbose=False)
+    gradcheck.check_layer(Dropout(0.3), x, seed=4, verbose=False)
+    after = rng().random(3), np.random.rand(3), random.random()
+    np.testing.assert_array_equal(after[0], expected[0])
+    np.testing.assert_array_equal(after[1], expected[1])
+    assert after[2] == expected[2]
 
 
 def test_the_data_is_checked_as_fit_checks_it():
@@ -209,6 +258,33 @@ def test_training_mode_is_the_one_default():
     assert result.passed
 
 
+def test_a_cover_direction_touches_every_row_and_column():
+    draw = np.random.default_rng(0)
+    for shape in [(7, 3), (3, 7), (3, 3, 2, 4), (5,), (4, 784)]:
+        v = gradcheck.cover_direction(shape, draw)
+        matrix = v.reshape(-1, shape[-1]) != 0
+        assert matrix.any(axis=1).all() and matrix.any(axis=0).all(), shape
+        assert np.linalg.norm(v) == pytest.approx(1.0)
+    # and its directional derivative is the gradient's dot product with it
+    x = draw.standard_normal((4, 5))
+    v = gradcheck.cover_direction(x.shape, draw)
+    estimate, crossed = gradcheck.directional_derivative(lambda: float((x ** 3).sum()), x, v)
+    assert estimate == pytest.approx(float((3 * x ** 2 * v).sum()), rel=1e-6) and not crossed
+
+
+def test_moved_weights_leave_the_defaults_and_keep_positive_arrays_positive():
+    draw = np.random.default_rng(0)
+    gamma, bias, kernel = np.ones(50), np.zeros(50), draw.standard_normal((5, 10))
+    assert np.all(gradcheck.moved(gamma, draw) > 0) and np.all(gradcheck.moved(gamma, draw) != 1)
+    moved_bias = gradcheck.moved(bias, draw)
+    assert np.all(moved_bias != 0) and (moved_bias < 0).any() and (moved_bias > 0).any()
+    assert not np.allclose(gradcheck.moved(kernel, draw), kernel)
+    pixels = draw.random((3, 8))
+    other, _ = gradcheck.other_batch(pixels, draw, gradcheck.other_size(3))
+    assert other.shape == (2, 8) and (other < 0).any() and (other > 0).any()
+    assert gradcheck.other_size(1) == 2 and gradcheck.other_size(2) == 3 and gradcheck.other_size(8) == 7
+
+
 SAMPLED_CHECK = """
 import sys, time
 import numpy as np
@@ -237,7 +313,8 @@ def test_max_entries_samples_each_array_and_checks_the_readme_mlp_in_seconds():
     seconds, passed = first.split()
     assert float(seconds) < 10 and passed == "True", first
     kernel = next(line for line in table.splitlines() if "(784, 512)" in line)
-    assert "40/40 (sample of 401408)" in kernel or "(sample of 401408)" in kernel
+    assert "40/401408, 40/401408 + 2 dir. each" in kernel
+    assert "entries of 6 arrays were not compared one by one (max_entries=40)" in table
     # a wrong gradient is still found by a sample
     broken = gradcheck.check_layer(BiasTimes(3), np.random.default_rng(1).standard_normal((4, 2)), max_entries=2,
                                    verbose=False)

@@ -172,3 +172,18 @@ def test_plot_model_draws_one_box_per_layer_with_shapes(tmp_path):
         plot_model(model, to_file=None, rankdir="BT")
     with pytest.raises(ValueError, match="needs a built model"):
         plot_model(Sequential([layers.Dense(2)]), to_file=None)
+
+
+def test_images_are_drawn_at_their_own_aspect():
+    """A 28x28 digit stays square, a 10x20 image twice as wide as tall: no aspect='auto' anywhere."""
+    digits = np.random.default_rng(0).random((3, 784))
+    wide = np.random.default_rng(1).random((2, 10, 20))
+    figures = [plot.plot_images(digits), plot.plot_images(wide), plot.plot_filters(conv_model().layers[0]),
+               plot.plot_feature_maps(conv_model(), np.random.default_rng(2).random((10, 10)))]
+    for figure in figures:
+        for ax in figure.axes:
+            for image in ax.get_images():
+                assert ax.get_aspect() == 1.0
+                left, right, bottom, top = image.get_extent()
+                h, w = image.get_array().shape[:2]
+                assert abs(right - left) / abs(top - bottom) == pytest.approx(w / h)

@@ -61,10 +61,10 @@ def test_scalar_engine_equals_the_matrix_layers_on_the_walkthrough_network():
     for name in scalar:
         # the layers run in float32: equal up to its rounding
         np.testing.assert_allclose(scalar[name], layer[name], atol=1e-6, err_msg=name)
-    # the bridge: the scalar engine's dW1 is x^T @ dz1 computed in float64
-    x, W1, W2 = scalars_to_matrices.X, scalars_to_matrices.W1, scalars_to_matrices.W2
-    z1 = x @ W1 + scalars_to_matrices.B1
-    z2 = np.maximum(z1, 0) @ W2
+    # the bridge: the scalar engine's dw1 is x^T @ dz1 computed in float64
+    x, w1, w2 = scalars_to_matrices.X, scalars_to_matrices.w1, scalars_to_matrices.w2
+    z1 = x @ w1 + scalars_to_matrices.b1
+    z2 = np.maximum(z1, 0) @ w2
     p = np.exp(z2) / np.exp(z2).sum(1, keepdims=True)
-    dz1 = ((p - np.eye(3)[scalars_to_matrices.LABELS]) / 2) @ W2.T * (z1 > 0)
+    dz1 = ((p - np.eye(3)[scalars_to_matrices.LABELS]) / 2) @ w2.T * (z1 > 0)
     np.testing.assert_allclose(scalar["hidden/kernel"], x.T @ dz1, atol=1e-12)

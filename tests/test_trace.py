@@ -38,10 +38,10 @@ def test_trace_arrays_match_the_math():
     model, x, y = model_and_batch()
     trace = tinynet.trace(model, x, y, training=False, verbose=False)
     hidden, _, out = trace.layers
-    W1, b1, W2, b2 = (w.astype(np.float64) for w in model.get_weights())
-    h = np.maximum(x @ W1 + b1, 0)
+    w1, b1, w2, b2 = (w.astype(np.float64) for w in model.get_weights())
+    h = np.maximum(x @ w1 + b1, 0)
     np.testing.assert_allclose(hidden.y, h, rtol=1e-6)
-    z = h @ W2 + b2
+    z = h @ w2 + b2
     p = np.exp(z - z.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     np.testing.assert_allclose(trace.y_pred, p, rtol=1e-6)
@@ -57,15 +57,15 @@ def test_trace_gradients_agree_with_centred_differences():
     model = tinynet.Sequential([layer for i, layer in enumerate(model.layers) if i != 1])  # no dropout: the loss below is the traced function
     model.compile("sgd", "categorical_crossentropy")
     trace = tinynet.trace(model, x, y, verbose=False)
-    W1, b1, W2, b2 = (w.astype(np.float64) for w in model.get_weights())
+    w1, b1, w2, b2 = (w.astype(np.float64) for w in model.get_weights())
 
     def loss():
-        z = np.maximum(x @ W1 + b1, 0) @ W2 + b2
+        z = np.maximum(x @ w1 + b1, 0) @ w2 + b2
         log_p = z - z.max(1, keepdims=True) - np.log(np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True))
         return -(y * log_p).sum() / len(x)
 
     assert trace.loss == pytest.approx(loss(), rel=1e-6)
-    for analytic, weight in [(trace.layers[0].grads["hidden/kernel"], W1), (trace.layers[1].grads["out/bias"], b2)]:
+    for analytic, weight in [(trace.layers[0].grads["hidden/kernel"], w1), (trace.layers[1].grads["out/bias"], b2)]:
         assert gradcheck.relative_error(analytic, gradcheck.numerical_gradient(loss, weight)) < 1e-6
 
 
@@ -116,8 +116,8 @@ def walkthrough_trace():
 def test_dense_stages_are_the_walkthrough_equations():
     trace, x = walkthrough_trace()
     hidden, output = trace.layers
-    W1 = hidden.layer.kernel.data
-    z1 = x @ W1 + hidden.layer.bias.data
+    w1 = hidden.layer.kernel.data
+    z1 = x @ w1 + hidden.layer.bias.data
     np.testing.assert_allclose(hidden.stage("z").value, z1)
     np.testing.assert_array_equal(hidden.stage("mask").value, z1 > 0)
     p, y = trace.y_pred, trace.y_true
@@ -126,7 +126,7 @@ def test_dense_stages_are_the_walkthrough_equations():
     dz1 = hidden.stage("dz").value
     np.testing.assert_allclose(dz1, hidden.dout * (z1 > 0))
     np.testing.assert_allclose(hidden.stage("dw").value, x.T @ dz1, atol=1e-12)
-    np.testing.assert_allclose(hidden.stage("dx").value, dz1 @ W1.T, atol=1e-12)
+    np.testing.assert_allclose(hidden.stage("dx").value, dz1 @ w1.T, atol=1e-12)
     text = "\n".join(trace.lines)
     for label in ("relu'(z) = [z > 0]", "dz = dy * [z > 0]", "dw = x^T @ dz", "dx = dz @ w^T", "p - y:"):
         assert label in text, label
@@ -164,30 +164,84 @@ def test_cnn_stages_im2col_winners_batch_norm_and_the_bias_before_it():
     assert np.abs(conv.grads[conv.layer.bias.name]).max() < 1e-10
 
 
-def stage_titles(figure):
-    return {text.get_text() for ax in figure.axes for text in ax.texts}
+def figure_texts(figure):
+    return [text for ax in figure.axes for text in ax.texts]
 
 
 @pytest.mark.parametrize("which", ["walkthrough_mlp", "seed_cnn"])
-def test_the_picture_is_saved_with_every_stage(which, tmp_path):
+def test_the_picture_is_a_graph_of_operations_with_values_and_gradients(which, tmp_path):
+    import matplotlib.pyplot as plt
     trace = walkthrough_trace()[0] if which == "walkthrough_mlp" else cnn_trace()
     path = tmp_path / f"{which}.png"
     figure = trace.plot(path)
     assert path.stat().st_size > 20_000
-    titles = stage_titles(figure)
-    expected = {"x (input)", "dx", "dz", "dy"}
-    if which == "walkthrough_mlp":
-        expected |= {"hidden: z", "hidden: mask", "hidden: y", "output: z", "kernel", "bias", "loss 1.168: p",
-                     "dL/dz"}
-    else:
-        conv, bn, relu, pool, last = (trace.layers[i].name for i in (1, 2, 3, 4, -1))  # names count up per run
-        expected |= {f"{conv}: cols", "dcols", f"{conv}: z", f"{bn}: xhat", "dxhat", "dvar", "dmean", "gamma", "beta",
-                     f"{pool}: winners", f"{relu}: mask", f"{last}: z", "dL/dz"}
-    assert expected <= titles, expected - titles
+    texts = figure_texts(figure)
+    labels = {text.get_text() for text in texts}
+    expected = {"x (input)", "@ w + b", "relu", "w", "b", "y (labels)"}
+    if which == "seed_cnn":
+        expected |= {"im2col 3x3", "mean", "x - mean", "var = mean(d^2)", "/ sqrt(var + eps)", "gamma * xhat + beta",
+                     "max 2x2", "reshape", "gamma", "beta"}
+    assert expected <= labels, expected - labels
+    assert any(label.startswith("softmax + cross-entropy") for label in labels)
+    # every text is readable on a printed page
+    assert min(text.get_fontsize() for text in texts) >= 7.5
+    # the gradients flow back along the arrows: dz of the output layer is the loss's (p - y) / N
+    assert f"dz |{np.linalg.norm(trace.dloss):.3g}|" in labels
     # the zoom on one unit: the scalar circuit's gradients are a_i dL/dz and w_i dL/dz
     circuit = trace_plot.unit_circuit(trace)
     np.testing.assert_allclose(circuit["dw"], circuit["a"] * circuit["dz"])
     np.testing.assert_allclose(circuit["da"], circuit["w"] * circuit["dz"])
     assert any(title.startswith("one unit:") for title in (ax.get_title() for ax in figure.axes))
+    plt.close(figure)
+
+
+def test_batch_norm_is_drawn_with_its_forks_and_their_sums():
+    from tinynet.tools import trace_graph
+    trace = cnn_trace()
+    graph = trace_graph.from_trace(trace)
+    bn = trace.layers[2]
+    forks = graph.forks()
+    # x feeds mean and x - mean; d = x - mean feeds var and the division: two forks per batch norm
+    assert {f"{trace.layers[1].name}/matmul", f"{bn.name}/sub"} <= set(forks)
+    into_bn = forks[f"{trace.layers[1].name}/matmul"]
+    assert {graph.op(e.dst).label for e in into_bn} == {"mean", "x - mean"}
+    # the paths' gradients add up to the dx the layer's backward returned
+    np.testing.assert_allclose(sum(e.grad for e in into_bn), bn.dx, rtol=1e-6, atol=1e-10)
+    assert graph.flags == []
+
+
+def test_a_batch_norm_whose_dx_misses_a_path_is_flagged():
+    from tinynet.tools import trace_graph
+    from tinynet.layers import BatchNormalization, Dense
+
+    class ConstantStatistics(BatchNormalization):       # treats mean and var as constants in training
+        def backward(self, dout):
+            super().backward(dout)
+            _, cache = self.cache
+            return dout * cache.gamma / np.sqrt(cache.var + cache.epsilon)
+
+    model = Sequential([Dense(4, input_shape=(3,), name="d"), ConstantStatistics(impl="naive", name="bn"),
+                        Dense(2, activation="softmax", name="out")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    trace = tinynet.trace(model, np.random.default_rng(0).standard_normal((5, 3)), [0, 1, 0, 1, 1], verbose=False)
+    graph = trace_graph.from_trace(trace)
+    assert len(graph.flags) == 1 and "'bn' returned a dx of" in graph.flags[0][1]
+    texts = {text.get_text() for text in figure_texts(trace.plot(show_unit=False))}
+    assert any(text.startswith("!! the three paths sum to") for text in texts)
+
+
+def test_a_block_fits_a_page_and_images_keep_their_aspect(tmp_path):
     import matplotlib.pyplot as plt
+    trace = cnn_trace()
+    paths = trace_plot.plot_trace_blocks(trace, str(tmp_path / "block{}.png"))
+    assert len(paths) == 4 and all(os.path.getsize(p) > 20_000 for p in paths)
+    figure = trace.plot(block=0)
+    width, height = figure.get_size_inches()
+    assert width <= 8.3 and height <= 11.7                          # an A4 page, portrait
+    images = [inset for ax in figure.axes for inset in ax.child_axes if inset.images]
+    assert len(images) >= 6
+    for ax in images:
+        assert ax.get_aspect() == 1.0                              # a 28x28 digit is drawn square
+        h, w = ax.images[0].get_array().shape[:2]
+        assert (h, w) in {(28, 28), (14, 14), (7, 7)}
     plt.close(figure)

@@ -347,7 +347,9 @@ class LogCosh(Loss):
 class Hinge(Loss):
     """L = mean of max(1 - y p, 0);  dL/dp = -y [1 - y p > 0] / (N K).
 
-    NOTE: at the kink 1 - y p = 0 we use the derivative 0 (the right-hand one).
+    NOTE: at the kink y p = 1 we use the derivative 0: the slope of the flat side, where the
+    margin is met. In p that is the right-hand derivative for y = 1 (the kink at p = 1) but
+    the left-hand one for y = -1 (the kink at p = -1).
     """
 
     name = "hinge"

@@ -1,4 +1,4 @@
-"""Numerical gradient checking: compare backprop's gradients with centred differences.
+"""Numerical gradient checking: compare backprop's gradients with centred differences, where bugs hide.
 
 For a scalar function f of an array x, each partial derivative is estimated as
 
@@ -12,6 +12,31 @@ work on a float64 copy.
 The agreement of one array is the relative error ``||a - n|| / (||a|| + ||n||)``
 (a: backprop, n: centred differences); correct backprop gives about 1e-10 here,
 a wrong one something near 1. A row passes below ``tolerance`` (1e-6).
+
+Where the defaults hide bugs, the check looks twice. A fresh layer has zero biases and
+gamma = 1; a learner's batch often has one size and non-negative pixels; and one backward
+call on a fresh copy cannot see a gradient added with ``+=`` or a cache left over from an
+earlier call. So each array is compared at two *points*:
+
+  your point   your weights and your batch
+  perturbed    every weight moved away from its value (biases non-zero, gamma != 1), on
+               another batch: a different number of samples, signs mixed
+
+and before each point's measured step, one whole forward and backward pass runs on a
+batch of the same shape with other values (the *warm-up*). A backward that adds to
+``Parameter.grad`` instead of writing it, or that uses the previous call's cache or dx,
+then gives wrong numbers, and the row says which of the two it looks like.
+
+With ``max_entries=``, that many entries of each array are compared one by one, plus two
+*directions* that each touch every row and every column of the array (of its matrix
+view: all axes but the last are rows, so a Dense kernel is (D, M), a conv kernel
+(kh*kw*C, F)), compared as a directional derivative ``(f(x + eps v) - f(x - eps v)) / 2 eps
+= grad . v``: a wrong entry anywhere on them changes it.
+
+Layer by layer: when a gradient of the loss disagrees, every layer is also checked
+*alone*, on the input and the dL/dy it received in the measured step (and the loss's
+dL/dz on its own). The layer whose own backward disagrees with its own forward is the
+culprit; a layer whose own rows pass only received a wrong dL/dy from a later layer.
 
 What a check cannot see, it says, and never counts as a pass:
 
@@ -28,290 +53,45 @@ What a check cannot see, it says, and never counts as a pass:
   is on -- for each ReLU which units are positive, for each max-pooling window which
   input is its (first) maximum -- at ``x + eps`` and at ``x - eps``. If the two records
   differ, the step crossed a kink and that entry is skipped (and counted in the table).
-  A row whose entries were all skipped is not informative either.
-- Randomness. f is evaluated twice at the same point first; if the two values differ
-  the model is random (Dropout) and the check stops with a message: pass ``seed=``.
+- Randomness. f is evaluated twice at the same point first; if the two values differ by
+  more than rounding, the model is random (Dropout) and the check stops with a message:
+  pass ``seed=``. And before a row is called FAIL its differences are measured again: if
+  the two measurements differ, f is *not repeatable* and the row blames no backward.
+- What was not looked at (entries outside the sample, the other mode, other points) is
+  listed under the table.
 
 ``result.passed`` is True only if no row failed and at least one row was informative.
+The check leaves tinynet's, NumPy's and Python's random state as it found them.
 
     from tinynet import gradcheck
     result = gradcheck.check_model(model, x, y)      # prints a table, returns a dict
     result['input'], result['dense/kernel']          # relative errors (nan: not informative)
-    result.rows, result.passed                       # one GradCheckRow per array checked
-    gradcheck.check_model(big_model, x, y, max_entries=50)   # a random sample of each array
+    result.rows, result.passed, result.culprits      # one GradCheckRow per array checked
+    gradcheck.check_model(big_model, x, y, max_entries=50)   # a sample of each array, and 2 directions
 """
 import copy
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..core import validation
-from ..core.checks import check_float, check_int
-from ..core.layers.activations import ReLU
 from ..core.layers.normalization import BatchNormalization
-from ..core.layers.pooling import MaxPooling2D
 from ..core.utils import set_random_seed
+from .gradcheck_compare import (compare, directional_derivative, max_entry_error,
+                                noise_floor, numerical_gradient, relative_error)
+from .gradcheck_model import ModelCheck, loss_gradient
+from .gradcheck_points import (COVER_DIRECTIONS, NotRepeatable, Sample, StepFailed, as_array, as_float64,
+                               check_dx, check_settings, checked_dx, cover_direction, failed, kink_record,
+                               max_pool_first_winner, moved, other_batch, other_size, perturb_weights, visited_points,
+                               random_layers, random_state_kept, repeatable)
+from .gradcheck_report import FAIL, GradCheckResult, GradCheckRow
+
+__all__ = ["check_layer", "check_model", "numerical_gradient", "directional_derivative", "relative_error",
+           "max_entry_error", "noise_floor", "GradCheckResult", "GradCheckRow", "TOLERANCE",
+           # the pieces, for the tests and for trace: where to look, and the model's public step
+           "cover_direction", "moved", "other_batch", "other_size", "as_float64", "max_pool_first_winner",
+           "loss_gradient", "prepare_data"]
 
 TOLERANCE = 1e-6
-MACHINE_EPS = np.finfo(np.float64).eps
-
-# NOTE: rounding noise of a computed f is a few machine eps of the largest quantity summed
-# into it. That is |f| for most f, but a loss near 0 is still computed from O(1) terms
-# (log(1 + tiny) rounds to exactly 0), so the scale is at least 1. The factor covers the
-# few roundings per term; the noise of an estimated derivative is this over eps.
-NOISE_FACTOR = 10.0
-
-
-def noise_floor(f_value, eps):
-    """Rounding noise of one centred difference of f near ``f_value``: ~ 10 |f| machine-eps / eps."""
-    return NOISE_FACTOR * MACHINE_EPS * max(abs(float(f_value)), 1.0) / eps
-
-
-def numerical_gradient(f, x, eps=1e-6, indices=None):
-    """Centred-difference gradient of the scalar ``f()`` with respect to the float64 array ``x``.
-
-    ``x`` is perturbed in place, one entry at a time, and restored; ``f`` must read it.
-    ``indices`` (flat positions) limits the estimate to those entries; the others are 0.
-    """
-    grad, _ = _differences(f, x, eps, indices)
-    return grad
-
-
-def _check_perturbable(x):
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        dtype = getattr(x, "dtype", type(x).__name__)
-        raise TypeError(
-            f"numerical_gradient needs a float64 array that f reads, perturbed in place. Received an array of "
-            f"dtype {dtype}. In float32 a step of eps=1e-6 is lost to rounding (the estimate for the gradient "
-            "[2, 4, 6] of sum(x**2) comes out as [1.907, 3.815, 5.722]). Convert first: x = x.astype(np.float64), "
-            "and let f read that array.")
-    if not x.flags.c_contiguous:
-        raise ValueError("numerical_gradient perturbs x in place: pass a C-contiguous array "
-                         "(np.ascontiguousarray(x)) that f reads.")
-
-
-def _differences(f, x, eps, indices=None, kink_state=None):
-    """Centred differences of ``f()`` w.r.t. ``x`` at ``indices``, and which of them crossed a kink.
-
-    ``kink_state()`` returns a list of arrays describing which side of each kink the last
-    ``f()`` was on; an entry whose states at ``x + eps`` and ``x - eps`` differ is marked in
-    ``skipped`` (its estimate is still returned). Returns ``(grad, skipped)`` of x's shape.
-    """
-    _check_perturbable(x)
-    grad = np.zeros_like(x)
-    skipped = np.zeros(x.shape, dtype=bool)
-    flat_x, flat_grad, flat_skipped = x.reshape(-1), grad.reshape(-1), skipped.reshape(-1)
-    for i in range(flat_x.size) if indices is None else indices:
-        original = flat_x[i]
-        flat_x[i] = original + eps
-        f_plus = f()
-        state_plus = kink_state() if kink_state else None
-        flat_x[i] = original - eps
-        f_minus = f()
-        state_minus = kink_state() if kink_state else None
-        flat_x[i] = original
-        flat_grad[i] = (f_plus - f_minus) / (2 * eps)
-        if kink_state:
-            flat_skipped[i] = not all(np.array_equal(a, b) for a, b in zip(state_plus, state_minus))
-    return grad, skipped
-
-
-def relative_error(analytic, numeric, floor=0.0):
-    """``||a - n|| / (||a|| + ||n||)``; 0 when both are zero (or below ``floor`` per entry)."""
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
-    norm_floor = floor * np.sqrt(max(a.size, 1))
-    if np.linalg.norm(a) <= norm_floor and np.linalg.norm(n) <= norm_floor:
-        return 0.0
-    return float(np.linalg.norm(a - n) / (np.linalg.norm(a) + np.linalg.norm(n)))
-
-
-def max_entry_error(analytic, numeric, floor=0.0):
-    """The worst single entry: ``max_i |a_i - n_i| / (|a_i| + |n_i|)``.
-
-    NOTE: entries tiny next to the rest of the gradient would make this ratio pure
-    rounding noise (1e-11 vs 2e-11 is a 33% "error"), so the denominator is at least
-    1e-6 times the largest |a_i| + |n_i|, and at least ``floor`` (the noise of one difference).
-    """
-    a = np.asarray(analytic, dtype=np.float64).ravel()
-    n = np.asarray(numeric, dtype=np.float64).ravel()
-    if a.size == 0:
-        return 0.0
-    scale = np.abs(a) + np.abs(n)
-    least = max(1e-6 * scale.max(), floor)
-    if least == 0:
-        return 0.0
-    return float((np.abs(a - n) / np.maximum(scale, least)).max())
-
-
-@dataclass
-class GradCheckRow:
-    """One checked array: ``name`` is ``'input'`` or a parameter's ``'<layer>/<weight>'``.
-
-    ``status`` is ``'pass'``, ``'FAIL'`` or ``'not informative'`` (then ``reason`` says why,
-    ``error`` is nan and the row is not a pass).
-    """
-
-    name: str
-    layer: str
-    parameter: str
-    shape: tuple
-    error: float          # relative_error over the entries compared (nan when not informative)
-    max_error: float      # max_entry_error over the entries compared
-    checked: int          # entries compared
-    skipped: int          # entries left out because their step crossed a kink
-    status: str
-    reason: str = ""
-    size: int = 0         # entries in the array (checked + skipped < size when sampled)
-
-    @property
-    def passed(self):
-        return self.status == "pass"
-
-
-class GradCheckResult(dict):
-    """``{name: relative error}`` (nan for a row that is not informative), ``rows`` and ``table()``."""
-
-    def __init__(self, rows, tolerance):
-        super().__init__((row.name, row.error) for row in rows)
-        self.rows = rows
-        self.tolerance = tolerance
-
-    @property
-    def passed(self):
-        """No row failed, and at least one row compared something informative."""
-        return (not any(row.status == "FAIL" for row in self.rows)
-                and any(row.status == "pass" for row in self.rows))
-
-    def table(self):
-        """The per-array table as one string: layer, parameter, shape, errors, entries checked, result."""
-        header = ("layer", "parameter", "shape", "rel. error", "max entry err.", "checked", "result")
-        lines = [header]
-        for row in self.rows:
-            result = row.status + (f": {row.reason}" if row.reason else "")
-            if row.skipped and row.checked:
-                result += f" ({row.skipped} skipped at a kink)"
-            counted = f"{row.checked}/{row.checked + row.skipped}"
-            if row.size > row.checked + row.skipped:
-                counted += f" (sample of {row.size})"
-            lines.append((row.layer, row.parameter, str(row.shape), f"{row.error:.2e}", f"{row.max_error:.2e}",
-                          counted, result))
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-        text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1] for line in lines]
-        text.insert(1, "-" * len(text[0]))
-        skipped = sum(row.skipped for row in self.rows)
-        vacuous = sum(row.status == "not informative" for row in self.rows)
-        if any(row.status == "FAIL" for row in self.rows):
-            verdict = "SOME GRADIENTS DISAGREE"
-        elif not self.passed:
-            verdict = "NOTHING INFORMATIVE WAS COMPARED: this is not a pass (see each row's reason)"
-        elif vacuous:
-            verdict = f"all informative gradients agree ({vacuous} not informative: see each row's reason)"
-        else:
-            verdict = "all gradients agree"
-        notes = [f"tolerance {self.tolerance:g} on the relative error"]
-        if skipped:
-            notes.append(f"{skipped} entries within eps of a ReLU or max-pool kink were skipped")
-        text.append(f"{verdict} ({'; '.join(notes)})")
-        return "\n".join(text)
-
-
-def _row(name, layer, parameter, analytic, numeric, skipped, sampled, tolerance, floor, zero_reason):
-    """Compare one array on the ``sampled`` entries (boolean mask) not ``skipped``."""
-    keep = sampled & ~skipped
-    a, n = analytic[keep], numeric[keep]
-    checked, n_skipped = int(keep.sum()), int((sampled & skipped).sum())
-    common = dict(name=name, layer=layer, parameter=parameter, shape=tuple(analytic.shape), checked=checked,
-                  skipped=n_skipped, size=int(analytic.size))
-    if checked == 0:
-        return GradCheckRow(error=float("nan"), max_error=float("nan"), status="not informative",
-                            reason=f"all {n_skipped} entries at a kink", **common)
-    if np.abs(a).max() <= floor and np.abs(n).max() <= floor:
-        if n_skipped:
-            zero_reason = (f"the {checked} entries compared are all (near) zero and the other {n_skipped} were "
-                           "skipped at a kink: nothing that carries gradient was compared")
-        return GradCheckRow(error=float("nan"), max_error=float("nan"), status="not informative",
-                            reason=zero_reason, **common)
-    error, max_error = relative_error(a, n), max_entry_error(a, n, floor)
-    # A difference no bigger than the rounding noise cannot be resolved further: that is agreement.
-    within_noise = np.linalg.norm(a - n) <= floor * np.sqrt(checked)
-    return GradCheckRow(error=error, max_error=max_error, status="pass" if error < tolerance or within_noise
-                        else "FAIL", **common)
-
-
-def as_float64(layers):
-    for layer in layers:
-        for parameter in layer.weights:
-            parameter.data = np.ascontiguousarray(parameter.data, dtype=np.float64)
-            parameter.grad = np.zeros_like(parameter.data)
-
-
-def _has_relu(layer):
-    return isinstance(layer, ReLU) or isinstance(getattr(layer, "activation", None), ReLU)
-
-
-def max_pool_first_winner(x, y, pool_size, strides, padding):
-    """For each max-pooling window, the offset ``di * pw + dj`` of its first maximum (y's shape).
-
-    ``x: (N, H, W, C)`` the layer's input, ``y: (N, out_h, out_w, C)`` its output.
-    Backward routes each window's gradient to this input.
-    """
-    (ph, pw), (sh, sw) = pool_size, strides
-    out_h, out_w = y.shape[1:3]
-    if padding == "same":   # Keras pads the bottom / right first; padded cells never win
-        pad_h = max((out_h - 1) * sh + ph - x.shape[1], 0)
-        pad_w = max((out_w - 1) * sw + pw - x.shape[2], 0)
-        x = np.pad(x, ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)),
-                   constant_values=-np.inf)
-    choice = np.full(y.shape, -1)
-    for di in range(ph):
-        for dj in range(pw):
-            window_cell = x[:, di:di + sh * (out_h - 1) + 1:sh, dj:dj + sw * (out_w - 1) + 1:sw, :]
-            choice[(choice < 0) & (window_cell == y)] = di * pw + dj
-    return choice
-
-
-def _kink_record(layer, x_in, y_out):
-    """Which side of its kinks ``layer`` was on: ReLU units positive, max-pool winners; else None."""
-    if isinstance(layer, ReLU):
-        return x_in > 0
-    if _has_relu(layer):
-        return y_out > 0
-    if isinstance(layer, MaxPooling2D):
-        return max_pool_first_winner(x_in, y_out, layer.pool_size, layer.strides, layer.padding)
-    return None
-
-
-def _sample(size, max_entries, rng):
-    """A boolean mask over ``size`` entries: all of them, or ``max_entries`` drawn at random."""
-    mask = np.zeros(size, dtype=bool)
-    if max_entries is None or max_entries >= size:
-        mask[:] = True
-    else:
-        mask[rng.choice(size, max_entries, replace=False)] = True
-    return mask
-
-
-def _check_settings(eps, tolerance, max_entries):
-    check_float(eps, "eps", minimum=0, maximum=1, min_open=True, max_open=True)
-    check_float(tolerance, "tolerance", minimum=0, min_open=True)
-    if max_entries is not None:
-        check_int(max_entries, "max_entries", minimum=1)
-
-
-def _check_deterministic(f, who, random_layers):
-    first, second = f(), f()
-    if first != second and not (np.isnan(first) and np.isnan(second)):
-        names = ", ".join(f"'{layer.name}' ({type(layer).__name__})" for layer in random_layers) or "a layer"
-        raise ValueError(
-            f"{who}: the model is random: {names} draws new random numbers at every forward pass "
-            f"(f gave {first!r}, then {second!r} at the same point, so no difference quotient means anything). "
-            f"Pass seed= (e.g. {who}(..., seed=0)) to re-seed before each pass, or remove Dropout.")
-    return first
-
-
-def _random_layers(layers):
-    return [layer for layer in layers if "Dropout" in type(layer).__name__ or "Noise" in type(layer).__name__]
 
 
 def _report(result, verbose, print_fn):
@@ -320,65 +100,144 @@ def _report(result, verbose, print_fn):
     return result
 
 
+def _mode_note(layers, training):
+    modes = [layer.name for layer in layers if isinstance(layer, BatchNormalization) or "Dropout" in
+             type(layer).__name__]
+    if not modes:
+        return []
+    other = "inference" if training else "training"
+    return [f"{other} mode (training={not training}): {', '.join(modes)} compute another backward there"]
+
+
+def _sampling_notes(rows, max_entries):
+    if max_entries is None:
+        return []
+    partial = [row for row in rows if row.at and any(c.checked + c.skipped < c.size for c in row.at.values())]
+    if not partial:
+        return []
+    left = sum(c.size - c.checked - c.skipped for row in partial for c in row.at.values())
+    return [f"{left:,} entries of {len(partial)} arrays were not compared one by one (max_entries={max_entries}): "
+            f"only through {COVER_DIRECTIONS} directions per array and point, touching every row and column, which "
+            "find a wrong entry but do not say which"]
+
+
+def _kink_notes(rows):
+    skipped = sum(row.skipped for row in rows)
+    if not skipped:
+        return []
+    return [f"{skipped} entries at a kink (a ReLU input at 0, a max-pool tie): the function has no derivative "
+            "there, and no centred difference can judge which subgradient backward chose"]
+
+
+def _general_notes(points):
+    notes = ["weights and inputs other than the points above: a backward wrong only elsewhere (large inputs, "
+             "other batch sizes) can pass", "the float32 arithmetic fit runs: the check runs a float64 copy"]
+    if len(points) < 2:
+        notes.insert(0, "perturbed weights and another batch (perturb=False)")
+    return notes
+
+
+# ----- one layer --------------------------------------------------------------------------------
 def check_layer(layer, x, training=True, seed=None, eps=1e-6, verbose=True, print_fn=print,
-                tolerance=TOLERANCE, max_entries=None, sample_seed=0):
+                tolerance=TOLERANCE, max_entries=None, sample_seed=0, perturb=True):
     """Check a layer's ``backward`` against centred differences, in training mode by default.
 
     ``training=True`` checks the backward the docs derive: BatchNormalization with the
     batch's statistics, Dropout with its mask (pass ``seed=``, which re-seeds before every
     forward pass). ``f(x, weights) = sum(forward(x) * dout)`` with a fixed random ``dout``,
-    so backward(dout) must return df/dx and put df/dW in each ``Parameter.grad``.
-    Works on a float64 copy; the layer itself is not changed. Entries whose difference
-    step crosses a ReLU or max-pool kink are skipped; ``max_entries`` checks a random
-    sample (drawn with ``sample_seed``) of that many entries of each array. With
-    ``verbose`` the table goes to ``print_fn``.
+    so backward(dout) must return df/dx and put df/dw in each ``Parameter.grad``.
+    Works on a float64 copy; the layer itself is not changed. Looks at your ``x`` and
+    weights, then (``perturb=True``) at moved weights on another batch, each after a
+    warm-up call (see the module docstring). Entries whose difference step crosses a ReLU
+    or max-pool kink are skipped; ``max_entries`` checks a random sample (drawn with
+    ``sample_seed``) of that many entries of each array plus two directions through every
+    row and column. With ``verbose`` the table goes to ``print_fn``.
 
     Returns a ``GradCheckResult``: ``{'input': error, '<weight name>': error, ...}``
     with ``.rows``, ``.passed`` and ``.table()``.
     """
-    _check_settings(eps, tolerance, max_entries)
+    check_settings(eps, tolerance, max_entries)
     layer = copy.deepcopy(layer)
     layer.needs_input_gradient = True  # a model may have switched dx off for its first layer
     x = validation.as_float_array(x, "x", dtype=np.float64).copy()
     if not layer.built:
         layer.build(tuple(x.shape[1:]))
     as_float64([layer])
+    draw = np.random.default_rng(sample_seed)
+    points = visited_points(len(x), perturb)
+    at, first_shape = {}, x.shape
+    with random_state_kept():
+        for index, point in enumerate(points):
+            previous = x
+            if index:
+                perturb_weights([layer], draw)
+                x = other_batch(x, draw, other_size(len(x)))[0]
+            try:
+                found = _layer_at(layer, x, point.label, training, seed, eps, tolerance, max_entries, draw)
+            except StepFailed as failure:
+                hint = (f" (the call before had {len(previous)} samples, this one {len(x)}: does it read a cache or a dx "
+                        "of an earlier call?)" if index else "")
+                found = {"input": failed(point.label, f"{failure}{hint}")}
+            for name, comparison in found.items():
+                at.setdefault(name, {})[point.label] = comparison
+    rows = [GradCheckRow.joined("input", layer.name, "input", first_shape, at["input"])]
+    for parameter in layer.weights:
+        if parameter.trainable:
+            rows.append(GradCheckRow.joined(parameter.name, layer.name, parameter.name.split("/")[-1], parameter.shape,
+                                            at[parameter.name]))
+    notes = (_sampling_notes(rows, max_entries) + _kink_notes(rows) + _mode_note([layer], training)
+             + _general_notes(points))
+    result = GradCheckResult(rows, tolerance, points, [layer.name] if any(r.status == FAIL for r in rows) else [],
+                             notes, title=f"gradient check of layer '{layer.name}' ({type(layer).__name__})")
+    return _report(result, verbose, print_fn)
+
+
+def _layer_at(layer, x, point, training, seed, eps, tolerance, max_entries, draw):
+    """Every array of ``layer`` compared at one point (its weights as they are now, the batch ``x``)."""
     kinks = []
 
-    def forward():
+    def forward(inputs):
         if seed is not None:
             set_random_seed(seed)
-        y = layer.forward(x, training=training)
-        state = _kink_record(layer, x, y)
+        y = layer.forward(inputs, training=training)
+        state = kink_record(layer, inputs, y)
         kinks[:] = [] if state is None else [state]
         return y
 
-    dout = np.random.default_rng(1234).standard_normal(forward().shape)
+    # NOTE: dout from a generator of its own: learners draw their data with seed 0 too, and a dout
+    # equal to the (standardised) input is a degenerate case (batch norm's dx is then ~0).
+    douts = np.random.default_rng((1234, len(x)))
+    dout = douts.standard_normal(forward(x).shape)
 
     def f():
-        return float((forward() * dout).sum())
+        return float((forward(x) * dout).sum())
 
-    f0 = _check_deterministic(f, "check_layer", _random_layers([layer]))
-    floor = noise_floor(f0, eps)
-    forward()
-    dx = layer.backward(dout)
-    rng = np.random.default_rng(sample_seed)
-    zero = "every compared entry is below the rounding noise of f"
+    floor = noise_floor(repeatable(f, "check_layer", random_layers([layer]), seed), eps)
+    weights = [p for p in layer.weights if p.trainable]
+    x_warm, _ = other_batch(x, draw, len(x))
+    try:
+        forward(x_warm)                               # the warm-up step, on other values of the same shape
+        dx_warm = as_array(layer.backward(douts.standard_normal(dout.shape)))
+        check_dx(layer, dx_warm, x_warm)
+        warm = [p.grad.copy() for p in weights]
+        forward(x)
+        dx = as_array(layer.backward(dout))
+        check_dx(layer, dx, x)
+    except (StepFailed, NotRepeatable):
+        raise
+    except Exception as error:  # noqa: BLE001 - the learner's layer may raise anything: say where
+        raise StepFailed(layer.name, f"forward or backward raised {type(error).__name__}: {error}") from error
+    grads = [p.grad.copy() for p in weights]
+    common = dict(eps=eps, floor=floor, tolerance=tolerance, kinks=lambda: list(kinks), point=point)
+    found = {"input": compare(f, x, checked_dx(dx, x), Sample(x.shape, max_entries, draw), previous=dx_warm,
+                              **common)}
+    for parameter, grad, previous in zip(weights, grads, warm):
+        found[parameter.name] = compare(f, parameter.data, grad, Sample(grad.shape, max_entries, draw),
+                                        previous=previous, **common)
+    return found
 
-    def compare(name, parameter_name, analytic, array):
-        sampled = _sample(array.size, max_entries, rng)
-        numeric, skipped = _differences(f, array, eps, np.flatnonzero(sampled), lambda: list(kinks))
-        return _row(name, layer.name, parameter_name, analytic, numeric, skipped, sampled.reshape(array.shape),
-                    tolerance, floor, zero)
 
-    rows = [compare("input", "input", dx, x)]
-    for parameter in layer.weights:
-        if parameter.trainable:
-            rows.append(compare(parameter.name, parameter.name.split("/")[-1], parameter.grad.copy(),
-                                parameter.data))
-    return _report(GradCheckResult(rows, tolerance), verbose, print_fn)
-
-
+# ----- a whole model ----------------------------------------------------------------------------
 def prepare_data(model, x, y, caller):
     """``(x float64, y)`` checked as ``fit`` checks them, for a compiled ``model``; builds the model."""
     if getattr(model, "loss", None) is None:
@@ -397,25 +256,8 @@ def prepare_data(model, x, y, caller):
     return x, y
 
 
-def loss_gradient(model):
-    """dL/d(what the last forward returned): the loss object's backward after ``compute_loss``."""
-    return model.loss.backward()
-
-
-def _zero_reason(model, layer_index, parameter, dloss, floor):
-    """Why an array's gradient can be exactly (or within noise) zero."""
-    if np.abs(dloss).max() <= floor:
-        return (f"the loss is saturated (every dL/d(output) <= {np.abs(dloss).max():.1e}, below rounding noise): "
-                "confident, correct predictions; check on samples the model gets wrong, or an untrained model")
-    nxt = model.layers[layer_index + 1] if layer_index is not None and layer_index + 1 < len(model.layers) else None
-    if parameter is not None and parameter.name.endswith("bias") and isinstance(nxt, BatchNormalization):
-        return (f"zero, as it must be: the bias sits right before '{nxt.name}' (BatchNormalization), "
-                "which subtracts the batch mean and with it any constant shift")
-    return f"every compared entry is below the loss's rounding noise ({floor:.1e})"
-
-
 def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, tolerance=TOLERANCE,
-                max_entries=None, sample_seed=0, training=True):
+                max_entries=None, sample_seed=0, training=True, perturb=True):
     """Check every trainable weight's and the input's gradient of a compiled model's loss.
 
     Runs on a float64 copy of the model, in training mode by default (the backward the
@@ -423,48 +265,37 @@ def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, 
     the model's public step: ``forward(x, training, logits=True)``, ``compute_loss``,
     ``backward`` -- the same loss (on the logits where the output activation is paired with
     it) that ``fit`` uses. ``x`` and ``y`` are checked as ``fit`` checks them. A random
-    model (Dropout) needs ``seed=``. Entries whose difference step crosses a ReLU or
-    max-pool kink are skipped and counted; ``max_entries`` checks a random sample of that
-    many entries of each array (any model in seconds). With ``verbose`` the per-layer
-    table goes to ``print_fn``.
+    model (Dropout) needs ``seed=``. Looks at your weights and batch, then (``perturb=True``)
+    at moved weights on another batch, each after a warm-up step (see the module
+    docstring). When a gradient disagrees, each layer is also checked alone, and the
+    layer whose own backward is wrong is named (``result.culprits``). Entries whose
+    difference step crosses a ReLU or max-pool kink are skipped and counted;
+    ``max_entries`` checks a random sample of that many entries of each array plus two
+    directions through every row and column (any model in seconds). With ``verbose`` the
+    per-layer table goes to ``print_fn``.
 
     Returns a ``GradCheckResult``: ``{'input': error, '<layer>/<weight>': error, ...}``
-    with ``.rows``, ``.passed`` and ``.table()``.
+    with ``.rows``, ``.passed``, ``.culprits`` and ``.table()``.
     """
-    _check_settings(eps, tolerance, max_entries)
+    check_settings(eps, tolerance, max_entries)
     x, y = prepare_data(model, x, y, "check_model")
     model = copy.deepcopy(model)
     as_float64(model.layers)
-    kinks = []
+    check = ModelCheck(model, seed, eps, tolerance, max_entries, training, np.random.default_rng(sample_seed))
+    points = visited_points(len(x), perturb)
+    with random_state_kept():
+        for index, point in enumerate(points):
+            if index:
+                perturb_weights(model.layers, check.draw)
+                x, y = other_batch(x, check.draw, other_size(len(x)), y)
+            check.at_point(point.label, x, y)
+    rows, culprits = check.rows()
+    notes = (_sampling_notes(rows, max_entries) + _kink_notes(rows) + _mode_note(model.layers, training)
+             + _general_notes(points))
+    if not check.own:
+        notes.append("each layer alone: no gradient of the loss disagreed, so no layer was checked on its own")
+    result = GradCheckResult(rows, tolerance, points, culprits, notes,
+                             title=f"gradient check of model '{model.name}' (loss: {model.loss.name})")
+    return _report(result, verbose, print_fn)
 
-    def record(layer, x_in, y_out):
-        state = _kink_record(layer, x_in, y_out)
-        if state is not None:
-            kinks.append(state)
 
-    def f():
-        if seed is not None:
-            set_random_seed(seed)
-        kinks.clear()
-        return model.compute_loss(y, model.forward(x, training=training, logits=True, on_layer=record))
-
-    f0 = _check_deterministic(f, "check_model", _random_layers(model.layers))
-    floor = noise_floor(f0, eps)
-    f()
-    dloss = loss_gradient(model)
-    dx = model.backward(dloss, input_gradient=True)
-    rng = np.random.default_rng(sample_seed)
-
-    def compare(name, layer_index, parameter, analytic, array):
-        sampled = _sample(array.size, max_entries, rng)
-        numeric, skipped = _differences(f, array, eps, np.flatnonzero(sampled), lambda: list(kinks))
-        layer_name = model.layers[layer_index].name if layer_index is not None else f"(input of {model.layers[0].name})"
-        parameter_name = parameter.name.split("/")[-1] if parameter is not None else "input"
-        return _row(name, layer_name, parameter_name, analytic, numeric, skipped, sampled.reshape(array.shape),
-                    tolerance, floor, _zero_reason(model, layer_index, parameter, dloss, floor))
-
-    rows = [compare("input", None, None, dx, x)]
-    for index, layer in enumerate(model.layers):
-        for parameter in layer.trainable_weights:
-            rows.append(compare(parameter.name, index, parameter, parameter.grad.copy(), parameter.data))
-    return _report(GradCheckResult(rows, tolerance), verbose, print_fn)

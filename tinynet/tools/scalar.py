@@ -14,7 +14,7 @@ every node that uses it (reverse topological order), and adds
     parent.grad += local_derivative * node.grad        (the chain rule)
 
 A value used twice (``a * a``, a weight shared by two samples) collects one term
-per use: that sum is why matrix layers write ``dW = x^T @ dz``, a sum over the batch.
+per use: that sum is why matrix layers write ``dw = x^T @ dz``, a sum over the batch.
 
     from tinynet.scalar import Value
     x, w = Value(2.0), Value(-0.5)

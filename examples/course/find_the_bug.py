@@ -1,19 +1,22 @@
 # %% [markdown]
-# # Break it yourself: find the planted bug with the trace
+# # Break it yourself: find the planted bug with the gradient check and the trace
 #
 # `buggy_model()` builds a small MLP in which ONE layer's backward is wrong. The loss,
 # the predictions and training's first steps all look normal. Find which layer, and
 # which stage of it, using only the tools:
 #
-#     python examples/exercises/find_the_bug.py                 # the gradient check and the trace
-#     python examples/exercises/find_the_bug.py --guess NAME    # is it layer NAME?
+#     python examples/course/find_the_bug.py                 # the gradient check and the trace
+#     python examples/course/find_the_bug.py --guess NAME    # is it layer NAME?
 #
-# 1. The gradient check's table says which gradients disagree with centred differences.
-#    The first array (in backward order) that is wrong points at the layer: every layer
-#    before it in backward order received a correct dout.
-# 2. The trace prints every stage of that layer: compare its dW with x^T @ dz and its dx
-#    with dz @ W^T computed from the stages printed just above.
-# 3. Read that layer's class below only after you have a guess.
+# 1. The gradient check's table says which gradients of the loss disagree with centred
+#    differences ('your point', 'perturbed'). Several layers fail: a wrong gradient flows
+#    back and spoils every layer before it in the forward order.
+# 2. The 'alone' column checks each layer on its own, on the input and the dL/dy it
+#    received: a layer whose own rows pass only received a wrong dL/dy. Which layer's
+#    own backward disagrees with its own forward?
+# 3. The trace prints every stage of that layer: compare its dw with x^T @ dz and its dz
+#    with dy * act'(z), from the stages printed just above.
+# 4. Read that layer's class below only after you have a guess.
 #
 # Cells are marked `# %%` (jupytext "percent" format).
 
@@ -69,17 +72,17 @@ def main():
     x, y = data()
     if args.guess:
         right = hashlib.sha256(args.guess.encode()).hexdigest()[:8] == ANSWER
-        print(f"{args.guess}: " + ("right! Its backward forgets the ReLU mask (dz = dy instead of dy * [z > 0]): its dW, db "
-                                   "and dx are wrong, and the wrong dx makes every layer before it look wrong too. The "
-                                   "first failing layer in backward order is the culprit." if right else
-                                   "no. Read the table from the bottom (backward order): the first "
-                                   "failing layer is the culprit; the layers below it only received its wrong dx."))
+        print(f"{args.guess}: " + ("right! Its backward forgets the ReLU mask (dz = dy instead of dy * [z > 0]): its dw, db "
+                                   "and dx are wrong, and the wrong dx makes every layer before it fail through the "
+                                   "loss, while their own backward passes alone." if right else
+                                   "no. Read the 'alone' column: the layer whose own backward fails is the "
+                                   "culprit; a layer whose own rows pass only received a wrong dL/dy."))
         return right
     print("== gradient check ==")
     gradcheck.check_model(model, x, y)
     print("\n== trace ==")
     tinynet.trace(model, x, y)
-    print("\nWhich layer is wrong? python examples/exercises/find_the_bug.py --guess NAME")
+    print("\nWhich layer is wrong? python examples/course/find_the_bug.py --guess NAME")
     return None
 
 

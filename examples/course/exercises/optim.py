@@ -1,0 +1,38 @@
+"""Lesson 6 -- update rules: SGD with momentum, RMSprop, Adam.
+
+Grade: python examples/course/grade.py sgd_momentum rmsprop adam
+
+Each rule takes a weight w, its gradient dw and config, the dict of its settings and its state,
+and returns (next_w, config). The state (a velocity, running averages, a step count) is
+created in config the first time the rule sees it, and carried to the next call.
+"""
+import numpy as np
+
+
+def sgd_momentum(w, dw, config):
+    """velocity = momentum * velocity - learning_rate * dw;  next_w = w + velocity.
+
+    config: 'learning_rate', 'momentum', and the state 'velocity' (zeros at first).
+    """
+    raise NotImplementedError("write sgd_momentum")
+
+
+def rmsprop(w, dw, config):
+    """cache = rho * cache + (1 - rho) * dw^2;  next_w = w - learning_rate * dw / (sqrt(cache) + epsilon).
+
+    config: 'learning_rate', 'rho', 'epsilon', and the state 'cache' (zeros at first).
+    """
+    raise NotImplementedError("write rmsprop")
+
+
+def adam(w, dw, config):
+    """Adam (Kingma & Ba, 2015), with its bias correction:
+
+        t = t + 1
+        m = beta1 * m + (1 - beta1) * dw          v = beta2 * v + (1 - beta2) * dw^2
+        m_hat = m / (1 - beta1^t)                 v_hat = v / (1 - beta2^t)
+        next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+
+    config: 'learning_rate', 'beta1', 'beta2', 'epsilon', and the state 'm', 'v' (zeros) and 't' (0).
+    """
+    raise NotImplementedError("write adam")
