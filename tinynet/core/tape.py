@@ -96,14 +96,15 @@ class Tape:
     def record(self, node):
         self.nodes.append(node)
 
-    def backward(self, seeds, keep=None):
+    def backward(self, seeds, keep=None, on_node=None):
         """Walk the nodes in reverse from ``seeds`` ({tensor: dL/dtensor}); return ``(grads, written)``.
 
         ``grads`` maps ``id(tensor)`` to the summed gradient of every tensor reached that was not
         consumed on the way (the inputs of the graph, asked-for leaves); layers write their weights'
         ``Parameter.grad``, op leaves that are parameters add theirs. ``written`` is the set of
         ``id(parameter)`` given a gradient by this walk: summed over every use, never stale.
-        ``keep``, a dict, receives ``id(tensor) -> gradient`` of every tensor on the way (the trace).
+        ``keep``, a dict, receives ``id(tensor) -> gradient`` of every tensor on the way (the trace);
+        ``on_node(node, douts, dxs)`` is called after each node's backward (the learner's tools watch the walk).
         """
         grads = {id(t): g for t, g in seeds.items()}
         written = set()
@@ -122,7 +123,10 @@ class Tape:
             if keep is not None:
                 for t, d in zip(outputs, douts):
                     keep[id(t)] = d
-            for t, dx in zip(node.inputs, node.backward(douts, written)):
+            dxs = node.backward(douts, written)
+            if on_node is not None:
+                on_node(node, douts, dxs)
+            for t, dx in zip(node.inputs, dxs):
                 if dx is None or not t.requires_grad:
                     continue
                 if t.parameter is not None:      # a weight used in an op: its gradient goes to the weight

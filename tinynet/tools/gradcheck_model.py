@@ -8,6 +8,7 @@ of the loss disagrees, every logged layer is checked alone: ``f = sum(layer.forw
 """
 import numpy as np
 
+from ..core.layers.core import Activation
 from ..core.layers.activations import Linear
 from ..core.layers.normalization import BatchNormalization
 from ..core.utils import rng, set_random_seed
@@ -225,12 +226,11 @@ def reported_layers(model):
 
 
 def run_alone(layer, x, training, logits):
-    """``layer.forward(x)``; for the model's last layer when the loss takes logits, without its activation."""
-    if not logits or not hasattr(layer, "activation"):
-        return layer.forward(x, training=training)
-    activation, layer.activation = layer.activation, Linear(name="identity")
-    try:
-        return layer.forward(x, training=training)
-    finally:
-        layer.activation = activation
+    """The layer's step as the model ran it: its forward, then its own activation (``Dense(...,
+    activation='relu')``), except for the last layer when the loss takes its logits."""
+    y = layer.forward(x, training=training)
+    activation = getattr(layer, "activation", None)
+    if logits or activation is None or isinstance(activation, Linear) or isinstance(layer, Activation):
+        return y                                          # (an Activation layer's forward is its activation)
+    return activation.forward(y, training=training)
 

@@ -111,6 +111,10 @@ class Model(Trainer, Layer):
     def output_layers(self):
         return [None] * len(self.output_names)
 
+    def output_activation(self):
+        """The activation producing the (first) output, or None: ``output_activations()[0]``."""
+        return self.output_activations()[0]
+
     def output_activations(self):
         """The activation (a layer) producing each output, when the model's structure says it; else None."""
         return [None] * len(self.output_names)

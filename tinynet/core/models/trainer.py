@@ -177,10 +177,10 @@ class Trainer:
                                  "moving statistic)", value)
         return value, _values(y_pred)
 
-    def backpropagate(self, tape, seeds, keep=None, trainable=None):
+    def backpropagate(self, tape, seeds, keep=None, trainable=None, on_node=None):
         """The backward walk over ``tape`` from ``seeds`` ({tensor: gradient}); every trainable weight the
         walk did not reach gets a zero gradient (never a stale one). Returns the walk's ``grads``."""
-        grads, written = tape.backward(seeds, keep=keep)
+        grads, written = tape.backward(seeds, keep=keep, on_node=on_node)
         for parameter in self.trainable_weights if trainable is None else trainable:
             if id(parameter) not in written:
                 parameter.grad = np.zeros_like(parameter.data)
@@ -240,10 +240,8 @@ class Trainer:
             raise RuntimeError(f"Model '{self.name}': call forward(x) before backward(dloss).")
         seeds = {recorded["target"]: np.asarray(dloss)}
         seeds.update({p: 1.0 for p in recorded["penalties"]})
-        keep = {} if on_layer is not None else None
-        grads = self.backpropagate(recorded["tape"], seeds, keep=keep)
-        if on_layer is not None:
-            report_backward(recorded["tape"], on_layer, keep, grads)
+        on_node = None if on_layer is None else reporter(recorded["tape"], on_layer)
+        grads = self.backpropagate(recorded["tape"], seeds, on_node=on_node)
         return grads.get(id(recorded["inputs"])) if input_gradient else None
 
     # ----- batches --------------------------------------------------------------
@@ -540,18 +538,25 @@ def report_forward(tape, on_layer, stop_at=None):
     """``on_layer(layer, x_in, y_out)`` for each layer step the tape recorded, in order; a step whose
     activation's input is ``stop_at`` (the logits a loss took) reports that input as its output."""
     for layer, first, last in _layer_steps(tape):
+        if stop_at is not None and first.inputs[0] is stop_at and first.layer.pairs_with:
+            continue  # the softmax (sigmoid) layer whose input the loss took: no gradient flows through it
         out = first.outputs[0] if first.outputs[0] is stop_at else last.outputs[0]
         on_layer(layer, first.inputs[0].value, out.value)
 
 
-def report_backward(tape, on_layer, keep, grads):
-    """``on_layer(layer, dout, dx)`` for each layer step the backward walk went through, in reverse (a step
-    whose activation no gradient reached -- the loss took the logits -- reports dL/dlogits as its dout)."""
-    for layer, first, last in reversed(_layer_steps(tape)):
-        out = last.outputs[0] if id(last.outputs[0]) in keep else first.outputs[0]
-        if id(out) in keep:
-            dx = keep.get(id(first.inputs[0]), grads.get(id(first.inputs[0])))
-            on_layer(layer, keep[id(out)], dx)
+def reporter(tape, on_layer):
+    """An ``on_node`` for the backward walk calling ``on_layer(layer, dout, dx)`` as each layer step's backward
+    completes (a step whose activation no gradient reached -- the loss took the logits -- reports
+    dL/dlogits as its dout)."""
+    steps = {id(first): (layer, last) for layer, first, last in _layer_steps(tape)}
+    seen = {}
+
+    def on_node(node, douts, dxs):
+        seen[id(node)] = douts[0]
+        if id(node) in steps:
+            layer, last = steps[id(node)]
+            on_layer(layer, seen.get(id(last), douts[0]), dxs[0])
+    return on_node
 
 
 # ----- the pieces: structures of inputs / outputs ------------------------------------------------
