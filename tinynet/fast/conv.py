@@ -112,7 +112,9 @@ def conv2d_backward(dz, cache, need_dx=True):
     dz = dz.reshape(-1, F)                               # (N*out_h*out_w, F)
     if cols is None:                                     # the forward ran in inference mode
         cols = im2col(x, kh, kw, strides, padding, ones_column=has_bias)
-    dw_col = cols.T @ dz
+    N = x.shape[0]
+    # dw_col = cols.T @ dz = the sum over images of each image's cols.T @ dz (see per_image_product)
+    dw_col = np.matmul(cols.reshape(N, -1, cols.shape[1]).transpose(0, 2, 1), dz.reshape(N, -1, F)).sum(axis=0)
     if has_bias:
         dw_col, db = dw_col[:-1], dw_col[-1]             # the ones column's row: db = sum of dz's rows
     else:
