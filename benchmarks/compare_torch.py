@@ -4,6 +4,10 @@
     python benchmarks/compare_torch.py --models cca --batch-sizes 128 --epochs 5
     python benchmarks/compare_torch.py --quick               # tiny run: checks the script works
     python benchmarks/compare_torch.py --samples 12000       # "epochs" of the first 12000 images (a busy machine)
+    python benchmarks/compare_torch.py --no-fusion           # the CNN's blocks layer by layer (see below)
+
+``--no-fusion`` runs each BatchNormalization -> ReLU -> MaxPooling2D of the CNN layer by layer, as
+``Sequential`` will once the fused walk (``tinynet/fast/fused_block.py``) leaves it.
 
 Each framework runs in its own worker process (so each one's peak resident memory
 is its own), both limited to the same number of threads, float32, data already in
@@ -66,6 +70,9 @@ def prepare(model_name, x_train, y_train, x_test, y_test):
 # ----- tinynet -------------------------------------------------------------
 def build_tinynet(model_name):
     import seed_models
+    if os.environ.get("TINYNET_BENCH_NO_FUSION"):
+        from tinynet.fast import fused_block
+        fused_block.steps = list  # every layer runs its own forward and backward
     return seed_models.cca_mlp() if model_name == "cca" else seed_models.tf2_cnn()
 
 
@@ -276,8 +283,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="2000 training images, 2 epochs")
     parser.add_argument("--samples", type=int, help="train on the first SAMPLES images only (shorter epochs)")
+    parser.add_argument("--no-fusion", action="store_true", help="the CNN's blocks layer by layer, not fused")
     args = parser.parse_args(argv)
     epochs = 2 if args.quick else args.epochs
+    if args.no_fusion:
+        os.environ["TINYNET_BENCH_NO_FUSION"] = "1"  # read by the spawned tinynet worker
     try:
         import torch  # noqa: F401
         with_torch = True

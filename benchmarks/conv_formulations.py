@@ -396,16 +396,24 @@ def worker(framework, layer, N, threads, connection):
     """One process per library; each 'round' request runs every formulation once."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     x, w, b, dz = data(layer, N)
+    torch = controller = None
     if framework == "torch":
-        import torch
+        try:
+            import torch
+        except ImportError:                   # no PyTorch: this worker answers every round with nothing
+            framework = "none"
+    if framework == "torch":
         torch.set_num_threads(threads)
         xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).requires_grad_(layer != "conv1")
         wt = torch.from_numpy(np.ascontiguousarray(w.transpose(3, 2, 0, 1))).requires_grad_(True)
         bt = torch.from_numpy(b).requires_grad_(True)
         dzt = torch.from_numpy(np.ascontiguousarray(dz.transpose(0, 3, 1, 2)))
-    else:
-        from threadpoolctl import ThreadpoolController
-        controller = ThreadpoolController()
+    elif framework == "numpy":
+        try:
+            from threadpoolctl import ThreadpoolController
+            controller = ThreadpoolController()
+        except ImportError:                   # no '1 thr' columns
+            pass
         arrays = (x, w, b, dz, np.ascontiguousarray(x.transpose(3, 0, 1, 2)),
                   np.ascontiguousarray(dz.transpose(3, 0, 1, 2)))
     connection.send("ready")
@@ -419,13 +427,14 @@ def worker(framework, layer, N, threads, connection):
             end = time.perf_counter()
             timings.setdefault(("torch", "forward", "2"), []).append(middle - start)
             timings.setdefault(("torch", "backward", "2"), []).append(end - middle)
-        else:
+        elif framework == "numpy":
             numpy_round(layer, N, arrays, timings, "2")
-            with controller.limit(limits=1, user_api="blas"):
-                numpy_round(layer, N, arrays, timings, "1")
-        timings.setdefault("_rounds", []).append(1)
+            if controller is not None:
+                with controller.limit(limits=1, user_api="blas"):
+                    numpy_round(layer, N, arrays, timings, "1")
+        timings.setdefault("_rounds", []).append(1)  # numpy_round rotates its order by this count
         connection.send(None)
-    timings.pop("_rounds")
+    timings.pop("_rounds", None)
     connection.send(timings)
 
 

@@ -6,7 +6,8 @@ Importing this package registers every twin in the op registry (``tinynet/core/o
 reference on random shapes and settings.
 
     linear.py          sum_rows as a product with ones (multithreaded BLAS)
-    conv.py            im2col with the bias column, dx by one small product per kernel offset
+    conv.py            im2col with the bias column (one-channel columns built transposed), products cut
+                       by image, dx by one small product per kernel offset
     pooling.py         max / average pooling on strided views
     normalization.py   batch normalization with one pass per statistic
     fused.py           batch norm -> ReLU -> max-pool as one op (pool first)

@@ -2,7 +2,9 @@
 
 Same signatures, same return values, same maths as the references in conv.py; only the
 order of the work differs. Each trick says what it buys; timings are medians on the
-project's 2-core machine, float32.
+project's 2-core machine, float32. The formulations measured and not kept (shifted products
+without im2col, a direct 9-tap sum, Winograd F(2x2, 3x3), channels-first inside the op, dx as a
+full convolution or by col2im) are in benchmarks/RESULTS.md, with the script that measures them.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
