@@ -5,7 +5,7 @@ Importing this package registers every twin in the op registry (``tinynet/core/o
 ``self.ops.<op>``, and ``impl='naive'`` gives the references. The tests compare each twin with its
 reference on random shapes and settings.
 
-    linear.py          sum_rows as a product with ones (multithreaded BLAS)
+    linear.py          sum_rows over rows folded to 512-1024 values
     conv.py            im2col with the bias column (one-channel columns built transposed), products cut
                        by image, dx by one small product per kernel offset
     pooling.py         max / average pooling on strided views
