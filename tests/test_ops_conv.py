@@ -345,3 +345,30 @@ def test_bad_arguments_raise_value_errors(impl):
     _, cache = conv2d_forward(x, np.zeros((3, 3, 3, 4)))
     with pytest.raises(ValueError, match="dz"):
         conv2d_backward(np.zeros((2, 3, 3, 5)), cache)
+
+
+@pytest.mark.parametrize("C, F", [(1, 16), (16, 32)])  # the seed CNN's first and second convolution
+def test_fast_conv_matches_the_reference_on_the_seed_cnn_shapes(C, F):
+    # The fast op builds one-channel columns transposed and cuts its products by image
+    # (tinynet/fast/conv.py); on float32 images of the CNN's sizes it must give the reference's numbers.
+    rng = np.random.default_rng(C)
+    x = rng.standard_normal((5, 14, 14, C)).astype(np.float32)
+    w = rng.standard_normal((3, 3, C, F)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    z, cache = conv2d_forward(x, w, b, 1, "same")
+    z_fast, cache_fast = ops.get("fast").conv2d_forward(x, w, b, 1, "same")
+    assert z_fast.dtype == np.float32
+    np.testing.assert_allclose(z_fast, z, rtol=1e-5, atol=1e-5)
+    dz = rng.standard_normal(z.shape).astype(np.float32)
+    for expected, got in zip(conv2d_backward(dz, cache), ops.get("fast").conv2d_backward(dz, cache_fast)):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("k, stride, padding", [(3, 1, "same"), (5, 1, "valid"), (3, 2, "same"), (2, 3, "valid")])
+def test_fast_one_channel_columns_equal_the_reference(k, stride, padding):
+    x = np.random.default_rng(k).standard_normal((3, 9, 11, 1))
+    cols = conv_fast.im2col(x, k, k, stride, padding)
+    np.testing.assert_array_equal(cols, im2col(x, k, k, stride, padding))
+    with_ones = conv_fast.im2col(x, k, k, stride, padding, ones_column=True)
+    np.testing.assert_array_equal(with_ones[:, :-1], cols)
+    assert np.all(with_ones[:, -1] == 1)

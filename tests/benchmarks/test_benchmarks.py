@@ -49,3 +49,20 @@ def test_augmentation_overhead_quick_prints_the_four_variants():
     output = run_example("benchmarks/augmentation_overhead.py", "--quick")
     for name in ("plain", "layers", "generator", "dataset"):
         assert re.search(rf"^{name}\s+[\d.]+ ms/step\s+x[\d.]+$", output, re.M), output
+
+def test_conv_formulations_quick_checks_every_formulation_against_the_reference():
+    output = run_example("benchmarks/conv_formulations.py", "--quick")
+    for name in ("a today", "a0 reference", "b shifted products", "c direct 9-tap", "d Winograd (forward)",
+                 "e batch axis (forward)", "e buffers + out=", "f channels-first", "f chain (C, N, H, W) memory",
+                 "g full convolution of dz"):
+        row = re.search(rf"^{re.escape(name)}.*\s([\d.]+e[-+]\d+)$", output, re.M)
+        assert row, (name, output)
+        assert float(row.group(1)) < 1e-4  # every formulation computes the same convolution (float32)
+
+
+def test_op_budget_quick_prints_the_step_layer_by_layer():
+    output = run_example("benchmarks/op_budget.py", "--quick", "--no-one-thread")
+    if "PyTorch is not installed" in output:
+        return
+    for row in ("conv2d forward", "conv2d_1 backward", "batch_normalization backward", "Adam update", "whole step"):
+        assert re.search(rf"^{row}[^\n]*?\s[\d.]+\s+[\d.]+\s+[\d.]+", output, re.M), (row, output)

@@ -6,8 +6,9 @@ the optimizer rules' with ``tinynet.core.optimizers.register_fast_rule``;
 ``self.ops.<op>``, and ``impl='naive'`` gives the references. The tests compare each twin with its
 reference on random shapes and settings.
 
-    linear.py          sum_rows as a product with ones (multithreaded BLAS)
-    conv.py            im2col with the bias column, dx by one small product per kernel offset
+    linear.py          sum_rows over rows folded to 512-1024 values
+    conv.py            im2col with the bias column (one-channel columns built transposed), products cut
+                       by image, dx by one small product per kernel offset
     pooling.py         max / average pooling on strided views
     normalization.py   batch normalization with one pass per statistic
     optimizers.py      SGD's, RMSprop's and Adam's rules a block at a time, into the arrays the last step freed

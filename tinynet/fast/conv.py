@@ -2,7 +2,9 @@
 
 Same signatures, same return values, same maths as the references in conv.py; only the
 order of the work differs. Each trick says what it buys; timings are medians on the
-project's 2-core machine, float32.
+project's 2-core machine, float32. The formulations measured and not kept (shifted products
+without im2col, a direct 9-tap sum, Winograd F(2x2, 3x3), channels-first inside the op, dx as a
+full convolution or by col2im) are in benchmarks/RESULTS.md, with the script that measures them.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -33,31 +35,44 @@ def im2col(x, kh, kw, strides=1, padding="valid", ones_column=False):
     out_h, out_w, pads = geometry(x.shape, kh, kw, strides, padding)
     xp = pad2d(x, pads)
     K = kh * kw * C
+    if C == 1:
+        return _single_channel_columns(xp[..., 0], kh, kw, strides, out_h, out_w, ones_column)
     cols = np.empty((N * out_h * out_w, K + bool(ones_column)), dtype=x.dtype)
     if ones_column:
         cols[:, K] = 1
     # The windows are written straight into cols through this view (reshape only splits
     # axes here, so it is a view even of the first K columns alone).
     windows_out = cols[:, :K].reshape(N, out_h, out_w, kh, kw, C)
-    # NOTE: two ways to gather the windows; which is faster depends on the shape. Measured on
-    # 28x28 inputs, stride 1 (N=32 / N=128):
-    #   C = 1, 3x3:   offset loop 0.16 / 1.3 ms,   strided view 0.42 / 1.7 ms
-    #   C = 1, 5x5:   offset loop 1.3  / 8.9 ms,   strided view 0.58 / 2.5 ms
-    #   C = 16, 3x3:  offset loop 3.4  / 40 ms,    strided view 0.66 / 11 ms
-    #   (C = 2 to 8, 3x3: the strided view is 3-6x faster)
-    # The loop (the reference's) makes kh*kw passes over cols, cheap only while cols is small;
-    # the strided view makes one pass but pays per run of kw*C contiguous values, short when C = 1.
-    if C == 1 and kh * kw <= 9:
-        for di in range(kh):
-            for dj in range(kw):
-                windows_out[:, :, :, di, dj, :] = xp[window_slice(di, dj, out_h, out_w, strides)]
-    else:
-        # A view of all windows, no copy: (N, H', W', C, kh, kw); keep every stride-th one
-        # and put it in (di, dj, c) order while copying it into cols.
-        windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
-        windows = windows[:, ::strides[0], ::strides[1]][:, :out_h, :out_w]
-        np.copyto(windows_out, windows.transpose(0, 1, 2, 4, 5, 3))
+    # NOTE: a view of all windows, no copy: (N, H', W', C, kh, kw); keep every stride-th one
+    # and put it in (di, dj, c) order while copying it into cols. One pass over cols, in runs
+    # of kw*C contiguous values (3-6x faster than a pass per kernel offset for C = 2 to 16).
+    windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
+    windows = windows[:, ::strides[0], ::strides[1]][:, :out_h, :out_w]
+    np.copyto(windows_out, windows.transpose(0, 1, 2, 4, 5, 3))
     return cols
+
+
+def _single_channel_columns(xp, kh, kw, strides, out_h, out_w, ones_column):
+    """im2col of one-channel images xp: (N, Hp, Wp), built transposed and returned as a view.
+
+    NOTE: with C = 1 a row of cols holds only kh*kw values, so writing cols row by row (or
+    column by column, one kernel offset at a time) moves a few bytes per step. Its transpose,
+    cols_t: (kh*kw [+ 1], N*out_h*out_w), has one long row per kernel offset: the image shifted
+    by that offset, copied in runs of out_w values. cols_t.T is the same matrix as cols (same
+    shape, same values, column-major memory), and matmul hands it to BLAS as a transposed
+    operand, with no copy. Measured on the seed CNN's first layer (28x28x1, 3x3, 'same'):
+    0.43 ms against 1.9 ms at N=128, 0.23 against 0.52 at N=32 (benchmarks/conv_formulations.py).
+    """
+    N = xp.shape[0]
+    K = kh * kw
+    cols_t = np.empty((K + bool(ones_column), N * out_h * out_w), dtype=xp.dtype)
+    if ones_column:
+        cols_t[K] = 1
+    shifted = cols_t[:K].reshape(kh, kw, N, out_h, out_w)
+    for di in range(kh):
+        for dj in range(kw):
+            shifted[di, dj] = xp[window_slice(di, dj, out_h, out_w, strides)[:3]]
+    return cols_t.T
 
 
 def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
@@ -80,7 +95,7 @@ def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
         w_col = np.vstack([w_col, b])                    # (kh*kw*C + 1, F)
     if training:
         cols = im2col(x, kh, kw, strides, padding, ones_column=has_bias)
-        z = cols @ w_col
+        z = per_image_product(cols, w_col, N)
     else:
         cols = None
         z = np.empty((N * out_h * out_w, F), dtype=np.result_type(x, w_col))
@@ -99,7 +114,9 @@ def conv2d_backward(dz, cache, need_dx=True):
     dz = dz.reshape(-1, F)                               # (N*out_h*out_w, F)
     if cols is None:                                     # the forward ran in inference mode
         cols = im2col(x, kh, kw, strides, padding, ones_column=has_bias)
-    dw_col = cols.T @ dz
+    N = x.shape[0]
+    # dw_col = cols.T @ dz = the sum over images of each image's cols.T @ dz (see per_image_product)
+    dw_col = np.matmul(cols.reshape(N, -1, cols.shape[1]).transpose(0, 2, 1), dz.reshape(N, -1, F)).sum(axis=0)
     if has_bias:
         dw_col, db = dw_col[:-1], dw_col[-1]             # the ones column's row: db = sum of dz's rows
     else:
@@ -126,8 +143,22 @@ def conv2d_input_gradient(dz, w, x_shape, strides=1, padding="valid"):
     dxp = np.zeros((N, H + top + bottom, W + left + right, C), dtype=dz.dtype)
     for di in range(kh):
         for dj in range(kw):
-            dxp[window_slice(di, dj, out_h, out_w, strides)] += (dz @ w[di, dj].T).reshape(N, out_h, out_w, C)
+            dxp[window_slice(di, dj, out_h, out_w, strides)] += per_image_product(dz, w[di, dj].T, N).reshape(
+                N, out_h, out_w, C)
     return crop2d(dxp, pads)
+
+
+def per_image_product(a, b, N):
+    """a @ b for a: (N*P, K) whose rows come in N blocks of P (one per image), as N products (P, K) @ (K, M).
+
+    NOTE: the same products, cut by image. On the project's 2-core machine, shared with other
+    processes, OpenBLAS splits one large product over both cores and then waits for the second
+    core whenever another process holds it: the conv2 forward product at N=32 took a median of
+    22 ms against 1.1 ms cut by image (the fastest of each, 0.7 ms, were equal), its dx products
+    179 ms against 2.6. Products of one image are small enough that OpenBLAS runs each on one
+    core, and none waits (benchmarks/conv_formulations.py, row "e batch axis").
+    """
+    return np.matmul(a.reshape(N, -1, a.shape[1]), b).reshape(-1, b.shape[1])
 
 
 def _im2col(x, kh, kw, strides=1, padding="valid"):
