@@ -190,13 +190,38 @@ def test_batches_come_as_x_or_x_y_or_x_y_w():
         unpack((x, x, x, x))
 
 
-def test_data_given_to_fit_before_the_adapter_is_wired_is_refused_by_name():
-    model = tinynet.Sequential([Dense(2, input_shape=(3,))])
-    model.compile("sgd", "mse")
-    with pytest.raises(TypeError, match="`x` is a generator, but fit / evaluate / predict take NumPy arrays only"):
-        model.fit((batch for batch in [(np.ones((2, 3)), np.ones((2, 2)))]), verbose=0)
-    with pytest.raises(TypeError, match="`x` is a dataset"):
-        model.predict(Dataset.from_tensor_slices(np.ones((2, 3))).batch(2))
+def test_fit_evaluate_and_predict_take_a_generator_a_dataset_and_a_sequence_as_they_take_arrays():
+    x, y = data(40)
+    y = np.eye(3)[y]
+
+    def make():
+        tinynet.set_random_seed(0)
+        model = tinynet.Sequential([Dense(5, activation="relu", input_shape=(3,)), Dense(3, activation="softmax")])
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    by_arrays = make()
+    history = by_arrays.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x[:8], y[:8]))
+
+    def generator():
+        for _ in range(2):
+            for start in range(0, 40, 8):
+                yield x[start:start + 8], y[start:start + 8]
+
+    by_generator = make()
+    by_generator.fit(generator(), steps_per_epoch=5, epochs=2, verbose=0)
+    by_dataset = make()
+    dataset = Dataset.from_tensor_slices((x, y)).batch(8)
+    other = by_dataset.fit(dataset, epochs=2, verbose=0,
+                           validation_data=Dataset.from_tensor_slices((x[:8], y[:8])).batch(4))
+    for model in (by_generator, by_dataset):
+        for a, b in zip(by_arrays.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(other.history["val_loss"], history.history["val_loss"], rtol=1e-6)
+    assert by_dataset.evaluate(dataset, verbose=0) == pytest.approx(by_arrays.evaluate(x, y, verbose=0), rel=1e-6)
+    np.testing.assert_array_equal(by_dataset.predict(Dataset.from_tensor_slices(x).batch(7)), by_arrays.predict(x))
+    with pytest.raises(ValueError, match="`validation_split` is only supported for NumPy arrays"):
+        make().fit(generator(), validation_split=0.2, verbose=0)
 
 
 # ---------------------------------------------------------------- what fit will do with it
@@ -253,6 +278,15 @@ def test_memory_is_bounded_by_the_batch_for_a_generator_of_a_million_samples():
     scaled = Dataset.from_generator(samples).map(lambda xb, yb: (xb * 2, yb)).prefetch(tinynet.data.AUTOTUNE)
     count, peak = run(scaled)
     assert count == n and peak < 6 * batch_bytes, f"peak {peak / 2 ** 20:.2f} MB"
+    # and through fit itself: one epoch over the million samples holds about a batch at a time
+    model = tinynet.Sequential([Dense(10, activation="softmax", input_shape=(features,))])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(samples(), steps_per_epoch=2, verbose=0)            # built, and its first allocations made
+    tracemalloc.start()
+    history = model.fit(samples(), verbose=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert np.isfinite(history.history["loss"][0]) and peak < 16 * batch_bytes, f"peak {peak / 2 ** 20:.2f} MB"
 
 
 def test_structures_are_told_apart_as_keras_does():

@@ -525,7 +525,11 @@ def test_compile_metrics_must_be_a_list():
     assert model.loss.name == "mean_squared_error" and isinstance(model.optimizer, optimizers.SGD)
 
 
-def test_every_hook_gets_a_logs_dict_and_validation_is_a_test_phase():
+def test_every_hook_gets_a_logs_dict_in_keras_documented_order():
+    """keras.io, "Writing your own callbacks": fit calls on_train_begin; per epoch on_epoch_begin, each training
+    batch's on_train_batch_begin / _end, then validation as a test phase -- on_test_begin, each validation batch's
+    on_test_batch_begin / _end, on_test_end with the un-prefixed logs -- then on_epoch_end with the val_ logs;
+    on_train_end. predict calls on_predict_begin, each batch's on_predict_batch_begin / _end, on_predict_end."""
     calls = []
 
     class Strict(tinynet.callbacks.Callback):
@@ -537,17 +541,29 @@ def test_every_hook_gets_a_logs_dict_and_validation_is_a_test_phase():
         def on_train_batch_begin(self, batch, logs): calls.append(("batch_begin", logs))
         def on_train_batch_end(self, batch, logs): calls.append(("batch_end", logs))
         def on_test_begin(self, logs): calls.append(("test_begin", logs))
+        def on_test_batch_begin(self, batch, logs): calls.append(("test_batch_begin", logs))
+        def on_test_batch_end(self, batch, logs): calls.append(("test_batch_end", dict(logs)))
         def on_test_end(self, logs): calls.append(("test_end", dict(logs)))
+        def on_predict_begin(self, logs): calls.append(("predict_begin", logs))
+        def on_predict_batch_begin(self, batch, logs): calls.append(("predict_batch_begin", logs))
+        def on_predict_batch_end(self, batch, logs): calls.append(("predict_batch_end", logs))
+        def on_predict_end(self, logs): calls.append(("predict_end", logs))
 
     x, y = blobs(20)
     model = mlp()
     model.compile("sgd", "sparse_categorical_crossentropy")
-    model.fit(x, y, epochs=1, batch_size=10, validation_split=0.5, verbose=0, callbacks=[Strict()])
-    assert [name for name, _ in calls] == ["train_begin", "epoch_begin", "batch_begin", "batch_end", "test_begin",
-                                           "test_end", "epoch_end", "train_end"]
+    model.fit(x, y, epochs=1, batch_size=5, validation_split=0.5, verbose=0, callbacks=[Strict()])
+    assert [name for name, _ in calls] == ["train_begin", "epoch_begin", "batch_begin", "batch_end", "batch_begin",
+                                           "batch_end", "test_begin", "test_batch_begin", "test_batch_end",
+                                           "test_batch_begin", "test_batch_end", "test_end", "epoch_end", "train_end"]
     assert all(isinstance(logs, dict) for _, logs in calls)
-    assert set(calls[5][1]) == {"val_loss"} and set(calls[6][1]) == {"loss", "val_loss"}
-    assert calls[-1][1]["val_loss"] == calls[6][1]["val_loss"]
+    test_end, epoch_end = calls[11][1], calls[12][1]
+    assert set(test_end) == {"loss"} and set(epoch_end) == {"loss", "val_loss"}
+    assert epoch_end["val_loss"] == test_end["loss"] == calls[10][1]["loss"]
+    calls.clear()
+    model.predict(x, batch_size=10, callbacks=[Strict()])
+    assert [name for name, _ in calls] == ["predict_begin", "predict_batch_begin", "predict_batch_end",
+                                           "predict_batch_begin", "predict_batch_end", "predict_end"]
 
 
 def test_fit_reads_in_one_screen():

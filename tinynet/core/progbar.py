@@ -40,10 +40,11 @@ def format_eta(seconds):
 
 
 class Progbar:
-    """Progress of ``target`` steps. ``verbose=1``: the bar; ``verbose=2``: one line at the end."""
+    """Progress of ``target`` steps. ``verbose=1``: the bar; ``verbose=2``: one line at the end.
+    ``target=None`` (a generator's length is not known): ``12/Unknown``, no bar, as Keras prints it."""
 
     def __init__(self, target, width=30, verbose=1, interval=0.05, unit_name="step", stream=None):
-        target = check_int(target, "target", minimum=0, owner="Progbar")
+        target = None if target is None else check_int(target, "target", minimum=0, owner="Progbar")
         width = check_int(width, "width", minimum=1, owner="Progbar")
         verbose = check_int(verbose, "verbose", minimum=0, maximum=2, owner="Progbar")
         interval = check_float(interval, "interval", minimum=0, owner="Progbar")
@@ -58,7 +59,7 @@ class Progbar:
     def update(self, current, values=(), finalize=None):
         """Show step ``current`` with ``values``: ``(name, value)`` pairs, already averaged."""
         if finalize is None:
-            finalize = current >= self.target
+            finalize = self.target is not None and current >= self.target
         if not self.verbose:
             return
         now = time.perf_counter()
@@ -69,17 +70,21 @@ class Progbar:
                 # Keras picks the unit of each time on its own: "- 186ms/epoch - 594us/step".
                 per_epoch = format_time_per_unit(elapsed, "epoch")
                 per_step = format_time_per_unit(elapsed / max(current, 1), self.unit_name)
-                self.stream.write(f"{current}/{self.target} - {elapsed:.0f}s{metrics} - {per_epoch} - {per_step}\n")
+                target = "Unknown" if self.target is None else self.target
+                self.stream.write(f"{current}/{target} - {elapsed:.0f}s{metrics} - {per_epoch} - {per_step}\n")
                 self.stream.flush()
             return
         if not finalize and (not self.dynamic or now - self.last_draw < self.interval):
             return
         self.last_draw = now
-        digits = len(str(self.target))
-        done = int(self.width * current / self.target) if self.target else self.width
-        bar = ("=" * (done - 1) + (">" if current < self.target else "=")) if done else ""
-        line = f"{current:>{digits}}/{self.target} [{bar:.<{self.width}}]"
-        if finalize:
+        if self.target is None:
+            line = f"{current}/Unknown"
+        else:
+            digits = len(str(self.target))
+            done = int(self.width * current / self.target) if self.target else self.width
+            bar = ("=" * (done - 1) + (">" if current < self.target else "=")) if done else ""
+            line = f"{current:>{digits}}/{self.target} [{bar:.<{self.width}}]"
+        if finalize or self.target is None:
             line += f" - {elapsed:.0f}s {format_time_per_unit(elapsed / max(current, 1), self.unit_name)}"
         else:
             line += f" - ETA: {format_eta(elapsed / max(current, 1) * (self.target - current))}"

@@ -32,7 +32,7 @@ class Node:
     maps the output gradient(s) to one gradient per input (None where none flows).
     """
 
-    __slots__ = ("layer", "op", "inputs", "outputs", "cache", "vjp", "structure")
+    __slots__ = ("layer", "op", "inputs", "outputs", "cache", "vjp", "structure", "__weakref__")
 
     def __init__(self, inputs, outputs, layer=None, cache=None, vjp=None, op=None, structure=None):
         self.layer, self.op, self.inputs, self.outputs = layer, op, inputs, outputs

@@ -16,6 +16,8 @@ The ops of the operators live here, each forward beside its VJP; the other ops
 ``KerasTensor`` is the symbolic kind: no value, a shape with ``None`` for the batch, made by
 ``Input(shape=...)`` and by calling layers on it (the functional API, ``tinynet/core/models/functional.py``).
 """
+import weakref
+
 import numpy as np
 
 from . import tape as tape_module
@@ -25,7 +27,7 @@ from .tape import Node
 class Tensor:
     """A value computed by the forward pass: ``value`` (a NumPy array) and the ``node`` that computed it."""
 
-    __slots__ = ("value", "node", "requires_grad", "parameter", "logits", "__weakref__")
+    __slots__ = ("value", "_node", "requires_grad", "parameter", "logits", "__weakref__")
     __array_priority__ = 100  # array <op> tensor calls the tensor's reflected operator
     # NumPy functions and ufuncs with a differentiable twin, filled by tinynet/core/ops/math.py:
     # np.exp(t) on a tensor is then the op exp(t), recorded like any other.
@@ -34,12 +36,23 @@ class Tensor:
 
     def __init__(self, value, node=None, requires_grad=False, parameter=None):
         self.value = value
-        self.node = node
+        self._node = None if node is None else weakref.ref(node)
         self.requires_grad = requires_grad
         self.parameter = parameter
         # For the output of a softmax or sigmoid: (its input, the losses that pair with it), as Keras keeps
         # ``_keras_logits``. A cross-entropy given this tensor takes the logits instead (``logits_for``).
         self.logits = None
+
+    @property
+    def node(self):
+        """The node of the tape that computed this tensor (None for data and constants). NOTE: held weakly: the
+        tape holds its nodes, a node its outputs; a tensor holding its node back would make every step a
+        reference cycle, freed only by the garbage collector, its activations held until then."""
+        return None if self._node is None else self._node()
+
+    @node.setter
+    def node(self, node):
+        self._node = None if node is None else weakref.ref(node)
 
     # ----- as a NumPy array ---------------------------------------------------
     def numpy(self):

@@ -234,7 +234,11 @@ def check_validation_split(validation_split):
 
 
 def check_validation_data(validation_data):
-    """``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)`` from ``validation_data``, as Keras takes it."""
+    """``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)`` from ``validation_data``, as Keras takes it;
+    or a dataset, Sequence or generator, which yields its own batches."""
+    if not isinstance(validation_data, (tuple, list, dict, str, np.ndarray)) and (
+            hasattr(validation_data, "__iter__") or hasattr(validation_data, "__getitem__")):
+        return validation_data
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         received = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
                     if isinstance(validation_data, (tuple, list)) else f"a {type(validation_data).__name__}")
@@ -248,6 +252,8 @@ def check_verbose(verbose):
     """0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto' (= 1, as Keras outside a cluster)."""
     if verbose == "auto":
         return 1
+    if isinstance(verbose, bool):  # fit(verbose=False), as scripts write it (Keras takes it as 0 / 1)
+        return int(verbose)
     if not is_int(verbose) or not 0 <= verbose <= 2:
         raise invalid("verbose", "0, 1, 2 or 'auto'", verbose)
     return int(verbose)

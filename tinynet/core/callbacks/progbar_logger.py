@@ -13,11 +13,14 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
-        self.progbar = Progbar(self.params["steps"], verbose=self.verbose)
+        self.progbar = Progbar(self.params["steps"], verbose=self.verbose)  # None: a generator's unknown length
+        self.seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 < self.params["steps"]:
+        self.seen = batch + 1
+        if self.params["steps"] is None or batch + 1 < self.params["steps"]:
             self.progbar.update(batch + 1, list((logs or {}).items()), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.progbar.update(self.params["steps"], list((logs or {}).items()), finalize=True)
+        steps = self.params["steps"] if self.params["steps"] is not None else self.seen
+        self.progbar.update(steps, list((logs or {}).items()), finalize=True)

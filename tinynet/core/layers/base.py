@@ -312,8 +312,9 @@ class Layer(metaclass=LayerType):
         if tape is not None:
             if tape.record_nodes and _needs_gradient(self, tensors):
                 y.requires_grad = True
-                y.node = Node(tensors, (y,), self, self.cache, None, None, "list" if listed else None)
-                tape.nodes.append(y.node)
+                node = Node(tensors, (y,), self, self.cache, None, None, "list" if listed else None)
+                y.node = node
+                tape.nodes.append(node)
             if self.state_updates:
                 tape.state_updates.extend(self.state_updates)  # committed with the step (or GradientTape's end)
             if self.activity_regularizer is not None:
@@ -609,23 +610,21 @@ def _signature_takes_training(call):
     return "training" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-def check_call_output(layer, out):
+def check_call_output(layer, value):
     """What a Keras-style ``call`` returned: tensors (or nested lists / dicts of them), never something else."""
-    def check(value):
-        if isinstance(value, (list, tuple)):
-            return type(value)(check(v) for v in value)
-        if isinstance(value, dict):
-            return {k: check(v) for k, v in value.items()}
-        if isinstance(value, Tensor):
-            return value
-        if isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool):
-            raise TypeError(
-                f"Layer '{layer.name}': call() returned a NumPy value ({type(value).__name__}), not a tensor, so no "
-                "gradient can flow back through it. A NumPy function that tinynet cannot differentiate was probably "
-                "applied on the way: use tinynet.ops (ops.exp, ops.concatenate, ...) or the tensors' operators.")
-        raise TypeError(f"Layer '{layer.name}': call() must return a tensor (or a list / dict of tensors). "
-                        f"Received: {type(value).__name__}")
-    return check(out)
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(check_call_output(layer, v) for v in value)
+    if isinstance(value, dict):
+        return {k: check_call_output(layer, v) for k, v in value.items()}
+    if isinstance(value, (np.ndarray, np.generic, float, int)) and not isinstance(value, bool):
+        raise TypeError(
+            f"Layer '{layer.name}': call() returned a NumPy value ({type(value).__name__}), not a tensor, so no "
+            "gradient can flow back through it. A NumPy function that tinynet cannot differentiate was probably "
+            "applied on the way: use tinynet.ops (ops.exp, ops.concatenate, ...) or the tensors' operators.")
+    raise TypeError(f"Layer '{layer.name}': call() must return a tensor (or a list / dict of tensors). "
+                    f"Received: {type(value).__name__}")
 
 
 def penalty(x, regularizer, owner):

@@ -24,7 +24,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
-from ..checks import check_int, invalid
+from ..checks import check_int
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..progbar import Progbar
 from ..sample_weights import sample_weights
@@ -35,7 +35,8 @@ from ..tensor import Tensor
 from ..utils import rng
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
                           check_values)
-from .training import RunningMean, batches, epoch_steps, keras1_epochs, layer_watch, log_value
+from ..data_adapter import EpochIterator, is_array_structure, kind_of, unpack_validation_data
+from .training import RunningMean, batches, keras1_epochs, layer_watch, log_value, validation_epochs
 
 
 class Trainer:
@@ -334,22 +335,24 @@ class Trainer:
             initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history['val_loss']`` ...).
 
-        As in Keras: ``validation_split`` holds out the *last* fraction of the data
-        before any shuffling; the training data is reshuffled every epoch; the last
-        partial batch is used; the metrics shown are running means over the epoch.
-        When training goes wrong (NaN / infinite values, Ctrl-C) the model stays
-        usable: see ``tinynet.core.guards.TrainingGuard``.
+        As in Keras: ``x`` is arrays (one per input: a list or a dict), a ``tinynet.data.Dataset``, a
+        ``keras.utils.Sequence`` or a Python generator yielding ``(x, y)`` batches (``data_adapter.py``);
+        ``validation_split`` holds out the *last* fraction of arrays before any shuffling; arrays are
+        reshuffled every epoch; the last partial batch is used; the metrics shown are running means over
+        the epoch. When training goes wrong (NaN / infinite values, Ctrl-C) the model stays usable: see
+        ``tinynet.core.guards.TrainingGuard``.
         """
         epochs = keras1_epochs(epochs, kwargs)
         self._check_compiled("fit")
         batch_size, epochs, initial_epoch, shuffle, verbose, split = check_fit_arguments(
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
-        x, y, w, val = self._fit_data(x, y, split, validation_data, sample_weight, class_weight)
-        n = len(x[0])
-        steps, validation_steps, validate_after = epoch_steps(n, batch_size, epochs, steps_per_epoch,
-                                                              validation_steps, validation_freq)
+        data, val = self._training_data(x, y, batch_size, split, validation_data, sample_weight, class_weight,
+                                        steps_per_epoch, shuffle)
+        validation_steps = None if validation_steps is None else check_int(validation_steps, "validation_steps", 1)
+        validate_after = validation_epochs(validation_freq, epochs)
         self.history = History()
-        callbacks = self._callbacks(callbacks, verbose, {"verbose": verbose, "epochs": epochs, "steps": steps})
+        callbacks = self._callbacks(callbacks, verbose, {"verbose": verbose, "epochs": epochs,
+                                                          "steps": data.num_batches})
         self.stop_training = False
         on_layer = layer_watch(callbacks)
         self._initial_epoch = initial_epoch
@@ -358,20 +361,21 @@ class Trainer:
             # After on_train_begin, as Keras's trainer: BackupAndRestore may move the start on.
             for epoch in range(self._initial_epoch, epochs):
                 callbacks.on_epoch_begin(epoch, {})
-                loss_mean, output_means = RunningMean(), _means(self)
-                for step, batch in enumerate(batches(n, batch_size, shuffle, steps)):
+                loss_mean, output_means, logs = RunningMean(), _means(self), {}
+                for step, (xb, yb, wb) in data.epoch():
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
-                    xb, yb = _take(x, batch), _take(y, batch)
-                    loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=None if w is None else w[batch])
-                    logs = {**self._batch_logs(loss_mean, output_means, loss, len(batch)),
+                    loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=wb)
+                    logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
                             **self._update_metrics(yb, y_pred, reset=step == 0)}
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
                         break
+                if data.exhausted:            # a generator ran out: this epoch is the last one
+                    self.stop_training = True
                 if val is not None and epoch + 1 in validate_after:
-                    logs.update(self._validate(val, batch_size, validation_steps, callbacks))
+                    logs.update(self._validate(val, validation_steps, callbacks))
                 callbacks.on_epoch_end(epoch, logs)
                 guard.at(epoch)
                 guard.check()
@@ -384,14 +388,43 @@ class Trainer:
         user = CallbackList(callbacks, self, params).callbacks
         return CallbackList(([ProgbarLogger(verbose)] if verbose else []) + user + [self.history], self, params)
 
-    def _validate(self, val, batch_size, steps, callbacks):
-        """``{'val_loss': ..., 'val_<metric>': ...}`` on ``(x_val, y_val[, w_val])``, between the test hooks."""
+    def _validate(self, val, steps, callbacks):
+        """``{'val_loss': ..., 'val_<metric>': ...}`` on the validation data, between the test hooks (which get
+        each batch, and the un-prefixed logs at the end, as in Keras)."""
         callbacks.on_test_begin({})
-        logs = self._evaluate_arrays(*val[:2], batch_size, sample_weight=val[2] if len(val) == 3 else None,
-                                     steps=steps)
-        val_logs = {f"val_{name}": value for name, value in logs.items()}
-        callbacks.on_test_end(val_logs)
-        return val_logs
+        logs = self._evaluate_batches(val, steps=steps, callbacks=callbacks)
+        callbacks.on_test_end(dict(logs))
+        return {f"val_{name}": value for name, value in logs.items()}
+
+    # ----- data: arrays, datasets, Sequences, generators --------------------------------------
+    def _training_data(self, x, y, batch_size, validation_split, validation_data, sample_weight, class_weight,
+                       steps_per_epoch, shuffle):
+        """``(batches, validation batches or None)`` for ``fit``: arrays checked and converted once (their
+        batches sliced each epoch), any other kind read batch by batch, each batch checked as it comes."""
+        if x is None or is_array_structure(x):
+            x, y, w, val = self._fit_data(x, y, validation_split, validation_data, sample_weight, class_weight)
+            data = ArrayBatches(x, y, w, batch_size, shuffle, steps_per_epoch)
+            val = None if val is None else ArrayBatches(val[0], val[1], val[2] if len(val) == 3 else None,
+                                                        self._inference_batch_size(batch_size))
+        else:
+            if validation_split:
+                raise ValueError(f"`validation_split` is only supported for NumPy arrays, not for a {kind_of(x)}: "
+                                 "pass `validation_data` instead (as Keras says).")
+            data = PreparedBatches(self, EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
+                                                       class_weight))
+            val = None
+            if validation_data is not None:
+                val = self._evaluation_data(*_validation_parts(validation_data), batch_size,
+                                            "validation_data[0]", "validation_data[1]")
+        return data, val
+
+    def _evaluation_data(self, x, y, sample_weight, batch_size, x_name="x", y_name="y", steps=None):
+        """The batches ``evaluate`` (and fit's validation) reads, in inference mode."""
+        if x is None or is_array_structure(x):
+            x, y = self._prepare(x, y, x_name, y_name)
+            w = self._sample_weights(y, sample_weight, None, len(x[0]))
+            return ArrayBatches(x, y, w, self._inference_batch_size(batch_size), steps_per_epoch=steps)
+        return PreparedBatches(self, EpochIterator(x, y, sample_weight, batch_size, steps, False), x_name, y_name)
 
     def _sample_weights(self, y, sample_weight, class_weight, n):
         """One weight per sample from ``sample_weight`` and ``class_weight`` (their product), or None."""
@@ -409,9 +442,13 @@ class Trainer:
         n = len(x[0])
         w = self._sample_weights(y, sample_weight, class_weight, n)
         if validation_data is not None:
-            val = self._prepare(*validation_data[:2], "validation_data[0]", "validation_data[1]")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                val = val + (self._sample_weights(val[1], validation_data[2], None, len(val[0][0])),)
+            vx, vy, vw = _validation_parts(validation_data)
+            if not is_array_structure(vx):
+                raise ValueError("`validation_data` is a dataset or generator while `x` is arrays: give both as "
+                                 "arrays, or both as datasets.")
+            val = self._prepare(vx, vy, "validation_data[0]", "validation_data[1]")
+            if vw is not None:
+                val = val + (self._sample_weights(val[1], vw, None, len(val[0][0])),)
             return x, y, w, val
         if not validation_split:
             return x, y, w, None
@@ -425,18 +462,14 @@ class Trainer:
             val = val + (self._sample_weights(y, sample_weight, None, n)[split_at:],)
         return _take(x, head), _take(y, head), None if w is None else w[:split_at], val
 
-    def _evaluate_arrays(self, x, y, batch_size, progbar=None, sample_weight=None, steps=None, callbacks=None):
-        """``{'loss': ..., metric: ...}`` over ``(x, y)`` (its first ``steps`` batches), in inference mode."""
-        loss_mean, output_means = RunningMean(), _means(self)
-        n = len(x[0])
-        for step, start in enumerate(range(0, n, batch_size)):
+    def _evaluate_batches(self, data, progbar=None, steps=None, callbacks=None):
+        """``{'loss': ..., metric: ...}`` over the batches of ``data`` (its first ``steps``), in inference mode."""
+        loss_mean, output_means, logs = RunningMean(), _means(self), {}
+        for step, (xb, yb, wb) in data.epoch():
             if step == steps:
                 break
             if callbacks is not None:
                 callbacks.on_test_batch_begin(step, {})
-            part = slice(start, start + batch_size)
-            xb, yb = _take(x, part), _take(y, part)
-            wb = None if sample_weight is None else sample_weight[part]
             loss, y_pred = self._evaluate_batch(xb, yb, wb)
             logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
                     **self._update_metrics(yb, y_pred, reset=step == 0)}
@@ -466,54 +499,98 @@ class Trainer:
                  return_dict=False):
         """Loss (and metrics) on a data set: a float, or ``[loss, metric, ...]`` (``metrics_names`` says
         which); ``return_dict=True`` gives ``{'loss': ..., 'accuracy': ...}``. ``sample_weight`` weights
-        the loss as in ``fit``; ``steps`` caps the batches; ``callbacks`` get the test hooks."""
+        the loss as in ``fit``; ``steps`` caps the batches; ``callbacks`` get the test hooks. ``x`` may be
+        a dataset, a Sequence or a generator, as in ``fit``."""
         self._check_compiled("evaluate")
         batch_size = check_batch_size(batch_size)
-        x, y = self._prepare(x, y)
-        n = len(x[0])
-        w = self._sample_weights(y, sample_weight, None, n)
         steps = None if steps is None else check_int(steps, "steps", 1)
-        batch_size = self._inference_batch_size(batch_size)
-        total = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
+        data = self._evaluation_data(x, y, sample_weight, batch_size, steps=steps)
+        total = data.num_batches
         progbar = Progbar(total, verbose=verbose) if verbose else None
         callbacks = None if callbacks is None else CallbackList(list(callbacks), self, {"verbose": verbose,
                                                                                          "steps": total})
         if callbacks is not None:
             callbacks.on_test_begin({})
-        logs = self._evaluate_arrays(x, y, batch_size, progbar, sample_weight=w, steps=steps, callbacks=callbacks)
+        logs = self._evaluate_batches(data, progbar, steps=steps, callbacks=callbacks)
         if callbacks is not None:
             callbacks.on_test_end(dict(logs))
         return dict(logs) if return_dict else self._result(logs)
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """Outputs for ``x``, computed in batches of ``batch_size`` (inference mode): an array, or one per
-        output for a model with several."""
+        output for a model with several. ``x`` may be a dataset, a Sequence or a generator (its batches' ``y``,
+        if any, unused)."""
         batch_size = check_batch_size(batch_size)
-        x = self._prepare_x(x)
-        batch_size = self._inference_batch_size(batch_size)
-        n = len(x[0])
-        total = math.ceil(n / batch_size) if steps is None else min(check_int(steps, "steps", 1),
-                                                                     math.ceil(n / batch_size))
+        steps = None if steps is None else check_int(steps, "steps", 1)
+        if x is None or is_array_structure(x):
+            data = ArrayBatches(self._prepare_x(x), None, None, self._inference_batch_size(batch_size),
+                                steps_per_epoch=steps)
+        else:
+            data = PreparedBatches(self, EpochIterator(x, None, None, batch_size, steps, False), targets=False)
+        total = data.num_batches
         progbar = Progbar(total, verbose=verbose) if verbose else None
         callbacks = None if callbacks is None else CallbackList(list(callbacks), self, {"verbose": verbose,
                                                                                          "steps": total})
         if callbacks is not None:
             callbacks.on_predict_begin({})
         outputs = []
-        for step in range(total):
+        for step, (xb, _, _) in data.epoch():
             if callbacks is not None:
                 callbacks.on_predict_batch_begin(step, {})
-            part = slice(step * batch_size, (step + 1) * batch_size)
-            out = _flat(_values(self(_as_inputs(_take(x, part)), training=False)))
+            out = _flat(_values(self(_as_inputs(xb), training=False)))
             outputs.append(out)
             if callbacks is not None:
                 callbacks.on_predict_batch_end(step, {"outputs": out[0] if len(out) == 1 else out})
             if progbar is not None:
-                progbar.update(step + 1)
+                progbar.update(step + 1, finalize=total is not None and step + 1 == total)
         if callbacks is not None:
             callbacks.on_predict_end({})
+        if not outputs:
+            raise ValueError("predict received no batch: the dataset or generator is empty.")
         result = [np.concatenate([batch[i] for batch in outputs]) for i in range(len(outputs[0]))]
         return result[0] if len(result) == 1 else result
+
+
+class ArrayBatches:
+    """Arrays already checked and converted (one per input / output), in batches: each epoch a new random
+    order when ``shuffle``, the first ``steps_per_epoch`` batches."""
+
+    exhausted = False
+
+    def __init__(self, x, y, w, batch_size, shuffle=False, steps_per_epoch=None):
+        self.x, self.y, self.w, self.batch_size, self.shuffle = x, y, w, batch_size, shuffle
+        self.n = len(x[0])
+        self.steps = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
+        self.num_batches = math.ceil(self.n / batch_size) if self.steps is None else \
+            min(self.steps, math.ceil(self.n / batch_size))
+
+    def epoch(self):
+        for step, rows in enumerate(batches(self.n, self.batch_size, self.shuffle, self.steps)):
+            yield step, (_take(self.x, rows), _take(self.y, rows), None if self.w is None else self.w[rows])
+
+
+class PreparedBatches:
+    """The batches of a dataset, Sequence or generator (``data_adapter.EpochIterator``), each checked and
+    converted as it arrives, as arrays are once."""
+
+    def __init__(self, model, data, x_name="x", y_name="y", targets=True):
+        self.model, self.data, self.names, self.targets = model, data, (x_name, y_name), targets
+
+    @property
+    def num_batches(self):
+        return self.data.num_batches
+
+    @property
+    def exhausted(self):
+        return self.data.exhausted
+
+    def epoch(self):
+        for step, (x, y, w) in self.data.epoch():
+            if self.targets:
+                x, y = self.model._prepare(x, y, *self.names)
+            else:
+                x, y = self.model._prepare_x(x, self.names[0]), None
+            yield step, (x, y, w)
 
 
 # ----- what the step reports to observers (on_layer): one report per layer ---------------------
@@ -597,6 +674,11 @@ def _values(value):
     if isinstance(value, dict):
         return {k: _values(v) for k, v in value.items()}
     return value.value if isinstance(value, Tensor) else value
+
+
+def _validation_parts(validation_data):
+    """``(x, y, sample_weight)`` of ``validation_data``: a tuple of arrays, or a dataset / generator as it is."""
+    return unpack_validation_data(validation_data)
 
 
 def _take(arrays, index):

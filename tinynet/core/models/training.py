@@ -56,10 +56,10 @@ def epoch_steps(n, batch_size, epochs, steps_per_epoch, validation_steps, valida
         steps = min(steps, check_int(steps_per_epoch, "steps_per_epoch", 1))
     if validation_steps is not None:
         validation_steps = check_int(validation_steps, "validation_steps", 1)
-    return steps, validation_steps, _validation_epochs(validation_freq, epochs)
+    return steps, validation_steps, validation_epochs(validation_freq, epochs)
 
 
-def _validation_epochs(validation_freq, epochs):
+def validation_epochs(validation_freq, epochs):
     """The epochs (counted from 1) after which ``fit`` validates: every ``validation_freq``-th, or those listed."""
     if is_int(validation_freq) and validation_freq >= 1:
         return set(range(validation_freq, epochs + 1, validation_freq))
