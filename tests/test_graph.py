@@ -202,3 +202,28 @@ def test_a_functional_residual_model_learns():
     y = (x[:, 0] * x[:, 1] > 0).astype(int)         # XOR of the signs: not linearly separable
     model.fit(x, y, epochs=60, batch_size=32, verbose=0)
     assert model.evaluate(x, y, verbose=0)[1] > 0.95
+
+
+def test_arithmetic_between_layers_in_a_graph_is_a_node_and_its_gradients_check():
+    inputs = Input(shape=(4,))
+    h = layers.Dense(6, activation="tanh")(inputs)
+    outputs = layers.Dense(2)(h + layers.Dense(6)(h) * 0.5 - 1.0)
+    model = float64_model(Model(inputs, outputs))
+    model.compile("sgd", "mse")
+    x, y = RNG.normal(size=(5, 4)), RNG.normal(size=(5, 2))
+    from tinynet.tools.gradcheck import check_model
+    result = check_model(model, x, y, verbose=False)
+    assert result.passed, result.table()
+    W1, b1, W2, b2, W3, b3 = [p.data for p in model.trainable_weights]
+    h = np.tanh(x @ W1 + b1)
+    np.testing.assert_allclose(model.predict(x), (h + (h @ W2 + b2) * 0.5 - 1.0) @ W3 + b3, rtol=1e-5)
+
+
+def test_a_subclass_that_forgets_super_init_is_told_so():
+    class Forgetful(Model):
+        def __init__(self):
+            self.dense = layers.Dense(2)
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match=r"forgot to call `super\(\).__init__\(\)` in Forgetful.__init__"):
+        Forgetful()

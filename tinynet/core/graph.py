@@ -119,6 +119,24 @@ def _base_compute_output_shape():
     return Layer.compute_output_shape
 
 
+def operation(name, function, operands):
+    """``a + b`` on symbolic tensors: a node whose layer applies ``function`` (a tensor op) to the values, so
+    arithmetic can sit between layers in a functional graph. Constants (numbers, arrays) are kept in the layer."""
+    from .layers.core import Lambda  # the layers import this module: import late
+
+    symbolic = [t for t in operands if isinstance(t, KerasTensor)]
+    slots = [isinstance(t, KerasTensor) for t in operands]
+    constants = [None if is_symbolic else t for t, is_symbolic in zip(operands, slots)]
+
+    def apply(values):
+        values = iter(values if isinstance(values, list) else [values])
+        return function(*[next(values) if is_symbolic else c for is_symbolic, c in zip(slots, constants)])
+
+    layer = Lambda(apply, name=None)
+    layer.name = f"{name}_{layer.name}"
+    return layer(symbolic if len(symbolic) > 1 else symbolic[0])
+
+
 def node_tensors(layer, which):
     """``layer.input`` / ``layer.output``: the tensors of its first functional call."""
     if not layer.inbound_nodes:

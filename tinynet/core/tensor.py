@@ -366,4 +366,23 @@ class KerasTensor:
     def __array__(self, *args, **kwargs):
         raise TypeError(
             f"{self!r} is a symbolic tensor of the functional API: it has no value. It describes what flows "
-            "between layers when the model runs; call the model on data (model.predict(x), model(x)) to get values.")
+            "between layers when the model runs; call the model on data (model.predict(x), model(x)) to get values. "
+            "To apply a function to it inside a graph, wrap it in a layer: layers.Lambda(lambda t: ...)(tensor).")
+
+    # Arithmetic in a functional graph (``h + Dense(8)(h)``, ``x * 0.5``) adds a node whose layer runs the op.
+    def _op(self, name, function, *operands):
+        from .graph import operation  # the graph module makes nodes of symbolic tensors
+        return operation(name, function, [self, *operands])
+
+    __add__ = lambda self, o: self._op("add", add, o)                          # noqa: E731
+    __radd__ = lambda self, o: self._op("add", lambda a, b: add(b, a), o)       # noqa: E731
+    __sub__ = lambda self, o: self._op("subtract", subtract, o)                # noqa: E731
+    __rsub__ = lambda self, o: self._op("subtract", lambda a, b: subtract(b, a), o)  # noqa: E731
+    __mul__ = lambda self, o: self._op("multiply", multiply, o)                # noqa: E731
+    __rmul__ = lambda self, o: self._op("multiply", lambda a, b: multiply(b, a), o)  # noqa: E731
+    __truediv__ = lambda self, o: self._op("divide", divide, o)                # noqa: E731
+    __rtruediv__ = lambda self, o: self._op("divide", lambda a, b: divide(b, a), o)  # noqa: E731
+    __matmul__ = lambda self, o: self._op("matmul", matmul, o)                 # noqa: E731
+    __neg__ = lambda self: self._op("negative", negative)                      # noqa: E731
+    __pow__ = lambda self, p: self._op("power", power, p)                      # noqa: E731
+    __getitem__ = lambda self, i: self._op("getitem", lambda a: getitem(a, i))  # noqa: E731

@@ -217,6 +217,7 @@ class Layer(metaclass=LayerType):
 
     def __init__(self, name=None, input_shape=None, trainable=True, dtype=None, input_dim=None,
                  batch_input_shape=None, batch_shape=None, batch_size=None, **kwargs):
+        self._trainable = True  # first: it marks the layer as initialised (see __setattr__)
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         if name is not None and not isinstance(name, str):
@@ -438,6 +439,11 @@ class Layer(metaclass=LayerType):
         if name == "activation" and isinstance(value, Layer):
             object.__setattr__(value, "owner", self)
         elif name[0] != "_" and name not in _UNTRACKED:
+            if "_trainable" not in self.__dict__ and (name != "name" or not isinstance(value, str)):
+                raise RuntimeError(
+                    f"It looks like you are subclassing `{type(self).__mro__[1].__name__}` and you forgot to call "
+                    f"`super().__init__()` in {type(self).__name__}.__init__ before setting `self.{name}`. "
+                    "Always start __init__ with that line (Keras asks the same).")
             found = [value] if isinstance(value, Layer) else (
                 [v for v in value if isinstance(v, Layer)] if isinstance(value, (list, tuple)) else ())
             for layer in found:
