@@ -341,6 +341,13 @@ def logits_for(y_pred, loss_name):
     return info[0] if info is not None and loss_name in info[1] else None
 
 
+def logits_of(y_pred):
+    """The logits behind ``y_pred`` when the forward computed it with a softmax or sigmoid (its input);
+    ``y_pred`` itself otherwise."""
+    info = getattr(y_pred, "logits", None)
+    return info[0] if info is not None else y_pred
+
+
 # The losses that take the input of each activation instead of its output.
 PAIRS = {"softmax": ("categorical_crossentropy", "sparse_categorical_crossentropy"),
          "sigmoid": ("binary_crossentropy",)}

@@ -16,10 +16,11 @@ import numpy as np
 from ..layers.base import Layer, unique_name
 from ..summary import print_summary
 from ..tensor import Tensor
+from .step_api import StepAPI
 from .trainer import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, StepAPI, Layer):
     """Base class of models. ``Model(inputs, outputs)`` makes a functional model; subclass it and write
     ``call(self, inputs, training=None)`` for any other computation (layers assigned to attributes in
     ``__init__`` are tracked: ``model.layers``, ``model.weights``)."""

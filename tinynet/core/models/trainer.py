@@ -31,12 +31,15 @@ from ..sample_weights import sample_weights
 from ..layers.base import penalty
 from ..tape import Tape
 from ..tape import current as current_tape
-from ..tensor import Tensor
-from ..utils import rng
+from ..tensor import Tensor, logits_of
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
                           check_values)
-from ..data_adapter import EpochIterator, is_array_structure, kind_of, unpack_validation_data
-from .training import RunningMean, batches, keras1_epochs, layer_watch, log_value, validation_epochs
+from ..data_adapter import EpochIterator, is_array_structure, kind_of
+from .step_api import report_forward
+from .structures import (as_array, as_inputs, by_names, flat, one_per_output, per_output_metrics, shapes_of, take,
+                         validation_parts, values_of)
+from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs, layer_watch, log_value,
+                       running_means, validation_epochs)
 
 
 class Trainer:
@@ -88,9 +91,9 @@ class Trainer:
         a Sequential's last layer changes (add / pop), so the logits pairing follows the output."""
         _, loss, metrics, loss_weights = self._compiled_with
         names = self.output_names
-        per_output = _per_output(loss, names, "loss")
+        per_output = one_per_output(loss, names, "loss")
         self.output_losses = [None if spec is None else losses_module.get(spec) for spec in per_output]
-        self.loss_weights = [float(w) for w in _per_output(loss_weights, names, "loss_weights", default=1.0)]
+        self.loss_weights = [float(w) for w in one_per_output(loss_weights, names, "loss_weights", default=1.0)]
         self.paired = [False] * len(names)   # which outputs' losses take their activation's input, the logits
         for i, activation in enumerate(self.output_activations()):
             loss_object = self.output_losses[i]
@@ -100,7 +103,7 @@ class Trainer:
                 self.paired[i] = True
         self.loss = self.output_losses[0] if self.output_losses else None
         self.output_metrics = []
-        for i, specs in enumerate(_per_output_metrics(metrics, names)):
+        for i, specs in enumerate(per_output_metrics(metrics, names)):
             loss_name = self.output_losses[i].name if self.output_losses[i] is not None else None
             for spec in specs:
                 metric = metrics_module.get_metric(spec, loss_name)
@@ -129,8 +132,8 @@ class Trainer:
         """
         if self._recorded is not None and self._recorded.get("target_value") is y_pred:
             return self._recorded_loss(y, sample_weight)   # the public step API: forward(..., logits=True)
-        predictions = _flat(y_pred)
-        targets = _flat(y) if y is not None else [None] * len(predictions)
+        predictions = flat(y_pred)
+        targets = flat(y) if y is not None else [None] * len(predictions)
         total, self._output_loss_values = None, []
         for i, (loss, target, prediction) in enumerate(zip(self.output_losses or [], targets, predictions)):
             if loss is None:
@@ -164,7 +167,7 @@ class Trainer:
         called for each layer the forward ran (``GradientStats`` watches the ReLUs).
         """
         with Tape() as tape:
-            y_pred = self(_as_inputs(x), training=True)
+            y_pred = self(as_inputs(x), training=True)
             loss = self.compute_loss(y, y_pred, sample_weight)
         value = float(loss.value)
         if not math.isfinite(value):
@@ -176,7 +179,7 @@ class Trainer:
         if not self.optimizer.apply(trainable, tape.state_updates):
             raise self._diverged("the update made some weights NaN or infinite (or the optimizer state, or a "
                                  "moving statistic)", value)
-        return value, _values(y_pred)
+        return value, values_of(y_pred)
 
     def backpropagate(self, tape, seeds, keep=None, trainable=None, on_node=None):
         """The backward walk over ``tape`` from ``seeds`` ({tensor: gradient}); every trainable weight the
@@ -191,7 +194,7 @@ class Trainer:
         """Forward, loss, backward: ``(loss, dL/dx or None)``; fills every trainable ``Parameter.grad``.
         Changes no weight and no moving statistic."""
         with Tape() as tape:
-            inputs = Tensor(_as_array(x), requires_grad=input_gradient)
+            inputs = Tensor(as_array(x), requires_grad=input_gradient)
             loss = self.compute_loss(y, self(inputs, training=training), sample_weight)
         grads = self.backpropagate(tape, {loss: 1.0})
         return float(loss.value), grads.get(id(inputs)) if input_gradient else None
@@ -205,45 +208,9 @@ class Trainer:
 
     def _evaluate_batch(self, x, y, sample_weight=None):
         with Tape(record_nodes=False):  # nothing to differentiate; the layers' added losses are still counted
-            y_pred = self(_as_inputs(x), training=False)
+            y_pred = self(as_inputs(x), training=False)
             loss = self.compute_loss(y, y_pred, sample_weight)
-        return float(loss.value), _values(y_pred)
-
-    # ----- the public step API the learner's tools use -------------------------
-    def forward(self, x, training=False, logits=False, on_layer=None):
-        """The model's output for a batch ``x`` as an array, recorded for ``backward``; with ``logits=True``
-        and a loss that takes logits, the logits. ``on_layer(layer, x_in, y_out)`` after each layer."""
-        with Tape() as tape:
-            inputs = Tensor(_as_array(x), requires_grad=True)
-            out = self(inputs, training=training)
-        target = logits_of(out) if logits and self.loss_takes_logits else out
-        self._recorded = {"tape": tape, "inputs": inputs, "target": target, "target_value": _values(target),
-                          "logits": target is not out, "penalties": []}
-        if on_layer is not None:
-            report_forward(tape, on_layer, stop_at=target)
-        return self._recorded["target_value"]
-
-    def _recorded_loss(self, y, sample_weight):
-        recorded = self._recorded
-        with recorded["tape"]:
-            loss = self.loss if recorded["logits"] else self.output_losses[0]
-            value = loss(y, recorded["target"], sample_weight=sample_weight)
-            penalties = self.losses + list(recorded["tape"].losses)
-        recorded["penalties"] = penalties
-        return float(np.asarray(value)) + sum(float(np.asarray(p)) for p in penalties)
-
-    def backward(self, dloss, input_gradient=False, on_layer=None):
-        """Backpropagate ``dloss`` (dL/d of what the last ``forward`` returned) through the recorded step;
-        fills every ``Parameter.grad`` (the weight penalties' gradients included). Returns dL/dx with
-        ``input_gradient=True``, else None. ``on_layer(layer, dout, dx)`` after each layer."""
-        recorded = self._recorded
-        if recorded is None:
-            raise RuntimeError(f"Model '{self.name}': call forward(x) before backward(dloss).")
-        seeds = {recorded["target"]: np.asarray(dloss)}
-        seeds.update({p: 1.0 for p in recorded["penalties"]})
-        on_node = None if on_layer is None else reporter(recorded["tape"], on_layer)
-        grads = self.backpropagate(recorded["tape"], seeds, on_node=on_node)
-        return grads.get(id(recorded["inputs"])) if input_gradient else None
+        return float(loss.value), values_of(y_pred)
 
     # ----- batches --------------------------------------------------------------
     @property
@@ -257,7 +224,7 @@ class Trainer:
         """Add a batch to every metric; their values over the batches since the last reset."""
         if y is None:
             return {}
-        targets, predictions = _flat(y), _flat(y_pred)
+        targets, predictions = flat(y), flat(y_pred)
         for i, metric in self.output_metrics:
             if reset:
                 metric.reset_state()
@@ -279,7 +246,7 @@ class Trainer:
                 raise ValueError(f"Received no value for `{y_name}`: expected the targets (labels) the model's loss "
                                  f"compares its outputs with. Received: {y_name}=None")
             return x, None
-        ys = _flat_by_names(y, self.output_names, y_name)
+        ys = by_names(y, self.output_names, y_name)
         checked = []
         for i, (target, loss) in enumerate(zip(ys, self.output_losses)):
             name = y_name if len(ys) == 1 else f"{y_name}[{self.output_names[i]!r}]"
@@ -293,7 +260,7 @@ class Trainer:
         return x, checked
 
     def _prepare_x(self, x, x_name="x"):
-        xs = _flat_by_names(x, self.input_names, x_name)
+        xs = by_names(x, self.input_names, x_name)
         xs = [as_float_array(a, x_name if len(xs) == 1 else f"{x_name}[{i}]") for i, a in enumerate(xs)]
         for a in xs[1:]:
             check_same_length(xs[0], a, x_name, x_name)
@@ -313,7 +280,7 @@ class Trainer:
         x, y = self._prepare(x, y)
         w = self._sample_weights(y, sample_weight, class_weight, len(x[0]))
         loss, y_pred = self.train_step(x, y, sample_weight=w)
-        logs = {**self._batch_logs(RunningMean(), _means(self), loss, len(x[0])),
+        logs = {**self._batch_logs(RunningMean(), running_means(self), loss, len(x[0])),
                 **self._update_metrics(y, y_pred, reset=True)}
         return logs if return_dict else self._result(logs)
 
@@ -322,12 +289,12 @@ class Trainer:
         x, y = self._prepare(x, y)
         w = self._sample_weights(y, sample_weight, None, len(x[0]))
         loss, y_pred = self._evaluate_batch(x, y, w)
-        logs = {**self._batch_logs(RunningMean(), _means(self), loss, len(x[0])),
+        logs = {**self._batch_logs(RunningMean(), running_means(self), loss, len(x[0])),
                 **self._update_metrics(y, y_pred, reset=True)}
         return logs if return_dict else self._result(logs)
 
     def predict_on_batch(self, x):
-        return _values(self(_as_inputs(self._prepare_x(x)), training=False))
+        return values_of(self(as_inputs(self._prepare_x(x)), training=False))
 
     # ----- whole data sets -------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -361,7 +328,7 @@ class Trainer:
             # After on_train_begin, as Keras's trainer: BackupAndRestore may move the start on.
             for epoch in range(self._initial_epoch, epochs):
                 callbacks.on_epoch_begin(epoch, {})
-                loss_mean, output_means, logs = RunningMean(), _means(self), {}
+                loss_mean, output_means, logs = RunningMean(), running_means(self), {}
                 for step, (xb, yb, wb) in data.epoch():
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
@@ -414,7 +381,7 @@ class Trainer:
                                                        class_weight))
             val = None
             if validation_data is not None:
-                val = self._evaluation_data(*_validation_parts(validation_data), batch_size,
+                val = self._evaluation_data(*validation_parts(validation_data), batch_size,
                                             "validation_data[0]", "validation_data[1]")
         return data, val
 
@@ -442,7 +409,7 @@ class Trainer:
         n = len(x[0])
         w = self._sample_weights(y, sample_weight, class_weight, n)
         if validation_data is not None:
-            vx, vy, vw = _validation_parts(validation_data)
+            vx, vy, vw = validation_parts(validation_data)
             if not is_array_structure(vx):
                 raise ValueError("`validation_data` is a dataset or generator while `x` is arrays: give both as "
                                  "arrays, or both as datasets.")
@@ -457,14 +424,14 @@ class Trainer:
             raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
                              f"samples out of {n}.")
         head, tail = slice(None, split_at), slice(split_at, None)
-        val = (_take(x, tail), _take(y, tail))
+        val = (take(x, tail), take(y, tail))
         if sample_weight is not None:  # class_weight weights the training samples only, as in Keras
             val = val + (self._sample_weights(y, sample_weight, None, n)[split_at:],)
-        return _take(x, head), _take(y, head), None if w is None else w[:split_at], val
+        return take(x, head), take(y, head), None if w is None else w[:split_at], val
 
     def _evaluate_batches(self, data, progbar=None, steps=None, callbacks=None):
         """``{'loss': ..., metric: ...}`` over the batches of ``data`` (its first ``steps``), in inference mode."""
-        loss_mean, output_means, logs = RunningMean(), _means(self), {}
+        loss_mean, output_means, logs = RunningMean(), running_means(self), {}
         for step, (xb, yb, wb) in data.epoch():
             if step == steps:
                 break
@@ -490,7 +457,7 @@ class Trainer:
         statistics), so smaller batches give the same outputs and only lower the peak
         memory: for 10000 images, the MNIST CNN's first Conv2D alone outputs 500 MB.
         """
-        sizes = [int(np.prod(shape[1:])) for layer in self.layers for shape in _shapes_of(layer.output_shape)]
+        sizes = [int(np.prod(shape[1:])) for layer in self.layers for shape in shapes_of(layer.output_shape)]
         if not sizes:
             return batch_size
         return max(1, min(batch_size, self.max_inference_activation_bytes // (4 * max(sizes))))
@@ -537,7 +504,7 @@ class Trainer:
         for step, (xb, _, _) in data.epoch():
             if callbacks is not None:
                 callbacks.on_predict_batch_begin(step, {})
-            out = _flat(_values(self(_as_inputs(xb), training=False)))
+            out = flat(values_of(self(as_inputs(xb), training=False)))
             outputs.append(out)
             if callbacks is not None:
                 callbacks.on_predict_batch_end(step, {"outputs": out[0] if len(out) == 1 else out})
@@ -551,203 +518,6 @@ class Trainer:
         return result[0] if len(result) == 1 else result
 
 
-class ArrayBatches:
-    """Arrays already checked and converted (one per input / output), in batches: each epoch a new random
-    order when ``shuffle``, the first ``steps_per_epoch`` batches."""
-
-    exhausted = False
-
-    def __init__(self, x, y, w, batch_size, shuffle=False, steps_per_epoch=None):
-        self.x, self.y, self.w, self.batch_size, self.shuffle = x, y, w, batch_size, shuffle
-        self.n = len(x[0])
-        self.steps = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
-        self.num_batches = math.ceil(self.n / batch_size) if self.steps is None else \
-            min(self.steps, math.ceil(self.n / batch_size))
-
-    def epoch(self):
-        for step, rows in enumerate(batches(self.n, self.batch_size, self.shuffle, self.steps)):
-            yield step, (_take(self.x, rows), _take(self.y, rows), None if self.w is None else self.w[rows])
-
-
-class PreparedBatches:
-    """The batches of a dataset, Sequence or generator (``data_adapter.EpochIterator``), each checked and
-    converted as it arrives, as arrays are once."""
-
-    def __init__(self, model, data, x_name="x", y_name="y", targets=True):
-        self.model, self.data, self.names, self.targets = model, data, (x_name, y_name), targets
-
-    @property
-    def num_batches(self):
-        return self.data.num_batches
-
-    @property
-    def exhausted(self):
-        return self.data.exhausted
-
-    def epoch(self):
-        for step, (x, y, w) in self.data.epoch():
-            if self.targets:
-                x, y = self.model._prepare(x, y, *self.names)
-            else:
-                x, y = self.model._prepare_x(x, self.names[0]), None
-            yield step, (x, y, w)
-
-
-# ----- what the step reports to observers (on_layer): one report per layer ---------------------
-def _layer_steps(tape):
-    """The layer nodes of a tape, with each layer's own node and its activation's node taken as one step:
-    ``[(layer, first node, last node)]`` (a Dense with activation='relu' is one step, as the user wrote it)."""
-    nodes = [n for n in tape.nodes if n.layer is not None]
-    steps, i = [], 0
-    while i < len(nodes):
-        node = nodes[i]
-        nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-        if nxt is not None and nxt.layer.owner is node.layer and nxt.inputs[0] is node.outputs[0]:
-            steps.append((node.layer, node, nxt))
-            i += 2
-        else:
-            steps.append((node.layer.owner or node.layer, node, node))
-            i += 1
-    return steps
-
-
-def report_forward(tape, on_layer, stop_at=None):
-    """``on_layer(layer, x_in, y_out)`` for each layer step the tape recorded, in order; a step whose
-    activation's input is ``stop_at`` (the logits a loss took) reports that input as its output."""
-    for layer, first, last in _layer_steps(tape):
-        if stop_at is not None and first.inputs[0] is stop_at and first.layer.pairs_with:
-            continue  # the softmax (sigmoid) layer whose input the loss took: no gradient flows through it
-        out = first.outputs[0] if first.outputs[0] is stop_at else last.outputs[0]
-        on_layer(layer, first.inputs[0].value, out.value)
-
-
-def reporter(tape, on_layer):
-    """An ``on_node`` for the backward walk calling ``on_layer(layer, dout, dx)`` as each layer step's backward
-    completes (a step whose activation no gradient reached -- the loss took the logits -- reports
-    dL/dlogits as its dout)."""
-    steps = {id(first): (layer, last) for layer, first, last in _layer_steps(tape)}
-    seen = {}
-
-    def on_node(node, douts, dxs):
-        seen[id(node)] = douts[0]
-        if id(node) in steps:
-            layer, last = steps[id(node)]
-            on_layer(layer, seen.get(id(last), douts[0]), dxs[0])
-    return on_node
-
-
-# ----- the pieces: structures of inputs / outputs ------------------------------------------------
-def logits_of(y_pred):
-    """The logits behind ``y_pred`` when the forward computed it with a softmax or sigmoid (its input);
-    ``y_pred`` itself otherwise."""
-    info = getattr(y_pred, "logits", None)
-    return info[0] if info is not None else y_pred
-
-
 def _tape_losses():
     tape = current_tape()
     return list(tape.losses) if tape is not None else []
-
-
-def _as_array(x):
-    return x[0] if isinstance(x, list) and len(x) == 1 else x
-
-
-def _as_inputs(x):
-    """What the model is called on: one array, or a list of them (one per input)."""
-    if isinstance(x, list):
-        return x[0] if len(x) == 1 else x
-    return x
-
-
-def _flat(value):
-    if isinstance(value, dict):
-        return list(value.values())
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def _values(value):
-    if isinstance(value, (list, tuple)):
-        return [_values(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _values(v) for k, v in value.items()}
-    return value.value if isinstance(value, Tensor) else value
-
-
-def _validation_parts(validation_data):
-    """``(x, y, sample_weight)`` of ``validation_data``: a tuple of arrays, or a dataset / generator as it is."""
-    return unpack_validation_data(validation_data)
-
-
-def _take(arrays, index):
-    return None if arrays is None else [None if a is None else a[index] for a in arrays]
-
-
-def _means(model):
-    return [RunningMean() for loss in (model.output_losses or []) if loss is not None]
-
-
-def _shapes_of(shape):
-    if shape is None:
-        return []
-    if isinstance(shape, list):
-        return [s for s in shape if isinstance(s, tuple)]
-    return [shape]
-
-
-def _flat_by_names(value, names, argument):
-    """``value`` (an array, a list or a dict by name) as a list with one entry per name, in order."""
-    if isinstance(value, dict):
-        unknown = sorted(set(value) - set(names))
-        if unknown:
-            raise ValueError(f"`{argument}` has the key(s) {unknown}, but the model's names are {names}.")
-        missing = [name for name in names if name not in value]
-        if missing:
-            raise ValueError(f"`{argument}` has no entry for {missing} (the model's names are {names}).")
-        return [value[name] for name in names]
-    if isinstance(value, (list, tuple)) and len(names) > 1:
-        if len(value) != len(names):
-            raise ValueError(f"`{argument}` is a list of {len(value)} arrays, but the model has {len(names)}: "
-                             f"{names}.")
-        return list(value)
-    return [value]
-
-
-def _per_output(spec, names, argument, default=None):
-    """A compile argument (one value, a list or a dict by output name) as one entry per output."""
-    if isinstance(spec, dict):
-        unknown = sorted(set(spec) - set(names))
-        if unknown:
-            raise ValueError(f"compile: `{argument}` names {unknown}, which are not outputs of the model {names}.")
-        return [spec.get(name, default) for name in names]
-    if isinstance(spec, (list, tuple)) and argument != "metrics":
-        if len(spec) != len(names):
-            raise ValueError(f"compile: `{argument}` is a list of {len(spec)}, but the model has {len(names)} "
-                             f"outputs {names}.")
-        return list(spec)
-    return [spec if spec is not None else default] * len(names)
-
-
-def _per_output_metrics(metrics, names):
-    """``compile(metrics=...)`` as one list of metrics per output: a list applies to every output, a list of
-    lists gives each output its own, a dict names them by output."""
-    if metrics is None:
-        return [[] for _ in names]
-    if isinstance(metrics, dict):
-        unknown = sorted(set(metrics) - set(names))
-        if unknown:
-            raise ValueError(f"compile: `metrics` names {unknown}, which are not outputs of the model {names}.")
-        return [_as_list(metrics.get(name)) for name in names]
-    if metrics and all(isinstance(m, (list, tuple)) for m in metrics) and len(metrics) == len(names):
-        return [list(m) for m in metrics]
-    return [list(metrics) for _ in names]
-
-
-def _as_list(value):
-    return [] if value is None else ([value] if isinstance(value, str) or not isinstance(value, (list, tuple))
-                                     else list(value))
-
-
-__all__ = ["Trainer", "logits_of", "rng"]

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..checks import check_int, invalid, is_int
 from ..utils import rng
+from .structures import take
 
 
 def batches(n, batch_size, shuffle, steps=None):
@@ -75,3 +76,50 @@ def keras1_epochs(epochs, kwargs):
     if kwargs:
         raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
     return epochs
+
+
+class ArrayBatches:
+    """Arrays already checked and converted (one per input / output), in batches: each epoch a new random
+    order when ``shuffle``, the first ``steps_per_epoch`` batches."""
+
+    exhausted = False
+
+    def __init__(self, x, y, w, batch_size, shuffle=False, steps_per_epoch=None):
+        self.x, self.y, self.w, self.batch_size, self.shuffle = x, y, w, batch_size, shuffle
+        self.n = len(x[0])
+        self.steps = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
+        self.num_batches = math.ceil(self.n / batch_size) if self.steps is None else \
+            min(self.steps, math.ceil(self.n / batch_size))
+
+    def epoch(self):
+        for step, rows in enumerate(batches(self.n, self.batch_size, self.shuffle, self.steps)):
+            yield step, (take(self.x, rows), take(self.y, rows), None if self.w is None else self.w[rows])
+
+
+class PreparedBatches:
+    """The batches of a dataset, Sequence or generator (``data_adapter.EpochIterator``), each checked and
+    converted as it arrives, as arrays are once."""
+
+    def __init__(self, model, data, x_name="x", y_name="y", targets=True):
+        self.model, self.data, self.names, self.targets = model, data, (x_name, y_name), targets
+
+    @property
+    def num_batches(self):
+        return self.data.num_batches
+
+    @property
+    def exhausted(self):
+        return self.data.exhausted
+
+    def epoch(self):
+        for step, (x, y, w) in self.data.epoch():
+            if self.targets:
+                x, y = self.model._prepare(x, y, *self.names)
+            else:
+                x, y = self.model._prepare_x(x, self.names[0]), None
+            yield step, (x, y, w)
+
+
+def running_means(model):
+    """One running mean per output that has a loss: the ``<output>_loss`` logs of a model with several."""
+    return [RunningMean() for loss in (model.output_losses or []) if loss is not None]
