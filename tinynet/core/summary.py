@@ -58,6 +58,10 @@ def format_row(fields, positions):
 
 
 def _shape(shape):
+    if shape is None:  # a layer of a subclassed model, called eagerly: Keras 2 prints "multiple"
+        return "multiple"
+    if isinstance(shape, list):
+        return str([tuple(None if d is None else int(d) for d in s) for s in shape])
     return str(tuple(None if d is None else int(d) for d in shape))
 
 
