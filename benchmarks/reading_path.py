@@ -5,10 +5,12 @@
     python benchmarks/reading_path.py --show tinynet/core/layers/core.py   # each line with its class
     python benchmarks/reading_path.py --imports        # the import rules: cycles, underscore names, arrows out of core
 
-The reading path is every ``tinynet/...py`` file named in a numbered heading of the guide
-(``## 1. Dense: `tinynet/core/layers/core.py`, then `tinynet/core/layers/base.py` ``; a bare file name
-after "then" lives in the folder of the path before it). The stops' text may point elsewhere for the
-curious; the headings are what the guide asks a learner to read.
+The reading path is what the numbered headings of the guide name: a ``tinynet/...py`` file, and
+the classes, functions or methods named after it (``## 1. Dense: `tinynet/core/layers/core.py`
+`Dense` ``), or the whole file when the heading names none. A bare file name after a path
+(``then `optimizer.py` ``) lives in the same folder. The stops' text may point elsewhere for the
+curious; the headings are what the guide asks a learner to read. ``--files`` measures the whole
+of each file instead.
 
 Only code lines count: not blank lines, comments or docstrings. Each line belongs to the innermost
 statement it is part of (for ``if``, ``for``, ``def``..., the header lines up to the body), and the
@@ -17,13 +19,14 @@ statement gets the first class whose rule holds:
     checks    a ``raise`` or ``assert``; an ``if`` whose body only raises or warns (its header);
               a call to a function named check*, validate*, invalid*, expect* or warn*; any line of a
               function whose name starts with check or validate
-    keras     any line of get_config / from_config; a line naming an argument only Keras needs
-              (KERAS_NAMES: Keras 2 spellings, serialization, settings tinynet accepts and refuses)
+    keras     any line of get_config / from_config
     maths     any line of a function that is the maths: a method named in MATHS_FUNCTIONS (forward,
               backward, the rules' update, init_state...) or ending in _forward / _backward, or a
               function outside a class that does arithmetic (im2col, softmax, the ops); elsewhere a
               line with arithmetic (+ - * / // % ** @, unary minus) or a NumPy call other than the
-              shape and type queries in NOT_MATHS
+              shape and type queries in NOT_MATHS -- unless the line names an argument or attribute
+              only Keras needs (KERAS_NAMES: Keras 2 spellings, serialization, settings tinynet accepts
+              and refuses), which makes it keras
     plumbing  everything else: imports, class lines, storing settings, building weights, the loop
 
 The classes are a reader's rough cut, not a proof: ``--show`` prints every line with its class so a
@@ -62,16 +65,19 @@ ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Po
 # ---- which files ---------------------------------------------------------------------------------
 
 def reading_path(guide):
-    """The ``tinynet/...py`` files named in the guide's numbered headings, in order."""
-    files = []
+    """``{file: [units]}``: the ``tinynet/...py`` files named in the guide's numbered headings, in order, each
+    with the classes, functions or ``Class.method`` named after it in the heading ([]: the whole file)."""
+    files = {}
     for heading in re.findall(r"^## \d+\..*$", guide, re.M):
-        folder = None
-        for path in re.findall(r"`([\w/.]+\.py)`", heading):
-            if "/" not in path and folder:
-                path = f"{folder}/{path}"
-            folder = path.rpartition("/")[0]
-            if path.startswith("tinynet/") and path not in files:
-                files.append(path)
+        folder, path = None, None
+        for name in re.findall(r"`([\w/.]+)`", heading):
+            if name.endswith(".py"):
+                path = name if "/" in name or not folder else f"{folder}/{name}"
+                folder = path.rpartition("/")[0]
+                if path.startswith("tinynet/"):
+                    files.setdefault(path, [])
+            elif path in files:
+                files[path].append(name)
     return files
 
 
@@ -183,12 +189,10 @@ def names_in(parts):
     found = set()
     for part in parts:
         for node in ast.walk(part):
-            if isinstance(node, ast.Name):
-                found.add(node.id)
-            elif isinstance(node, ast.Attribute):
+            if isinstance(node, ast.Attribute):
                 found.add(node.attr)
-            elif isinstance(node, ast.keyword) and node.arg:
-                found.add(node.arg)
+            elif isinstance(node, ast.keyword):
+                found.add(node.arg or getattr(node.value, "id", ""))   # **kwargs passed on
             elif isinstance(node, ast.arg):
                 found.add(node.arg)
             elif isinstance(node, ast.arguments) and node.kwarg:
@@ -230,27 +234,46 @@ def classify(node, functions):
     if any(isinstance(n, ast.Call) and called_name(n).lstrip("_").startswith(CHECK_PREFIXES)
            for part in parts for n in ast.walk(part)):
         return "checks"
-    # keras
     if own in KERAS_FUNCTIONS or any(f in KERAS_FUNCTIONS for f in functions):
         return "keras"
-    if names_in(parts) & KERAS_NAMES:
-        return "keras"
-    # maths
     if maths_function or own in MATHS_FUNCTIONS or any(f in MATHS_FUNCTIONS for f in functions) or own.endswith(
             ("_forward", "_backward")):
         return "maths"
+    if names_in(parts) & KERAS_NAMES:
+        return "keras"
     if not is_def and not isinstance(node, ast.ClassDef) and is_arithmetic(parts):
         return "maths"
     return "plumbing"
 
 
-def classify_file(source):
-    """``[(line number, class, text)]`` for every code line of a Python source."""
+def unit_lines(tree, units):
+    """The line numbers of the named classes, functions and ``Class.method``s of a module (None: all)."""
+    if not units:
+        return None
+    lines = set()
+    for unit in units:
+        scope, found = tree.body, None
+        for part in unit.split("."):
+            found = next((n for n in scope if isinstance(n, (ast.ClassDef, ast.FunctionDef))
+                          and n.name == part), None)
+            if found is None:
+                raise SystemExit(f"the guide names `{unit}`, which is not defined there")
+            scope = found.body
+        start = min([found.lineno] + [d.lineno for d in found.decorator_list])
+        lines.update(range(start, found.end_lineno + 1))
+    return lines
+
+
+def classify_file(source, units=None):
+    """``[(line number, class, text)]`` for every code line of a Python source (of its named units only)."""
     tree = ast.parse(source)
     owner = owners(tree)
     text = source.splitlines()
     rows = []
+    wanted = unit_lines(tree, units)
     for line in code_lines(source, tree):
+        if wanted is not None and line not in wanted:
+            continue
         # `else:` and `finally:` lines belong to no statement of their own: they go with the line above
         node, functions = owner.get(line) or next((owner[n] for n in range(line - 1, 0, -1) if n in owner),
                                                   (tree, ()))
@@ -259,11 +282,11 @@ def classify_file(source):
     return rows
 
 
-def measure(at=None):
+def measure(at=None, whole_files=False):
     """``{file: {class: lines}}`` over the reading path of the guide at ``at`` (None: this checkout)."""
     counts = {}
-    for path in reading_path(read("docs/reading-guide.md", at)):
-        rows = classify_file(read(path, at))
+    for path, units in reading_path(read("docs/reading-guide.md", at)).items():
+        rows = classify_file(read(path, at), None if whole_files else units)
         counts[path] = {kind: sum(1 for _, k, _ in rows if k == kind) for kind in CLASSES}
         counts[path]["first maths line"] = next((n for n, k, _ in rows if k == "maths"), None)
     return counts
@@ -355,6 +378,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--at", help="a commit to measure instead of this checkout (read with git show)")
     parser.add_argument("--show", metavar="FILE", help="print every code line of FILE with its class")
+    parser.add_argument("--files", action="store_true", help="measure whole files, not the units the headings name")
     parser.add_argument("--imports", action="store_true", help="count the import rules' breaches too")
     args = parser.parse_args(argv)
     label = args.at or "this checkout"
@@ -362,7 +386,7 @@ def main(argv=None):
         for line, kind, text in classify_file(read(args.show, args.at)):
             print(f"{line:4d} {kind:8s} | {text}")
         return
-    print_table(measure(args.at), label)
+    print_table(measure(args.at, args.files), label + (", whole files" if args.files else ""))
     if args.imports:
         counts = import_counts(args.at)
         print(f"\nImports at {label}: {len(counts['cycles'])} import cycles between modules (module-level imports), "

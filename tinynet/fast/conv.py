@@ -11,8 +11,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.checks import check_pair
 from ..core.ops import conv, register
-from ..core.ops.conv import (Conv2DCache, check_images, check_kernel, check_padding, crop2d, geometry, pad2d,
-                             window_slice)
+from ..core.ops.checks import check_images, check_kernel, check_padding
+from ..core.ops.conv import Conv2DCache, crop2d, geometry, pad2d, window_slice
 from .linear import sum_rows_fast
 
 # NOTE: in inference a large batch is convolved in chunks of samples, so that im2col's matrix

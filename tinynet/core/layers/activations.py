@@ -99,12 +99,6 @@ class Softmax(Layer):
     equation = "p = exp(z - max z) / sum(exp(z - max z))"
     pairs_with = PAIRS["softmax"]   # a cross-entropy given its output takes its input, the logits z
 
-    def __init__(self, axis=-1, **kwargs):
-        super().__init__(**kwargs)
-        if not is_int(axis) or axis != -1:
-            raise invalid("axis", "-1 (Softmax supports only the last axis)", axis)
-        self.axis = axis
-
     def forward(self, x, training=False):
         p = softmax(x)
         self.cache = (p,)
@@ -113,6 +107,12 @@ class Softmax(Layer):
     def backward(self, dout):
         (p,) = self.cache
         return p * (dout - (dout * p).sum(axis=-1, keepdims=True))
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if not is_int(axis) or axis != -1:
+            raise invalid("axis", "-1 (Softmax supports only the last axis)", axis)
+        self.axis = axis
 
 
 class ELU(Layer):

@@ -6,7 +6,8 @@ the references in ``ops/pooling.py`` (``impl='naive'``), the fast twins in ``ops
 """
 from ..checks import check_pair
 from ..ops import check_impl
-from ..ops.conv import check_padding, conv_output_size
+from ..ops.checks import check_padding
+from ..ops.conv import conv_output_size
 from .base import Layer
 from .core import check_data_format
 

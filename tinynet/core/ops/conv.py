@@ -24,7 +24,8 @@ adding up the gradients of every copy of an input pixel:
     dw_col = cols.T @ dz      db = sum of the rows of dz      dx = col2im(dz @ w_col.T)
 
 ``conv2d_forward`` / ``conv2d_backward`` below are exactly these lines; they are the
-references (``impl='naive'``). The fast pair with the same signatures is in conv_fast.py.
+references (``impl='naive'``). The fast pair with the same signatures is in tinynet/fast/conv.py.
+The maths comes first; the sizes and padding helpers follow, the argument checks are in checks.py.
 ``strides`` is an int or a pair (sh, sw) everywhere; ``padding`` is 'valid' or 'same'.
 Every function keeps the dtype of its inputs (float32 in training, float64 in gradient checks).
 """
@@ -32,105 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..checks import check_choice, check_int, check_pair
-
-PADDINGS = ("valid", "same")
-
-
-def check_padding(padding):
-    """``padding`` lower-cased, or a ValueError unless it is 'valid' or 'same'."""
-    return check_choice(padding, "padding", PADDINGS)
-
-
-def conv_output_size(n, k, stride, padding):
-    """Output length along one axis, exactly as Keras/TensorFlow compute it.
-
-    n: input length, k: kernel (or pool) length, stride: step, padding: 'valid' or 'same'.
-        valid: floor((n - k) / stride) + 1   (the window must fit inside the input)
-        same:  ceil(n / stride)              (the input is padded so every stride position counts)
-    """
-    n, k, stride = check_int(n, "n", 1), check_int(k, "k", 1), check_int(stride, "stride", 1)
-    if check_padding(padding) == "same":
-        return -(-n // stride)
-    if k > n:
-        raise ValueError(f"With padding='valid' the kernel must fit in the input, expected k <= n. "
-                         f"Received: k={k}, n={n}")
-    return (n - k) // stride + 1
-
-
-def same_padding(n, k, stride):
-    """(before, after) zeros that TensorFlow's padding='same' adds along one axis.
-
-    total = max((out - 1) * stride + k - n, 0) with out = ceil(n / stride); before = total // 2.
-    NOTE: when ``total`` is odd the extra row/column goes after (bottom/right), as in TensorFlow.
-    Caffe and PyTorch put it before, so weights moved between them shift by one pixel.
-    """
-    n, k, stride = check_int(n, "n", 1), check_int(k, "k", 1), check_int(stride, "stride", 1)
-    out = -(-n // stride)
-    total = max((out - 1) * stride + k - n, 0)
-    return total // 2, total - total // 2
-
-
-def pad_widths_2d(H, W, kh, kw, strides, padding):
-    """((top, bottom), (left, right)) padding of an (H, W) image; all zeros for 'valid'."""
-    sh, sw = check_pair(strides, "strides")
-    if check_padding(padding) == "valid":
-        return (0, 0), (0, 0)
-    return same_padding(H, kh, sh), same_padding(W, kw, sw)
-
-
-def pad2d(x, pads, value=0.0):
-    """Pad the two spatial axes: (N, H, W, C) -> (N, H + top + bottom, W + left + right, C).
-
-    pads: ((top, bottom), (left, right)) from pad_widths_2d. Returns x itself (no copy) when
-    there is nothing to pad. ``value`` is 0 for convolution, -inf for max pooling.
-    """
-    (top, bottom), (left, right) = pads
-    if top == bottom == left == right == 0:
-        return x
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
-
-
-def crop2d(xp, pads):
-    """Inverse of pad2d, a view: backward passes use it to drop the gradient that landed on padding."""
-    (top, bottom), (left, right) = pads
-    Hp, Wp = xp.shape[1:3]
-    return xp[:, top:Hp - bottom, left:Wp - right, :]
-
-
-def window_slice(di, dj, out_h, out_w, strides):
-    """Index picking, for every output pixel (i, j), the padded input pixel at kernel offset (di, dj).
-
-    xp[window_slice(di, dj, ...)] has shape (N, out_h, out_w, C): element [n, i, j, c] is
-    xp[n, i*sh + di, j*sw + dj, c]. Looping over the kh*kw offsets with this strided view
-    handles every sample, pixel and channel at once.
-    """
-    sh, sw = strides
-    return (slice(None), slice(di, di + sh * (out_h - 1) + 1, sh), slice(dj, dj + sw * (out_w - 1) + 1, sw),
-            slice(None))
-
-
-def check_images(x, name="x"):
-    if not isinstance(x, np.ndarray) or x.ndim != 4:
-        raise ValueError(f"Expected `{name}` to be a 4-D array (N, H, W, C). "
-                         f"Received: {name} with shape {getattr(x, 'shape', type(x).__name__)}")
-
-
-def geometry(x_shape, kh, kw, strides, padding):
-    """(out_h, out_w, pads) of a kh x kw window sliding over images of shape x_shape."""
-    _, H, W, _ = x_shape
-    sh, sw = check_pair(strides, "strides")
-    out_h = conv_output_size(H, kh, sh, padding)
-    out_w = conv_output_size(W, kw, sw, padding)
-    return out_h, out_w, pad_widths_2d(H, W, kh, kw, (sh, sw), padding)
-
-
-def check_kernel(x, w, b):
-    if not isinstance(w, np.ndarray) or w.ndim != 4 or w.shape[2] != x.shape[3]:
-        raise ValueError(f"Expected `w` of shape (kh, kw, C={x.shape[3]}, F) for x of shape {x.shape}. "
-                         f"Received: w with shape {getattr(w, 'shape', type(w).__name__)}")
-    if b is not None and np.shape(b) != (w.shape[3],):
-        raise ValueError(f"Expected `b` of shape ({w.shape[3]},). Received: b with shape {np.shape(b)}")
+from ..checks import check_int, check_pair
+from .checks import check_images, check_kernel, check_padding
 
 
 def im2col(x, kh, kw, strides=1, padding="valid"):
@@ -228,3 +132,80 @@ def conv2d_backward(dz, cache, need_dx=True):
     db = dz.sum(axis=0)                                  # db = sum of the rows of dz
     dx = col2im(dz @ w_col.T, x.shape, kh, kw, strides, padding) if need_dx else None
     return dx, dw, db
+
+
+def conv_output_size(n, k, stride, padding):
+    """Output length along one axis, exactly as Keras/TensorFlow compute it.
+
+    n: input length, k: kernel (or pool) length, stride: step, padding: 'valid' or 'same'.
+        valid: floor((n - k) / stride) + 1   (the window must fit inside the input)
+        same:  ceil(n / stride)              (the input is padded so every stride position counts)
+    """
+    n, k, stride = check_int(n, "n", 1), check_int(k, "k", 1), check_int(stride, "stride", 1)
+    if check_padding(padding) == "same":
+        return -(-n // stride)
+    if k > n:
+        raise ValueError(f"With padding='valid' the kernel must fit in the input, expected k <= n. "
+                         f"Received: k={k}, n={n}")
+    return (n - k) // stride + 1
+
+
+def same_padding(n, k, stride):
+    """(before, after) zeros that TensorFlow's padding='same' adds along one axis.
+
+    total = max((out - 1) * stride + k - n, 0) with out = ceil(n / stride); before = total // 2.
+    NOTE: when ``total`` is odd the extra row/column goes after (bottom/right), as in TensorFlow.
+    Caffe and PyTorch put it before, so weights moved between them shift by one pixel.
+    """
+    n, k, stride = check_int(n, "n", 1), check_int(k, "k", 1), check_int(stride, "stride", 1)
+    out = -(-n // stride)
+    total = max((out - 1) * stride + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def pad_widths_2d(H, W, kh, kw, strides, padding):
+    """((top, bottom), (left, right)) padding of an (H, W) image; all zeros for 'valid'."""
+    sh, sw = check_pair(strides, "strides")
+    if check_padding(padding) == "valid":
+        return (0, 0), (0, 0)
+    return same_padding(H, kh, sh), same_padding(W, kw, sw)
+
+
+def pad2d(x, pads, value=0.0):
+    """Pad the two spatial axes: (N, H, W, C) -> (N, H + top + bottom, W + left + right, C).
+
+    pads: ((top, bottom), (left, right)) from pad_widths_2d. Returns x itself (no copy) when
+    there is nothing to pad. ``value`` is 0 for convolution, -inf for max pooling.
+    """
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def crop2d(xp, pads):
+    """Inverse of pad2d, a view: backward passes use it to drop the gradient that landed on padding."""
+    (top, bottom), (left, right) = pads
+    Hp, Wp = xp.shape[1:3]
+    return xp[:, top:Hp - bottom, left:Wp - right, :]
+
+
+def window_slice(di, dj, out_h, out_w, strides):
+    """Index picking, for every output pixel (i, j), the padded input pixel at kernel offset (di, dj).
+
+    xp[window_slice(di, dj, ...)] has shape (N, out_h, out_w, C): element [n, i, j, c] is
+    xp[n, i*sh + di, j*sw + dj, c]. Looping over the kh*kw offsets with this strided view
+    handles every sample, pixel and channel at once.
+    """
+    sh, sw = strides
+    return (slice(None), slice(di, di + sh * (out_h - 1) + 1, sh), slice(dj, dj + sw * (out_w - 1) + 1, sw),
+            slice(None))
+
+
+def geometry(x_shape, kh, kw, strides, padding):
+    """(out_h, out_w, pads) of a kh x kw window sliding over images of shape x_shape."""
+    _, H, W, _ = x_shape
+    sh, sw = check_pair(strides, "strides")
+    out_h = conv_output_size(H, kh, sh, padding)
+    out_w = conv_output_size(W, kw, sw, padding)
+    return out_h, out_w, pad_widths_2d(H, W, kh, kw, (sh, sw), padding)

@@ -15,7 +15,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import check_pair
-from .conv import check_images, check_padding, crop2d, geometry, pad2d, window_slice
+from .checks import check_dout, check_images, check_padding
+from .conv import crop2d, geometry, pad2d, window_slice
 
 
 class MaxPool2DCache(NamedTuple):
@@ -56,12 +57,6 @@ def windows(xp, pool_size, strides, out_h, out_w):
     ph, pw = pool_size
     return np.stack([xp[window_slice(di, dj, out_h, out_w, strides)] for di in range(ph) for dj in range(pw)],
                     axis=-1)
-
-
-def check_dout(dout, expected):
-    if dout.shape != tuple(expected):
-        raise ValueError(f"Expected `dout` of shape {tuple(expected)}, the shape of the forward output. "
-                         f"Received: dout with shape {dout.shape}")
 
 
 def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid"):
