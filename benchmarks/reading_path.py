@@ -351,27 +351,33 @@ def import_counts(at=None):
     arrows = list(import_arrows(package_files(at)))
     underscore = {(a, b, n) for a, b, names, _ in arrows for n in names
                   if n.startswith("_") and not n.startswith("__") and a != b}
-    graph = {}
-    for a, b, _, top in arrows:
-        if top and a != b and not b.startswith(a + "."):
-            graph.setdefault(a, set()).add(b)
-    cycles, state = [], {}
-
-    def visit(node, stack):
-        state[node] = "open"
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
-            elif nxt not in state:
-                visit(nxt, stack + [nxt])
-        state[node] = "done"
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [node])
     ring = lambda m: m.split(".")[1] if m.count(".") else "entry"  # noqa: E731
     out_of_core = {(a, b) for a, b, _, _ in arrows if ring(a) == "core" and ring(b) != "core"}
-    return {"modules": len({a for a, _, _, _ in arrows}), "cycles": cycles, "underscore": sorted(underscore),
-            "out_of_core": sorted(out_of_core)}
+    return {"cycles": cycles_of(arrows, module_level_only=True), "cycles_lazy": cycles_of(arrows, False),
+            "underscore": sorted(underscore), "out_of_core": sorted(out_of_core)}
+
+
+def cycles_of(arrows, module_level_only):
+    """The groups of modules that import each other, directly or round a loop (the strongly connected
+    components of more than one module; a package importing its own submodules is no loop)."""
+    graph = {}
+    for a, b, _, top in arrows:
+        if (top or not module_level_only) and a != b and not b.startswith(a + "."):
+            graph.setdefault(a, set()).add(b)
+    reach = {}
+
+    def reachable(node):
+        if node not in reach:
+            seen, todo = set(), [node]
+            while todo:
+                for nxt in graph.get(todo.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            reach[node] = seen
+        return reach[node]
+    groups = {frozenset(m for m in reachable(node) if node in reachable(m)) | {node} for node in graph}
+    return sorted(sorted(group) for group in groups if len(group) > 1)
 
 
 def main(argv=None):
@@ -389,11 +395,12 @@ def main(argv=None):
     print_table(measure(args.at, args.files), label + (", whole files" if args.files else ""))
     if args.imports:
         counts = import_counts(args.at)
-        print(f"\nImports at {label}: {len(counts['cycles'])} import cycles between modules (module-level imports), "
-              f"{len(counts['underscore'])} imports of another module's underscore names, "
+        print(f"\nImports at {label}: {len(counts['cycles'])} import cycles at module level, "
+              f"{len(counts['cycles_lazy'])} counting imports inside functions too (groups of modules importing each other); "
+              f"{len(counts['underscore'])} imports of another module's underscore names; "
               f"{len(counts['out_of_core'])} arrows from tinynet/core out of it")
-        for cycle in counts["cycles"]:
-            print("  cycle: " + " -> ".join(cycle))
+        for group in counts["cycles_lazy"]:
+            print("  modules that import each other: " + ", ".join(group))
         for a, b, n in counts["underscore"]:
             print(f"  underscore: {a} imports {n} from {b}")
 

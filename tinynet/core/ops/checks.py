@@ -5,7 +5,7 @@ product; they sit here so that the ops' files read as the maths.
 """
 import numpy as np
 
-from ..checks import check_choice
+from ..checks import check_choice, check_pair
 
 PADDINGS = ("valid", "same")
 
@@ -33,3 +33,27 @@ def check_dout(dout, expected):
     if dout.shape != tuple(expected):
         raise ValueError(f"Expected `dout` of shape {tuple(expected)}, the shape of the forward output. "
                          f"Received: dout with shape {dout.shape}")
+
+
+def check_window(kh, kw, strides):
+    """``(kh, kw), (sh, sw)``: the window and the strides as pairs of positive integers."""
+    return check_pair((kh, kw), "kernel_size"), check_pair(strides, "strides")
+
+
+def check_conv2d(x, w, b, strides, padding):
+    """conv2d_forward's arguments: the images, the kernel and bias, ``(sh, sw)`` and 'valid' or 'same'."""
+    check_images(x)
+    check_kernel(x, w, b)
+    return check_pair(strides, "strides"), check_padding(padding)
+
+
+def check_dcols(dcols, expected, x_shape, kh, kw):
+    if dcols.shape != expected:
+        raise ValueError(f"Expected `dcols` of shape {expected} for x_shape={x_shape}, "
+                         f"kernel {kh}x{kw}. Received: dcols with shape {dcols.shape}")
+
+
+def check_dz(dz, pixels, F):
+    if dz.size != pixels * F or dz.shape[-1] != F:
+        raise ValueError(f"Expected `dz` with {pixels} pixels x {F} filters, the shape of the forward "
+                         f"output. Received: dz with shape {dz.shape}")

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import check_int, check_pair
-from .checks import check_images, check_kernel, check_padding
+from .checks import check_conv2d, check_dcols, check_dz, check_images, check_padding, check_window
 
 
 def im2col(x, kh, kw, strides=1, padding="valid"):
@@ -48,8 +48,7 @@ def im2col(x, kh, kw, strides=1, padding="valid"):
     58 MB of float32).
     """
     check_images(x)
-    kh, kw = check_pair((kh, kw), "kernel_size")
-    strides = check_pair(strides, "strides")
+    (kh, kw), strides = check_window(kh, kw, strides)
     N, _, _, C = x.shape
     out_h, out_w, pads = geometry(x.shape, kh, kw, strides, padding)
     xp = pad2d(x, pads)
@@ -68,13 +67,10 @@ def col2im(dcols, x_shape, kh, kw, strides=1, padding="valid"):
     For all x and d: sum(im2col(x) * d) == sum(x * col2im(d)), which is why the dx of a
     convolution is col2im(dz @ w_col.T). The result may be a view into a padded buffer.
     """
-    kh, kw = check_pair((kh, kw), "kernel_size")
-    strides = check_pair(strides, "strides")
+    (kh, kw), strides = check_window(kh, kw, strides)
     N, H, W, C = x_shape
     out_h, out_w, pads = geometry(x_shape, kh, kw, strides, padding)
-    if dcols.shape != (N * out_h * out_w, kh * kw * C):
-        raise ValueError(f"Expected `dcols` of shape {(N * out_h * out_w, kh * kw * C)} for x_shape={x_shape}, "
-                         f"kernel {kh}x{kw}. Received: dcols with shape {dcols.shape}")
+    check_dcols(dcols, (N * out_h * out_w, kh * kw * C), x_shape, kh, kw)
     (top, bottom), (left, right) = pads
     dxp = np.zeros((N, H + top + bottom, W + left + right, C), dtype=dcols.dtype)
     dwindows = dcols.reshape(N, out_h, out_w, kh, kw, C)
@@ -101,9 +97,7 @@ def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
     x: (N, H, W, C), w: (kh, kw, C, F), b: (F,) or None -> z: (N, out_h, out_w, F), cache
     ``training``: whether a backward will follow (the reference keeps cols either way).
     """
-    check_images(x)
-    check_kernel(x, w, b)
-    strides, padding = check_pair(strides, "strides"), check_padding(padding)
+    strides, padding = check_conv2d(x, w, b, strides, padding)
     N = x.shape[0]
     kh, kw, C, F = w.shape
     out_h, out_w, _ = geometry(x.shape, kh, kw, strides, padding)
@@ -123,9 +117,7 @@ def conv2d_backward(dz, cache, need_dx=True):
     """
     x, cols, w, _, strides, padding = cache
     kh, kw, C, F = w.shape
-    if dz.size != cols.shape[0] * F or dz.shape[-1] != F:
-        raise ValueError(f"Expected `dz` with {cols.shape[0]} pixels x {F} filters, the shape of the forward "
-                         f"output. Received: dz with shape {dz.shape}")
+    check_dz(dz, cols.shape[0], F)
     dz = dz.reshape(-1, F)                               # (N*out_h*out_w, F)
     w_col = w.reshape(kh * kw * C, F)
     dw = (cols.T @ dz).reshape(w.shape)                  # dw_col = cols.T @ dz
