@@ -396,7 +396,8 @@ def main(argv=None):
     if args.imports:
         counts = import_counts(args.at)
         print(f"\nImports at {label}: {len(counts['cycles'])} import cycles at module level, "
-              f"{len(counts['cycles_lazy'])} counting imports inside functions too (groups of modules importing each other); "
+              f"{len(counts['cycles_lazy'])} counting imports inside functions too "
+              "(groups of modules importing each other); "
               f"{len(counts['underscore'])} imports of another module's underscore names; "
               f"{len(counts['out_of_core'])} arrows from tinynet/core out of it")
         for group in counts["cycles_lazy"]:
