@@ -19,9 +19,10 @@ class BatchNormalization(Layer):
         moving_mean     = moving_mean * momentum     + mean * (1 - momentum)
         moving_variance = moving_variance * momentum + var  * (1 - momentum)
 
-    The forward does not write them: it lists the new values in ``self.state_updates``,
-    which the model commits when the whole training step has succeeded
-    (``Layer.commit_state_updates``). In inference (``predict``, ``evaluate``), and in a
+    The forward does not write them: it lists the new values in ``self.state_updates``, the
+    call hands them to the tape, and ``Optimizer.take_step`` commits them with the new weights
+    when the whole training step has succeeded (a ``GradientTape`` block when it ends; a layer
+    called on its own, ``Layer.commit_state_updates``). In inference (``predict``, ``evaluate``), and in a
     frozen layer (``trainable=False``, as in Keras), the moving statistics replace the
     batch's, so each sample's output no longer depends on the rest of its batch.
 

@@ -2,7 +2,7 @@
 
 Each channel is pooled on its own over ph x pw windows moved by ``strides`` (default:
 ``pool_size``), with Keras/TensorFlow output sizes. The arithmetic is in ``tinynet.ops``:
-the references in ``ops/pooling.py`` (``impl='naive'``), the fast twins in ``ops/pooling_fast.py``.
+the references in ``ops/pooling.py`` (``impl='naive'``), the fast twins in ``tinynet/fast/pooling.py``.
 """
 from ..checks import check_pair
 from ..ops import check_impl

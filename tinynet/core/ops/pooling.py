@@ -7,8 +7,9 @@ pool_size, as in Keras. Output sizes and 'same' padding follow TensorFlow exactl
 
 Each window is the set of inputs xp[n, i*sh + di, j*sw + dj, c] for the offsets (di, dj) of
 the window; ``windows`` stacks them on a last axis of ph*pw values, so every pooling below
-is a reduction over that axis. The fast max pooling is in pooling_fast.py; average and
-global average pooling have one version, registered for both impls.
+is a reduction over that axis. Fast twins (max pooling, average pooling's forward) are in
+tinynet/fast/pooling.py; the other ops run as written under both impls. The arguments are
+checked by ``checks.py``.
 """
 from typing import NamedTuple
 
