@@ -19,9 +19,10 @@ class StepAPI:
     """``forward`` / ``compute_loss`` (of a recorded forward) / ``backward``, for ``Model``."""
 
     # ----- the public step API the learner's tools use -------------------------
-    def forward(self, x, training=False, logits=False, on_layer=None):
+    def forward(self, x, training=False, logits=False, on_layer=None, on_node=None):
         """The model's output for a batch ``x`` as an array, recorded for ``backward``; with ``logits=True``
-        and a loss that takes logits, the logits. ``on_layer(layer, x_in, y_out)`` after each layer."""
+        and a loss that takes logits, the logits. ``on_layer(layer, x_in, y_out)`` after each layer;
+        ``on_node(node)`` for each node of the tape, in order (the trace reads the layers' caches there)."""
         with Tape() as tape:
             inputs = Tensor(as_array(x), requires_grad=True)
             out = self(inputs, training=training)
@@ -30,6 +31,8 @@ class StepAPI:
                           "logits": target is not out, "penalties": []}
         if on_layer is not None:
             report_forward(tape, on_layer, stop_at=target)
+        for node in tape.nodes if on_node is not None else ():
+            on_node(node)
         return self._recorded["target_value"]
 
     def _recorded_loss(self, y, sample_weight):
@@ -41,17 +44,21 @@ class StepAPI:
         recorded["penalties"] = penalties
         return float(np.asarray(value)) + sum(float(np.asarray(p)) for p in penalties)
 
-    def backward(self, dloss, input_gradient=False, on_layer=None):
+    def backward(self, dloss, input_gradient=False, on_layer=None, on_node=None):
         """Backpropagate ``dloss`` (dL/d of what the last ``forward`` returned) through the recorded step;
         fills every ``Parameter.grad`` (the weight penalties' gradients included). Returns dL/dx with
-        ``input_gradient=True``, else None. ``on_layer(layer, dout, dx)`` after each layer."""
+        ``input_gradient=True``, else None. ``on_layer(layer, dout, dx)`` after each layer; ``on_node(node,
+        douts, dxs)`` after each node's backward (what reached it, what it returned)."""
         recorded = self._recorded
         if recorded is None:
             raise RuntimeError(f"Model '{self.name}': call forward(x) before backward(dloss).")
         seeds = {recorded["target"]: np.asarray(dloss)}
         seeds.update({p: 1.0 for p in recorded["penalties"]})
-        on_node = None if on_layer is None else reporter(recorded["tape"], on_layer)
-        grads = self.backpropagate(recorded["tape"], seeds, on_node=on_node)
+        watchers = ([] if on_layer is None else [reporter(recorded["tape"], on_layer)]) + (
+            [] if on_node is None else [on_node])
+        on_each = watchers[0] if len(watchers) == 1 else None if not watchers else (
+            lambda node, douts, dxs: [watch(node, douts, dxs) for watch in watchers])
+        grads = self.backpropagate(recorded["tape"], seeds, on_node=on_each)
         return grads.get(id(recorded["inputs"])) if input_gradient else None
 
 
