@@ -50,8 +50,9 @@ class Stage:
         return float(np.linalg.norm(self.value))
 
 
-def recorded(key, label, value, kind, expected=None, equation=None):
-    """A stage the code produced; with ``expected``, flagged when they disagree."""
+def recorded(key, label, value, kind, expected=None, equation=None, floor=0.0):
+    """A stage the code produced; with ``expected``, flagged when they disagree by more than TOLERANCE relative
+    and more than ``floor`` (the rounding noise of a sum that cancels: a bias's gradient before batch norm)."""
     stage = Stage(key, label, np.asarray(value), kind, "recorded")
     if expected is not None:
         stage.expected = np.asarray(expected, dtype=np.float64)
@@ -60,7 +61,7 @@ def recorded(key, label, value, kind, expected=None, equation=None):
             expected = expected.reshape(value.shape)
         difference = np.linalg.norm(value - expected) if value.shape == expected.shape else np.inf
         scale = np.linalg.norm(value) + np.linalg.norm(expected)
-        if difference > TOLERANCE * scale or (scale == 0 and difference != 0) or not np.isfinite(difference):
+        if difference > max(TOLERANCE * scale, floor) or not np.isfinite(difference):
             stage.flag = (f"disagrees with its equation {equation or label}: the code's {key} has norm "
                           f"{np.linalg.norm(value):.4g}, the equation gives {np.linalg.norm(expected):.4g} "
                           f"(relative difference {difference / scale if scale else np.inf:.2g})")
@@ -159,15 +160,17 @@ def dense_or_conv(record, step, walk):
     if dz is None:
         return forward, backward
     dz2 = dz.reshape(-1, w.shape[-1])
+    noise = 1e-9 * np.linalg.norm(dz)                  # the rounding of sums that cancel, per unit of their terms
     if isinstance(layer, Dense):
         x2 = x.reshape(-1, x.shape[-1])
-        backward.append(recorded("dw", "dw = x^T @ dz", grads[layer.kernel.name], "backward", expected=x2.T @ dz2))
+        backward.append(recorded("dw", "dw = x^T @ dz", grads[layer.kernel.name], "backward", expected=x2.T @ dz2,
+                                 floor=noise * np.linalg.norm(x)))
     else:
         backward.append(recorded("dw", "dw_col = cols^T @ dz, reshaped to (kh, kw, C, F)", grads[layer.kernel.name],
-                                 "backward", expected=(cols.T @ dz2).reshape(w.shape)))
+                                 "backward", expected=(cols.T @ dz2).reshape(w.shape), floor=noise * np.linalg.norm(cols)))
     if layer.bias is not None:
         backward.append(recorded("db", "db = sum over samples (and pixels) of dz", grads[layer.bias.name],
-                                 "backward", expected=dz2.sum(axis=0)))
+                                 "backward", expected=dz2.sum(axis=0), floor=noise))
     if isinstance(layer, Conv2D):
         dcols = dz2 @ w_col.T
         backward.append(equation("dcols", "dcols = dz @ w_col^T (one row per output pixel)", dcols, "backward"))
@@ -177,7 +180,8 @@ def dense_or_conv(record, step, walk):
     else:
         expected_dx, label = dz @ w.T, "dx = dz @ w^T"
     if record.dx is not None:
-        backward.append(recorded("dx", label, record.dx, "backward", expected=expected_dx))
+        backward.append(recorded("dx", label, record.dx, "backward", expected=expected_dx,
+                                 floor=noise * np.linalg.norm(w)))
     if isinstance(getattr(layer, "activation", None), ReLU) and not step.paired:
         dead = int((~(z > 0)).all(axis=tuple(range(z.ndim - 1))).sum())
         if dead:
@@ -227,6 +231,7 @@ def batch_norm(record, step, walk):
         backward.append(recorded("dbeta", "dbeta = sum(dy)", record.grads[layer.beta.name], "backward",
                                  expected=dy.sum(axis=axes)))
     dxhat = dy * gamma
+    noise = 1e-9 * np.linalg.norm(dxhat) / s.min()
     backward.append(equation("dxhat", "dxhat = dy * gamma", dxhat, "backward"))
     if training:
         d = x - mean
@@ -240,7 +245,7 @@ def batch_norm(record, step, walk):
     else:
         expected, label = dxhat / s, "dx = dxhat / sqrt(moving_variance + eps)  (inference: a fixed affine map)"
     if record.dx is not None:
-        backward.append(recorded("dx", label, record.dx, "backward", expected=expected))
+        backward.append(recorded("dx", label, record.dx, "backward", expected=expected, floor=noise))
     return forward, backward
 
 
