@@ -238,7 +238,7 @@ def _records(walk, model):
         record.sources = [index_of.get(id(t)) for t in first.inputs]
         uses = walk.consumers.get(id(step.output), [])
         if len(uses) > 1:
-            record.dout_parts = [(use.name if not use.call else f"{use.name} (call {use.call + 1})"
+            record.dout_parts = [((use.name if not use.call else f"{use.name} (call {use.call + 1})")
                                   + (f" input {i + 1}" if len(use.first.inputs) > 1 else ""), dx)
                                  for use, i, dx in uses if dx is not None]
         record.fast_ops = list(dict.fromkeys((c.name, c.where) for c in step.forward_ops + step.backward_ops
