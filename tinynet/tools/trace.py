@@ -223,7 +223,7 @@ def _records(walk, model):
     records, index_of = [], {}
     for step in walk.steps:
         first = step.first
-        listed = first.structure == "list"
+        listed = first.structure == "list" or (step.layer is None and len(first.inputs) > 1)
         xs = [t.value for t in first.inputs]
         layer = step.layer
         record = LayerTrace(step.name, type(layer).__name__ if layer is not None else "op",
@@ -246,8 +246,7 @@ def _records(walk, model):
         index_of[id(step.output)] = len(records)
         records.append(record)
         record.forward_stages, record.backward_stages = stages(record, step, walk) if layer is not None else (
-            [Stage("y", record.equation, record.y, "forward")],
-            [Stage("dy", "dy = dL/dy", record.dout, "backward")] if record.dout is not None else [])
+            [Stage("y", record.equation, record.y, "forward")], _op_backward(record))
     _bias_before_batch_norm_notes(records)
     for record in records:
         calls = [r for r in records if r.layer is not None and r.layer is record.layer]
@@ -257,6 +256,16 @@ def _records(walk, model):
                                 "its own; the weights' gradient, what the optimizer uses, is their sum: "
                                 + ", ".join(f"{name} |{np.linalg.norm(g):.4g}|" for name, g in total.items()))
     return records
+
+
+def _op_backward(record):
+    """An op on tensors (``h * 0.5`` in a ``call``): what reached it and what its vector-Jacobian product returned."""
+    if record.dout is None:
+        return []
+    dxs = record.dx if isinstance(record.dx, list) else [record.dx]
+    return [Stage("dy", "dy = dL/dy", record.dout, "backward")] + [
+        Stage(f"dx{i + 1}", f"dx{i + 1} = the op's vector-Jacobian product", dx, "backward")
+        for i, dx in enumerate(dxs) if dx is not None]
 
 
 def _bias_before_batch_norm_notes(records):

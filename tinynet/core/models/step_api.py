@@ -39,7 +39,10 @@ class StepAPI:
         recorded = self._recorded
         with recorded["tape"]:
             loss = self.loss if recorded["logits"] else self.output_losses[0]
-            value = loss(y, recorded["target"], sample_weight=sample_weight)
+            # On the array, not the tensor: ``loss.backward()`` is then dL/d(what forward returned), even when a
+            # subclassed model's softmax output would make a loss on the tensor take its logits instead.
+            target = recorded["target"] if recorded["logits"] else recorded["target_value"]
+            value = loss(y, target, sample_weight=sample_weight)
             penalties = self.losses + list(recorded["tape"].losses)
         recorded["penalties"] = penalties
         return float(np.asarray(value)) + sum(float(np.asarray(p)) for p in penalties)
@@ -86,7 +89,8 @@ def report_forward(tape, on_layer, stop_at=None):
         if stop_at is not None and first.inputs[0] is stop_at and first.layer.pairs_with:
             continue  # the softmax (sigmoid) layer whose input the loss took: no gradient flows through it
         out = first.outputs[0] if first.outputs[0] is stop_at else last.outputs[0]
-        on_layer(layer, first.inputs[0].value, out.value)
+        x_in = [t.value for t in first.inputs] if first.structure == "list" else first.inputs[0].value
+        on_layer(layer, x_in, out.value)     # a merge layer's inputs as the list its forward took
 
 
 def reporter(tape, on_layer):
@@ -100,5 +104,5 @@ def reporter(tape, on_layer):
         seen[id(node)] = douts[0]
         if id(node) in steps:
             layer, last = steps[id(node)]
-            on_layer(layer, seen.get(id(last), douts[0]), dxs[0])
+            on_layer(layer, seen.get(id(last), douts[0]), list(dxs) if node.structure == "list" else dxs[0])
     return on_node
