@@ -114,3 +114,17 @@ def test_an_op_on_tensors_in_a_subclassed_model_is_a_step():
     assert len(hidden.dout_parts) == 2               # h feeds the multiply and the add
     np.testing.assert_allclose(sum(p for _, p in hidden.dout_parts), hidden.dout, rtol=1e-12)
     assert trace.flags == []
+
+
+def test_the_graph_example_flags_its_planted_bug_and_draws_the_graph(tmp_path):
+    import subprocess
+    import sys
+    from conftest import REPO
+    out = subprocess.run([sys.executable, "examples/trace_a_graph.py", "--quick", "--plot", str(tmp_path / "g.png")],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "every recorded stage agrees with its equation" in out.stdout
+    assert "dy is the sum over the 2 uses of this output" in out.stdout and (tmp_path / "g.png").stat().st_size > 20_000
+    out = subprocess.run([sys.executable, "examples/trace_a_graph.py", "--bug"], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert "!! 1 stage(s) disagree with their equations: tanh_1 dx." in out.stdout
