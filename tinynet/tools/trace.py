@@ -286,7 +286,7 @@ def _fork_lines(record, records):
     for label, part in record.dout_parts:
         lines.append(f"        from {label:<24} {_describe(part)}")
     total = sum(part for _, part in record.dout_parts)
-    lines.append(f"        sum {'':<28}{_describe(total)}")
+    lines.append(f"        {'sum':<29} {_describe(total)}")
     if record.dout is not None and not np.allclose(total, record.dout, rtol=1e-9, atol=1e-12):
         lines.append(f"      !! the parts do not add up to the dy that reached '{record.label}'")
     return lines
