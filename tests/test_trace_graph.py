@@ -1,4 +1,6 @@
 """tinynet.trace on graphs: a residual Add and a shared layer; a fork's gradient is the sum of its uses."""
+import os
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,8 @@ def test_the_graph_example_flags_its_planted_bug_and_draws_the_graph(tmp_path):
     out = subprocess.run([sys.executable, "examples/trace_a_graph.py", "--bug"], cwd=REPO, capture_output=True,
                          text=True, timeout=120)
     assert "!! 1 stage(s) disagree with their equations: tanh_1 dx." in out.stdout
+    sys.path.insert(0, os.path.join(REPO, "examples"))
+    from trace_a_graph import LABELS, X, build_model
+    trace = tinynet.trace(build_model(bug=True), X, LABELS, verbose=False)
+    graph = trace_graph.from_trace(trace)
+    assert graph.flags == [("tanh_1/op", graph.flags[0][1])] and "'tanh_1': its dx" in graph.flags[0][1]
