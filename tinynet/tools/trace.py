@@ -148,8 +148,9 @@ class Trace:
                 return record
         known = list(dict.fromkeys(record.name for record in self.layers))
         if any(record.name == name for record in self.layers):
-            raise UnknownLayerError(f"Layer '{name}' was called {1 + max(r.call for r in self.layers if r.name == name)}"
-                                    f" time(s) in the traced step; there is no call={call}.")
+            calls = 1 + max(r.call for r in self.layers if r.name == name)
+            raise UnknownLayerError(f"Layer '{name}' was called {calls} time(s) in the traced step; there is no "
+                                    f"call={call}.")
         raise UnknownLayerError(f"No layer named {name!r} in the traced step. Known layers: {known}")
 
     @property

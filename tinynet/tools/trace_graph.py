@@ -251,7 +251,7 @@ def from_trace(trace):
             _simple(b, record)
         b.outputs[index] = (b.last, b.out)
         said = any(f"'{record.label}' returned" in message for _, message in b.graph.flags)   # batch norm's paths
-        for stage in [] if said else record.flags:   # a value the layer's code produced that disagrees with its equation
+        for stage in [] if said else record.flags:   # a value the layer's code produced against its equation
             b.graph.flags.append((b.last, f"'{record.label}': its {stage.key} |{stage.norm:.3g}| disagrees with "
                                           f"{stage.label.split('  (')[0]}, |{np.linalg.norm(stage.expected):.3g}|"))
     b.last, b.out = b.outputs.get(len(trace.layers) - 1, (b.last, b.out))

@@ -167,7 +167,8 @@ def dense_or_conv(record, step, walk):
                                  floor=noise * np.linalg.norm(x)))
     else:
         backward.append(recorded("dw", "dw_col = cols^T @ dz, reshaped to (kh, kw, C, F)", grads[layer.kernel.name],
-                                 "backward", expected=(cols.T @ dz2).reshape(w.shape), floor=noise * np.linalg.norm(cols)))
+                                 "backward", expected=(cols.T @ dz2).reshape(w.shape),
+                                 floor=noise * np.linalg.norm(cols)))
     if layer.bias is not None:
         backward.append(recorded("db", "db = sum over samples (and pixels) of dz", grads[layer.bias.name],
                                  "backward", expected=dz2.sum(axis=0), floor=noise))

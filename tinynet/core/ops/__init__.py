@@ -128,5 +128,6 @@ for _name, _reference in {
         "sum_rows": linear.sum_rows}.items():
     register(_name, reference=_reference)
 
-__all__ = ["get", "register", "watching", "is_fast_twin", "check_impl", "IMPLS", "softmax", "log_softmax", "conv", "conv_transpose", "image",
+__all__ = ["get", "register", "watching", "is_fast_twin", "check_impl", "IMPLS",
+           "softmax", "log_softmax", "conv", "conv_transpose", "image",
            "pooling", "normalization", "linear"]
