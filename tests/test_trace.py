@@ -245,3 +245,115 @@ def test_a_block_fits_a_page_and_images_keep_their_aspect(tmp_path):
         h, w = ax.images[0].get_array().shape[:2]
         assert (h, w) in {(28, 28), (14, 14), (7, 7)}
     plt.close(figure)
+
+
+# ---------------------------------------------------------------- what the code computed, and the flags
+def find_the_bug_trace():
+    sys.path.insert(0, os.path.join(REPO, "examples", "course"))
+    import find_the_bug
+    model = find_the_bug.buggy_model()
+    return tinynet.trace(model, *find_the_bug.data(), verbose=False)
+
+
+def test_the_trace_shows_the_buggy_dz_and_flags_it_at_its_stage():
+    trace = find_the_bug_trace()
+    middle = trace.layer("middle")
+    dy, dz, z = middle.stage("dy").value, middle.stage("dz").value, middle.stage("z").value
+    # the printed dz is what the forgetful ReLU returned (dy unmasked), not the textbook dy * [z > 0]
+    np.testing.assert_array_equal(dz, dy)
+    assert np.any((z <= 0) & (dy != 0))                 # so the mask would have changed it
+    np.testing.assert_allclose(middle.stage("dz").expected, dy * (z > 0))
+    # and what the layer then computed from it: its dw is x^T @ (that dz), as Dense's own backward does
+    np.testing.assert_allclose(middle.stage("dw").value, middle.x.T @ dz, rtol=1e-10)
+    assert [(label, key) for label, key, _ in trace.flags] == [("middle", "dz")]
+    text = "\n".join(trace.lines)
+    assert "!! dz disagrees with its equation dz = dy * [z > 0]" in text
+    assert "1 stage(s) disagree with their equations: middle dz" in text
+
+
+def test_a_wrong_dw_after_a_right_mask_is_flagged_at_dw_only():
+    class AbsoluteDense(Dense):                 # dw = |x|^T @ dz: right on non-negative pixels only
+        def backward(self, dz):
+            dx = super().backward(dz)
+            (x,) = self.cache
+            self.kernel.grad[...] = np.abs(x).T @ dz
+            return dx
+
+    tinynet.set_random_seed(0)
+    model = Sequential([AbsoluteDense(4, activation="relu", input_shape=(3,), name="bad"),
+                        Dense(2, activation="softmax", name="out")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    trace = tinynet.trace(model, x, [0, 1, 1, 0], verbose=False)
+    bad = trace.layer("bad")
+    dz = bad.stage("dz").value
+    np.testing.assert_allclose(dz, bad.stage("dy").value * (bad.stage("z").value > 0))   # the mask is right
+    np.testing.assert_allclose(bad.stage("dw").value, np.abs(x).T @ dz, rtol=1e-10)    # the code's dw, shown
+    np.testing.assert_allclose(bad.stage("dw").expected, x.T @ dz, rtol=1e-10)
+    assert [(label, key) for label, key, _ in trace.flags] == [("bad", "dw")]
+
+
+def test_correct_layers_are_not_flagged():
+    walkthrough = walkthrough_trace()[0]
+    assert walkthrough.flags == [] and walkthrough.layers[0].stage("dz").expected is not None
+    trace = cnn_trace()
+    assert trace.flags == []
+    checked = [s for r in trace.layers for s in r.forward_stages + r.backward_stages if s.expected is not None]
+    assert {s.key for s in checked} >= {"cols", "z", "mask", "dw", "db", "dx", "mean", "var", "dgamma"}
+
+
+def test_a_conv_whose_dx_is_wrong_is_flagged_at_dx():
+    from tinynet.layers import Conv2D, Flatten
+
+    class TransposedConv(Conv2D):               # dx with the kernel flipped the wrong way
+        def backward(self, dz):
+            dx = super().backward(dz)
+            return dx[:, ::-1, ::-1, :]
+
+    tinynet.set_random_seed(0)
+    model = Sequential([Conv2D(2, 3, input_shape=(5, 5, 1), name="c1"), TransposedConv(2, 2, name="c2"),
+                        Flatten(), Dense(2, activation="softmax", name="out")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    trace = tinynet.trace(model, np.random.default_rng(0).standard_normal((2, 5, 5, 1)), [0, 1], verbose=False)
+    assert [(label, key) for label, key, _ in trace.flags] == [("c2", "dx")]
+
+
+def test_a_fast_twin_is_noted_once_and_shows_the_same_values():
+    from tinynet.layers import BatchNormalization, Conv2D, Flatten, MaxPooling2D
+
+    def model(impl):
+        tinynet.set_random_seed(0)
+        m = Sequential([Conv2D(3, 3, padding="same", input_shape=(6, 6, 2), impl=impl, name="conv"),
+                        BatchNormalization(impl=impl, name="bn"), ReLU(name="relu"),
+                        MaxPooling2D(2, impl=impl, name="pool"), Flatten(name="flat"),
+                        Dense(2, activation="softmax", impl=impl, name="out")])
+        m.compile("sgd", "sparse_categorical_crossentropy")
+        return m
+
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 2))
+    fast, naive = (tinynet.trace(model(impl), x, [0, 1], verbose=False) for impl in ("fast", "naive"))
+    notes = [line for line in fast.lines if line.startswith("note: fast twins ran")]
+    assert len(notes) == 1 and "conv2d_forward (tinynet/fast/conv.py)" in notes[0] and \
+        "batch_norm_backward (tinynet/fast/normalization.py)" in notes[0]
+    assert not any(line.startswith("note: fast twins ran") for line in naive.lines)
+    assert ("conv2d_backward", "tinynet/fast/conv.py") in fast.layer("conv").fast_ops
+    for a, b in zip(fast.layers, naive.layers):
+        for sa, sb in zip(a.forward_stages + a.backward_stages, b.forward_stages + b.backward_stages):
+            assert sa.key == sb.key and sa.source == sb.source
+            np.testing.assert_allclose(sa.value, sb.value, rtol=1e-9, atol=1e-12, err_msg=f"{a.name} {sa.key}")
+    assert fast.flags == [] and naive.flags == []
+    assert fast.layer("bn").stage("mean").source == "recorded"     # what the op returned, either twin
+
+
+def test_an_unknown_layer_is_both_a_key_error_and_a_value_error():
+    from tinynet.tools.trace import UnknownLayerError
+    model, x, y = model_and_batch()
+    trace = tinynet.trace(model, x, y, verbose=False)
+    assert trace.layer("hidden").name == "hidden"
+    for expected in (KeyError, ValueError, UnknownLayerError):
+        with pytest.raises(expected) as error:
+            trace.layer("hiden")
+    message = str(error.value)
+    assert "'hiden'" in message and "['hidden', 'drop', 'out']" in message
+    with pytest.raises(KeyError, match="called 1 time"):
+        trace.layer("hidden", call=1)

@@ -91,6 +91,7 @@ class Tape:
 
     def __exit__(self, *exc):
         _current.reset(self._token)
+        self._token = None      # a model keeping its recorded tape can still be deep-copied
         return False
 
     def record(self, node):

@@ -249,6 +249,8 @@ def prepare_data(model, x, y, caller):
     if not model.built:
         model.build((None,) + tuple(x.shape[1:]))
     validation.check_input_shape(model, x)
+    if model.output_shape is None:      # a subclassed model not called yet: one sample builds it (as fit does)
+        model.predict(x[:1], verbose=0)
     y = validation.as_targets(y, model.loss, model.output_shape[1:], "y", output_layer=model.layers[-1])
     validation.check_same_length(x, y)
     if y.dtype.kind == "f":

@@ -1,61 +1,51 @@
-"""``tinynet.trace(model, x, y)``: one forward and one backward pass, printed stage by stage.
+"""``tinynet.trace(model, x, y)``: one forward and one backward pass, printed stage by stage, as the code ran it.
 
     trace = tinynet.trace(model, x[:2], y[:2])
+    trace.flags                      # the stages whose value disagrees with their equation
     trace.plot("trace.png")          # the computational graph of this batch, and one unit's circuit
 
-Every layer is shown as the stages its docstring's equations name, forward and backward,
-each with its shape (N samples first), its norm, and its values when it is small:
+Every value printed is what the layer's own forward and backward produced in this step
+(``trace_walk.py`` reads them off the tape: each call's input, output and cache, the ops it called,
+the gradient that reached it and what its backward returned). Each stage with an equation is
+checked against it, computed from the other recorded values, and a disagreement is flagged
+with ``!!`` (``trace_stages.py``):
 
-    Dense          x -> z = x @ w + b -> act'(z) (ReLU: the mask [z > 0]) -> y
+    Dense          x -> z = x @ w + b -> act'(z) (ReLU: the mask from its cache) -> y
                    dy -> dz = dy * act'(z) -> dw = x^T @ dz, db = sum_n dz -> dx = dz @ w^T
-    Conv2D         x -> cols = im2col(x): (N*out_h*out_w, kh*kw*C) -> z = cols @ w_col + b -> y
+    Conv2D         x -> cols (the layer's cache) -> z = cols @ w_col + b -> y
                    dy -> dz -> dw_col = cols^T @ dz, db -> dcols = dz @ w_col^T -> dx = col2im(dcols)
-    MaxPooling2D   the winners (the input each window routes its gradient to)
-    BatchNorm      mean, var, xhat -> y;  dgamma, dbeta, dxhat, dvar, dmean -> dx
+    BatchNorm      mean, var (returned by its op) -> xhat -> y;  dgamma, dbeta, dxhat, dvar, dmean -> dx
     the loss       softmax + cross-entropy: p, y and dL/dz = (p - y) / N
-                   sigmoid + binary cross-entropy: dL/dz = (p - y) / (N*K)
 
-Zeros that are known to be zeros are explained in one line (a bias right before batch
-norm, dead ReLU units, the max-pool losers).
+Values the code keeps nowhere (dcols, dxhat, dvar, dmean, xhat) are marked as equations and
+checked through the dx they lead to. On a graph (a functional or subclassed model) a value used
+twice -- a residual connection, a shared layer -- receives the SUM of what its uses send back:
+the trace prints the parts and the sum. When a fast twin of an op ran (``tinynet/fast``, chosen by
+the op registry), one note says which; the values shown are still what ran.
 
-The pass runs through the model's public step only: ``model.forward(..., on_layer=)``,
-``model.compute_loss``, ``model.backward(..., on_layer=)``; the stages in between are
-recomputed here from each layer's input, output and weights, as the equations say. It runs
-on a float64 copy of the model, in training mode by default (the backward the docs derive:
-Dropout drops, BatchNormalization uses the batch's statistics), with the library's random
-state restored afterwards: the model's weights, moving statistics, optimizer and the
-random state are left exactly as they were.
+It runs on a float64 copy of the model, in training mode by default (Dropout drops, batch norm
+uses the batch's statistics), with the library's random state restored afterwards: the model's
+weights, moving statistics, optimizer and random state are left exactly as they were.
 """
 import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .gradcheck import as_float64, loss_gradient, max_pool_first_winner, prepare_data
-from ..core.layers.activations import Linear, ReLU, Sigmoid, Softmax, Tanh
-from ..core.layers.conv import Conv2D
-from ..core.layers.core import Dense, Dropout
+from .gradcheck import as_float64, loss_gradient, prepare_data
+from .trace_stages import Stage, recorded, stages
+from .trace_walk import Walk
+from ..core.layers.activations import ReLU
 from ..core.layers.normalization import BatchNormalization
-from ..core.layers.pooling import MaxPooling2D
 from ..core.utils import rng
 
 
-@dataclass
-class Stage:
-    """One value in the traced step: ``kind`` is 'forward', 'local' (a local derivative) or 'backward'."""
+class UnknownLayerError(KeyError, ValueError):
+    """``trace.layer(name)`` for a name the trace does not know: a KeyError (a lookup) and a ValueError (a bad
+    argument), as either expectation of a Keras-like API holds."""
 
-    key: str            # short name: 'x', 'z', 'mask', 'y', 'dy', 'dz', 'dw', 'dx', ...
-    label: str          # the equation that made it
-    value: np.ndarray
-    kind: str
-
-    @property
-    def shape(self):
-        return tuple(np.shape(self.value))
-
-    @property
-    def norm(self):
-        return float(np.linalg.norm(self.value))
+    def __str__(self):                 # KeyError would print the message quoted
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass
@@ -63,18 +53,30 @@ class LayerTrace:
     """What one layer did in the traced step. Arrays are float64, batch axis first."""
 
     name: str
-    kind: str                       # the class name: 'Dense', 'ReLU', ...
+    kind: str                       # the class name: 'Dense', 'ReLU', ... ('op' for an op on tensors)
     equation: str
-    x: np.ndarray                   # the layer's input
+    x: object                       # the layer's input (a list of arrays for a merge layer)
     y: np.ndarray                   # its output (the logits z, for an output layer paired with the loss)
     after_relu: bool = False        # its output went through a ReLU
-    dout: np.ndarray = None         # dL/d(output) arriving in backward
-    dx: np.ndarray = None           # dL/d(input) it passed back
-    grads: dict = field(default_factory=dict)   # '<layer>/<weight>' -> dL/dw
+    dout: np.ndarray = None         # dL/d(output) arriving in backward: the sum over its uses
+    dx: object = None               # dL/d(input) its backward returned (a list for a merge layer)
+    grads: dict = field(default_factory=dict)   # '<layer>/<weight>' -> dL/dw, this call's own
     forward_stages: list = field(default_factory=list)
     backward_stages: list = field(default_factory=list)
-    notes: list = field(default_factory=list)   # known zeros, explained
+    notes: list = field(default_factory=list)   # known zeros, explained; fast twins that ran
     layer: object = field(default=None, repr=False)
+    call: int = 0                   # which call of a shared layer
+    sources: list = field(default_factory=list)     # per input: the index of the record that made it, or None
+    dout_parts: list = field(default_factory=list)  # [(the use's label, the gradient it sent back)] at a fork
+    fast_ops: list = field(default_factory=list)    # (op name, file) of the fast twins that ran
+
+    @property
+    def label(self):
+        return self.name if not self.call else f"{self.name} (call {self.call + 1})"
+
+    @property
+    def flags(self):
+        return [stage for stage in self.forward_stages + self.backward_stages if stage.flag]
 
     def stage(self, key):
         """The stage called ``key`` ('z', 'dz', 'cols', 'xhat', ...), forward or backward."""
@@ -129,6 +131,7 @@ class Trace:
     x: np.ndarray = None
     p_minus_y: np.ndarray = None
     training: bool = True
+    loss_flag: str = None
     lines: list = field(default_factory=list, repr=False)
 
     @property
@@ -138,8 +141,23 @@ class Trace:
     def __str__(self):
         return "\n".join(self.lines)
 
-    def layer(self, name):
-        return next(record for record in self.layers if record.name == name)
+    def layer(self, name, call=0):
+        """The record of layer ``name`` (its ``call``-th call, for a shared layer)."""
+        for record in self.layers:
+            if record.name == name and record.call == call:
+                return record
+        known = list(dict.fromkeys(record.name for record in self.layers))
+        if any(record.name == name for record in self.layers):
+            calls = 1 + max(r.call for r in self.layers if r.name == name)
+            raise UnknownLayerError(f"Layer '{name}' was called {calls} time(s) in the traced step; there is no "
+                                    f"call={call}.")
+        raise UnknownLayerError(f"No layer named {name!r} in the traced step. Known layers: {known}")
+
+    @property
+    def flags(self):
+        """``[(layer label, stage key, message)]`` of every stage whose value disagrees with its equation."""
+        found = [(record.label, stage.key, stage.flag) for record in self.layers for stage in record.flags]
+        return found + ([("loss", "dloss", self.loss_flag)] if self.loss_flag else [])
 
     def plot(self, path=None, **kwargs):
         """Draw the computational graph of this batch (see ``tinynet.tools.trace_plot.plot_trace``)."""
@@ -147,7 +165,6 @@ class Trace:
         return plot_trace(self, path, **kwargs)
 
 
-# ----- the stages of each kind of layer ----------------------------------------------------------
 def _equation(layer):
     """The layer class's ``equation``, else the first line of its docstring."""
     equation = getattr(type(layer), "equation", None)
@@ -161,205 +178,6 @@ def _equation(layer):
 
 def _has_relu(layer):
     return isinstance(layer, ReLU) or isinstance(getattr(layer, "activation", None), ReLU)
-
-
-def _activation_stages(activation, z, y, dy, skipped, zname="z"):
-    """Forward 'local' stage and backward dz stage of an activation between z and y."""
-    if skipped:
-        return [], [Stage("dz", "dz = dy (the loss took the logits: its gradient is already dL/dz)", dy,
-                          "backward")]
-    if activation is None or isinstance(activation, Linear):
-        return [], []
-    if isinstance(activation, ReLU):
-        mask = (z > 0).astype(np.float64)
-        return ([Stage("mask", f"relu'({zname}) = [{zname} > 0]", mask, "local")],
-                [Stage("dz", f"d{zname} = dy * [{zname} > 0]", dy * mask, "backward")])
-    if isinstance(activation, Tanh):
-        local = 1 - y * y
-        return ([Stage("local", f"tanh'({zname}) = 1 - y^2", local, "local")],
-                [Stage("dz", f"d{zname} = dy * (1 - y^2)", dy * local, "backward")])
-    if isinstance(activation, Sigmoid):
-        local = y * (1 - y)
-        return ([Stage("local", f"sigmoid'({zname}) = y (1 - y)", local, "local")],
-                [Stage("dz", f"d{zname} = dy * y (1 - y)", dy * local, "backward")])
-    if isinstance(activation, Softmax):
-        dz = y * (dy - (dy * y).sum(axis=-1, keepdims=True))
-        return [], [Stage("dz", f"d{zname} = p * (dp - sum(dp * p))  (vector-Jacobian product)", dz, "backward")]
-    return [], []
-
-
-def _pad_same(x, out_h, out_w, kh, kw, sh, sw, value=0.0):
-    """x padded as TensorFlow pads for padding='same' (the odd row / column at the bottom / right)."""
-    pad_h = max((out_h - 1) * sh + kh - x.shape[1], 0)
-    pad_w = max((out_w - 1) * sw + kw - x.shape[2], 0)
-    return np.pad(x, ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)),
-                  constant_values=value)
-
-
-def im2col(x, kernel_size, strides, padding, out_h, out_w):
-    """Each output pixel's receptive field as one row: ``(N*out_h*out_w, kh*kw*C)``, columns ordered (di, dj, c).
-
-    So ``im2col(x) @ w.reshape(kh*kw*C, F)`` is the convolution (w: (kh, kw, C, F)).
-    """
-    (kh, kw), (sh, sw) = kernel_size, strides
-    if padding == "same":
-        x = _pad_same(x, out_h, out_w, kh, kw, sh, sw)
-    n, channels = x.shape[0], x.shape[-1]
-    cols = np.empty((n, out_h, out_w, kh, kw, channels))
-    for di in range(kh):
-        for dj in range(kw):
-            cols[:, :, :, di, dj, :] = x[:, di:di + sh * (out_h - 1) + 1:sh, dj:dj + sw * (out_w - 1) + 1:sw, :]
-    return cols.reshape(n * out_h * out_w, kh * kw * channels)
-
-
-def _dense_or_conv(record, layer, skipped):
-    x, y, dy = record.x, record.y, record.dout
-    w = layer.kernel.data
-    b = layer.bias.data if layer.bias is not None else 0.0
-    forward, backward = [], []
-    if isinstance(layer, Dense):
-        z = x @ w + b
-        forward.append(Stage("z", "z = x @ w + b", z, "forward"))
-    else:
-        n, out_h, out_w, filters = y.shape
-        cols = im2col(x, layer.kernel_size, layer.strides, layer.padding, out_h, out_w)
-        w_col = w.reshape(-1, filters)
-        z = (cols @ w_col + b).reshape(y.shape)
-        forward.append(Stage("cols", "cols = im2col(x): one row per output pixel (n, i, j)", cols, "forward"))
-        forward.append(Stage("z", "z = cols @ w_col + b,  w_col = w.reshape(kh*kw*C, F)", z, "forward"))
-    if skipped:
-        forward[-1].label += "  (the logits: the model stops here, the loss applies the output activation)"
-    local, dz_stage = _activation_stages(getattr(layer, "activation", None), z, y, dy, skipped)
-    forward += local
-    if local or not skipped and not isinstance(getattr(layer, "activation", None), (Linear, type(None))):
-        forward.append(Stage("y", "y = act(z)", y, "forward"))
-    backward.append(Stage("dy", "dy = dL/dy (from the next layer)", dy, "backward"))
-    if not dz_stage:
-        dz_stage = [Stage("dz", "dz = dy (no activation)", dy, "backward")]
-    dz = dz_stage[0].value
-    backward += dz_stage
-    grads = record.grads
-    if isinstance(layer, Dense):
-        backward.append(Stage("dw", "dw = x^T @ dz", grads[layer.kernel.name], "backward"))
-        if layer.bias is not None:
-            backward.append(Stage("db", "db = sum over samples of dz", grads[layer.bias.name], "backward"))
-    else:
-        backward.append(Stage("dw", "dw_col = cols^T @ dz, reshaped to (kh, kw, C, F)",
-                              grads[layer.kernel.name], "backward"))
-        if layer.bias is not None:
-            backward.append(Stage("db", "db = sum over n, i, j of dz", grads[layer.bias.name], "backward"))
-        dcols = dz.reshape(-1, w.shape[-1]) @ w.reshape(-1, w.shape[-1]).T
-        backward.append(Stage("dcols", "dcols = dz @ w_col^T (one row per output pixel)", dcols, "backward"))
-    if record.dx is not None:
-        label = "dx = dz @ w^T" if isinstance(layer, Dense) else "dx = col2im(dcols): each pixel sums its patches' rows"
-        backward.append(Stage("dx", label, record.dx, "backward"))
-    if _has_relu(layer):
-        dead = int((~(z > 0)).all(axis=tuple(range(z.ndim - 1))).sum())
-        if dead:
-            record.notes.append(f"{dead} of {z.shape[-1]} units are 0 for every sample here (z <= 0): their "
-                                "column of dz, dw and db is 0.")
-    return forward, backward
-
-
-def _batch_norm(record, layer, training):
-    x, dy = record.x, record.dout
-    axes = tuple(range(x.ndim - 1))
-    m = int(np.prod([x.shape[a] for a in axes]))
-    gamma = layer.gamma.data if layer.gamma is not None else np.ones(x.shape[-1])
-    eps = layer.epsilon
-    forward, backward = [], []
-    dxhat = dy * gamma
-    if training and layer.trainable:
-        mean, var = x.mean(axis=axes), x.var(axis=axes)
-        xhat = (x - mean) / np.sqrt(var + eps)
-        dvar = (dxhat * (x - mean)).sum(axis=axes) * -0.5 * (var + eps) ** -1.5
-        dmean = -dxhat.sum(axis=axes) / np.sqrt(var + eps)      # + dvar * mean(-2 (x - mean)) = 0
-        forward += [Stage("mean", f"mean over the {m} values of each channel", mean, "forward"),
-                    Stage("var", "var = mean((x - mean)^2) (biased)", var, "forward"),
-                    Stage("xhat", "xhat = (x - mean) / sqrt(var + eps)", xhat, "forward")]
-        middle = [Stage("dxhat", "dxhat = dy * gamma", dxhat, "backward"),
-                  Stage("dvar", "dvar = sum(dxhat * (x - mean)) * -1/2 (var + eps)^-3/2", dvar, "backward"),
-                  Stage("dmean", "dmean = -sum(dxhat) / sqrt(var + eps)", dmean, "backward")]
-        dx_label = "dx = dxhat / sqrt(var + eps) + dvar * 2 (x - mean) / M + dmean / M"
-    else:
-        mean, var = layer.moving_mean.data, layer.moving_variance.data
-        xhat = (x - mean) / np.sqrt(var + eps)
-        forward += [Stage("xhat", "xhat = (x - moving_mean) / sqrt(moving_variance + eps)", xhat, "forward")]
-        middle = [Stage("dxhat", "dxhat = dy * gamma", dxhat, "backward")]
-        dx_label = "dx = dxhat / sqrt(moving_variance + eps)  (inference: a fixed affine map)"
-    forward.append(Stage("y", "y = gamma * xhat + beta", record.y, "forward"))
-    backward.append(Stage("dy", "dy = dL/dy (from the next layer)", dy, "backward"))
-    if layer.gamma is not None:
-        backward.append(Stage("dgamma", "dgamma = sum(dy * xhat)", record.grads[layer.gamma.name], "backward"))
-    if layer.beta is not None:
-        backward.append(Stage("dbeta", "dbeta = sum(dy)", record.grads[layer.beta.name], "backward"))
-    backward += middle
-    if record.dx is not None:
-        backward.append(Stage("dx", dx_label, record.dx, "backward"))
-    return forward, backward
-
-
-def _max_pool(record, layer):
-    x, y = record.x, record.y
-    (ph, pw), (sh, sw) = layer.pool_size, layer.strides
-    out_h, out_w = y.shape[1:3]
-    choice = max_pool_first_winner(x, y, layer.pool_size, layer.strides, layer.padding)
-    xp = _pad_same(x, out_h, out_w, ph, pw, sh, sw) if layer.padding == "same" else x
-    winners = np.zeros(xp.shape)
-    for di in range(ph):
-        for dj in range(pw):
-            cell = winners[:, di:di + sh * (out_h - 1) + 1:sh, dj:dj + sw * (out_w - 1) + 1:sw, :]
-            cell += choice == di * pw + dj
-    if layer.padding == "same":
-        top, left = (xp.shape[1] - x.shape[1]) // 2, (xp.shape[2] - x.shape[2]) // 2
-        winners = winners[:, top:top + x.shape[1], left:left + x.shape[2], :]
-    record.notes.append(f"{int((winners == 0).sum())} of {winners.size} inputs win no window: their dx is 0.")
-    forward = [Stage("winners", "winners: 1 where a window's (first) maximum sits", winners, "local"),
-               Stage("y", "y = max over each window", y, "forward")]
-    backward = [Stage("dy", "dy = dL/dy (from the next layer)", record.dout, "backward")]
-    if record.dx is not None:
-        backward.append(Stage("dx", "dx = each window's dy routed to its winner", record.dx, "backward"))
-    return forward, backward
-
-
-def _generic(record, layer, skipped):
-    forward, backward = [], [Stage("dy", "dy = dL/dy (from the next layer)", record.dout, "backward")]
-    if isinstance(layer, (ReLU, Tanh, Sigmoid, Softmax)):
-        local, dz = _activation_stages(layer, record.x, record.y, record.dout, skipped, zname="x")
-        forward += local
-        if dz:
-            backward.append(Stage("dx", dz[0].label.replace("dz = dy (", "dx = dy ("), dz[0].value, "backward"))
-            record.dx = dz[0].value if record.dx is None else record.dx
-            return forward + [Stage("y", _equation(layer), record.y, "forward")], backward
-    elif isinstance(layer, Dropout) and record.y is not record.x and np.any(record.y != record.x):
-        kept = (record.y != 0) | (record.x == 0)
-        forward.append(Stage("mask", f"m / (1 - rate): kept units scaled by {1 / (1 - layer.rate):.3g}",
-                             np.where(kept, 1 / (1 - layer.rate), 0.0), "local"))
-    forward.append(Stage("y", _equation(layer), record.y, "forward"))
-    if record.dx is not None:
-        backward.append(Stage("dx", "dx = dL/dx", record.dx, "backward"))
-    return forward, backward
-
-
-def _stages(record, layer, training, skipped):
-    if isinstance(layer, (Dense, Conv2D)):
-        return _dense_or_conv(record, layer, skipped)
-    if isinstance(layer, BatchNormalization):
-        return _batch_norm(record, layer, training)
-    if isinstance(layer, MaxPooling2D):
-        return _max_pool(record, layer)
-    return _generic(record, layer, skipped)
-
-
-def _bias_before_batch_norm_notes(records, layers):
-    for index, (record, layer) in enumerate(zip(records, layers)):
-        nxt = layers[index + 1] if index + 1 < len(layers) else None
-        bias = getattr(layer, "bias", None)
-        if isinstance(nxt, BatchNormalization) and bias is not None and bias.trainable:
-            record.notes.append(f"db is 0 (up to rounding): the bias sits right before '{nxt.name}', whose "
-                                "batch mean subtracts any constant shift; use_bias=False would drop it.")
-
-
 
 
 # ----- printing ----------------------------------------------------------------------------------
@@ -376,23 +194,103 @@ def _describe(array):
 
 
 def _stage_lines(stage, max_values):
-    return [f"      {stage.key:<8} {_describe(stage.value)}   {stage.label}"] + _values(stage.value, max_values)
+    lines = [f"      {stage.key:<8} {_describe(stage.value)}   {stage.label}"] + _values(stage.value, max_values)
+    if stage.flag:
+        lines.append(f"      !! {stage.key} {stage.flag}")
+        lines += _values(stage.expected, max_values)
+    return lines
 
 
-def _loss_stage(model, y_true, out, dloss, takes_logits):
-    """``(p, p_minus_y, equation)`` of the gradient the loss starts backprop with."""
+def _loss_stage(model, walk, y_true):
+    """``(p, p_minus_y, equation, expected dL/d(output))`` of the gradient the loss starts backprop with;
+    p is what the model's own output activation computed (its node on the tape)."""
+    out, takes_logits, name = walk.out, bool(model.loss_takes_logits), model.loss.name
     n = out.shape[0]
-    name = model.loss.name
-    if takes_logits and name in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        p = np.exp(out - out.max(axis=-1, keepdims=True))
-        p /= p.sum(axis=-1, keepdims=True)
-        return p, p - y_true, f"dL/dz = (p - y) / N = (p - y) / {n}"
-    if takes_logits and name == "binary_crossentropy":
-        p = 1 / (1 + np.exp(-out))
-        return p, p - y_true.reshape(p.shape), f"dL/dz = (p - y) / (N*K) = (p - y) / {p.size}"
+    p = next((node.outputs[0].value for node in walk.nodes
+              if node.layer is not None and node.layer.pairs_with and node.inputs[0].value is out), None)
+    if takes_logits and name in ("categorical_crossentropy", "sparse_categorical_crossentropy") and p is not None:
+        return p, p - y_true, f"dL/dz = (p - y) / N = (p - y) / {n}", (p - y_true) / n
+    if takes_logits and name == "binary_crossentropy" and p is not None:
+        p_minus_y = p - y_true.reshape(p.shape)
+        return p, p_minus_y, f"dL/dz = (p - y) / (N*K) = (p - y) / {p.size}", p_minus_y / p.size
     if name in ("mean_squared_error", "mse"):
-        return out, None, f"dL/dy_pred = 2 (y_pred - y) / (N*K) = 2 (y_pred - y) / {out.size}"
-    return out, None, "dL/dy_pred"
+        return out, None, f"dL/dy_pred = 2 (y_pred - y) / (N*K) = 2 (y_pred - y) / {out.size}", \
+            2 * (out - y_true.reshape(out.shape)) / out.size
+    return out if p is None else p, None, "dL/dy_pred" if not takes_logits else "dL/dz", None
+
+
+def _records(walk, model):
+    """One ``LayerTrace`` per step of the walk, in forward order, with its stages and checks."""
+    records, index_of = [], {}
+    for step in walk.steps:
+        first = step.first
+        listed = first.structure == "list" or (step.layer is None and len(first.inputs) > 1)
+        xs = [t.value for t in first.inputs]
+        layer = step.layer
+        record = LayerTrace(step.name, type(layer).__name__ if layer is not None else "op",
+                            _equation(layer) if layer is not None else f"y = {step.name}(x)",
+                            xs if listed else xs[0], step.output.value, _has_relu(layer), layer=layer,
+                            call=step.call)
+        last = step.nodes[-1] if not step.paired else first
+        record.dout = step.douts.get(id(last), step.douts.get(id(first)))
+        dxs = step.dxs.get(id(first))
+        record.dx = None if dxs is None else (list(dxs) if listed else dxs[0])
+        record.grads = dict(step.grads)
+        record.sources = [index_of.get(id(t)) for t in first.inputs]
+        uses = walk.consumers.get(id(step.output), [])
+        if len(uses) > 1:
+            record.dout_parts = [((use.name if not use.call else f"{use.name} (call {use.call + 1})")
+                                  + (f" input {i + 1}" if len(use.first.inputs) > 1 else ""), dx)
+                                 for use, i, dx in uses if dx is not None]
+        record.fast_ops = list(dict.fromkeys((c.name, c.where) for c in step.forward_ops + step.backward_ops
+                                             if c.fast))
+        index_of[id(step.output)] = len(records)
+        records.append(record)
+        record.forward_stages, record.backward_stages = stages(record, step, walk) if layer is not None else (
+            [Stage("y", record.equation, record.y, "forward")], _op_backward(record))
+    _bias_before_batch_norm_notes(records)
+    for record in records:
+        calls = [r for r in records if r.layer is not None and r.layer is record.layer]
+        if len(calls) > 1 and record.call == 0 and record.layer.trainable_weights:
+            total = {name: sum(r.grads[name] for r in calls) for name in record.grads}
+            record.notes.append(f"'{record.name}' ran {len(calls)} times (shared weights): each call's dw above is "
+                                "its own; the weights' gradient, what the optimizer uses, is their sum: "
+                                + ", ".join(f"{name} |{np.linalg.norm(g):.4g}|" for name, g in total.items()))
+    return records
+
+
+def _op_backward(record):
+    """An op on tensors (``h * 0.5`` in a ``call``): what reached it and what its vector-Jacobian product returned."""
+    if record.dout is None:
+        return []
+    dxs = record.dx if isinstance(record.dx, list) else [record.dx]
+    return [Stage("dy", "dy = dL/dy", record.dout, "backward")] + [
+        Stage(f"dx{i + 1}", f"dx{i + 1} = the op's vector-Jacobian product", dx, "backward")
+        for i, dx in enumerate(dxs) if dx is not None]
+
+
+def _bias_before_batch_norm_notes(records):
+    for record in records:
+        bias = getattr(record.layer, "bias", None)
+        users = [r for r in records if r.sources and r.sources[0] is not None and records[r.sources[0]] is record]
+        for nxt in users:
+            if isinstance(nxt.layer, BatchNormalization) and bias is not None and bias.trainable:
+                record.notes.append(f"db is 0 (up to rounding): the bias sits right before '{nxt.name}', whose "
+                                    "batch mean subtracts any constant shift; use_bias=False would drop it.")
+
+
+def _fork_lines(record, records):
+    """The gradient of a value used several times: the parts its uses sent back, and their sum."""
+    if not record.dout_parts:
+        return []
+    lines = [f"      dy is the sum over the {len(record.dout_parts)} uses of this output (the fork rule):"]
+    for label, part in record.dout_parts:
+        lines.append(f"        from {label:<24} {_describe(part)}")
+    total = sum(part for _, part in record.dout_parts)
+    lines.append(f"        {'sum':<29} {_describe(total)}")
+    if record.dout is not None and not np.allclose(total, record.dout, rtol=1e-9, atol=1e-12):
+        lines.append(f"      !! the parts do not add up to the dy that reached '{record.label}'")
+    return lines
 
 
 def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=24):
@@ -401,47 +299,37 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
     In training mode by default (``training=True``: the backward the docs derive, as
     ``gradcheck`` checks it). x, y: a small batch, e.g. 2 samples; arrays with at most
     ``max_values`` entries are printed in full. x and y are checked as ``fit`` checks them.
-    No weight, moving statistic, optimizer state or random state of the model is changed.
-    Returns a ``Trace``; ``trace(...).plot()`` draws it.
+    Works on Sequential, functional and subclassed models. No weight, moving statistic,
+    optimizer state or random state of the model is changed. Returns a ``Trace``:
+    ``trace.flags`` lists the stages that disagree with their equations; ``trace.plot()`` draws it.
     """
     x, y = prepare_data(model, x, y, "trace")
     model = copy.deepcopy(model)                # our own copy: the learner's model stays untouched
     as_float64(model.layers)
     random_state = rng().bit_generator.state    # Dropout draws from it; put it back afterwards
-    forward_records, backward_records = [], []
     try:
-        out = model.forward(x, training=training, logits=True,
-                            on_layer=lambda layer, x_in, y_out: forward_records.append((layer, x_in, y_out)))
-        loss = model.compute_loss(y, out)
-        dloss = loss_gradient(model)
-        model.backward(dloss, input_gradient=True,
-                       on_layer=lambda layer, dout, dx: backward_records.append((layer, dout, dx)))
+        walk = Walk(model, x, y, training, loss_gradient)
     finally:
         rng().bit_generator.state = random_state
+    out, loss, dloss = walk.out, walk.loss, walk.dloss
     takes_logits = bool(model.loss_takes_logits)
-    y_true = y
+    y_true = np.asarray(y, dtype=np.float64)
     if model.loss.name == "sparse_categorical_crossentropy":
         y_true = np.eye(out.shape[-1])[np.asarray(y).reshape(-1).astype(int)]
-    y_pred, p_minus_y, dloss_equation = _loss_stage(model, y_true, out, dloss, takes_logits)
-
-    backward_by_layer = {id(layer): (dout, dx) for layer, dout, dx in backward_records}
-    records, layers = [], []
-    last = len(forward_records) - 1
-    for index, (layer, x_in, y_out) in enumerate(forward_records):
-        record = LayerTrace(layer.name, type(layer).__name__, _equation(layer), x_in, y_out, _has_relu(layer),
-                            layer=layer)
-        record.dout, record.dx = backward_by_layer.get(id(layer), (None, None))
-        record.grads = {p.name: p.grad.copy() for p in layer.trainable_weights}
-        records.append(record)
-        layers.append(layer)
-    _bias_before_batch_norm_notes(records, layers)
-    for index, (record, layer) in enumerate(zip(records, layers)):
-        paired = takes_logits and index == last
-        record.forward_stages, record.backward_stages = _stages(record, layer, training, paired)
+    y_pred, p_minus_y, dloss_equation, expected_dloss = _loss_stage(model, walk, y_true)
+    loss_flag = None
+    if expected_dloss is not None:
+        loss_flag = recorded("dloss", dloss_equation, dloss, "backward", expected=expected_dloss).flag
+    records = _records(walk, model)
+    fast = list(dict.fromkeys(op for record in records for op in record.fast_ops))
 
     lines = [f"forward  (x: {x.shape}, training={training})"]
     for index, record in enumerate(records, 1):
-        lines.append(f"  [{index}] {record.name} ({record.kind})   {record.x.shape} -> {record.y.shape}")
+        shapes = [np.shape(v) for v in record.x] if isinstance(record.x, list) else np.shape(record.x)
+        came = [("x" if s is None else records[s].label) for s in record.sources]
+        lines.append(f"  [{index}] {record.label} ({record.kind})   {shapes} -> {np.shape(record.y)}" +
+                     (f"   from {', '.join(came)}" if came and came != ["x"] and (len(came) > 1 or
+                      record.sources[0] != index - 2) else ""))
         lines.append(f"      {record.equation}")
         stats = f"      output: mean {record.mean:.4g}, std {record.std:.4g}"
         if record.after_relu:
@@ -450,10 +338,10 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
         for stage in record.forward_stages:
             lines += _stage_lines(stage, max_values)
     lines.append("loss")
-    if takes_logits:
+    if takes_logits and p_minus_y is not None:
         activation = "softmax" if model.loss.name != "binary_crossentropy" else "sigmoid"
         lines.append(f"  {model.loss.name} on the logits z (paired with the final {activation}) = {loss:.6g}")
-        lines.append(f"  p = {activation}(z): {_describe(y_pred)}")
+        lines.append(f"  p = {activation}(z), from the model's {activation} node: {_describe(y_pred)}")
         lines += _values(y_pred, max_values)
         lines.append(f"  y: {_describe(y_true)}")
         lines += _values(y_true, max_values)
@@ -461,20 +349,34 @@ def trace(model, x, y, training=True, verbose=True, print_fn=print, max_values=2
         lines += _values(p_minus_y, max_values)
     else:
         lines.append(f"  {model.loss.name} = {loss:.6g}")
-    lines.append(f"  {dloss_equation}: {_describe(dloss)}")
+    lines.append(f"  {dloss_equation}: {_describe(dloss)}   (the loss's backward)")
     lines += _values(dloss, max_values)
+    if loss_flag:
+        lines.append(f"  !! dloss {loss_flag}")
     lines.append("backward")
     for index in range(len(records), 0, -1):
         record = records[index - 1]
-        lines.append(f"  [{index}] {record.name} ({record.kind})")
+        lines.append(f"  [{index}] {record.label} ({record.kind})")
+        lines += _fork_lines(record, records)
         for stage in record.backward_stages:
             lines += _stage_lines(stage, max_values)
         for note in record.notes:
             lines.append(f"      note: {note}")
-    lines.append(f"loss {loss:.6g} ; backprop started from {dloss_equation}")
+    if fast:
+        lines.append("note: fast twins ran in place of the textbook ops (chosen by the op registry, impl='fast'): "
+                     + ", ".join(f"{name} ({where})" for name, where in fast)
+                     + "; the values above are what they returned, checked against the same equations.")
     result = Trace(layers=records, loss=loss, loss_name=model.loss.name, y_true=y_true, y_pred=y_pred,
                    logits=out, dloss=dloss, takes_logits=takes_logits, dloss_equation=dloss_equation, x=x,
-                   p_minus_y=p_minus_y, training=training, lines=lines)
+                   p_minus_y=p_minus_y, training=training, loss_flag=loss_flag, lines=lines)
+    flags = result.flags
+    if flags:
+        lines.append(f"!! {len(flags)} stage(s) disagree with their equations: "
+                     + ", ".join(f"{label} {key}" for label, key, _ in flags)
+                     + ". The first in backward order is where the layer's own code goes wrong.")
+    else:
+        lines.append("every recorded stage agrees with its equation")
+    lines.append(f"loss {loss:.6g} ; backprop started from {dloss_equation}")
     if verbose:
         for line in lines:
             print_fn(line)

@@ -26,6 +26,7 @@ import numpy as np
 from ..core.layers.activations import Linear, ReLU, Sigmoid, Softmax, Tanh
 from ..core.layers.conv import Conv2D
 from ..core.layers.core import Dense, Dropout, Flatten, Reshape
+from ..core.layers.merge import Add
 from ..core.layers.normalization import BatchNormalization
 from ..core.layers.pooling import AveragePooling2D, MaxPooling2D
 
@@ -82,8 +83,9 @@ class _Builder:
     def __init__(self, trace):
         self.trace = trace
         self.graph = Graph()
-        self.last = None          # the op whose output feeds the next layer
+        self.last = None          # the op whose output feeds the layer being drawn
         self.out = "x"            # and the name of that output
+        self.outputs = {}         # record index -> (the op that made its output, the output's name)
 
     def op(self, key, label, layer="", backward="", kind="op"):
         self.graph.ops.append(Op(key, label, layer, backward, kind))
@@ -94,7 +96,7 @@ class _Builder:
 
     def param(self, record, parameter, dst):
         short = parameter.name.split("/")[-1]
-        key = self.op(f"{record.name}/{short}", {"kernel": "w", "bias": "b"}.get(short, short), record.name,
+        key = self.op(f"{record.label}/{short}", {"kernel": "w", "bias": "b"}.get(short, short), record.label,
                       kind="param")
         self.edge(key, dst, {"kernel": "w", "bias": "b"}.get(short, short), parameter.data,
                   record.grads.get(parameter.name))
@@ -120,16 +122,16 @@ def _stage(record, key):
 
 
 def _dense_or_conv(b, record, paired):
-    layer, name = record.layer, record.name
+    layer, name = record.layer, record.label
     dz = _stage(record, "dz")
     if isinstance(layer, Conv2D):
         kh, kw = layer.kernel_size
-        cols = b.op(f"{name}/im2col", f"im2col {kh}x{kw}", name, "col2im: add back")
+        cols = b.op(f"{record.label}/im2col", f"im2col {kh}x{kw}", name, "col2im: add back")
         b.edge(b.last, cols, b.out, record.x, record.dx)
-        matmul = b.op(f"{name}/matmul", "@ w + b", name, "dw = cols^T dz")
+        matmul = b.op(f"{record.label}/matmul", "@ w + b", name, "dw = cols^T dz")
         b.edge(cols, matmul, "cols", _stage(record, "cols"), _stage(record, "dcols"))
     else:
-        matmul = b.op(f"{name}/matmul", "@ w + b", name, "dw = x^T dz")
+        matmul = b.op(f"{record.label}/matmul", "@ w + b", name, "dw = x^T dz")
         b.edge(b.last, matmul, b.out, record.x, record.dx)
     b.param(record, layer.kernel, matmul)
     if layer.bias is not None:
@@ -138,13 +140,13 @@ def _dense_or_conv(b, record, paired):
     if act is None:
         b.last, b.out = matmul, "z"
         return
-    op = b.op(f"{name}/act", act[0], name, act[1])
+    op = b.op(f"{record.label}/act", act[0], name, act[1])
     b.edge(matmul, op, "z", _stage(record, "z"), dz)
     b.last, b.out = op, "y"
 
 
 def _batch_norm(b, record):
-    layer, name, x, dy = record.layer, record.name, record.x, record.dout
+    layer, name, x, dy = record.layer, record.label, record.x, record.dout
     axes = tuple(range(x.ndim - 1))
     m = x.size // x.shape[-1]
     gamma = layer.gamma.data if layer.gamma is not None else np.ones(x.shape[-1])
@@ -190,7 +192,7 @@ def _batch_norm(b, record):
 
 
 def _simple(b, record):
-    layer, name = record.layer, record.name
+    layer, name = record.layer, record.label
     if isinstance(layer, MaxPooling2D):
         label, rule = f"max {layer.pool_size[0]}x{layer.pool_size[1]}", "to each window's winner"
     elif isinstance(layer, AveragePooling2D):
@@ -199,10 +201,22 @@ def _simple(b, record):
         label, rule = "reshape", "reshape back"
     elif isinstance(layer, Dropout):
         label, rule = f"x mask / {1 - layer.rate:.2g}", "x the same mask"
+    elif isinstance(layer, Add):
+        label, rule = "+", "dy to each input"
+    elif not isinstance(layer, (ReLU, Sigmoid, Tanh, Softmax)):
+        label, rule = type(layer).__name__.lower() if layer is not None else name, "its backward"
+    elif layer is None:
+        label, rule = name, "its VJP"
     else:
-        label, rule = _activation_op(layer) or (type(layer).__name__, "")
-    op = b.op(f"{name}/op", label, name, rule)
-    b.edge(b.last, op, b.out, record.x, record.dx)
+        label, rule = _activation_op(layer) or (type(layer).__name__.lower(), "its backward")
+    op = b.op(f"{record.label}/op", label, name, rule)
+    if isinstance(record.x, list):                 # a merge: one edge per input, from where it was made
+        dxs = record.dx if isinstance(record.dx, list) else [None] * len(record.x)
+        for source, x, dx in zip(record.sources, record.x, dxs):
+            src, out = b.outputs.get(source, ("input", "x"))
+            b.edge(src, op, out, x, dx)
+    else:
+        b.edge(b.last, op, b.out, record.x, record.dx)
     b.last, b.out = op, "y"
 
 
@@ -212,12 +226,12 @@ def _blocks(records):
     for record in records:
         if hasattr(record.layer, "kernel") and any(hasattr(r.layer, "kernel") for r in _names(blocks[-1], records)):
             blocks.append([])
-        blocks[-1].append(record.name)
+        blocks[-1].append(record.label)
     return [block for block in blocks if block]
 
 
 def _names(names, records):
-    return [record for record in records if record.name in names]
+    return [record for record in records if record.label in names]
 
 
 def from_trace(trace):
@@ -227,12 +241,20 @@ def from_trace(trace):
     last_index = len(trace.layers) - 1
     for index, record in enumerate(trace.layers):
         layer = record.layer
+        if record.sources:                        # on a graph the input may come from any earlier layer
+            b.last, b.out = b.outputs.get(record.sources[0], ("input", "x"))
         if isinstance(layer, (Dense, Conv2D)):
             _dense_or_conv(b, record, paired=trace.takes_logits and index == last_index)
         elif isinstance(layer, BatchNormalization):
             _batch_norm(b, record)
         else:
             _simple(b, record)
+        b.outputs[index] = (b.last, b.out)
+        said = any(f"'{record.label}' returned" in message for _, message in b.graph.flags)   # batch norm's paths
+        for stage in [] if said else record.flags:   # a value the layer's code produced against its equation
+            b.graph.flags.append((b.last, f"'{record.label}': its {stage.key} |{stage.norm:.3g}| disagrees with "
+                                          f"{stage.label.split('  (')[0]}, |{np.linalg.norm(stage.expected):.3g}|"))
+    b.last, b.out = b.outputs.get(len(trace.layers) - 1, (b.last, b.out))
     loss_label = "softmax + cross-entropy" if trace.takes_logits and trace.loss_name != "binary_crossentropy" \
         else ("sigmoid + cross-entropy" if trace.takes_logits else trace.loss_name.replace("_", " "))
     rule = trace.dloss_equation.split(" = ")[1] if " = " in trace.dloss_equation else "dL/dy_pred"

@@ -134,6 +134,9 @@ def _draw_block(ax, graph, block, left, top, heatmaps):
         param = graph.op(edge.src).kind == "param"
         if edge.src in where:
             x0, y0 = where[edge.src]
+        elif any(e.src in where for e in graph.into(edge.dst) if graph.op(e.src).kind != "param"):
+            x0, y0 = x1 - 1.4, y1 + LEVEL * 0.9        # a skip connection from an earlier block: from the left
+            ax.text(x0, y0 + 0.04, f"from {graph.op(edge.src).layer}", fontsize=SMALL, ha="center", va="bottom")
         else:                                          # from the block before: a stub from above
             x0, y0 = x1, y1 + LEVEL * 0.9
         w0, h0 = sizes.get(edge.src, (0, 0))

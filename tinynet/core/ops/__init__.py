@@ -31,11 +31,15 @@ image.py          sampling images at moved coordinates (bilinear / nearest, Kera
                   transpose: the random rotations, shifts and zooms, bilinear upsampling and resizing
 math.py           differentiable ops on tensors (keras.ops), each forward beside its vector-Jacobian product
 """
+import contextvars
+
 from ..checks import check_choice
 
 IMPLS = ("fast", "naive")
 
 _REGISTRY = {"fast": {}, "naive": {}}
+# The seam the learner's tools watch through (``watching``): None while nobody watches.
+_watcher = contextvars.ContextVar("tinynet_op_watcher", default=None)
 
 
 def register(name, reference, fast=None):
@@ -56,15 +60,41 @@ class OpSet:
 
     def __getattr__(self, name):
         try:
-            return _REGISTRY[self.impl][name]
+            op = _REGISTRY[self.impl][name]
         except KeyError:
             raise AttributeError(f"No op named {name!r}; registered: {sorted(_REGISTRY[self.impl])}") from None
+        watcher = _watcher.get()
+        return op if watcher is None else watcher(name, self.impl, op)
 
     def __repr__(self):
         return f"<ops impl={self.impl!r}>"
 
 
 _SETS = {impl: OpSet(impl) for impl in IMPLS}
+
+
+class watching:
+    """``with ops.watching(wrap):`` every op a layer looks up is ``wrap(name, impl, op)`` instead of ``op``.
+
+    The trace (``tinynet/tools/trace.py``) wraps the ops to see what each returned and whether a fast
+    twin ran; the layers look their ops up as always and never know.
+    """
+
+    def __init__(self, wrap):
+        self.wrap = wrap
+
+    def __enter__(self):
+        self._token = _watcher.set(self.wrap)
+        return self
+
+    def __exit__(self, *exc):
+        _watcher.reset(self._token)
+        return False
+
+
+def is_fast_twin(name, op):
+    """Whether ``op`` is op ``name``'s fast twin rather than its textbook reference."""
+    return op is not _REGISTRY["naive"].get(name)
 
 
 def check_impl(impl, owner=None):
@@ -100,5 +130,6 @@ for _name, _reference in {
         "sum_rows": linear.sum_rows}.items():
     register(_name, reference=_reference)
 
-__all__ = ["get", "register", "check_impl", "IMPLS", "softmax", "log_softmax", "conv", "conv_transpose", "image",
+__all__ = ["get", "register", "watching", "is_fast_twin", "check_impl", "IMPLS",
+           "softmax", "log_softmax", "conv", "conv_transpose", "image",
            "pooling", "normalization", "linear"]
