@@ -377,18 +377,29 @@ def sgd_momentum(w, dw, config):
 def rmsprop(w, dw, config):
     cache = config["rho"] * config.get("cache", np.zeros_like(w)) + (1 - config["rho"]) * dw
     config["cache"] = cache
-    return w - config["learning_rate"] * dw / (np.sqrt(np.abs(cache)) + config["epsilon"]), config""",
+    return w - config["learning_rate"] * dw / np.sqrt(np.abs(cache) + config["epsilon"]), config""",
          "first step"),
         ("the cache not kept", "optim", """
 def rmsprop(w, dw, config):
     cache = (1 - config["rho"]) * dw ** 2
-    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config""",
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config""",
          "five steps (the state carries over)"),
         ("rho and 1 - rho swapped", "optim", """
 def rmsprop(w, dw, config):
     cache = (1 - config["rho"]) * config.get("cache", np.zeros_like(w)) + config["rho"] * dw ** 2
     config["cache"] = cache
-    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config""", "first step"),
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config""", "first step"),
+        ("epsilon beside the square root (Keras 2's rule)", "optim", """
+def rmsprop(w, dw, config):
+    cache = config["rho"] * config.get("cache", np.zeros_like(w)) + (1 - config["rho"]) * dw ** 2
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config""",
+         "small gradients (|dw| ~ 1e-4)"),
+        ("epsilon added to the gradient's square", "optim", """
+def rmsprop(w, dw, config):
+    cache = config["rho"] * config.get("cache", np.zeros_like(w)) + (1 - config["rho"]) * (dw ** 2 + config["epsilon"])
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / np.sqrt(cache), config""", "small gradients (|dw| ~ 1e-4)"),
     ],
     "adam": [
         ("no bias correction", "optim", """
