@@ -638,3 +638,24 @@ def test_find_the_bug_names_the_failing_layer_and_checks_a_guess():
         out = subprocess.run([sys.executable, "examples/course/find_the_bug.py", "--guess", guess], cwd=REPO,
                              capture_output=True, text=True, timeout=120)
         assert out.stdout.startswith(f"{guess}: {verdict}"), out.stdout
+
+
+def test_every_pointer_into_the_library_names_a_file_and_a_definition_in_it():
+    """'tinynet/core/ops/conv.py, im2col' in the answer key, the grader and the README: the file exists (files moved
+    into tinynet/core) and defines the name (a class, a function or a Class.method)."""
+    import re
+    texts = {os.path.relpath(os.path.join(root, name), REPO): open(os.path.join(root, name), encoding="utf-8").read()
+             for root, _, names in os.walk(COURSE) for name in names if name.endswith((".py", ".md"))}
+    pointers = set()
+    for where, text in texts.items():
+        for path in re.findall(r"tinynet/[\w/]+\.py", text):
+            assert os.path.isfile(os.path.join(REPO, path)), f"{where} names {path}, which does not exist"
+        for path, names in re.findall(r"(tinynet/[\w/]+\.py), ([A-Za-z_][\w.]*(?: / [A-Za-z_][\w.]*)*)", text):
+            pointers |= {(where, path, name.rstrip(".")) for name in names.split(" / ")}
+    assert len(pointers) >= 25, sorted(pointers)
+    for where, path, name in pointers:
+        tree = ast.parse(open(os.path.join(REPO, path), encoding="utf-8").read())
+        defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        defined |= {f"{node.name}.{item.name}" for node in tree.body if isinstance(node, ast.ClassDef)
+                    for item in node.body if isinstance(item, ast.FunctionDef)}
+        assert name in defined, f"{where}: {path} defines no {name}"
