@@ -56,6 +56,7 @@ class ModelCheck:
         self.input_shape = ()
         self.failures = []  # (layer name, Comparison) of the steps that could not run
         self.previous_size = None
+        self.not_alone = {}  # layer name -> class name of the layers taking several inputs (not checked alone)
 
     # the loss at the current weights, as fit computes it
     def step(self, x, y, log=None):
@@ -147,6 +148,9 @@ class ModelCheck:
         model = self.model
         last = model.layers[-1]
         for layer, x_in, state in measured.forward:
+            if several_inputs(layer):
+                self.not_alone.setdefault(layer.name, type(layer).__name__)
+                continue
             dout, dx = measured.backward[id(layer)]
             kinks = []
 
@@ -215,6 +219,14 @@ class ModelCheck:
             if any(c is not None and c.status == FAIL for c in own) or any(n == layer.name for n, _ in self.failures):
                 culprits.append(layer.name)
         return rows, culprits
+
+
+def several_inputs(layer):
+    """Whether a functional graph calls ``layer`` on a list or a dict of inputs (``Add()([a, b])``).
+
+    The step reports a layer's first input only, so such a layer cannot be run alone here.
+    """
+    return any(node.structure != "single" for node in getattr(layer, "inbound_nodes", ()))
 
 
 def reported_layers(model):
