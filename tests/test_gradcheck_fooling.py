@@ -294,3 +294,17 @@ def test_a_wrong_layer_in_one_branch_of_a_fork_is_named_not_the_add_that_joins_t
     assert next(row for row in result.rows if row.name == "left/kernel").own.status == "FAIL"
     assert all(row.passed for row in result.rows if row.layer in ("right", "out"))
     assert any("'sum' (Add) alone" in note for note in result.not_looked_at)
+
+
+def test_a_layer_called_twice_is_not_blamed_for_the_wrong_layer_after_it():
+    """shared(shared(x)): its gradients sum both calls, so one call alone cannot be compared with them."""
+    import tinynet
+    inputs = tinynet.Input((4,))
+    shared = Dense(4, activation="tanh", name="shared")
+    model = tinynet.Model(inputs, Dense(3, activation="softmax", name="out")(AbsInput(4, name="mid")(
+        shared(shared(inputs)))))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    result = gradcheck.check_model(model, RNG.standard_normal((4, 4)), [0, 1, 2, 0], verbose=False)
+    assert result.culprits == ["mid"]
+    assert all(row.passed for row in result.rows if row.layer == "shared")
+    assert any("'shared' (Dense) alone: it runs twice in one step" in note for note in result.not_looked_at)
