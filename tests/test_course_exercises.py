@@ -77,6 +77,9 @@ def tanh_forward(x):
     return np.tanh(x), x
 def tanh_backward(dout, cache):
     return dout * (1 - cache ** 2)""", "random"),
+        ("tanh applied again to the cached output", "layers", """
+def tanh_backward(dout, cache):
+    return dout * (1 - np.tanh(cache) ** 2)""", "random"),
     ],
     "softmax": [
         ("no max subtraction", "layers", """
@@ -163,6 +166,9 @@ def l2_penalty(w, l2):
         ("CS231n's one half, not Keras's l2", "losses", """
 def l2_penalty(w, l2):
     return float(0.5 * l2 * np.sum(w ** 2)), l2 * w""", "random"),
+        ("|w| in the gradient", "losses", """
+def l2_penalty(w, l2):
+    return float(l2 * np.sum(w ** 2)), 2 * l2 * np.abs(w)""", "random"),
     ],
     "conv_naive": [
         ("the kernel flipped (a true convolution)", "conv", """
@@ -282,6 +288,10 @@ def avgpool_backward(dout, cache):
             dx[:, di:di + stride * (out_h - 1) + 1:stride, dj:dj + stride * (out_w - 1) + 1:stride, :] = \\
                 dout / pool ** 2
     return dx""", "overlapping windows (2x2, stride 1)"),
+        ("divided by p, not p * p", "pooling", """
+_right = avgpool_backward
+def avgpool_backward(dout, cache):
+    return _right(dout, cache) * cache[1]""", "2x2, stride 2"),
     ],
     "batchnorm": [
         ("the unbiased variance", "batchnorm", """
@@ -359,6 +369,15 @@ def batchnorm_backward_simplified(dout, cache):
     x, mean, var, gamma, eps = cache
     dx, dgamma, dbeta = _right(dout, cache)
     return dx / gamma, dgamma, dbeta""", "train, x: (8, 3)"),
+        ("1/M forgotten on the xhat term", "batchnorm", """
+def batchnorm_backward_simplified(dout, cache):
+    x, mean, var, gamma, eps = cache
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    s = np.sqrt(var + eps)
+    xhat = (x - mean) / s
+    dbeta, dgamma = dout.sum(axis=axes), (dout * xhat).sum(axis=axes)
+    return gamma / s * (dout - dbeta / m - xhat * dgamma), dgamma, dbeta""", "train, x: (8, 3)"),
     ],
     "sgd_momentum": [
         ("the velocity not kept", "optim", """
@@ -371,6 +390,11 @@ def sgd_momentum(w, dw, config):
     next_w = w + velocity
     config["velocity"] = config["momentum"] * velocity - config["learning_rate"] * dw
     return next_w, config""", "first step"),
+        ("the velocity as an average of dw (PyTorch's dampening)", "optim", """
+def sgd_momentum(w, dw, config):
+    velocity = config["momentum"] * config.get("velocity", np.zeros_like(w)) + (1 - config["momentum"]) * dw
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * velocity, config""", "first step"),
     ],
     "rmsprop": [
         ("averages dw, not dw^2", "optim", """
