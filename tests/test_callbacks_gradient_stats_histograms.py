@@ -107,3 +107,56 @@ def test_activation_histograms_need_no_sample():
     assert set(stats.histograms["h1"]) == {"weight_gradient", "activation"}
     counts, _, _ = stats.histograms["h1"]["activation"][0]
     assert counts.sum() == 2 * 16 * 8                           # steps 0 and 2 of 4, 16 samples, 8 units
+
+
+def test_the_output_layers_histogram_holds_the_logits_the_loss_took():
+    """'out: logits z' is what it says: the Dense's z before its softmax, not the probabilities."""
+    x, y = data(32)
+    x = 5 * x                                                   # logits spread over several units
+    apart = Sequential([Dense(8, activation="tanh", input_shape=(6,), name="h1"), Dense(2, name="out"),
+                        tinynet.layers.Softmax(name="p")])            # the softmax as a layer of its own
+    apart.compile("adam", "sparse_categorical_crossentropy")
+    for m in (model(), apart):
+        z = m.forward(x, training=True, logits=True)             # the step's logits, before its update
+        stats = GradientStats(every=1)
+        m.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False, callbacks=[stats])
+        counts, _, edges = stats.histograms["out"]["activation"][0]
+        centres = (edges[:-1] + edges[1:]) / 2
+        assert counts.sum() == z.size
+        assert abs((counts * centres).sum() / counts.sum() - z.mean()) <= edges[1] - edges[0]
+        assert edges[0] <= z.min() and z.max() < edges[-1] and z.max() - z.min() > 2    # not in [0, 1]
+
+
+def test_a_graph_model_with_a_fork_gets_every_layers_histograms_on_shared_axes(tmp_path):
+    x, y = data()
+    inputs = tinynet.Input((6,))
+    trunk = Dense(8, activation="relu", name="trunk")(inputs)
+    left, right = Dense(8, activation="tanh", name="left")(trunk), Dense(8, activation="relu", name="right")(trunk)
+    outputs = Dense(2, activation="softmax", name="out")(tinynet.layers.Add(name="sum")([left, right]))
+    m = tinynet.Model(inputs, outputs)
+    m.compile("adam", "sparse_categorical_crossentropy")
+    stats = GradientStats(every=1, sample=(x[:32], y[:32]))
+    history = m.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[stats])
+    assert {k for k in history.history if k.startswith("grad_norm/")} == {f"grad_norm/{n}" for n in
+                                                                          ("trunk", "left", "right", "out")}
+    assert {k for k in history.history if k.startswith("dead_relu/")} == {"dead_relu/trunk", "dead_relu/right"}
+    for name in ("trunk", "left", "right", "sum", "out"):
+        per_layer = stats.histograms[name]
+        assert per_layer["output_gradient"][-1].counts.sum() + per_layer["output_gradient"][-1].zeros * 32 * 8 \
+            == pytest.approx(32 * (8 if name != "out" else 2))
+        assert per_layer["activation"][-1].counts.sum() == 4 * 16 * (8 if name != "out" else 2)
+    # the trunk's dL/dy is the sum of what both branches send back, and the histogram is of that sum
+    douts, dxs = {}, {}
+
+    def record(layer, dout, dx):
+        douts[layer.name], dxs[layer.name] = dout, dx
+    m.compute_loss(y[:32], m.forward(x[:32], training=False, logits=True))
+    m.backward(m.loss.backward(), on_layer=record)
+    np.testing.assert_allclose(douts["trunk"], dxs["left"] + dxs["right"], rtol=1e-6)
+    assert np.abs(dxs["left"]).sum() > 0 and np.abs(dxs["right"]).sum() > 0
+    counts, _ = log_histogram(douts["trunk"])
+    np.testing.assert_array_equal(counts, stats.histograms["trunk"]["output_gradient"][-1].counts)
+    figure = plot_gradient_stats(history, path=tmp_path / "graph.png", stats=stats)
+    for kind in ("log10 |dL/dw|", "log10 |dL/dy|"):
+        axes = [ax for ax in figure.axes if kind in ax.get_title()]
+        assert len(axes) == (4 if "dw" in kind else 5) and len({ax.get_xlim() for ax in axes}) == 1, kind

@@ -77,6 +77,9 @@ def tanh_forward(x):
     return np.tanh(x), x
 def tanh_backward(dout, cache):
     return dout * (1 - cache ** 2)""", "random"),
+        ("tanh applied again to the cached output", "layers", """
+def tanh_backward(dout, cache):
+    return dout * (1 - np.tanh(cache) ** 2)""", "random"),
     ],
     "softmax": [
         ("no max subtraction", "layers", """
@@ -163,6 +166,9 @@ def l2_penalty(w, l2):
         ("CS231n's one half, not Keras's l2", "losses", """
 def l2_penalty(w, l2):
     return float(0.5 * l2 * np.sum(w ** 2)), l2 * w""", "random"),
+        ("|w| in the gradient", "losses", """
+def l2_penalty(w, l2):
+    return float(l2 * np.sum(w ** 2)), 2 * l2 * np.abs(w)""", "random"),
     ],
     "conv_naive": [
         ("the kernel flipped (a true convolution)", "conv", """
@@ -282,6 +288,10 @@ def avgpool_backward(dout, cache):
             dx[:, di:di + stride * (out_h - 1) + 1:stride, dj:dj + stride * (out_w - 1) + 1:stride, :] = \\
                 dout / pool ** 2
     return dx""", "overlapping windows (2x2, stride 1)"),
+        ("divided by p, not p * p", "pooling", """
+_right = avgpool_backward
+def avgpool_backward(dout, cache):
+    return _right(dout, cache) * cache[1]""", "2x2, stride 2"),
     ],
     "batchnorm": [
         ("the unbiased variance", "batchnorm", """
@@ -359,6 +369,15 @@ def batchnorm_backward_simplified(dout, cache):
     x, mean, var, gamma, eps = cache
     dx, dgamma, dbeta = _right(dout, cache)
     return dx / gamma, dgamma, dbeta""", "train, x: (8, 3)"),
+        ("1/M forgotten on the xhat term", "batchnorm", """
+def batchnorm_backward_simplified(dout, cache):
+    x, mean, var, gamma, eps = cache
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    s = np.sqrt(var + eps)
+    xhat = (x - mean) / s
+    dbeta, dgamma = dout.sum(axis=axes), (dout * xhat).sum(axis=axes)
+    return gamma / s * (dout - dbeta / m - xhat * dgamma), dgamma, dbeta""", "train, x: (8, 3)"),
     ],
     "sgd_momentum": [
         ("the velocity not kept", "optim", """
@@ -371,24 +390,40 @@ def sgd_momentum(w, dw, config):
     next_w = w + velocity
     config["velocity"] = config["momentum"] * velocity - config["learning_rate"] * dw
     return next_w, config""", "first step"),
+        ("the velocity as an average of dw (PyTorch's dampening)", "optim", """
+def sgd_momentum(w, dw, config):
+    velocity = config["momentum"] * config.get("velocity", np.zeros_like(w)) + (1 - config["momentum"]) * dw
+    config["velocity"] = velocity
+    return w - config["learning_rate"] * velocity, config""", "first step"),
     ],
     "rmsprop": [
         ("averages dw, not dw^2", "optim", """
 def rmsprop(w, dw, config):
     cache = config["rho"] * config.get("cache", np.zeros_like(w)) + (1 - config["rho"]) * dw
     config["cache"] = cache
-    return w - config["learning_rate"] * dw / (np.sqrt(np.abs(cache)) + config["epsilon"]), config""",
+    return w - config["learning_rate"] * dw / np.sqrt(np.abs(cache) + config["epsilon"]), config""",
          "first step"),
         ("the cache not kept", "optim", """
 def rmsprop(w, dw, config):
     cache = (1 - config["rho"]) * dw ** 2
-    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config""",
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config""",
          "five steps (the state carries over)"),
         ("rho and 1 - rho swapped", "optim", """
 def rmsprop(w, dw, config):
     cache = (1 - config["rho"]) * config.get("cache", np.zeros_like(w)) + config["rho"] * dw ** 2
     config["cache"] = cache
-    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config""", "first step"),
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config""", "first step"),
+        ("epsilon beside the square root (Keras 2's rule)", "optim", """
+def rmsprop(w, dw, config):
+    cache = config["rho"] * config.get("cache", np.zeros_like(w)) + (1 - config["rho"]) * dw ** 2
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config""",
+         "small gradients (|dw| ~ 1e-4)"),
+        ("epsilon added to the gradient's square", "optim", """
+def rmsprop(w, dw, config):
+    cache = config["rho"] * config.get("cache", np.zeros_like(w)) + (1 - config["rho"]) * (dw ** 2 + config["epsilon"])
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / np.sqrt(cache), config""", "small gradients (|dw| ~ 1e-4)"),
     ],
     "adam": [
         ("no bias correction", "optim", """
@@ -627,3 +662,24 @@ def test_find_the_bug_names_the_failing_layer_and_checks_a_guess():
         out = subprocess.run([sys.executable, "examples/course/find_the_bug.py", "--guess", guess], cwd=REPO,
                              capture_output=True, text=True, timeout=120)
         assert out.stdout.startswith(f"{guess}: {verdict}"), out.stdout
+
+
+def test_every_pointer_into_the_library_names_a_file_and_a_definition_in_it():
+    """'tinynet/core/ops/conv.py, im2col' in the answer key, the grader and the README: the file exists (files moved
+    into tinynet/core) and defines the name (a class, a function or a Class.method)."""
+    import re
+    texts = {os.path.relpath(os.path.join(root, name), REPO): open(os.path.join(root, name), encoding="utf-8").read()
+             for root, _, names in os.walk(COURSE) for name in names if name.endswith((".py", ".md"))}
+    pointers = set()
+    for where, text in texts.items():
+        for path in re.findall(r"tinynet/[\w/]+\.py", text):
+            assert os.path.isfile(os.path.join(REPO, path)), f"{where} names {path}, which does not exist"
+        for path, names in re.findall(r"(tinynet/[\w/]+\.py), ([A-Za-z_][\w.]*(?: / [A-Za-z_][\w.]*)*)", text):
+            pointers |= {(where, path, name.rstrip(".")) for name in names.split(" / ")}
+    assert len(pointers) >= 25, sorted(pointers)
+    for where, path, name in pointers:
+        tree = ast.parse(open(os.path.join(REPO, path), encoding="utf-8").read())
+        defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        defined |= {f"{node.name}.{item.name}" for node in tree.body if isinstance(node, ast.ClassDef)
+                    for item in node.body if isinstance(item, ast.FunctionDef)}
+        assert name in defined, f"{where}: {path} defines no {name}"

@@ -11,6 +11,7 @@ import pytest
 import tinynet
 from conftest import REPO
 from tinynet import initializers, layers, losses, optimizers, regularizers
+from tinynet.core.layers.base import Parameter
 
 DOC = open(os.path.join(REPO, "docs", "training-maths.md"), encoding="utf-8").read()
 POINTERS = sorted(set(re.findall(r"`(tinynet/[\w/]+\.py)::([\w.]+)`", DOC)))
@@ -84,13 +85,42 @@ def test_adam_uncorrected_ratio_and_the_correction():
         assert f"{ratio[t]:.3g}" == text and f"{text} at `t = {t}`" in DOC
     # tinynet's Adam: a constant gradient moves every weight by about lr from the first step
     adam = optimizers.Adam(learning_rate=0.01)
-    from tinynet.core.layers.base import Parameter
     w = Parameter(np.zeros(3), "w")
     for _ in range(3):
         w.grad = np.array([2.0, -0.5, 1e-2])
         start = w.data.copy()
         adam.apply([w])
         np.testing.assert_allclose(np.abs(w.data - start), 0.01, rtol=1e-3)
+
+    # the paper's form with eps / sqrt(1 - beta2^t) in place of eps is tinynet's step (31.6 eps at t = 1)
+    assert "31.6 `eps` at `t = 1`" in DOC and f"{1 / np.sqrt(1 - 0.999):.3g}" == "31.6"
+    rng = np.random.default_rng(3)
+    adam, w, m, v = optimizers.Adam(learning_rate=0.1, epsilon=1e-3, impl="naive"), Parameter(np.zeros(4), "w"), 0, 0
+    for t in range(1, 4):
+        g = 1e-3 * rng.standard_normal(4)                    # sqrt(v) near eps: where eps sits shows
+        w.grad, start = g, w.data.copy()
+        adam.apply([w])
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g ** 2
+        eps_paper = 1e-3 / np.sqrt(1 - 0.999 ** t)
+        paper = start - 0.1 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + eps_paper)
+        np.testing.assert_allclose(w.data, paper, rtol=1e-12)
+
+
+def test_where_rmsprops_epsilon_sits_the_table():
+    """The first step from v = 0 for a constant gradient g (rho 0.9, eps 1e-7, lr 1): tinynet's RMSprop puts eps
+    inside the square root; Keras 2's rule beside it. Each row of the doc's table, recomputed."""
+    section = DOC[DOC.index("## Where RMSprop's epsilon sits"):]
+    rows = re.findall(r"^\| (1|1e-\d) \| ([\d.]+) \| ([\d.]+) \|$", section, flags=re.M)
+    assert len(rows) == 4
+    for g, inside, beside in rows:
+        g = float(g)
+        for impl in ("naive", "fast"):
+            w = Parameter(np.zeros(1), "w")
+            w.grad = np.full(1, g)
+            optimizers.RMSprop(1.0, rho=0.9, epsilon=1e-7, impl=impl).apply([w])
+            assert f"{-w.data[0]:.4g}" == inside, (g, impl)
+        assert f"{g / (np.sqrt(0.1 * g * g) + 1e-7):.4g}" == beside, g
+    assert f"{1 / np.sqrt(0.1):.4g}" == "3.162" and re.search(r"full size: `1 / sqrt\(1 - rho\)\s+= 3.162`", section)
 
 
 @pytest.mark.parametrize("initializer,variance", [(initializers.GlorotUniform(), lambda i, o: 2 / (i + o)),

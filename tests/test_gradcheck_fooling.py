@@ -277,3 +277,34 @@ def test_a_tie_rule_cannot_be_judged_by_differences_and_the_report_says_why():
     assert rows(result)["input"].skipped == 2
     assert any("no centred difference can judge which subgradient" in note for note in result.not_looked_at)
     # the exercises grade the tie rule against the library's (examples/course, tests/test_course_exercises.py)
+
+
+def test_a_wrong_layer_in_one_branch_of_a_fork_is_named_not_the_add_that_joins_them():
+    """A graph model: trunk -> (left, right) -> Add -> out. The Add takes two inputs, so it cannot be run
+    alone on the one input the step reports: it is said, and never blamed (it was named with 'left' before)."""
+    import tinynet
+    from tinynet.layers import Add
+    inputs = tinynet.Input((3,))
+    trunk = Dense(5, activation="tanh", name="trunk")(inputs)
+    joined = Add(name="sum")([AbsInput(4, name="left")(trunk), Dense(4, activation="tanh", name="right")(trunk)])
+    model = tinynet.Model(inputs, Dense(3, activation="softmax", name="out")(joined))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    result = gradcheck.check_model(model, RNG.random((4, 3)), [0, 1, 2, 0], verbose=False)
+    assert result.culprits == ["left"]
+    assert next(row for row in result.rows if row.name == "left/kernel").own.status == "FAIL"
+    assert all(row.passed for row in result.rows if row.layer in ("right", "out"))
+    assert any("'sum' (Add) alone" in note for note in result.not_looked_at)
+
+
+def test_a_layer_called_twice_is_not_blamed_for_the_wrong_layer_after_it():
+    """shared(shared(x)): its gradients sum both calls, so one call alone cannot be compared with them."""
+    import tinynet
+    inputs = tinynet.Input((4,))
+    shared = Dense(4, activation="tanh", name="shared")
+    model = tinynet.Model(inputs, Dense(3, activation="softmax", name="out")(AbsInput(4, name="mid")(
+        shared(shared(inputs)))))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    result = gradcheck.check_model(model, RNG.standard_normal((4, 4)), [0, 1, 2, 0], verbose=False)
+    assert result.culprits == ["mid"]
+    assert all(row.passed for row in result.rows if row.layer == "shared")
+    assert any("'shared' (Dense) alone: it runs twice in one step" in note for note in result.not_looked_at)

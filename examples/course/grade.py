@@ -128,7 +128,11 @@ EXERCISES = {
                              {"first step": "On the first step the velocity starts at 0: is your step already "
                                             "-learning_rate * dw?"}),
     "rmsprop": Exercise("optim", ("rmsprop",), cases.rmsprop,
-                        "The cache averages the SQUARED gradient; where is it kept between calls?"),
+                        "The cache averages the SQUARED gradient; where is it kept between calls?",
+                        {"small gradients (|dw| ~ 1e-4)": "Here the cache (about 1e-9) is smaller than epsilon "
+                                                          "(1e-7), so where epsilon sits decides the step. Read the "
+                                                          "docstring's formula again: under the square root, or "
+                                                          "beside it?"}),
     "adam": Exercise("optim", ("adam",), cases.adam,
                      "m and v start at 0, so their first averages are too small. By how much, after t steps?",
                      {"first step": "After one step m = (1 - beta1) dw. What should the estimate of the mean gradient "

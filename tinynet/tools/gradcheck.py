@@ -296,6 +296,10 @@ def check_model(model, x, y, seed=None, eps=1e-6, verbose=True, print_fn=print, 
              + _general_notes(points))
     if not check.own:
         notes.append("each layer alone: no gradient of the loss disagreed, so no layer was checked on its own")
+    elif check.not_alone:
+        for name, (kind, why) in check.not_alone.items():
+            notes.append(f"'{name}' ({kind}) alone: it {why}, so it is judged only through the loss (the rows of "
+                         "the layers before it) and never named the culprit")
     result = GradCheckResult(rows, tolerance, points, culprits, notes,
                              title=f"gradient check of model '{model.name}' (loss: {model.loss.name})")
     return _report(result, verbose, print_fn)

@@ -56,6 +56,7 @@ class ModelCheck:
         self.input_shape = ()
         self.failures = []  # (layer name, Comparison) of the steps that could not run
         self.previous_size = None
+        self.not_alone = {}  # layer name -> (class name, why it is not checked alone)
 
     # the loss at the current weights, as fit computes it
     def step(self, x, y, log=None):
@@ -146,7 +147,14 @@ class ModelCheck:
         """Each layer checked on its own input and dout from the measured step, and the loss on its own."""
         model = self.model
         last = model.layers[-1]
+        calls = {}
+        for layer, _, _ in measured.forward:
+            calls[id(layer)] = calls.get(id(layer), 0) + 1
         for layer, x_in, state in measured.forward:
+            if several_inputs(layer) or calls[id(layer)] > 1:   # its gradients sum several inputs or calls
+                self.not_alone.setdefault(layer.name, (type(layer).__name__, "takes several inputs"
+                                                       if several_inputs(layer) else "runs twice in one step"))
+                continue
             dout, dx = measured.backward[id(layer)]
             kinks = []
 
@@ -215,6 +223,14 @@ class ModelCheck:
             if any(c is not None and c.status == FAIL for c in own) or any(n == layer.name for n, _ in self.failures):
                 culprits.append(layer.name)
         return rows, culprits
+
+
+def several_inputs(layer):
+    """Whether a functional graph calls ``layer`` on a list or a dict of inputs (``Add()([a, b])``).
+
+    The step reports a layer's first input only, so such a layer cannot be run alone here.
+    """
+    return any(node.structure != "single" for node in getattr(layer, "inbound_nodes", ()))
 
 
 def reported_layers(model):

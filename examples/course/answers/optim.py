@@ -4,7 +4,8 @@ Grade: python examples/course/grade.py sgd_momentum rmsprop adam
 
 Each rule takes a weight w, its gradient dw and config, the dict of its settings and its state,
 and returns (next_w, config). The state (a velocity, running averages, a step count) is
-created in config the first time the rule sees it, and carried to the next call.
+created in config the first time the rule sees it, and carried to the next call. The grader
+compares each with the library's optimizer: tinynet/core/optimizers/sgd_rmsprop_adam.py.
 """
 import numpy as np
 
@@ -15,20 +16,22 @@ def sgd_momentum(w, dw, config):
     config: 'learning_rate', 'momentum', and the state 'velocity' (zeros at first).
     """
     velocity = config.get("velocity", np.zeros_like(w))
-    velocity = config["momentum"] * velocity - config["learning_rate"] * dw   # tinynet/core/optimizers.py, SGD
+    velocity = config["momentum"] * velocity - config["learning_rate"] * dw   # sgd_rmsprop_adam.py, SGD.update
     config["velocity"] = velocity
     return w + velocity, config
 
 
 def rmsprop(w, dw, config):
-    """cache = rho * cache + (1 - rho) * dw^2;  next_w = w - learning_rate * dw / (sqrt(cache) + epsilon).
+    """cache = rho * cache + (1 - rho) * dw^2;  next_w = w - learning_rate * dw / sqrt(cache + epsilon).
 
     config: 'learning_rate', 'rho', 'epsilon', and the state 'cache' (zeros at first).
+    NOTE: epsilon sits inside the square root, as tinynet, Keras 3 and TensorFlow compute it
+    (Keras 2 wrote sqrt(cache) + epsilon); it matters when the gradients are small.
     """
     cache = config.get("cache", np.zeros_like(w))
-    cache = config["rho"] * cache + (1 - config["rho"]) * dw ** 2          # tinynet/core/optimizers.py, RMSprop
+    cache = config["rho"] * cache + (1 - config["rho"]) * dw ** 2      # sgd_rmsprop_adam.py, RMSprop.update
     config["cache"] = cache
-    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config
 
 
 def adam(w, dw, config):

@@ -14,7 +14,7 @@
 # %%
 import numpy as np
 
-from common import arguments, result, save, spirals
+from common import arguments, epoch_axis, result, save, spirals
 
 import tinynet
 from tinynet import layers
@@ -70,8 +70,8 @@ def main():
     left.set_xlabel(f"Dense layer (1 = next to the input, {DEPTH + 1} = the output layer)")
     left.set_ylabel("||dL/dw|| (log scale)")
     left.set_title("the gradient reaching each Dense layer")
-    left.legend(fontsize=8)
-    right.set_xlabel("epoch")
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)   # below: the curves fill it
+    epoch_axis(right)
     right.set_ylabel("training loss")
     right.set_title(f"{DEPTH} sigmoid layers, SGD (momentum 0.9, lr 0.01)")
     right.legend(fontsize=8)

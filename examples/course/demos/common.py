@@ -40,6 +40,13 @@ def save(figure, path):
     print(f"picture: {path}")
 
 
+def epoch_axis(ax):
+    """An x-axis of epochs: labelled, with whole-number ticks only (there is no epoch 1.25)."""
+    from matplotlib.ticker import MaxNLocator
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def result(**values):
     """The one line the tests read: ``RESULT key=value ...``."""
     print("RESULT " + " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"

@@ -18,7 +18,7 @@
 # %%
 import numpy as np
 
-from common import arguments, result, save, spirals
+from common import arguments, epoch_axis, result, save, spirals
 
 import tinynet
 from tinynet import layers, optimizers
@@ -72,7 +72,7 @@ def main():
     left.text(0.99, np.log(3) * 1.08, "chance: ln 3", color="0.4", fontsize=8, ha="right",
               transform=left.get_yaxis_transform())
     left.set_yscale("log")
-    left.set_xlabel("epoch")
+    epoch_axis(left)
     left.set_ylabel("loss of each step (log scale); thick: mean of 10")
     left.set_title("plain SGD, one network, four learning rates")
     left.legend(fontsize=8)

@@ -17,7 +17,7 @@
 # %%
 import numpy as np
 
-from common import arguments, result, save, spirals
+from common import arguments, epoch_axis, result, save, spirals
 
 import tinynet
 from tinynet import layers, optimizers
@@ -73,7 +73,8 @@ def main():
 
     # %%
     import matplotlib.pyplot as plt
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw=dict(width_ratios=[1.25, 1]))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw=dict(width_ratios=[1.25, 1]),
+                                         layout="constrained")
     w1, w2 = np.meshgrid(np.linspace(-5, 1, 200), np.linspace(-1.6, 1.6, 200))
     left.contour(w1, w2, (CURVATURE[0] * w1 ** 2 + CURVATURE[1] * w2 ** 2) / 2, levels=np.geomspace(0.02, 40, 12),
                  colors="0.75", linewidths=0.8)
@@ -90,7 +91,7 @@ def main():
     left.set_title(f"f(w) = (w1^2 + 25 w2^2) / 2: {steps} steps from the triangle")
     left.legend(fontsize=8, loc="lower right")
     right.set_yscale("log")
-    right.set_xlabel("epoch")
+    epoch_axis(right)
     right.set_ylabel("training loss (log scale)")
     right.set_title("a 2-100-3 network on the spirals, same start, same batches")
     right.grid(alpha=0.3)

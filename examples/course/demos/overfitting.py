@@ -19,7 +19,7 @@
 # %%
 import numpy as np
 
-from common import arguments, result, save, spirals
+from common import arguments, epoch_axis, result, save, spirals
 
 import tinynet
 from tinynet import layers, regularizers
@@ -65,7 +65,7 @@ def main():
         curves.plot(epochs_axis, h["loss"], color=f"C{index}", label=f"{label}: training")
         curves.plot(epochs_axis, h["val_loss"], color=f"C{index}", linestyle="--", label=f"{label}: validation")
     curves.set_yscale("log")
-    curves.set_xlabel("epoch")
+    epoch_axis(curves)
     curves.set_ylabel("loss (log scale)")
     curves.set_title("45 training points, 300 validation points\n(the L2 run's training loss includes its penalty)",
                      fontsize=10)

@@ -14,7 +14,7 @@
 # %%
 import numpy as np
 
-from common import arguments, result, save, spirals
+from common import arguments, epoch_axis, result, save, spirals
 
 import tinynet
 from tinynet import layers
@@ -66,7 +66,7 @@ def main():
     left.set_ylabel("||dL/dw|| at initialisation (log scale)")
     left.set_title(f"the gradient reaching each of {DEPTH + 1} layers")
     left.set_xticks(range(1, DEPTH + 2))
-    right.set_xlabel("epoch")
+    epoch_axis(right)
     right.set_ylabel("training loss")
     right.set_title("training (SGD, momentum 0.9, lr 0.01)")
     for ax in (left, right):

@@ -4,7 +4,8 @@ Grade: python examples/course/grade.py sgd_momentum rmsprop adam
 
 Each rule takes a weight w, its gradient dw and config, the dict of its settings and its state,
 and returns (next_w, config). The state (a velocity, running averages, a step count) is
-created in config the first time the rule sees it, and carried to the next call.
+created in config the first time the rule sees it, and carried to the next call. The grader
+compares each with the library's optimizer: tinynet/core/optimizers/sgd_rmsprop_adam.py.
 """
 import numpy as np
 
@@ -18,9 +19,11 @@ def sgd_momentum(w, dw, config):
 
 
 def rmsprop(w, dw, config):
-    """cache = rho * cache + (1 - rho) * dw^2;  next_w = w - learning_rate * dw / (sqrt(cache) + epsilon).
+    """cache = rho * cache + (1 - rho) * dw^2;  next_w = w - learning_rate * dw / sqrt(cache + epsilon).
 
     config: 'learning_rate', 'rho', 'epsilon', and the state 'cache' (zeros at first).
+    NOTE: epsilon sits inside the square root, as tinynet, Keras 3 and TensorFlow compute it
+    (Keras 2 wrote sqrt(cache) + epsilon); it matters when the gradients are small.
     """
     raise NotImplementedError("write rmsprop")
 

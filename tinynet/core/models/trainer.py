@@ -164,7 +164,8 @@ class Trainer:
         ``state_updates`` (BatchNormalization's moving statistics) are committed together, or --
         when the loss or any new value is NaN or infinite, or an exception cuts the step short --
         none of them, and TrainingDivergedError says why. ``on_layer(layer, x_in, y_out)`` is
-        called for each layer the forward ran (``GradientStats`` watches the ReLUs).
+        called for each layer the forward ran (``GradientStats`` watches the ReLUs); the output layer
+        paired with its loss reports the logits the loss took, as ``forward(..., logits=True)`` does.
         """
         with Tape() as tape:
             y_pred = self(as_inputs(x), training=True)
@@ -173,7 +174,7 @@ class Trainer:
         if not math.isfinite(value):
             raise self._diverged(f"the loss became {value}", value)
         if on_layer is not None:
-            report_forward(tape, on_layer)
+            report_forward(tape, on_layer, stop_at=logits_of(flat(y_pred)[0]) if self.loss_takes_logits else None)
         trainable = self.trainable_weights
         self.backpropagate(tape, {loss: 1.0}, trainable=trainable)
         if not self.optimizer.apply(trainable, tape.state_updates):
