@@ -25,6 +25,7 @@ import json
 
 import numpy as np
 
+from . import graph_config
 from .atomic import atomic_write
 from .errors import ModelFileError
 from .model_files import ModelFile, cut, short, check_input_shape, check_iterations, check_path, field
@@ -77,14 +78,30 @@ def write_weights(model, path):
 
 
 def model_config(model):
-    """The architecture as plain data: ``{'name', 'input_shape', 'layers': [{'class_name', 'config'}]}``."""
-    model.get_config()  # refuses what cannot be written (a nested model) before anything is
-    return {
-        "class_name": type(model).__name__,
-        "name": model.name,
-        "input_shape": None if model.input_shape is None else list(model.input_shape[1:]),
-        "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in model.layers],
-    }
+    """The architecture as plain data: a Sequential's ``{'class_name', 'name', 'input_shape', 'layers':
+    [{'class_name', 'config'}]}``; a functional model's graph (``tinynet/io/graph_config.py``) with
+    ``'class_name': 'Functional'``. A nested model is a layer whose config is its own model config."""
+    class_name, config = layer_entry(model)
+    return {"class_name": class_name, "input_shape": None, **config}
+
+
+def layer_entry(layer):
+    """``(class_name, config)`` of one layer as tinynet's file holds it; a model's config is its architecture."""
+    from ..core.models import Functional, Sequential
+
+    if isinstance(layer, Functional):
+        return "Functional", graph_config.graph_config(layer, layer_entry)
+    if isinstance(layer, Sequential):
+        return "Sequential", {"name": layer.name,
+                              "input_shape": None if layer.input_shape is None else list(layer.input_shape[1:]),
+                              "layers": [dict(zip(("class_name", "config"), layer_entry(inner)))
+                                         for inner in layer.layers]}
+    if hasattr(layer, "_init_trainer"):  # a subclassed Model: its architecture is Python code
+        raise NotImplementedError(
+            f"Model '{layer.name}' is a subclassed model ({type(layer).__name__}): its architecture is the Python "
+            "code of its call(), which a model file cannot hold (tinynet never runs code from a file). Save its "
+            "weights (model.save_weights('w.weights.h5')) and rebuild the model in code, then load_weights.")
+    return type(layer).__name__, layer.get_config()
 
 
 def _weights_arrays(model, kind):
@@ -195,7 +212,8 @@ class NpzModelFile(ModelFile):
         spec = {"format": "tinynet", "kind": kind, "name": name,
                 "input_shape": None if input_shape is None else list(input_shape), "layers": layers,
                 "weight_names": weight_names, "weight_shapes": weight_shapes,
-                "compile": None, "optimizer_state": [], "rng_state": None}
+                "compile": None, "optimizer_state": [], "rng_state": None,
+                "graph": config if config.get("class_name") == "Functional" else None}
         if kind == "model" and npz.has("compile_config"):
             spec["compile"], spec["optimizer_state"] = self._compile_spec()
         if kind == "model" and npz.has("rng_state"):
