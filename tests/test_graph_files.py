@@ -83,3 +83,84 @@ def test_a_sequential_holding_a_model_round_trips_in_npz(tmp_path):
     x = np.random.default_rng(2).standard_normal((5, 3)).astype(np.float32)
     outer.save(tmp_path / "m.npz")
     np.testing.assert_array_equal(load_model(tmp_path / "m.npz").predict(x, verbose=0), outer.predict(x, verbose=0))
+
+
+# ----------------------------------------------------------------- files real Keras wrote
+
+KERAS_3_15 = __import__("pathlib").Path(__file__).parent / "fixtures" / "keras-3.15"
+
+
+@pytest.mark.parametrize("name", ["graph.keras", "graph.h5"])
+def test_keras_3_15_functional_model_loads_predicts_and_trains_as_keras(name):
+    """graph.*: make_graphs.py's model (two inputs, residual Add, Concatenate, nested model, shared Dense),
+    trained by Keras; graph.npz has Keras's predictions, loss and weights after one more step."""
+    pytest.importorskip("h5py")
+    expected = np.load(KERAS_3_15 / "graph.npz")
+    model = load_model(KERAS_3_15 / name)
+    x = [expected["x0"], expected["x1"]]
+    assert [layer.name for layer in model.layers] == [layer.name for layer in graph_model().layers]
+    assert len(model.get_layer("shared").inbound_nodes) == 2 and type(model.get_layer("inner")).__name__ == "Functional"
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected["y"], rtol=1e-5, atol=1e-6)
+    assert model.evaluate(x, expected["target"], verbose=0) == pytest.approx(float(expected["loss"]), rel=1e-5)
+    assert model.optimizer.iterations == 8 and model.optimizer.learning_rate == pytest.approx(0.01)
+    model.train_on_batch(x, expected["target"])
+    after = [expected[f"after_{i}"] for i in range(len(model.get_weights()))]
+    for w, k in zip(model.get_weights(), after):
+        np.testing.assert_allclose(w, k, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["merges.keras", "merges.h5"])
+def test_keras_3_15_merge_reshaping_and_preprocessing_layers_predict_as_keras(name):
+    pytest.importorskip("h5py")
+    expected = np.load(KERAS_3_15 / "merges.npz")
+    model = load_model(KERAS_3_15 / name)
+    np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["y"], rtol=1e-5, atol=1e-5)
+
+
+def test_random_augmentation_in_a_functional_model_is_off_in_predict_and_on_when_called_directly():
+    """Keras 3: a random layer in a graph follows the model's flag (predict: identity); called alone it augments."""
+    x = np.random.default_rng(0).standard_normal((8, 4, 4, 3)).astype(np.float32)
+    inputs = tinynet.Input((4, 4, 3))
+    model = tinynet.Model(inputs, L.RandomFlip(seed=1)(inputs))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+    flipped = np.asarray(L.RandomFlip("horizontal", seed=1)(x))
+    assert not np.array_equal(flipped, x)
+    assert all(np.array_equal(f, image) or np.array_equal(f, image[:, ::-1]) for f, image in zip(flipped, x))
+
+
+class Residual(tinynet.Model):
+    def __init__(self):
+        super().__init__(name="residual_mlp")
+        self.d1, self.d2, self.out = L.Dense(6, activation="relu"), L.Dense(6), L.Dense(2)
+
+    def call(self, x, training=None):
+        h = self.d1(x)
+        return self.out(h + self.d2(h))
+
+
+@pytest.mark.parametrize("name", ["w.npz", "w.weights.h5", "w.h5"])
+def test_a_subclassed_models_weights_round_trip(tmp_path, name):
+    if name != "w.npz":
+        pytest.importorskip("h5py")
+    x = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+    tinynet.set_random_seed(1)
+    model = Residual()
+    model.predict(x, verbose=0)
+    model.save_weights(tmp_path / name)
+    tinynet.set_random_seed(2)
+    fresh = Residual()
+    fresh.predict(x, verbose=0)
+    assert not np.array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+    fresh.load_weights(tmp_path / name)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_saving_a_subclassed_model_whole_is_refused_saying_what_to_do(tmp_path, name):
+    if name != "m.npz":
+        pytest.importorskip("h5py")
+    model = Residual()
+    model.predict(np.ones((1, 5), np.float32), verbose=0)
+    with pytest.raises((NotImplementedError, ValueError), match=r"subclassed model \(Residual\).*save_weights"):
+        model.save(tmp_path / name)
+    assert not list(tmp_path.iterdir())

@@ -139,8 +139,9 @@ def check_writable(model, path, weights_only=False):
 
     require_h5py()
     keras3 = fmt.name != "keras-h5"
-    config.writable_layers(model, keras3)
+    layers = config.writable_layers(model, keras3)
     if not weights_only:
+        config.model_config(model, layers, keras3)
         (training_config.keras3_compile_config if keras3 else training_config.keras2_training_config)(model)
 
 

@@ -45,11 +45,7 @@ MAX_NESTING = 16            # models inside models
 def graph_config(model, layer_entry):
     """The plain-data graph of the functional ``model``; ``layer_entry(layer)`` gives ``(class_name, config)``
     for each of its layers (a nested model's config too: the caller recurses)."""
-    nodes = [t.history[0] for t in model.inputs] + list(model._nodes)
-    index, calls = {}, {}
-    for node in nodes:  # a layer's calls in this model, numbered in the order they run
-        index[id(node)] = calls.get(id(node.layer), 0)
-        calls[id(node.layer)] = index[id(node)] + 1
+    nodes, index = _numbered_calls(model)
     by_layer = {}
     for node in nodes:
         by_layer.setdefault(id(node.layer), []).append(node)
@@ -74,6 +70,22 @@ def graph_config(model, layer_entry):
     return {"name": model.name, "layers": layers,
             "input_layers": _structured(model._input_structure, [tensor(t) for t in model.inputs]),
             "output_layers": _structured(model._output_structure, [tensor(t) for t in model.outputs])}
+
+
+def _numbered_calls(model):
+    """The model's nodes (its inputs' first), and each node's number among its layer's calls in this model."""
+    nodes = [t.history[0] for t in model.inputs] + list(model._nodes)
+    index, calls = {}, {}
+    for node in nodes:  # a layer's calls in this model, numbered in the order they run
+        index[id(node)] = calls.get(id(node.layer), 0)
+        calls[id(node.layer)] = index[id(node)] + 1
+    return nodes, index
+
+
+def tensor_shapes(model):
+    """``{(layer name, node index, tensor index): shape}`` of every tensor of the model's graph."""
+    nodes, index = _numbered_calls(model)
+    return {(node.layer.name, index[id(node)], i): tuple(t.shape) for node in nodes for i, t in enumerate(node.outputs)}
 
 
 def _structured(structure, triples):

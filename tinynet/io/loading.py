@@ -181,6 +181,32 @@ def _functional_from_spec(spec, custom_objects, source):
     return model
 
 
+def build_functional(graph, source, max_values):
+    """A functional model from a Keras file's graph, to learn its weights' shapes before any array is read:
+    every allocation is counted, and one past ``max_values`` values in all (what the file's bytes could
+    hold) is refused before it is made."""
+    budget = _ValueBudget(max_values, source)
+    token = before_add_weight.set(budget)
+    try:
+        return graph_config.build_graph(graph, lambda entry: _graph_layer(entry, {}, source), source)
+    finally:
+        before_add_weight.reset(token)
+
+
+class _ValueBudget:
+    def __init__(self, limit, source):
+        self.left, self.source = limit, source
+
+    def __call__(self, name, shape):
+        self.left -= int(np.prod(shape, dtype=object))
+        if self.left < 0:
+            raise ModelFileError(f"{self.source}: its configuration asks for weight '{name}' of shape {shape}, more "
+                                 "values in all than the file's bytes could hold; refused before allocating it")
+
+    def finish(self, model=None):
+        pass
+
+
 def _graph_layer(entry, custom_objects, source):
     """The layer of one entry of a graph (a nested model built from its own config)."""
     class_name = field(source, entry, "class_name", str, "a layer of the graph")

@@ -238,6 +238,11 @@ class InputLayer(Layer):
             raise ValueError("InputLayer needs `input_shape`, e.g. InputLayer(input_shape=(784,)).")
         super().__init__(input_shape=check_shape(shape, "input_shape"), **kwargs)
 
+    @property
+    def batch_shape(self):
+        """The input shape with its batch axis, as Keras 3 names it: ``(None, 28, 28, 1)``."""
+        return (None, *self.declared_input_shape)
+
     def forward(self, x, training=False):
         return x
 
