@@ -359,6 +359,8 @@ def layer_config(layer, keras3):
         if keras3 and key in row.keras3_when_set and value is None:
             continue
         config[key if keras3 else row.keras2.get(key, key)] = to_keras(key, value, layer, keras3)
+    for key in row.omit:
+        config.pop(key)
     return row.keras, config
 
 

@@ -44,6 +44,7 @@ class Layer(NamedTuple):
     aliases: tuple = ()          # other names Keras gave the class
     keras2: dict = {}            # {key: Keras 2's name for it}
     keras3_when_set: tuple = ()  # keys Keras 3 writes only when they are not None
+    omit: tuple = ()             # common keys (trainable, dtype) Keras 3's class refuses (tf.keras 2 takes them missing)
 
 
 def dense_weights(layer, shape):
@@ -150,7 +151,7 @@ LAYERS = (
            "gamma_regularizer", "beta_constraint", "gamma_constraint"),
           {"rms_scaling": False}, weights=layer_normalization_weights),
     Layer("SpatialDropout2D", L.SpatialDropout2D, ("rate", "seed", "data_format"),
-          {**CHANNELS_LAST, "noise_shape": None}),
+          {**CHANNELS_LAST, "noise_shape": None}, omit=("trainable", "dtype")),
     Layer("GaussianNoise", L.GaussianNoise, ("stddev", "seed")),
     Layer("RepeatVector", L.RepeatVector, ("n",)),
     Layer("Permute", L.Permute, ("dims",)),
