@@ -164,3 +164,93 @@ def test_saving_a_subclassed_model_whole_is_refused_saying_what_to_do(tmp_path, 
     with pytest.raises((NotImplementedError, ValueError), match=r"subclassed model \(Residual\).*save_weights"):
         model.save(tmp_path / name)
     assert not list(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------------- hostile graphs
+
+def chain_config(n, layer="ReLU"):
+    """tinynet's graph of Input -> n layers in a chain (the form npz_model.model_config writes)."""
+    layers = [{"class_name": "InputLayer", "name": "x", "config": {"name": "x", "input_shape": [3]},
+               "inbound_nodes": []}]
+    for i in range(n):
+        layers.append({"class_name": layer, "name": f"l{i}", "config": {"name": f"l{i}"},
+                       "inbound_nodes": [[[layers[-1]["name"], 0, 0, {}]]]})
+    return {"class_name": "Functional", "name": "chain", "input_shape": None, "layers": layers,
+            "input_layers": [["x", 0, 0]], "output_layers": [[layers[-1]["name"], 0, 0]]}
+
+
+def build(config):
+    from tinynet.io.loading import model_from_config
+    return model_from_config(config)
+
+
+def test_a_graph_read_back_computes_what_it_says():
+    model = build(chain_config(2))
+    x = np.array([[-1.0, 0.5, 2.0]], np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.maximum(x, 0))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["layers"][1]["inbound_nodes"][0][0].__setitem__(0, "l1"), r"form a cycle .* l0, l1"),
+    (lambda c: c["layers"][2]["inbound_nodes"][0][0].__setitem__(0, "nope"), r"reads layer 'nope', which model"),
+    (lambda c: c["layers"][2]["inbound_nodes"][0][0].__setitem__(1, 3), r"reads call 3 of layer 'l0', which has 1"),
+    (lambda c: c["layers"][2]["inbound_nodes"][0][0].__setitem__(2, 1), r"reads output 1 of layer 'l0', which has 1"),
+    (lambda c: c["layers"][2]["inbound_nodes"][0].__setitem__(0, ["l0", 0]), r"should be \[layer name, node index"),
+    (lambda c: c["layers"][2].__setitem__("name", "l0"), r"two layers named 'l0'"),
+    (lambda c: c["layers"][2].__setitem__("inbound_nodes", []), r"'l1' .* is never called"),
+    (lambda c: c.__setitem__("output_layers", [["l9", 0, 0]]), r"output_layers\[0\] reads layer 'l9'"),
+    (lambda c: c["layers"][2]["inbound_nodes"][0][0].__setitem__(3, {"mask": [1]}), r"training=True/False only"),
+    (lambda c: c["layers"][2].__setitem__("class_name", "Lambda"), r"Lambda layer, which holds Python code"),
+])
+def test_a_hostile_graph_is_refused_naming_what_is_wrong(change, message):
+    config = chain_config(3)
+    change(config)
+    with pytest.raises(ModelFileError, match=message):
+        build(config)
+
+
+def test_a_million_calls_are_refused_before_anything_is_built():
+    config = chain_config(1)
+    config["layers"][1]["inbound_nodes"] = [[["x", 0, 0, {}]]] * 10 ** 6  # one list, a million times: cheap
+    import time
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="more than 50,000 layer calls"):
+        build(config)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_models_nested_too_deep_are_refused():
+    config = chain_config(1)
+    for _ in range(20):
+        config = {**chain_config(0), "layers": [chain_config(0)["layers"][0],
+                                                {"class_name": "Functional", "name": "m", "config": config,
+                                                 "inbound_nodes": [[["x", 0, 0, {}]]]}],
+                  "output_layers": [["m", 0, 0]]}
+    with pytest.raises(ModelFileError, match="nested more than 16 deep"):
+        build(config)
+
+
+def test_a_chain_deeper_than_pythons_recursion_limit_builds_runs_and_saves(tmp_path):
+    import sys
+    n = sys.getrecursionlimit() + 500
+    model = build(chain_config(n))
+    assert len(model.layers) == n + 1
+    x = np.array([[-1.0, 0.5, 2.0]], np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.maximum(x, 0))
+    model.save(tmp_path / "deep.npz")
+    assert len(load_model(tmp_path / "deep.npz").layers) == n + 1
+
+
+def test_a_keras_3_call_on_something_else_than_tensors_is_refused():
+    from tinynet.io.errors import KerasFileError
+    from tinynet.keras.keras_graph import graph_from_config
+    config = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
+              "config": {"name": "m", "layers": [
+                  {"module": "keras.layers", "class_name": "InputLayer", "name": "x",
+                   "config": {"batch_shape": [None, 3], "name": "x"}, "inbound_nodes": []},
+                  {"module": "keras.layers", "class_name": "ReLU", "name": "r", "config": {"name": "r"},
+                   "inbound_nodes": [{"args": [{"class_name": "__lambda__", "config": {"code": "..."}}],
+                                      "kwargs": {}}]}],
+                  "input_layers": ["x", 0, 0], "output_layers": ["r", 0, 0]}}
+    with pytest.raises(KerasFileError, match="is on .*__lambda__.*not a Keras tensor"):
+        graph_from_config(config, "m.keras")

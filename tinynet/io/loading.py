@@ -103,6 +103,8 @@ def model_from_config(config, custom_objects=None):
     if isinstance(config, dict) and config.get("class_name") == "Sequential" and isinstance(config.get("config"), dict):
         config = config["config"]
     source = "the model configuration"
+    if isinstance(config, dict) and config.get("class_name") == "Functional":  # npz_model.model_config's graph
+        return _functional_from_spec({"graph": config, "weight_shapes": None}, dict(custom_objects or {}), source)
     try:  # as a file would hold it: tuples become lists, NumPy scalars plain numbers
         config = json.loads(json.dumps(config, default=lambda value: value.item() if isinstance(value, np.generic) else str(value)))
     except (TypeError, ValueError) as error:
@@ -281,6 +283,9 @@ def _layer_from_config(index, entry, custom_objects, source):
     where = f"layers[{index}]"
     class_name = field(source, entry, "class_name", str, where)
     config = field(source, entry, "config", dict, where)
+    if class_name == "Lambda" and class_name not in custom_objects:
+        raise ModelFileError(f"{source}: layer {index} is a Lambda layer, which holds Python code; tinynet never runs "
+                             "code from a file. Rebuild the model in code and load its weights (load_weights).")
     known = {**_layer_registry(), **{k: v for k, v in custom_objects.items() if isinstance(v, type)}}
     if class_name not in known:
         raise ModelFileError(
