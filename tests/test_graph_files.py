@@ -254,3 +254,13 @@ def test_a_keras_3_call_on_something_else_than_tensors_is_refused():
                   "input_layers": ["x", 0, 0], "output_layers": ["r", 0, 0]}}
     with pytest.raises(KerasFileError, match="is on .*__lambda__.*not a Keras tensor"):
         graph_from_config(config, "m.keras")
+
+
+def test_to_json_of_a_functional_model_rebuilds_the_graph():
+    from tinynet.io.loading import model_from_json
+    model = graph_model(compiled=False)
+    again = model_from_json(model.to_json())
+    assert type(again).__name__ == "Functional" and [la.name for la in again.layers] == [la.name for la in model.layers]
+    again.set_weights(model.get_weights())
+    x, _ = data()
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))

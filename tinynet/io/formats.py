@@ -109,6 +109,13 @@ def save_weights(model, path):
     writer(path, weights_only=True)(model, path)
 
 
+def model_config(model):
+    """``model.get_config()`` of a functional model: its graph as tinynet's file holds it."""
+    from . import npz_model
+
+    return npz_model.model_config(model)
+
+
 def load_weights(model, path):
     """``model.load_weights(path)``: weights from a file of any format (its content decides)."""
     from .loading import load_weights

@@ -103,6 +103,9 @@ def model_from_config(config, custom_objects=None):
     if isinstance(config, dict) and config.get("class_name") == "Sequential" and isinstance(config.get("config"), dict):
         config = config["config"]
     source = "the model configuration"
+    if isinstance(config, dict) and config.get("class_name") == "Functional" and isinstance(config.get("config"),
+                                                                                           dict):
+        config = config["config"]  # to_json's wrapping
     if isinstance(config, dict) and config.get("class_name") == "Functional":  # npz_model.model_config's graph
         return _functional_from_spec({"graph": config, "weight_shapes": None}, dict(custom_objects or {}), source)
     try:  # as a file would hold it: tuples become lists, NumPy scalars plain numbers

@@ -95,6 +95,11 @@ class Functional(Model):
                 raise ValueError(f"Input '{name}' of model '{self.name}' expects arrays of shape {t.shape}; "
                                  f"received shape {x.shape}.")
 
+    def get_config(self):
+        """The graph as plain data: each layer's config and the calls made of it (``inbound_nodes``), the
+        inputs and outputs (``tinynet/io/graph_config.py``, reached through the files seam)."""
+        return self._files().model_config(self)
+
     # ----- running -----------------------------------------------------------
     def call(self, inputs, training=None):
         """Each node's layer on the values of its inputs, in the graph's order; the outputs in the structure
