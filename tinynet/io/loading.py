@@ -37,7 +37,7 @@ def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
             the next shuffle and dropout masks are the ones the saved run would have drawn.
 
     Returns:
-        a ``Sequential`` with the saved weights.
+        a ``Sequential``, or a functional model (``Model(inputs, outputs)``), with the saved weights.
 
     Raises:
         ModelFileError: the file is not a regular file, truncated, corrupt, not a model file,

@@ -14,8 +14,8 @@ channels-first data, dilation, a custom activation, a Lambda layer) is refused w
 ``KerasFileError`` naming the layer and the setting; settings that only change training
 (regularizers and constraints tinynet's layer lacks) are dropped with a ``KerasFileWarning``.
 
-Functional models (Keras's ``inbound_nodes``) are not read yet: a model's layers are read as a
-list here, and a graph would add the list of each layer's inputs beside it.
+A functional model (Keras's ``inbound_nodes``) is read and written by ``keras_graph.py``, which
+calls the per-layer translations here for each of its layers.
 """
 import math
 import re

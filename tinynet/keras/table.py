@@ -11,8 +11,9 @@
     constraints, learning-rate schedules: ``tinynet.core`` lists them)
 
 Adding a layer to tinynet is its file in ``tinynet/core/layers`` and, if Keras has the layer, one
-row of LAYERS. ``config.py`` (models and layers) and ``training_config.py`` (losses, metrics,
-optimizers and their state) read these rows; nothing else in tinynet knows a Keras name.
+row of LAYERS. ``file_config.py`` (models and layers), ``keras_graph.py`` (functional models: the calls
+between the layers) and ``training_config.py`` (losses, metrics, optimizers and their state) read these
+rows; nothing else in tinynet knows a Keras name.
 "Keras 2" is tf.keras 2.10, whose ``.h5`` tinynet writes; "Keras 3" the ``.keras`` archive of
 Keras 3.0 and later, and its ``.weights.h5``.
 """
