@@ -264,3 +264,41 @@ def test_to_json_of_a_functional_model_rebuilds_the_graph():
     again.set_weights(model.get_weights())
     x, _ = data()
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def two_outputs():
+    i = tinynet.Input((3,), name="i")
+    model = tinynet.Model(i, [L.Dense(2, activation="softmax", name="o1")(i), L.Dense(1, name="o2")(i)])
+    model.compile("adam", loss=["categorical_crossentropy", "mae"], loss_weights=[1.0, 0.5],
+                  metrics=[["accuracy"], ["mse"]])
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 3)).astype(np.float32)
+    y = [np.eye(2, dtype=np.float32)[rng.integers(0, 2, 8)], rng.standard_normal((8, 1)).astype(np.float32)]
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+    return model, x, y
+
+
+def test_per_output_losses_weights_and_metrics_round_trip_in_npz(tmp_path):
+    model, x, y = two_outputs()
+    model.save(tmp_path / "m.npz")
+    again = load_model(tmp_path / "m.npz")
+    assert [type(loss) for loss in again.output_losses] == [type(loss) for loss in model.output_losses]
+    assert again.loss_weights == [1.0, 0.5] and again.paired == model.paired
+    assert [m.name for m in again.metrics] == [m.name for m in model.metrics] == ["o1_accuracy", "o2_mse"]
+    assert again.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+    model.train_on_batch(x, y)
+    again.train_on_batch(x, y)
+    for w, v in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(v, w)
+
+
+@pytest.mark.parametrize("name", ["m.h5", "m.keras"])
+def test_per_output_losses_are_named_when_a_keras_file_cannot_hold_them(tmp_path, name):
+    pytest.importorskip("h5py")
+    from tinynet.io.errors import KerasFileWarning
+    model, x, _ = two_outputs()
+    with pytest.warns(KerasFileWarning, match="2 output losses cannot be held by a Keras file"):
+        model.save(tmp_path / name)
+    again = load_model(tmp_path / name)
+    assert again.optimizer is None
+    np.testing.assert_array_equal(again.predict(x, verbose=0)[1], model.predict(x, verbose=0)[1])

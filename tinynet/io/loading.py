@@ -332,28 +332,36 @@ def _assign(parameters, values, source):
 
 
 def _compile(model, config, custom_objects, source):
-    loss_cls = _class_named(config["loss"]["class_name"], losses.ALL.values(), "loss", source)
     optimizer_cls = _class_named(config["optimizer"]["class_name"], optimizers.ALL.values(), "optimizer", source)
-    metrics = []
-    for name in config["metrics"]:
-        if name in custom_objects:
-            metrics.append(custom_objects[name])
-            continue
-        try:
-            metrics_module.get(name, loss_cls.name)
-        except ValueError:
-            raise ModelFileError(
-                f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
-                f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
-        metrics.append(name)
+    outputs = config.get("outputs")  # a model of several outputs: a loss, a weight and metrics for each
+    entries = outputs["losses"] if outputs else [config["loss"]]
+    metric_names = outputs["metrics"] if outputs else [config["metrics"]]
     # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
     try:
-        loss = loss_cls(**config["loss"]["config"])
+        loss = [None if entry is None else _class_named(entry["class_name"], losses.ALL.values(), "loss", source)(
+            **entry["config"]) for entry in entries]
         optimizer = optimizer_cls(**config["optimizer"]["config"])
         optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    metrics = [[_metric(name, None if output_loss is None else output_loss.name, custom_objects, source)
+                for name in names] for names, output_loss in zip(metric_names, loss)]
+    if outputs:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=outputs["loss_weights"])
+    else:
+        model.compile(optimizer=optimizer, loss=loss[0], metrics=metrics[0])
+
+
+def _metric(name, loss_name, custom_objects, source):
+    if name in custom_objects:
+        return custom_objects[name]
+    try:
+        metrics_module.get(name, loss_name)
+    except ValueError:
+        raise ModelFileError(
+            f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
+            f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
+    return name
 
 
 def _check_state_shapes(model, declared, source):

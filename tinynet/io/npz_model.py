@@ -139,6 +139,17 @@ def _compile_config(model):
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names},
     }
+    output_losses = getattr(model, "output_losses", [model.loss])
+    if len(output_losses) > 1:  # a model of several outputs: a loss, a weight and metrics for each
+        names = model.output_names
+        config["metrics"] = []
+        config["outputs"] = {
+            "losses": [None if loss is None else {"class_name": type(loss).__name__,
+                                                  "config": {} if paired else loss.get_config()}
+                       for loss, paired in zip(output_losses, model.paired)],
+            "loss_weights": list(model.loss_weights),
+            "metrics": [[metric.name[len(names[i]) + 1:] for j, metric in model.output_metrics if j == i]
+                        for i in range(len(names))]}
     return config, state_arrays
 
 
@@ -244,6 +255,21 @@ class NpzModelFile(ModelFile):
         spec = {"loss": loss, "metrics": metrics,
                 "optimizer": {"class_name": optimizer["class_name"], "config": optimizer["config"],
                               "iterations": iterations}}
+        if "outputs" in config:
+            outputs = field(self.path, config, "outputs", dict, where)
+            per_loss = field(self.path, outputs, "losses", list, f"{where}.outputs")
+            weights = field(self.path, outputs, "loss_weights", list, f"{where}.outputs")
+            per_metrics = field(self.path, outputs, "metrics", list, f"{where}.outputs")
+            for i, entry in enumerate(per_loss):
+                if entry is not None:
+                    field(self.path, entry, "class_name", str, f"{where}.outputs.losses[{i}]")
+                    field(self.path, entry, "config", dict, f"{where}.outputs.losses[{i}]")
+            if not (len(per_loss) == len(weights) == len(per_metrics)
+                    and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights)
+                    and all(isinstance(m, list) and all(isinstance(n, str) for n in m) for m in per_metrics)):
+                raise ModelFileError(f"{self.path} is corrupt: {where}.outputs should give a loss, a weight and a list "
+                                     f"of metric names per output, but is {short(outputs)}")
+            spec["outputs"] = {"losses": per_loss, "loss_weights": weights, "metrics": per_metrics}
         return spec, states
 
     def _float_header(self, key):
