@@ -302,3 +302,35 @@ def test_per_output_losses_are_named_when_a_keras_file_cannot_hold_them(tmp_path
     again = load_model(tmp_path / name)
     assert again.optimizer is None
     np.testing.assert_array_equal(again.predict(x, verbose=0)[1], model.predict(x, verbose=0)[1])
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5", "w.npz"])
+def test_a_functional_models_weights_load_into_the_same_graph(tmp_path, name):
+    if name != "w.npz":
+        pytest.importorskip("h5py")
+    model, (x, _) = graph_model(), data()
+    random = np.random.default_rng(5)
+    model.set_weights([random.uniform(0.5, 1.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    model.save_weights(tmp_path / name)
+    fresh = graph_model()
+    fresh.load_weights(tmp_path / name)
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_keras_2_0_spelling_reads():
+    """Keras 2.0-2.3 called a functional model 'Model', wrote [layer, node, tensor] without kwargs, and
+    listed even a single output."""
+    from tinynet.keras.keras_graph import graph_from_config
+    from tinynet.io.loading import build_functional
+    config = {"class_name": "Model", "keras_version": "2.2.4", "config": {"name": "old", "layers": [
+        {"class_name": "InputLayer", "name": "x", "config": {"batch_input_shape": [None, 3], "dtype": "float32",
+                                                            "sparse": False, "name": "x"}, "inbound_nodes": []},
+        {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 3, "activation": "relu"},
+         "inbound_nodes": [[["x", 0, 0]]]},
+        {"class_name": "Add", "name": "a", "config": {"name": "a"}, "inbound_nodes": [[["x", 0, 0], ["d", 0, 0]]]}],
+        "input_layers": [["x", 0, 0]], "output_layers": [["a", 0, 0]]}}
+    model = build_functional(graph_from_config(config, "old.h5"), "old.h5", max_values=100)
+    kernel, bias = np.eye(3, dtype=np.float32) * 2, np.array([0.0, -1.0, 0.0], np.float32)
+    model.set_weights([kernel, bias])
+    x = np.array([[1.0, 0.25, -2.0]], np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x + np.maximum(x @ kernel + bias, 0))  # one array

@@ -72,7 +72,9 @@ def write_weights(model, path):
     """
     arrays = _weights_arrays(model, "weights")
     arrays["model_config"] = json_array({
-        "class_name": type(model).__name__, "name": model.name, "input_shape": list(model.input_shape[1:]),
+        "class_name": type(model).__name__, "name": model.name,
+        # (several inputs: a list of shapes, which a weights file does not need)
+        "input_shape": list(model.input_shape[1:]) if isinstance(model.input_shape, tuple) else None,
         "layers": [{"class_name": type(layer).__name__, "config": {"name": layer.name}} for layer in model.layers]})
     _write(path, arrays)
 
