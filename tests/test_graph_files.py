@@ -232,7 +232,7 @@ def test_models_nested_too_deep_are_refused():
 
 def test_a_chain_deeper_than_pythons_recursion_limit_builds_runs_and_saves(tmp_path):
     import sys
-    n = sys.getrecursionlimit() + 500
+    n = sys.getrecursionlimit() + 100
     model = build(chain_config(n))
     assert len(model.layers) == n + 1
     x = np.array([[-1.0, 0.5, 2.0]], np.float32)
@@ -334,3 +334,14 @@ def test_keras_2_0_spelling_reads():
     model.set_weights([kernel, bias])
     x = np.array([[1.0, 0.25, -2.0]], np.float32)
     np.testing.assert_allclose(model.predict(x, verbose=0), x + np.maximum(x @ kernel + bias, 0))  # one array
+
+
+def test_to_json_of_a_sequential_holding_a_model_rebuilds_it():
+    from tinynet.io.loading import model_from_json
+    inner = tinynet.Sequential([L.Dense(4, activation="relu", input_shape=(3,)), L.Dense(2)], name="inner")
+    outer = tinynet.Sequential([inner, L.Softmax()], name="outer")
+    again = model_from_json(outer.to_json())
+    assert [type(layer).__name__ for layer in again.layers] == ["Sequential", "Softmax"]
+    again.set_weights(outer.get_weights())
+    x = np.random.default_rng(6).standard_normal((2, 3)).astype(np.float32)
+    np.testing.assert_array_equal(again.predict(x, verbose=0), outer.predict(x, verbose=0))

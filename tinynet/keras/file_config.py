@@ -370,9 +370,6 @@ def activation_to_keras(activation, keras3, owner):
     try:
         name = activations.name_of(activation)
     except ValueError:
-        if isinstance(owner, Model):
-            raise ValueError(f"{where} is the nested model '{owner.name}'; tinynet cannot write a nested model "
-                             "to a Keras file yet. Save the inner model itself, or save to tinynet's .npz.") from None
         raise ValueError(f"{where} ({type(owner).__name__}) has no Keras equivalent tinynet can write; Keras files "
                          f"hold {', '.join(sorted(row.keras for row in table.LAYERS))} and the activations "
                          f"{', '.join(sorted(activations.ACTIVATIONS))}") from None
