@@ -201,6 +201,8 @@ def test_a_graph_read_back_computes_what_it_says():
     (lambda c: c.__setitem__("output_layers", [["l9", 0, 0]]), r"output_layers\[0\] reads layer 'l9'"),
     (lambda c: c["layers"][2]["inbound_nodes"][0][0].__setitem__(3, {"mask": [1]}), r"training=True/False only"),
     (lambda c: c["layers"][2].__setitem__("class_name", "Lambda"), r"Lambda layer, which holds Python code"),
+    (lambda c: c["layers"][2].update(name=None, config="x"), r"layer 2 of model 'chain' has no name"),
+    (lambda c: c["layers"][2].__setitem__("inbound_nodes", None), r"'inbound_nodes' should be a list"),
 ])
 def test_a_hostile_graph_is_refused_naming_what_is_wrong(change, message):
     config = chain_config(3)

@@ -142,7 +142,8 @@ def build_graph(config, make_layer, source, error=ModelFileError):
         raise error(f"{source}: model '{cut(name, 60)}' has no layers")
     position, calls, names = {}, [], []
     for i, entry in enumerate(entries):
-        layer_name = entry.get("name", (entry.get("config") or {}).get("name"))
+        inner = entry.get("config")
+        layer_name = entry.get("name", inner.get("name") if isinstance(inner, dict) else None)
         if not isinstance(layer_name, str):
             raise error(f"{source}: layer {i} of model '{cut(name, 60)}' has no name")
         if layer_name in position:
