@@ -157,10 +157,6 @@ def nested():
 
 
 @pytest.mark.parametrize("name, weights_only, message", [
-    ("m.h5", False, "nested model 'inner'; tinynet cannot write a nested model to a Keras file"),
-    ("m.keras", False, "nested model 'inner'"),
-    ("w.weights.h5", True, "nested model 'inner'"),
-    ("m-{epoch}.npz", False, "Model 'inner' is nested in another model"),
     ("m.weights.h5", False, "holds weights only"),
 ])
 def test_checkpoint_refuses_before_the_first_epoch_what_its_file_cannot_hold(tmp_path, name, weights_only, message):
@@ -175,13 +171,16 @@ def test_checkpoint_refuses_before_the_first_epoch_what_its_file_cannot_hold(tmp
     assert all(np.array_equal(a, b) for a, b in zip(before, m.get_weights()))
 
 
-def test_checkpoint_of_a_nested_models_weights_is_saved(tmp_path):
+@pytest.mark.parametrize("name", ["w.npz", "w.weights.h5", "w.h5"])
+def test_checkpoint_of_a_nested_models_weights_is_saved(tmp_path, name):
+    if name != "w.npz":
+        pytest.importorskip("h5py")
     m = nested()
     x, y = np.ones((4, 3), np.float32), np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]
-    m.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "w.npz"),
+    m.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(tmp_path / name),
                                                                           save_weights_only=True)])
     fresh = nested()
-    fresh.load_weights(tmp_path / "w.npz")
+    fresh.load_weights(tmp_path / name)
     assert np.array_equal(m.predict(x), fresh.predict(x))
 
 

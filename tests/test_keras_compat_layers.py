@@ -245,12 +245,13 @@ def test_to_json_writes_keras_sequential_form():
     assert again.count_params() == model.count_params()
 
 
-def test_saving_a_nested_model_says_what_to_do(tmp_path):
+def test_a_nested_model_is_saved_with_its_architecture(tmp_path):
     outer = models.Sequential([logits_model(), layers.Softmax()])
     outer.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    with pytest.raises(NotImplementedError, match="Save the inner model"):
-        outer.save(tmp_path / "nested.npz")
-    assert not (tmp_path / "nested.npz").exists()
+    outer.save(tmp_path / "nested.npz")
+    again = tinynet.models.load_model(tmp_path / "nested.npz")
+    x = np.random.default_rng(0).random((3, 4, 4), dtype=np.float32)
+    np.testing.assert_array_equal(again.predict(x, verbose=0), outer.predict(x, verbose=0))
 
 
 def test_inputs_and_outputs_describe_the_model():

@@ -96,6 +96,31 @@ LAYER_EXAMPLES = {
     "ELU": (lambda: L.ELU(alpha=0.5), (5,)),
     "LeakyReLU": (lambda: L.LeakyReLU(negative_slope=0.1), (5,)),
     "PReLU": (lambda: L.PReLU(shared_axes=[1]), (3, 4)),
+    "Conv2DTranspose": (lambda: L.Conv2DTranspose(3, (3, 2), strides=(2, 2), padding="same", activation="relu",
+                                                  output_padding=(1, 1)), (4, 4, 2)),
+    "UpSampling2D": (lambda: L.UpSampling2D((2, 3), interpolation="bilinear"), (3, 3, 2)),
+    "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 0), (2, 1))), (3, 3, 2)),
+    "Cropping2D": (lambda: L.Cropping2D(((1, 0), (0, 2))), (4, 5, 2)),
+    "GlobalMaxPooling2D": (lambda: L.GlobalMaxPooling2D(), (3, 4, 2)),
+    "LayerNormalization": (lambda: L.LayerNormalization(epsilon=0.01, center=False), (3, 4)),
+    "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.3, seed=2), (3, 3, 2)),
+    "GaussianNoise": (lambda: L.GaussianNoise(0.2, seed=4), (5,)),
+    "RepeatVector": (lambda: L.RepeatVector(3), (5,)),
+    "Permute": (lambda: L.Permute((2, 1)), (3, 4)),
+    "Rescaling": (lambda: L.Rescaling(0.5, offset=-1.0), (3, 3, 2)),
+    "Resizing": (lambda: L.Resizing(5, 4, interpolation="nearest"), (3, 3, 2)),
+    "RandomFlip": (lambda: L.RandomFlip("horizontal", seed=3), (3, 3, 2)),
+    "RandomRotation": (lambda: L.RandomRotation((-0.2, 0.1), fill_mode="nearest", seed=3), (4, 4, 2)),
+    "RandomTranslation": (lambda: L.RandomTranslation(0.1, (-0.2, 0.3), fill_mode="constant", fill_value=0.5),
+                          (4, 4, 2)),
+    "RandomZoom": (lambda: L.RandomZoom(0.2, 0.1, interpolation="nearest"), (4, 4, 2)),
+}
+# The rows a Sequential cannot hold: merge layers (a call on a list) and the InputLayer of a graph,
+# round-tripped in a functional model (test_every_merge_layer_round_trips).
+MERGE_EXAMPLES = {
+    "Add": lambda: L.Add(), "Subtract": lambda: L.Subtract(), "Multiply": lambda: L.Multiply(),
+    "Average": lambda: L.Average(), "Maximum": lambda: L.Maximum(), "Minimum": lambda: L.Minimum(),
+    "Concatenate": lambda: L.Concatenate(axis=1), "Dot": lambda: L.Dot(axes=1, normalize=True),
 }
 # tinynet's activation layers Keras has as functions only: written as Activation('<name>').
 FUNCTION_LAYERS = sorted({cls for cls in activations.ACTIVATIONS.values()
@@ -104,7 +129,46 @@ FUNCTION_LAYERS = sorted({cls for cls in activations.ACTIVATIONS.values()
 
 
 def test_every_row_of_the_table_has_an_example():
-    assert sorted(LAYER_EXAMPLES) == sorted(row.keras for row in table.LAYERS)
+    assert sorted([*LAYER_EXAMPLES, *MERGE_EXAMPLES, "InputLayer"]) == sorted(row.keras for row in table.LAYERS)
+
+
+def public_layer_classes():
+    return sorted({value for value in vars(L).values() if isinstance(value, type) and issubclass(value, L.Layer)
+                   and value is not L.Layer}, key=lambda cls: cls.__name__)
+
+
+@pytest.mark.parametrize("cls", public_layer_classes(), ids=lambda cls: cls.__name__)
+def test_every_public_layer_is_in_the_table_or_refused_by_name(tmp_path, cls):
+    """A row of the table, an activation layer (written as Keras's Activation), or Lambda: refused, naming why."""
+    if cls is L.Lambda:
+        model = tinynet.Sequential([L.Dense(3, input_shape=(4,)), L.Lambda(lambda t: t * 2.0, name="double")])
+        for suffix in FORMATS:
+            with pytest.raises(ValueError, match="Layer 'double' is a Lambda layer, which holds Python code"):
+                model.save(tmp_path / f"m.{suffix}")
+        from tinynet.keras import file_config
+        keras_json = {"class_name": "Sequential", "config": {"layers": [
+            {"class_name": "Lambda", "config": {"name": "f", "function": "x", "batch_input_shape": [None, 4]}}]}}
+        with pytest.raises(KerasFileError, match="Lambda layer, which holds Python code; tinynet never runs code"):
+            file_config.spec_from_config(keras_json, "m.h5")
+        return
+    assert cls in table.LAYER_BY_TINYNET or cls in activations.ACTIVATIONS.values(), \
+        f"{cls.__name__} is in neither the Keras table nor the activations"
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+@pytest.mark.parametrize("keras_class", sorted(MERGE_EXAMPLES))
+def test_every_merge_layer_round_trips(tmp_path, keras_class, suffix):
+    a, b = tinynet.Input((3,), name="a"), tinynet.Input((3,), name="b")
+    merged = MERGE_EXAMPLES[keras_class]()([L.Dense(3)(a), b])
+    model = tinynet.Model([a, b], L.Dense(2)(L.Flatten()(merged)) if keras_class != "Dot" else merged)
+    random_weights(model)
+    rng = np.random.default_rng(1)
+    x = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(2)]
+    copy = round_trip(model, tmp_path, suffix)
+    layer = copy.layers[[type(la) for la in copy.layers].index(table.LAYER_BY_KERAS[keras_class].tinynet)]
+    assert settings(layer) == settings(model.get_layer(layer.name))
+    assert [type(la) for la in copy.layers] == [type(la) for la in model.layers]
+    assert np.array_equal(model.predict(x), copy.predict(x))
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -302,6 +366,10 @@ def test_keras_3_15_model_using_every_layer_row_reads_and_predicts_as_keras():
         warnings.simplefilter("error")  # an uncompiled Keras 3 model (compile_config {}) loads without a word
         model = tinynet.models.load_model(KERAS_3_15 / "layers.keras")
     used = {table.LAYER_BY_TINYNET.get(type(layer), table.LAYER_BY_KERAS["Activation"]).keras for layer in model.layers}
+    # layers.keras holds every row a Sequential can; merges.keras and graph.keras (make_graphs.py) the others
+    for name in ("merges.keras", "graph.keras"):
+        used |= {table.LAYER_BY_TINYNET.get(type(layer), table.LAYER_BY_KERAS["Activation"]).keras
+                 for layer in tinynet.models.load_model(KERAS_3_15 / name).layers}
     assert used == {row.keras for row in table.LAYERS}
     assert model.layers[0].kernel_regularizer.l2 == pytest.approx(0.01)
     # Keras computes in another order: float32 rounding apart, the same numbers.

@@ -96,3 +96,55 @@ def test_model_summary_prints_the_keras_table():
     lines = []
     keras_mnist_cnn().summary(print_fn=lines.append)
     assert "\n".join(lines) == KERAS_2_11
+
+
+def test_functional_summary_has_keras_connected_to_column():
+    """The toy ResNet of keras.io's functional API guide, as tf.keras 2 prints it: 98 wide, a fourth column
+    naming the tensors each layer reads (name[call][output]); shapes and counts check by hand:
+    3*3*3*32 + 32 = 896, 3*3*32*64 + 64 = 18496, 3*3*64*64 + 64 = 36928, a 3-pool of 28 is 9."""
+    import tinynet
+    from tinynet import layers as L
+    inputs = tinynet.Input((32, 32, 3), name="img")
+    x = L.Conv2D(32, 3, activation="relu", name="conv2d_8")(inputs)
+    x = L.Conv2D(64, 3, activation="relu", name="conv2d_9")(x)
+    block_1_output = L.MaxPooling2D(3, name="max_pooling2d")(x)
+    x = L.Conv2D(64, 3, activation="relu", padding="same", name="conv2d_10")(block_1_output)
+    x = L.Conv2D(64, 3, activation="relu", padding="same", name="conv2d_11")(x)
+    model = tinynet.Model(inputs, L.Add(name="add")([x, block_1_output]), name="toy_resnet")
+    expected = [
+        'Model: "toy_resnet"',
+        "_" * 98,
+        " Layer (type)                   Output Shape         Param #     Connected to                     ",
+        "=" * 98,
+        " img (InputLayer)               [(None, 32, 32, 3)]  0           []                               ",
+        " " * 98,
+        " conv2d_8 (Conv2D)              (None, 30, 30, 32)   896         ['img[0][0]']                    ",
+        " " * 98,
+        " conv2d_9 (Conv2D)              (None, 28, 28, 64)   18496       ['conv2d_8[0][0]']               ",
+        " " * 98,
+        " max_pooling2d (MaxPooling2D)   (None, 9, 9, 64)     0           ['conv2d_9[0][0]']               ",
+        " " * 98,
+        " conv2d_10 (Conv2D)             (None, 9, 9, 64)     36928       ['max_pooling2d[0][0]']          ",
+        " " * 98,
+        " conv2d_11 (Conv2D)             (None, 9, 9, 64)     36928       ['conv2d_10[0][0]']              ",
+        " " * 98,
+        " add (Add)                      (None, 9, 9, 64)     0           ['conv2d_11[0][0]',              ",
+        "                                                                  'max_pooling2d[0][0]']          ",
+        " " * 98,
+        "=" * 98,
+        "Total params: 93,248",
+    ]
+    assert format_summary(model)[:len(expected)] == expected
+
+
+def test_a_shared_layer_is_connected_to_each_of_its_calls():
+    import tinynet
+    from tinynet import layers as L
+    a, b = tinynet.Input((3,), name="a"), tinynet.Input((3,), name="b")
+    shared = L.Dense(2, name="shared")
+    model = tinynet.Model([a, b], L.Concatenate(name="cat")([shared(a), shared(b)]))
+    rows = [line for line in format_summary(model) if line.strip()]
+    assert any("shared (Dense)" in line and "['a[0][0]'," in line for line in rows)
+    assert any(line.strip() == "'b[0][0]']" for line in rows)
+    assert any("cat (Concatenate)" in line and "['shared[0][0]'," in line for line in rows)
+    assert any(line.strip() == "'shared[1][0]']" for line in rows)

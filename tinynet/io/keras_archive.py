@@ -14,6 +14,7 @@ is the Keras ring's (``tinynet.keras.file_config``, ``training_config``); this m
 """
 import io
 import json
+import os
 import tempfile
 import time
 import warnings
@@ -21,13 +22,14 @@ import zipfile
 from pathlib import Path
 
 
-from ..keras import file_config as keras_config, training_config
+from ..keras import file_config as keras_config, keras_graph, training_config
 from ..keras.table import OPTIMIZER_BY_KERAS
 from .atomic import atomic_write
 from .errors import KerasFileError, KerasFileWarning
 from .hdf5 import H5Reader, require_h5py
 from .json_text import MAX_CONFIG_BYTES, parse_json
-from .keras_h5 import KerasModelFile, file_spec, keras3_layer, optimizer_state, trainable_parameters, trainable_shapes
+from .keras_h5 import (KerasModelFile, file_spec, functional_spec, keras3_layer, keras3_model_arrays, optimizer_state,
+                       trainable_parameters, trainable_shapes)
 from .model_files import cut, listed
 from .npz import open_regular_file
 from .zips import ZIP_ERRORS, check_directory_size, open_zip
@@ -75,9 +77,10 @@ def _archive_spec(path, config_text, metadata_text, weights):
     config = parse_json(config_text, "config.json", path)
     metadata = parse_json(metadata_text, "metadata.json", path) if metadata_text else {}
     keras_version = metadata.get("keras_version") if isinstance(metadata, dict) else None
-    spec, entries = keras_config.spec_from_config(config, path, keras_version if isinstance(keras_version, str)
-                                                  else "3")
-    spec["keras_version"] = keras_version
+    version = keras_version if isinstance(keras_version, str) else "3"
+    functional = keras_graph.is_functional(config)
+    if not functional:
+        spec, entries = keras_config.spec_from_config(config, path, version)
 
     compile_spec = None
     compile_config = config.get("compile_config")
@@ -86,11 +89,16 @@ def _archive_spec(path, config_text, metadata_text, weights):
                                                         compile_config.get("optimizer"), path)
     with H5Reader(weights, source=f"{path}:model.weights.h5") as reader:
         group = reader.child(reader.root, "layers")
-        keys = keras_config.keras3_keys([entry["keras_class"] for entry in entries])
-        spec["weights"] = []
-        for entry, key in zip(entries, keys):
-            spec["weights"] += keras3_layer(reader, group, key, entry["weight_shapes"],
-                                            f"{entry['label']} (file key {key!r})")
+        if functional:
+            spec, entries = functional_spec(path, config, version, os.stat(weights).st_size,
+                                            lambda model: keras3_model_arrays(reader, group, model))
+        else:
+            keys = keras_config.keras3_keys([entry["keras_class"] for entry in entries])
+            spec["weights"] = []
+            for entry, key in zip(entries, keys):
+                spec["weights"] += keras3_layer(reader, group, key, entry["weight_shapes"],
+                                                f"{entry['label']} (file key {key!r})")
+        spec["keras_version"] = keras_version
         state = None
         if compile_spec is not None and compile_spec["optimizer"] is not None \
                 and reader.has(reader.root, "optimizer"):
@@ -188,18 +196,26 @@ def _weights_file(model, layers, with_optimizer):
     h5py = require_h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
-        group = f.create_group("layers")
-        keys = keras_config.keras3_keys([keras_config.keras_class(layer) for layer in layers])
-        for layer, key in zip(layers, keys):
-            variables = group.create_group(f"{key}/vars")
-            for i, parameter in enumerate(layer.weights):
-                variables.create_dataset(str(i), data=parameter.data)
+        _write_layers(f.create_group("layers"), layers)
         if with_optimizer:
             variables = f.create_group("optimizer/vars")
             for i, array in enumerate(training_config.keras3_variables(model.optimizer, trainable_parameters(layers))):
                 variables.create_dataset(str(i), data=array)
         f.create_group("vars")
     return buffer.getvalue()
+
+
+def _write_layers(group, layers):
+    """``<key>/vars/<i>`` per layer (``<key>``: its Keras class in snake_case, numbered); a nested model's
+    layers under ``<key>/layers``, beside its empty ``<key>/vars``, as Keras 3 writes them."""
+    keys = keras_config.keras3_keys([keras_config.keras_class(layer) for layer in layers])
+    for layer, key in zip(layers, keys):
+        variables = group.create_group(f"{key}/vars")
+        if hasattr(layer, "_init_trainer"):
+            _write_layers(group.create_group(f"{key}/layers"), keras_config.saved_layers(layer))
+            continue
+        for i, parameter in enumerate(layer.weights):
+            variables.create_dataset(str(i), data=parameter.data)
 
 
 def write_keras_weights(model, path):

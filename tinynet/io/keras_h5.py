@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from ..keras import file_config as keras_config, training_config
+from ..keras import file_config as keras_config, keras_graph, training_config
 from ..keras.table import OPTIMIZER_BY_KERAS
 from .atomic import atomic_write
 from .errors import KerasFileError, KerasFileWarning
@@ -57,6 +57,15 @@ def read_keras_h5(path, reader=None):
             raise KerasFileError(f"{path} is an HDF5 file but not a Keras model (no model_config attribute)")
         keras_version = reader.text(root, "keras_version", required=False)
         config = parse_json(reader.text(root, "model_config"), "model_config", path)
+        if keras_graph.is_functional(config):
+            spec, entries = functional_spec(path, config, keras_version, _file_size(path),
+                                            lambda model: _keras2_model_arrays(reader, model))
+            training = reader.text(root, "training_config", required=False)
+            spec["compile"], spec["optimizer_state"] = None, None
+            if training is not None:
+                spec["compile"], spec["optimizer_state"] = _compile_and_state(reader, training, spec, entries)
+            spec["keras_version"] = keras_version
+            return file_spec(spec, entries, "keras-h5")
         spec, entries = keras_config.spec_from_config(config, path, keras_version)
         group = reader.child(root, "model_weights")
         layer_names = set(reader.strings(group, "layer_names"))
@@ -73,6 +82,37 @@ def read_keras_h5(path, reader=None):
             spec["compile"], spec["optimizer_state"] = _compile_and_state(reader, training, spec, entries)
         spec["keras_version"] = keras_version
     return file_spec(spec, entries, "keras-h5")
+
+
+def functional_spec(path, config, keras_version, file_bytes, arrays_of):
+    """``(spec, entries)`` of a Keras functional model: its graph in tinynet's terms (``keras_graph``), and its
+    weights read by ``arrays_of(model)`` into the model the graph builds (made under a bound: no more
+    values than the file's bytes could hold), in ``model.weights`` order."""
+    from .loading import build_functional
+
+    graph = keras_graph.graph_from_config(config, path, keras_version)
+    model = build_functional(graph, path, max_values=file_bytes // 2)
+    spec = {"name": model.name, "input_shape": None, "layers": graph["layers"], "graph": graph,
+            "weights": arrays_of(model), "trainable_shapes": [p.shape for p in model.trainable_weights]}
+    entries = [{"weight_names": [p.name for p in model.weights], "weight_shapes": [p.shape for p in model.weights],
+                "trainable_count": None}]
+    return spec, entries
+
+
+def _file_size(path):
+    import os
+    return os.stat(path).st_size
+
+
+def _keras2_model_arrays(reader, model):
+    """A model's arrays from ``model_weights/<layer>/`` (Keras 2, Keras 3's legacy .h5), layer by layer."""
+    group = reader.child(reader.root, "model_weights")
+    arrays = []
+    for layer in keras_config.saved_layers(model):
+        if layer.weights:
+            arrays += _keras2_layer(reader, group, layer.name, [p.shape for p in layer.weights],
+                                    f"layer '{layer.name}'")
+    return arrays
 
 
 def file_spec(spec, entries, file_format, kind="model"):
@@ -210,6 +250,8 @@ def _positional_slots(slots, optimizer, n):
 
 def trainable_shapes(spec, entries):
     """The shapes of the model's trainable weights, in ``model.trainable_weights`` order."""
+    if spec.get("trainable_shapes") is not None:  # a functional model's, found by building it
+        return spec["trainable_shapes"]
     return [shape for entry in entries for shape in entry["weight_shapes"][:entry["trainable_count"]]]
 
 
@@ -288,12 +330,25 @@ def _is_keras3_weights(reader):
 
 
 def _keras3_weights(reader, root, layers):
+    return _keras3_weights_in(reader, reader.child(root, "layers"), layers)
+
+
+def keras3_model_arrays(reader, group, model):
+    """A model's arrays from Keras 3's ``layers/<key>/vars/<i>`` groups, nested models' under ``<key>/layers``,
+    in ``model.weights`` order."""
+    layers = keras_config.saved_layers(model)
+    return [array for arrays in _keras3_weights_in(reader, group, layers) for array in arrays]
+
+
+def _keras3_weights_in(reader, group, layers):
     keys = keras_config.keras3_keys([keras_config.keras_class(layer) for layer in layers])
-    group = reader.child(root, "layers")
     values = []
     for layer, key in zip(layers, keys):
-        values.append(keras3_layer(reader, group, key, [p.shape for p in layer.weights],
-                                   f"layer '{layer.name}' (file key {key!r})"))
+        if hasattr(layer, "_init_trainer"):
+            values.append(keras3_model_arrays(reader, reader.child(group, f"{key}/layers"), layer))
+        else:
+            values.append(keras3_layer(reader, group, key, [p.shape for p in layer.weights],
+                                       f"layer '{layer.name}' (file key {key!r})"))
     return values
 
 
@@ -365,7 +420,9 @@ def _write_layers(group, layers):
     """One group per layer (``<layer>/<layer>/kernel:0``, its names in ``weight_names`` in Keras's order), then
     Keras 2.10's empty ``top_level_model_weights``."""
     for layer in sorted(layers, key=lambda layer: layer.name):
-        names = [f"{layer.name}/{_short(p)}:0".encode("utf8") for p in layer.weights]
+        # A nested model's weights keep their layers' names (inner_dense/kernel:0), as Keras writes them.
+        names = [(f"{p.name}:0" if hasattr(layer, "_init_trainer") else f"{layer.name}/{_short(p)}:0").encode("utf8")
+                 for p in layer.weights]
         _write_named(group.create_group(layer.name), names, [p.data for p in layer.weights])
     _write_named(group.create_group("top_level_model_weights"), [], [])
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core import layers as layers_module, losses, metrics as metrics_module, optimizers
 from .errors import ModelFileError
+from . import graph_config
 from .formats import open_model_file
 from .model_files import check_input_shape, check_path, field
 from ..core.layers.base import Layer, before_add_weight
@@ -36,7 +37,7 @@ def load_model(path, compile=True, custom_objects=None, restore_rng_state=True):
             the next shuffle and dropout masks are the ones the saved run would have drawn.
 
     Returns:
-        a ``Sequential`` with the saved weights.
+        a ``Sequential``, or a functional model (``Model(inputs, outputs)``), with the saved weights.
 
     Raises:
         ModelFileError: the file is not a regular file, truncated, corrupt, not a model file,
@@ -102,6 +103,11 @@ def model_from_config(config, custom_objects=None):
     if isinstance(config, dict) and config.get("class_name") == "Sequential" and isinstance(config.get("config"), dict):
         config = config["config"]
     source = "the model configuration"
+    if isinstance(config, dict) and config.get("class_name") == "Functional" and isinstance(config.get("config"),
+                                                                                           dict):
+        config = config["config"]  # to_json's wrapping
+    if isinstance(config, dict) and config.get("class_name") == "Functional":  # npz_model.model_config's graph
+        return _functional_from_spec({"graph": config, "weight_shapes": None}, dict(custom_objects or {}), source)
     try:  # as a file would hold it: tuples become lists, NumPy scalars plain numbers
         config = json.loads(json.dumps(config, default=lambda value: value.item() if isinstance(value, np.generic) else str(value)))
     except (TypeError, ValueError) as error:
@@ -127,15 +133,20 @@ def model_from_json(json_string, custom_objects=None):
 
 
 def model_from_spec(spec, custom_objects, source):
-    """A Sequential built from ``spec``; with ``spec['weight_shapes']``, each weight's shape is
-    compared with the file's before it is allocated (ModelFileError on the first difference)."""
-
+    """A Sequential built from ``spec`` (a functional model from ``spec['graph']``); with
+    ``spec['weight_shapes']``, each weight's shape is compared with the file's before it is allocated
+    (ModelFileError on the first difference)."""
+    if spec.get("graph") is not None:
+        return _functional_from_spec(spec, custom_objects, source)
     check_input_shape(source, spec["input_shape"], "input_shape")
     if not spec["layers"]:
         raise ModelFileError(f"{source} is corrupt: its model has no layers")
-    layers = [_layer_from_config(i, entry, custom_objects, source) for i, entry in enumerate(spec["layers"])]
+    layers = [_graph_layer(entry, custom_objects, source) if entry.get("class_name") in ("Functional", "Sequential")
+              else _layer_from_config(i, entry, custom_objects, source) for i, entry in enumerate(spec["layers"])]
     expected = spec["weight_shapes"]
-    check = None if expected is None else _WeightCheck(expected, source)
+    # A nested model makes its weights when it is made, before the layers around it: then the budget.
+    nested = any(entry.get("class_name") in ("Functional", "Sequential") for entry in spec["layers"])
+    check = None if expected is None else (_WeightBudget if nested else _WeightCheck)(expected, source)
     token = before_add_weight.set(check)
     try:
         model = Sequential(layers, name=spec["name"])
@@ -153,8 +164,100 @@ def model_from_spec(spec, custom_objects, source):
     if not model.built:
         raise ModelFileError(f"{source} is corrupt: it does not say the model's input shape")
     if check is not None:
-        check.finish()
+        check.finish(model)
     return model
+
+
+def _functional_from_spec(spec, custom_objects, source):
+    """A functional model from its graph (``tinynet/io/graph_config.py``). Its layers make their weights in
+    the order the graph runs them, not ``model.weights`` order: each allocation must be one of the file's
+    shapes not yet used (so a file never asks for more memory than its arrays take), and the order is
+    compared once the model is built."""
+    expected = spec["weight_shapes"]
+    budget = None if expected is None else _WeightBudget(expected, source)
+    token = before_add_weight.set(budget)
+    try:
+        model = graph_config.build_graph(spec["graph"], lambda entry: _graph_layer(entry, custom_objects, source),
+                                         source)
+    finally:
+        before_add_weight.reset(token)
+    if budget is not None:
+        budget.finish(model)
+    return model
+
+
+def build_functional(graph, source, max_values):
+    """A functional model from a Keras file's graph, to learn its weights' shapes before any array is read:
+    every allocation is counted, and one past ``max_values`` values in all (what the file's bytes could
+    hold) is refused before it is made."""
+    budget = _ValueBudget(max_values, source)
+    token = before_add_weight.set(budget)
+    try:
+        return graph_config.build_graph(graph, lambda entry: _graph_layer(entry, {}, source), source)
+    finally:
+        before_add_weight.reset(token)
+
+
+class _ValueBudget:
+    def __init__(self, limit, source):
+        self.left, self.source = limit, source
+
+    def __call__(self, name, shape):
+        self.left -= int(np.prod(shape, dtype=object))
+        if self.left < 0:
+            raise ModelFileError(f"{self.source}: its configuration asks for weight '{name}' of shape {shape}, more "
+                                 "values in all than the file's bytes could hold; refused before allocating it")
+
+    def finish(self, model=None):
+        pass
+
+
+def _graph_layer(entry, custom_objects, source):
+    """The layer of one entry of a graph (a nested model built from its own config)."""
+    class_name = field(source, entry, "class_name", str, "a layer of the graph")
+    config = field(source, entry, "config", dict, f"layer {entry.get('name')!r} of the graph")
+    if class_name == "Functional":
+        return graph_config.build_graph(config, lambda inner: _graph_layer(inner, custom_objects, source), source)
+    if class_name == "Sequential":
+        return _sequential_from_config(config, custom_objects, source)
+    return _layer_from_config(entry.get("name", "?"), entry, custom_objects, source)
+
+
+def _sequential_from_config(config, custom_objects, source):
+    """A nested Sequential, built (its weights made) when it has its input shape."""
+    layers = field(source, config, "layers", list, "a nested Sequential")
+    check_input_shape(source, config.get("input_shape"), "a nested Sequential's input_shape")
+    try:
+        model = Sequential([_graph_layer(entry, custom_objects, source) for entry in layers],
+                           name=field(source, config, "name", str, "a nested Sequential"))
+        if config.get("input_shape") is not None and not model.built:
+            model.build((None, *config["input_shape"]))
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the nested Sequential's layers do not fit together ({_cut(str(error))})") \
+            from None
+    return model
+
+
+class _WeightBudget:
+    """Called by ``Layer.add_weight`` before each allocation: the shape must be one of the file's arrays not
+    yet matched (the weights of a graph are made in the order it runs, checked against the file's order after)."""
+
+    def __init__(self, shapes, source):
+        self.left, self.source, self.expected = {}, source, [tuple(shape) for shape in shapes]
+        for shape in shapes:
+            self.left[tuple(shape)] = self.left.get(tuple(shape), 0) + 1
+
+    def __call__(self, name, shape):
+        if not self.left.get(tuple(shape)):
+            raise ModelFileError(f"{self.source}: its configuration asks for weight '{name}' of shape {shape}, "
+                                 "which none of the file's remaining arrays has")
+        self.left[tuple(shape)] -= 1
+
+    def finish(self, model):
+        made = [parameter.shape for parameter in model.weights]
+        if made != self.expected:
+            raise ModelFileError(f"{self.source}: its configuration makes weights of shapes {_cut(str(made))}, but "
+                                 f"the file holds {_cut(str(self.expected))}")
 
 
 class _WeightCheck:
@@ -173,7 +276,7 @@ class _WeightCheck:
                                  f"but the file's array for it has shape {self.shapes[self.count]}")
         self.count += 1
 
-    def finish(self):
+    def finish(self, model=None):
         if self.count != len(self.shapes):
             raise ModelFileError(f"{self.source} holds {len(self.shapes)} weight arrays, but its configuration "
                                  f"makes {self.count}")
@@ -183,6 +286,9 @@ def _layer_from_config(index, entry, custom_objects, source):
     where = f"layers[{index}]"
     class_name = field(source, entry, "class_name", str, where)
     config = field(source, entry, "config", dict, where)
+    if class_name == "Lambda" and class_name not in custom_objects:
+        raise ModelFileError(f"{source}: layer {index} is a Lambda layer, which holds Python code; tinynet never runs "
+                             "code from a file. Rebuild the model in code and load its weights (load_weights).")
     known = {**_layer_registry(), **{k: v for k, v in custom_objects.items() if isinstance(v, type)}}
     if class_name not in known:
         raise ModelFileError(
@@ -226,28 +332,36 @@ def _assign(parameters, values, source):
 
 
 def _compile(model, config, custom_objects, source):
-    loss_cls = _class_named(config["loss"]["class_name"], losses.ALL.values(), "loss", source)
     optimizer_cls = _class_named(config["optimizer"]["class_name"], optimizers.ALL.values(), "optimizer", source)
-    metrics = []
-    for name in config["metrics"]:
-        if name in custom_objects:
-            metrics.append(custom_objects[name])
-            continue
-        try:
-            metrics_module.get(name, loss_cls.name)
-        except ValueError:
-            raise ModelFileError(
-                f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
-                f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
-        metrics.append(name)
+    outputs = config.get("outputs")  # a model of several outputs: a loss, a weight and metrics for each
+    entries = outputs["losses"] if outputs else [config["loss"]]
+    metric_names = outputs["metrics"] if outputs else [config["metrics"]]
     # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
     try:
-        loss = loss_cls(**config["loss"]["config"])
+        loss = [None if entry is None else _class_named(entry["class_name"], losses.ALL.values(), "loss", source)(
+            **entry["config"]) for entry in entries]
         optimizer = optimizer_cls(**config["optimizer"]["config"])
         optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    metrics = [[_metric(name, None if output_loss is None else output_loss.name, custom_objects, source)
+                for name in names] for names, output_loss in zip(metric_names, loss)]
+    if outputs:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=outputs["loss_weights"])
+    else:
+        model.compile(optimizer=optimizer, loss=loss[0], metrics=metrics[0])
+
+
+def _metric(name, loss_name, custom_objects, source):
+    if name in custom_objects:
+        return custom_objects[name]
+    try:
+        metrics_module.get(name, loss_name)
+    except ValueError:
+        raise ModelFileError(
+            f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
+            f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
+    return name
 
 
 def _check_state_shapes(model, declared, source):

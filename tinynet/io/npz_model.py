@@ -25,6 +25,7 @@ import json
 
 import numpy as np
 
+from . import graph_config
 from .atomic import atomic_write
 from .errors import ModelFileError
 from .model_files import ModelFile, cut, short, check_input_shape, check_iterations, check_path, field
@@ -71,20 +72,38 @@ def write_weights(model, path):
     """
     arrays = _weights_arrays(model, "weights")
     arrays["model_config"] = json_array({
-        "class_name": type(model).__name__, "name": model.name, "input_shape": list(model.input_shape[1:]),
+        "class_name": type(model).__name__, "name": model.name,
+        # (several inputs: a list of shapes, which a weights file does not need)
+        "input_shape": list(model.input_shape[1:]) if isinstance(model.input_shape, tuple) else None,
         "layers": [{"class_name": type(layer).__name__, "config": {"name": layer.name}} for layer in model.layers]})
     _write(path, arrays)
 
 
 def model_config(model):
-    """The architecture as plain data: ``{'name', 'input_shape', 'layers': [{'class_name', 'config'}]}``."""
-    model.get_config()  # refuses what cannot be written (a nested model) before anything is
-    return {
-        "class_name": type(model).__name__,
-        "name": model.name,
-        "input_shape": None if model.input_shape is None else list(model.input_shape[1:]),
-        "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in model.layers],
-    }
+    """The architecture as plain data: a Sequential's ``{'class_name', 'name', 'input_shape', 'layers':
+    [{'class_name', 'config'}]}``; a functional model's graph (``tinynet/io/graph_config.py``) with
+    ``'class_name': 'Functional'``. A nested model is a layer whose config is its own model config."""
+    class_name, config = layer_entry(model)
+    return {"class_name": class_name, "input_shape": None, **config}
+
+
+def layer_entry(layer):
+    """``(class_name, config)`` of one layer as tinynet's file holds it; a model's config is its architecture."""
+    from ..core.models import Functional, Sequential
+
+    if isinstance(layer, Functional):
+        return "Functional", graph_config.graph_config(layer, layer_entry)
+    if isinstance(layer, Sequential):
+        return "Sequential", {"name": layer.name,
+                              "input_shape": None if layer.input_shape is None else list(layer.input_shape[1:]),
+                              "layers": [dict(zip(("class_name", "config"), layer_entry(inner)))
+                                         for inner in layer.layers]}
+    if hasattr(layer, "_init_trainer"):  # a subclassed Model: its architecture is Python code
+        raise NotImplementedError(
+            f"Model '{layer.name}' is a subclassed model ({type(layer).__name__}): its architecture is the Python "
+            "code of its call(), which a model file cannot hold (tinynet never runs code from a file). Save its "
+            "weights (model.save_weights('w.weights.h5')) and rebuild the model in code, then load_weights.")
+    return type(layer).__name__, layer.get_config()
 
 
 def _weights_arrays(model, kind):
@@ -122,6 +141,17 @@ def _compile_config(model):
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names},
     }
+    output_losses = getattr(model, "output_losses", [model.loss])
+    if len(output_losses) > 1:  # a model of several outputs: a loss, a weight and metrics for each
+        names = model.output_names
+        config["metrics"] = []
+        config["outputs"] = {
+            "losses": [None if loss is None else {"class_name": type(loss).__name__,
+                                                  "config": {} if paired else loss.get_config()}
+                       for loss, paired in zip(output_losses, model.paired)],
+            "loss_weights": list(model.loss_weights),
+            "metrics": [[metric.name[len(names[i]) + 1:] for j, metric in model.output_metrics if j == i]
+                        for i in range(len(names))]}
     return config, state_arrays
 
 
@@ -195,7 +225,8 @@ class NpzModelFile(ModelFile):
         spec = {"format": "tinynet", "kind": kind, "name": name,
                 "input_shape": None if input_shape is None else list(input_shape), "layers": layers,
                 "weight_names": weight_names, "weight_shapes": weight_shapes,
-                "compile": None, "optimizer_state": [], "rng_state": None}
+                "compile": None, "optimizer_state": [], "rng_state": None,
+                "graph": config if config.get("class_name") == "Functional" else None}
         if kind == "model" and npz.has("compile_config"):
             spec["compile"], spec["optimizer_state"] = self._compile_spec()
         if kind == "model" and npz.has("rng_state"):
@@ -226,6 +257,21 @@ class NpzModelFile(ModelFile):
         spec = {"loss": loss, "metrics": metrics,
                 "optimizer": {"class_name": optimizer["class_name"], "config": optimizer["config"],
                               "iterations": iterations}}
+        if "outputs" in config:
+            outputs = field(self.path, config, "outputs", dict, where)
+            per_loss = field(self.path, outputs, "losses", list, f"{where}.outputs")
+            weights = field(self.path, outputs, "loss_weights", list, f"{where}.outputs")
+            per_metrics = field(self.path, outputs, "metrics", list, f"{where}.outputs")
+            for i, entry in enumerate(per_loss):
+                if entry is not None:
+                    field(self.path, entry, "class_name", str, f"{where}.outputs.losses[{i}]")
+                    field(self.path, entry, "config", dict, f"{where}.outputs.losses[{i}]")
+            if not (len(per_loss) == len(weights) == len(per_metrics)
+                    and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights)
+                    and all(isinstance(m, list) and all(isinstance(n, str) for n in m) for m in per_metrics)):
+                raise ModelFileError(f"{self.path} is corrupt: {where}.outputs should give a loss, a weight and a list "
+                                     f"of metric names per output, but is {short(outputs)}")
+            spec["outputs"] = {"losses": per_loss, "loss_weights": weights, "metrics": per_metrics}
         return spec, states
 
     def _float_header(self, key):

@@ -14,8 +14,8 @@ channels-first data, dilation, a custom activation, a Lambda layer) is refused w
 ``KerasFileError`` naming the layer and the setting; settings that only change training
 (regularizers and constraints tinynet's layer lacks) are dropped with a ``KerasFileWarning``.
 
-Functional models (Keras's ``inbound_nodes``) are not read yet: a model's layers are read as a
-list here, and a graph would add the list of each layer's inputs beside it.
+A functional model (Keras's ``inbound_nodes``) is read and written by ``keras_graph.py``, which
+calls the per-layer translations here for each of its layers.
 """
 import math
 import re
@@ -319,19 +319,36 @@ def writable_layers(model, keras3):
     if not getattr(model, "built", False):
         raise ValueError(f"Model '{model.name}' has not been built yet, so it has no weights to save. Give the first "
                          "layer `input_shape=...` or call model.build((None, ...)) first.")
+    if type(model).__name__ == "Functional":
+        from .keras_graph import functional_config
+        functional_config(model, keras3)  # refuses layers and settings Keras has no equivalent for
+        return model.layers
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     for layer in layers:
-        layer_config(layer, keras3)  # refuses layers and settings Keras has no equivalent for
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", layer.name):
-            raise ValueError(f"Layer name {layer.name!r} cannot be a Keras layer name (letters, digits, '_', '.', '-')")
+        check_name(layer)
+        if isinstance(layer, Model):
+            from .keras_graph import nested_config
+            nested_config(layer, keras3)
+        else:
+            layer_config(layer, keras3)  # refuses layers and settings Keras has no equivalent for
     names = [layer.name for layer in layers]
     if len(set(names)) != len(names):
         raise ValueError(f"Model '{model.name}' has two layers with the same name; Keras needs unique names")
     return layers
 
 
+def check_name(layer):
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", layer.name):
+        raise ValueError(f"Layer name {layer.name!r} cannot be a Keras layer name (letters, digits, '_', '.', '-')")
+
+
 def layer_config(layer, keras3):
     """``(Keras class name, config)`` as Keras 2 (``keras3=False``) or Keras 3 writes this tinynet layer."""
+    if type(layer).__name__ in table.CODE_LAYERS:
+        raise ValueError(f"Layer '{layer.name}' is a {type(layer).__name__} layer, which holds Python code: tinynet "
+                         "never writes code to a file (nor runs code from one). Arithmetic on symbolic tensors "
+                         "(h + x) is such a layer too: use the merge layers (layers.Add) instead, or save the weights "
+                         "only (model.save_weights) and rebuild the model in code.")
     row = LAYER_BY_TINYNET.get(type(layer))
     config = {"name": layer.name, "trainable": bool(layer.trainable), "dtype": "float32"}
     if row is None:  # Sigmoid, Tanh, GELU ...: Keras has them as functions, in an Activation layer
@@ -342,6 +359,8 @@ def layer_config(layer, keras3):
         if keras3 and key in row.keras3_when_set and value is None:
             continue
         config[key if keras3 else row.keras2.get(key, key)] = to_keras(key, value, layer, keras3)
+    for key in row.omit:
+        config.pop(key)
     return row.keras, config
 
 
@@ -351,9 +370,6 @@ def activation_to_keras(activation, keras3, owner):
     try:
         name = activations.name_of(activation)
     except ValueError:
-        if isinstance(owner, Model):
-            raise ValueError(f"{where} is the nested model '{owner.name}'; tinynet cannot write a nested model "
-                             "to a Keras file yet. Save the inner model itself, or save to tinynet's .npz.") from None
         raise ValueError(f"{where} ({type(owner).__name__}) has no Keras equivalent tinynet can write; Keras files "
                          f"hold {', '.join(sorted(row.keras for row in table.LAYERS))} and the activations "
                          f"{', '.join(sorted(activations.ACTIVATIONS))}") from None
@@ -412,17 +428,30 @@ def keras_object(key, class_name, config, keras3):
 
 def model_config(model, layers, keras3):
     """The model's config as Keras 2's ``.h5`` (``model_config``) or Keras 3's ``.keras`` (``config.json``) holds it."""
+    from .keras_graph import MODULES, functional_config, nested_config
+
+    if type(model).__name__ == "Functional":
+        return functional_config(model, keras3)
+    if type(model).__name__ != "Sequential" and not any(cls.__name__ == "Sequential" for cls in type(model).__mro__):
+        nested_config(model, keras3)  # a subclassed model: refused, saying what to do
     shape = [None, *model.input_shape[1:]]
     if not keras3:
         entries = [{"class_name": "InputLayer", "config": {"batch_input_shape": shape, "dtype": "float32",
                                                            "sparse": False, "ragged": False,
                                                            "name": f"{layers[0].name}_input"}}]
-        entries += [dict(zip(("class_name", "config"), layer_config(layer, keras3=False))) for layer in layers]
+        entries += [dict(zip(("class_name", "config"), nested_config(layer, keras3=False) if isinstance(layer, Model)
+                             else layer_config(layer, keras3=False))) for layer in layers]
         return {"class_name": "Sequential", "config": {"name": model.name, "layers": entries}}
     entries = [{"module": "keras.layers", "class_name": "InputLayer",
                 "config": {"batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"},
                 "registered_name": None}]
     for layer in layers:
+        if isinstance(layer, Model):
+            class_name, config = nested_config(layer, keras3=True)
+            module, registered = MODULES[class_name]
+            entries.append({"module": module, "class_name": class_name, "config": config,
+                            "registered_name": registered})
+            continue
         class_name, config = layer_config(layer, keras3=True)
         entries.append({"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None,
                         "build_config": {"input_shape": [None, *layer.input_shape]}})
@@ -457,9 +486,19 @@ def keras3_keys(class_names):
 
 
 def keras_class(layer):
-    """The Keras class a tinynet layer is written as (``Sigmoid`` -> ``Activation``)."""
+    """The Keras class a tinynet layer is written as (``Sigmoid`` -> ``Activation``; a nested model its kind)."""
+    if isinstance(layer, Model):
+        return "Functional" if type(layer).__name__ == "Functional" else "Sequential"
     row = LAYER_BY_TINYNET.get(type(layer))
     return "Activation" if row is None else row.keras
+
+
+def saved_layers(model):
+    """The layers whose weights a Keras file keeps, in its order: a functional model's all (its InputLayers
+    have none), a Sequential's without its InputLayer (Keras's Sequential files list none)."""
+    if type(model).__name__ == "Functional":
+        return model.layers
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
 def cut(text, limit=120):

@@ -11,8 +11,9 @@
     constraints, learning-rate schedules: ``tinynet.core`` lists them)
 
 Adding a layer to tinynet is its file in ``tinynet/core/layers`` and, if Keras has the layer, one
-row of LAYERS. ``config.py`` (models and layers) and ``training_config.py`` (losses, metrics,
-optimizers and their state) read these rows; nothing else in tinynet knows a Keras name.
+row of LAYERS. ``file_config.py`` (models and layers), ``keras_graph.py`` (functional models: the calls
+between the layers) and ``training_config.py`` (losses, metrics, optimizers and their state) read these
+rows; nothing else in tinynet knows a Keras name.
 "Keras 2" is tf.keras 2.10, whose ``.h5`` tinynet writes; "Keras 3" the ``.keras`` archive of
 Keras 3.0 and later, and its ``.weights.h5``.
 """
@@ -44,6 +45,7 @@ class Layer(NamedTuple):
     aliases: tuple = ()          # other names Keras gave the class
     keras2: dict = {}            # {key: Keras 2's name for it}
     keras3_when_set: tuple = ()  # keys Keras 3 writes only when they are not None
+    omit: tuple = ()             # common keys (trainable, dtype) Keras 3's class refuses (tf.keras 2 takes them missing)
 
 
 def dense_weights(layer, shape):
@@ -75,6 +77,20 @@ def prelu_weights(layer, shape):
             raise ValueError(f"shared_axes={layer.shared_axes} does not fit inputs of shape {tuple(shape)}")
         shape[axis - 1] = 1
     return [("alpha", tuple(shape))]
+
+
+def conv2d_transpose_weights(layer, shape):
+    kh, kw = layer.kernel_size  # Keras's layout: (kh, kw, C_out, C_in), the adjoint's of Conv2D
+    return [("kernel", (kh, kw, layer.filters, shape[-1]))] + ([("bias", (layer.filters,))] if layer.use_bias else [])
+
+
+def layer_normalization_weights(layer, shape):
+    axes = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
+    for axis in axes:
+        if not -len(shape) - 1 < axis <= len(shape) or axis == 0:
+            raise ValueError(f"axis={layer.axis} does not fit inputs of shape {tuple(shape)}")
+    sizes = tuple(shape[axis - 1 if axis > 0 else axis] for axis in axes)
+    return ([("gamma", sizes)] if layer.scale else []) + ([("beta", sizes)] if layer.center else [])
 
 
 KERNEL_AND_BIAS = ("activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
@@ -113,11 +129,51 @@ LAYERS = (
     Layer("LeakyReLU", L.LeakyReLU, ("negative_slope",), keras2={"negative_slope": "alpha"}),
     Layer("PReLU", L.PReLU, ("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"),
           {"alpha_regularizer": None, "alpha_constraint": None}, weights=prelu_weights),
+    # The input of a functional model (a Sequential's is its first layer's input shape).
+    Layer("InputLayer", L.InputLayer, ("batch_shape",), {"sparse": False, "ragged": False, "optional": False},
+          keras2={"batch_shape": "batch_input_shape"}),
+    # Merge layers: a call on a list of tensors (functional models only).
+    Layer("Add", L.Add), Layer("Subtract", L.Subtract), Layer("Multiply", L.Multiply), Layer("Average", L.Average),
+    Layer("Maximum", L.Maximum), Layer("Minimum", L.Minimum),
+    Layer("Concatenate", L.Concatenate, ("axis",)),
+    Layer("Dot", L.Dot, ("axes", "normalize")),
+    # Keras 2 writes groups=1 for Conv2DTranspose, which Keras 3 does not take: read, never written.
+    Layer("Conv2DTranspose", L.Conv2DTranspose, ("filters", "kernel_size", "strides", "padding", "output_padding",
+                                                 "data_format", "dilation_rate", *KERNEL_AND_BIAS),
+          fixed={**CHANNELS_LAST, "dilation_rate": (1, 1), "groups": 1}, weights=conv2d_transpose_weights,
+          aliases=("Convolution2DTranspose",), keras3_when_set=("activity_regularizer",)),
+    Layer("UpSampling2D", L.UpSampling2D, ("size", "data_format", "interpolation"), CHANNELS_LAST),
+    Layer("ZeroPadding2D", L.ZeroPadding2D, ("padding", "data_format"), CHANNELS_LAST),
+    Layer("Cropping2D", L.Cropping2D, ("cropping", "data_format"), CHANNELS_LAST),
+    Layer("GlobalMaxPooling2D", L.GlobalMaxPooling2D, ("data_format", "keepdims"), {**CHANNELS_LAST, "keepdims": False},
+          aliases=("GlobalMaxPool2D",)),
+    Layer("LayerNormalization", L.LayerNormalization,
+          ("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer",
+           "gamma_regularizer", "beta_constraint", "gamma_constraint"),
+          {"rms_scaling": False}, weights=layer_normalization_weights),
+    Layer("SpatialDropout2D", L.SpatialDropout2D, ("rate", "seed", "data_format"),
+          {**CHANNELS_LAST, "noise_shape": None}, omit=("trainable", "dtype")),
+    Layer("GaussianNoise", L.GaussianNoise, ("stddev", "seed")),
+    Layer("RepeatVector", L.RepeatVector, ("n",)),
+    Layer("Permute", L.Permute, ("dims",)),
+    # Preprocessing layers: Keras 3 writes data_format (and Resizing's newer settings) at the one value
+    # tinynet has; tf.keras 2.10 takes none of them, so they are read, never written.
+    Layer("Rescaling", L.Rescaling, ("scale", "offset")),
+    Layer("Resizing", L.Resizing, ("height", "width", "interpolation"),
+          {**CHANNELS_LAST, "crop_to_aspect_ratio": False, "pad_to_aspect_ratio": False, "fill_mode": "constant",
+           "fill_value": 0.0, "antialias": False}),
+    Layer("RandomFlip", L.RandomFlip, ("mode", "seed"), CHANNELS_LAST),
+    Layer("RandomRotation", L.RandomRotation, ("factor", "fill_mode", "interpolation", "seed", "fill_value"),
+          CHANNELS_LAST),
+    Layer("RandomTranslation", L.RandomTranslation, ("height_factor", "width_factor", "fill_mode", "interpolation",
+                                                     "seed", "fill_value"), CHANNELS_LAST),
+    Layer("RandomZoom", L.RandomZoom, ("height_factor", "width_factor", "fill_mode", "interpolation", "seed",
+                                       "fill_value"), CHANNELS_LAST),
 )
 # tinynet's other activation layers (Sigmoid, Tanh, GELU ...) Keras has as functions only: they are
 # written as ``Activation('sigmoid')`` and read back as tinynet's ``Activation`` layer.
 
-# The Keras classes that hold Python code or are not layers of a Sequential: refused by name.
+# The Keras classes that hold Python code: refused by name, read or written (tinynet never runs code from a file).
 CODE_LAYERS = ("Lambda", "TFOpLambda", "SlicingOpLambda")
 
 

@@ -169,6 +169,9 @@ def keras2_training_config(model):
     the optimizer; None for an uncompiled model."""
     if getattr(model, "loss", None) is None:
         return None
+    if len(getattr(model, "output_losses", ())) > 1:
+        return not_held(f"Model '{model.name}''s {len(model.output_losses)} output losses",
+                        "tinynet writes one loss to a Keras file")
     loss, optimizer = loss_to_keras(model, keras3=False), optimizer_to_keras(model.optimizer, keras3=False)
     if loss is None or optimizer is None:
         return None
@@ -180,6 +183,9 @@ def keras3_compile_config(model):
     """``config.json``'s ``compile_config`` of a Keras 3 ``.keras`` (None as ``keras2_training_config``)."""
     if getattr(model, "loss", None) is None:
         return None
+    if len(getattr(model, "output_losses", ())) > 1:
+        return not_held(f"Model '{model.name}''s {len(model.output_losses)} output losses",
+                        "tinynet writes one loss to a Keras file")
     loss, optimizer = loss_to_keras(model, keras3=True), optimizer_to_keras(model.optimizer, keras3=True)
     if loss is None or optimizer is None:
         return None

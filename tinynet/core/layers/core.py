@@ -219,6 +219,11 @@ class InputLayer(Layer):
             raise ValueError("InputLayer needs `input_shape`, e.g. InputLayer(input_shape=(784,)).")
         super().__init__(input_shape=check_shape(shape, "input_shape"), **kwargs)
 
+    @property
+    def batch_shape(self):
+        """The input shape with its batch axis, as Keras 3 names it: ``(None, 28, 28, 1)``."""
+        return (None, *self.declared_input_shape)
+
 
 class Lambda(Layer):
     """A function of tensors as a layer: ``Lambda(lambda x: x / 255.0)``, ``Lambda(lambda t: t[0] - t[1])``.

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..checks import check_choice, check_float, check_int, invalid, is_real
 from ..ops.image import check_fill_mode, check_interpolation, resize, warp, warp_backward
+from ..tensor import KerasTensor
 from .base import Layer
 from .core import check_data_format
 from .noise import RandomLayer
@@ -99,7 +100,11 @@ class Resizing(ReshapingLayer):
 class _RandomAugmentation(RandomLayer):
     """A random augmentation: on in training (and in direct calls, Keras's default), the identity in inference."""
 
-    def __call__(self, x, training=True):
+    def __call__(self, x, training=None):
+        # Called directly, it augments (Keras's default training=True); in a functional graph the call fixes
+        # nothing, so the model's flag decides (fit: on; predict, evaluate: off), as in Keras 3.
+        if training is None and not isinstance(x, KerasTensor):
+            training = True
         return super().__call__(x, training=training)
 
     def build(self, input_shape):

@@ -13,7 +13,7 @@ the backward walk adds the two gradients that come back to it.
 """
 import numpy as np
 
-from ..graph import nodes_between
+from ..graph import layers_by_depth, nodes_between
 from ..layers.core import InputLayer
 from ..tensor import KerasTensor, Tensor, as_tensor
 from .model import Model
@@ -34,10 +34,7 @@ class Functional(Model):
             if not isinstance(t.history[0].layer, InputLayer):
                 raise ValueError(f"Model '{self.name}': the inputs must come from Input(...); {t.name!r} is the "
                                  f"output of layer '{t.history[0].layer.name}'.")
-        seen = []
-        for layer in [t.history[0].layer for t in self._inputs] + [node.layer for node in self._nodes]:
-            if all(layer is not known for known in seen):
-                seen.append(layer)
+        seen = layers_by_depth(self._inputs, self._outputs)  # Keras's order: its files and weights follow it
         names = [layer.name for layer in seen]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -97,6 +94,11 @@ class Functional(Model):
             if tuple(x.shape[1:]) != tuple(t.shape[1:]):
                 raise ValueError(f"Input '{name}' of model '{self.name}' expects arrays of shape {t.shape}; "
                                  f"received shape {x.shape}.")
+
+    def get_config(self):
+        """The graph as plain data: each layer's config and the calls made of it (``inbound_nodes``), the
+        inputs and outputs (``tinynet/io/graph_config.py``, reached through the files seam)."""
+        return self._files().model_config(self)
 
     # ----- running -----------------------------------------------------------
     def call(self, inputs, training=None):

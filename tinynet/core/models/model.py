@@ -172,12 +172,9 @@ class Model(Trainer, StepAPI, Layer):
     # ----- configuration and files -------------------------------------------------
     def get_config(self):
         """The architecture as Keras writes a Sequential's: ``{'name', 'layers': [{'class_name', 'config'}]}``."""
-        for layer in self.layers:
-            if isinstance(layer, Model):
-                raise NotImplementedError(
-                    f"Model '{layer.name}' is nested in another model ('{self.name}'), and tinynet cannot yet write a nested "
-                    "model's architecture (save / to_json). Save the inner model itself (its weights are the trained "
-                    "ones), and wrap it again after loading: Sequential([tinynet.load_model(path), layers.Softmax()]).")
+        if any(isinstance(layer, Model) for layer in self.layers):  # a nested model's config is its architecture
+            config = self._files().model_config(self)
+            return {"name": config["name"], "input_shape": config["input_shape"], "layers": config["layers"]}
         return {"name": self.name,
                 "layers": [{"class_name": getattr(layer, "class_name", type(layer).__name__),
                             "config": layer.get_config()} for layer in self.layers]}
