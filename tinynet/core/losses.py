@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import tape as tape_module
-from .checks import check_float
+from .checks import check_float, short_repr
 from .ops import log_softmax
 from .ops import math as math_ops
 from .tensor import Tensor, logits_for, record
@@ -507,7 +507,7 @@ def get(identifier):
         return _LOSS_OF_FUNCTION[identifier]()
     if callable(identifier):
         return LossFunction(identifier)
-    raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {sorted(ALL)} or a Loss instance.")
+    raise ValueError(f"Unknown loss: {short_repr(identifier)}. Expected one of {sorted(ALL)} or a Loss instance.")
 
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..checks import check_bool, check_float, check_int, invalid, is_int
+from ..checks import check_bool, check_float, check_int, invalid, is_int, short_repr
 from ..ops import softmax
 from ..tensor import PAIRS
 from .base import IDENTITY, Layer
@@ -404,7 +404,7 @@ def get(identifier, owner="layer"):
             f"(one of {sorted(ACTIVATIONS)}) or as tf.nn.relu / keras.activations.relu, or wrap your function's "
             "maths in a Layer subclass with forward and backward.")
     raise ValueError(
-        f"Unknown activation: {identifier!r}. Expected one of {sorted(ACTIVATIONS)} or None.")
+        f"Unknown activation: {short_repr(identifier)}. Expected one of {sorted(ACTIVATIONS)} or None.")
 
 
 def name_of(activation):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import constraints, initializers, regularizers
-from ..checks import check_bool, check_float, check_int, check_shape, invalid
+from ..checks import check_bool, check_float, check_int, check_shape, invalid, short_repr
 from ..ops import check_impl
 from ..utils import rng
 from . import activations
@@ -96,7 +96,7 @@ def check_data_format(data_format, owner):
     """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
     if data_format not in (None, "channels_last"):
         raise ValueError(
-            f"Layer '{owner}': received data_format={data_format!r}, but tinynet's layers work on channels-last "
+            f"Layer '{owner}': received data_format={short_repr(data_format)}, but tinynet's layers work on channels-last "
             "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
             "and use data_format='channels_last'.")
 

@@ -22,7 +22,7 @@ The metrics for a finished model (confusion matrix, classification report, ROC
 curves and AUC) live in ``evaluation.py`` and are re-exported here, so
 ``tinynet.metrics.confusion_matrix`` works like scikit-learn's.
 """
-from ..checks import invalid
+from ..checks import invalid, short_repr
 from .confusion import AUC, Precision, Recall
 from .functions import (accuracy, binary_accuracy, categorical_accuracy, mean_absolute_error, mean_squared_error,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
@@ -92,7 +92,7 @@ def get_metric(identifier, loss_name=None):
     if identifier in OBJECTS:
         return OBJECTS[identifier]()
     known = sorted(["accuracy", "acc", *FUNCTIONS, *CLASSES, *OBJECTS])
-    raise ValueError(f"Unknown metric: {identifier!r}. Expected one of {known}, a function or a "
+    raise ValueError(f"Unknown metric: {short_repr(identifier)}. Expected one of {known}, a function or a "
                      "tinynet.metrics.Metric object.")
 
 

@@ -24,7 +24,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
-from ..checks import check_int
+from ..checks import check_float, check_int, short_repr
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..progbar import Progbar
 from ..sample_weights import sample_weights
@@ -40,6 +40,11 @@ from .structures import (as_array, as_inputs, by_names, flat, one_per_output, pe
                          validation_parts, values_of)
 from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs, layer_watch, log_value,
                        running_means, validation_epochs)
+
+
+# What compile sets: restored when it refuses an argument.
+_COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "metrics",
+             "output_metrics")
 
 
 class Trainer:
@@ -76,15 +81,20 @@ class Trainer:
         """
         kwargs.pop("sample_weight_mode", None)
         if kwargs:
-            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}")
+            raise TypeError(f"compile() got unexpected keyword arguments: {short_repr(sorted(kwargs))}")
         if isinstance(metrics, str):
             metrics = [metrics]
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise TypeError(f"Received an invalid value for `metrics`, expected a list of metric names or "
                             f"functions, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
-        self.optimizer = optimizers.get(optimizer)
-        self._compiled_with = (optimizer, loss, metrics, loss_weights)
-        self._apply_compile_settings()
+        kept = {name: getattr(self, name) for name in _COMPILED}
+        try:
+            self.optimizer = optimizers.get(optimizer)
+            self._compiled_with = (optimizer, loss, metrics, loss_weights)
+            self._apply_compile_settings()
+        except Exception:
+            self.__dict__.update(kept)  # a refused compile leaves the model as it was
+            raise
 
     def _apply_compile_settings(self):
         """(Re)build the per-output losses and metrics from the compile arguments: after compile, and when
@@ -93,7 +103,11 @@ class Trainer:
         names = self.output_names
         per_output = one_per_output(loss, names, "loss")
         self.output_losses = [None if spec is None else losses_module.get(spec) for spec in per_output]
-        self.loss_weights = [float(w) for w in one_per_output(loss_weights, names, "loss_weights", default=1.0)]
+        # NOTE: a negative weight turns descent into ascent, a NaN or infinite one makes every loss NaN:
+        # refused here by name, not reported later as a diverged training.
+        self.loss_weights = [check_float(w, "loss_weights", minimum=0, owner=f"compile of model '{self.name}'",
+                                         expected="finite numbers >= 0, one per output")
+                             for w in one_per_output(loss_weights, names, "loss_weights", default=1.0)]
         self.paired = [False] * len(names)   # which outputs' losses take their activation's input, the logits
         for i, activation in enumerate(self.output_activations()):
             loss_object = self.output_losses[i]

@@ -1,0 +1,82 @@
+"""Issue 22, silently wrong results and unbounded error messages: one test per class.
+
+- a loss weight that would reverse or wreck training (negative, NaN, infinite) is refused by name
+  at compile, and the refused compile leaves the model compiled as it was;
+- a user's argument is echoed in at most ~80 characters, whatever the lookup that refuses it.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import tinynet
+from tinynet import callbacks, layers, losses, metrics, optimizers
+from tinynet.models import Sequential
+
+X = np.random.default_rng(0).standard_normal((16, 4)).astype(np.float32)
+Y = np.random.default_rng(1).integers(0, 2, 16)
+
+
+def model():
+    tinynet.set_random_seed(0)
+    return Sequential([layers.Input((4,)), layers.Dense(2, activation="softmax")])
+
+
+@pytest.mark.parametrize("weight", [-1.0, -1e-9, math.nan, math.inf, -math.inf, "2", None, [1.0]])
+def test_loss_weights_that_would_wreck_training_are_refused_by_name(weight):
+    m = model()
+    m.compile("sgd", "sparse_categorical_crossentropy", loss_weights=[0.5])
+    optimizer, loss = m.optimizer, m.loss
+    with pytest.raises(ValueError, match=r"`loss_weights`, expected finite numbers >= 0, one per output"):
+        m.compile("adam", "mse", loss_weights=[weight])
+    # The refused compile changed nothing: the first compile's settings train the model.
+    assert m.optimizer is optimizer and m.loss is loss and m.loss_weights == [0.5]
+    before = m.evaluate(X, Y, verbose=0)
+    p = m.predict(X, verbose=0).astype(np.float64)
+    assert before == pytest.approx(0.5 * -np.mean(np.log(p[np.arange(16), Y])), rel=1e-5)
+
+
+def test_a_zero_loss_weight_is_allowed_and_stops_that_loss():
+    m = model()
+    m.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy", loss_weights=[0.0])
+    before = m.get_weights()
+    m.fit(X, Y, epochs=1, verbose=0)
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+HUGE = "z" * 1_000_000
+LOOKUPS = {
+    "loss": lambda: losses.get(HUGE),
+    "compile loss": lambda: model().compile("sgd", HUGE),
+    "optimizer": lambda: optimizers.get(HUGE),
+    "activation": lambda: layers.Dense(2, activation=HUGE),
+    "Activation layer": lambda: layers.Activation(HUGE),
+    "metric": lambda: metrics.get_metric(HUGE),
+    "initializer": lambda: layers.Dense(2, kernel_initializer=HUGE),
+    "regularizer": lambda: layers.Dense(2, kernel_regularizer=HUGE),
+    "constraint": lambda: layers.Dense(2, kernel_constraint=HUGE),
+    "schedule": lambda: optimizers.schedules.deserialize({"class_name": HUGE, "config": {}}),
+    "data_format": lambda: layers.Conv2D(2, 3, data_format=HUGE),
+    "backend data_format": lambda: tinynet.backend.set_image_data_format(HUGE),
+    "get_layer": lambda: model().get_layer(HUGE),
+    "layer keyword": lambda: layers.Dense(2, **{HUGE: 1}),
+    "compile keyword": lambda: model().compile(**{HUGE: 1}),
+    "fit keyword": lambda: model().fit(X, Y, **{HUGE: 1}),
+    "batch_size": lambda: model().predict(X, batch_size=HUGE),
+    "metric names": lambda: model().compile("sgd", "mse", metrics=[f"m{i}" for i in range(20_000)]),
+    "loss_weights names": lambda: model().compile("sgd", "mse", loss_weights={f"o{i}": 1 for i in range(20_000)}),
+    "class_weight key": lambda: (m := model(), m.compile("sgd", "sparse_categorical_crossentropy"),
+                                 m.fit(X, Y, class_weight={HUGE: 1.0}, verbose=0)),
+    "EarlyStopping mode": lambda: callbacks.EarlyStopping(mode=HUGE),
+}
+
+
+@pytest.mark.parametrize("lookup", LOOKUPS)
+def test_errors_echo_at_most_a_short_piece_of_the_argument(lookup):
+    with pytest.raises((ValueError, TypeError, KeyError)) as caught:
+        LOOKUPS[lookup]()
+    message = str(caught.value)
+    assert "zzzzzzzzzz" in message or "m0" in message or "o0" in message   # the argument is named ...
+    assert message.count("z") <= 100 and message.count("'m") <= 30 and message.count("'o") <= 30  # ... not echoed
+    assert len(message) < 800
