@@ -80,3 +80,28 @@ def test_errors_echo_at_most_a_short_piece_of_the_argument(lookup):
     assert "zzzzzzzzzz" in message or "m0" in message or "o0" in message   # the argument is named ...
     assert message.count("z") <= 100 and message.count("'m") <= 30 and message.count("'o") <= 30  # ... not echoed
     assert len(message) < 800
+
+
+# ----- a divergence caused by a schedule says so ----------------------------------------------
+@pytest.mark.parametrize("start", [0, 400])
+def test_a_growing_schedule_ends_in_the_divergence_guards_error_naming_the_schedule(start):
+    schedule = optimizers.schedules.ExponentialDecay(0.01, decay_steps=1, decay_rate=10)
+    m = model()
+    m.compile(optimizers.SGD(learning_rate=schedule), "sparse_categorical_crossentropy")
+    m.optimizer.iterations = start            # 400: 0.01 * 10**400 is past the largest float
+    with pytest.raises(tinynet.TrainingDivergedError,
+                       match=r"schedule ExponentialDecay, which has grown from 0\.01 at step 0 to (inf|[0-9.e+]+) "
+                             r"at step [0-9,]+: a decay schedule should shrink the rate") as caught:
+        m.fit(X, Y, epochs=500, batch_size=16, verbose=0)
+    step = int(m.optimizer.iterations)
+    # The error names the step the guard stopped at, and the rate there is the schedule's.
+    assert f"at step {step:,}" in str(caught.value)
+    assert not schedule(step) <= 0.01
+    assert "learning_rate=" not in str(caught.value)   # no advice to lower a number that is not there
+
+
+def test_a_fixed_rate_divergence_still_advises_a_lower_number():
+    m = model()
+    m.compile(optimizers.SGD(learning_rate=1e30), "sparse_categorical_crossentropy")
+    with pytest.raises(tinynet.TrainingDivergedError, match=r"SGD\(learning_rate=1e\+29\) instead of 1e\+30"):
+        m.fit(X * 1e10, Y, epochs=3, verbose=0)

@@ -214,11 +214,27 @@ class Trainer:
         return float(loss.value), grads.get(id(inputs)) if input_gradient else None
 
     def _diverged(self, reason, loss):
-        lr = self.optimizer.learning_rate
         return TrainingDivergedError(
             reason, loss, "The model keeps the weights of the last finite step (this batch's update was not "
-            f"applied). Try a lower learning rate, e.g. {type(self.optimizer).__name__}(learning_rate={lr / 10:g}) "
-            f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
+            f"applied). {self._rate_advice()}, and check that the inputs are scaled (pixels / 255).")
+
+    def _rate_advice(self):
+        """What to change about the learning rate: a lower number, or -- when a schedule gives the rate --
+        a schedule that does not grow (ExponentialDecay with decay_rate > 1 grows past any float)."""
+        optimizer, name = self.optimizer, type(self.optimizer).__name__
+        schedule = optimizer.schedule
+        if schedule is None:
+            lr = float(optimizer.learning_rate)
+            return f"Try a lower learning rate, e.g. {name}(learning_rate={lr / 10:g}) instead of {lr:g}"
+        step, first = int(optimizer.iterations), float(schedule(0))
+        now = float(schedule(step))
+        kind = type(schedule).__name__
+        if not now <= first:  # grown, or overflowed to inf / nan
+            return (f"The learning rate comes from the schedule {kind}, which has grown from {first:g} at step 0 to "
+                    f"{now:g} at step {step:,}: a decay schedule should shrink the rate (ExponentialDecay needs "
+                    "decay_rate < 1). Fix the schedule")
+        return (f"The learning rate comes from the schedule {kind} ({now:g} at step {step:,}): try one that "
+                f"starts lower, e.g. initial_learning_rate={first / 10:g} instead of {first:g}")
 
     def _evaluate_batch(self, x, y, sample_weight=None):
         with Tape(record_nodes=False):  # nothing to differentiate; the layers' added losses are still counted

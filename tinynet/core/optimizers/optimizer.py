@@ -234,6 +234,12 @@ class Optimizer:
 
     lr = learning_rate  # Keras 2's name, as argument and attribute
 
+    @property
+    def schedule(self):
+        """The ``LearningRateSchedule`` that gives the learning rate, or None for a fixed number."""
+        rate = self._learning_rate
+        return rate if isinstance(rate, LearningRateSchedule) else None
+
     def check_learning_rate(self, value):
         """``value`` as this optimizer's learning rate would take it (a schedule, or a positive float),
         changing nothing; TypeError / ValueError otherwise."""
