@@ -46,3 +46,65 @@ def test_a_damaged_training_state_is_refused_by_name_before_anything_changes(tmp
         np.testing.assert_array_equal(a, b)
     assert int(m.optimizer.iterations) == steps
     assert (backup / "training_state.json").read_bytes() == content
+
+
+# ----- compile settings through every format ----------------------------------------------------
+def compiled_with_settings():
+    m = model()
+    m.compile(optimizers.Adam(learning_rate=0.003, beta_1=0.8, epsilon=1e-5, amsgrad=True), "binary_crossentropy",
+              loss_weights=[0.25],
+              metrics=[metrics.Precision(thresholds=[0.3, 0.6]), metrics.AUC(num_thresholds=7),
+                       metrics.BinaryAccuracy(threshold=0.3), "accuracy"])
+    m.fit(X, Y, epochs=1, verbose=0)
+    return m
+
+
+@pytest.mark.parametrize("ext", [".npz", ".h5", ".keras"])
+def test_compile_settings_survive_a_round_trip(tmp_path, ext):
+    pytest.importorskip("h5py")
+    m = compiled_with_settings()
+    path = tmp_path / f"m{ext}"
+    m.save(path)
+    loaded = load_model(path)
+    assert loaded.loss_weights == [0.25]
+    assert [type(x).__name__ for x in loaded.metrics] == [type(x).__name__ for x in m.metrics]
+    assert [x.get_config() for x in loaded.metrics[:3]] == [x.get_config() for x in m.metrics[:3]]
+    np.testing.assert_array_equal(loaded.metrics[0].thresholds, [0.3, 0.6])
+    assert loaded.metrics[1].num_thresholds == 7 and loaded.metrics[2].kwargs == {"threshold": 0.3}
+    settings = loaded.optimizer.get_config()
+    assert {k: settings[k] for k in ("learning_rate", "beta_1", "epsilon", "amsgrad")} == \
+        {"learning_rate": 0.003, "beta_1": 0.8, "epsilon": 1e-5, "amsgrad": True}
+    # The numbers: the loss is 0.25 x the cross-entropy, before and after, and so is every metric.
+    before, after = m.evaluate(X, Y, verbose=0, return_dict=True), loaded.evaluate(X, Y, verbose=0, return_dict=True)
+    p = m.predict(X, verbose=0).astype(np.float64)
+    cross_entropy = -np.mean(Y * np.log(p) + (1 - Y) * np.log(1 - p))
+    assert before["loss"] == pytest.approx(0.25 * cross_entropy, rel=1e-5)
+    assert before.keys() == after.keys()
+    for key in before:
+        np.testing.assert_allclose(after[key], before[key], rtol=1e-6)
+    predicted = (p[:, 0] > 0.3)
+    assert after["binary_accuracy"] == pytest.approx(np.mean(predicted == (Y[:, 0] == 1)))
+
+
+def test_a_saved_metric_that_would_allocate_gigabytes_is_refused(tmp_path):
+    import json
+    import zipfile
+    from tinynet.io.errors import ModelFileError
+    m = model()
+    m.compile("sgd", "binary_crossentropy", metrics=[metrics.AUC()])
+    path = tmp_path / "m.npz"
+    m.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(str(np.load(path)["compile_config"]))
+    config["metrics"][0]["config"]["num_thresholds"] = 10 ** 9
+    edited = tmp_path / "edited.npz"
+    np.savez(tmp_path / "cc.npz", compile_config=np.array(json.dumps(config)))
+    with zipfile.ZipFile(tmp_path / "cc.npz") as archive:
+        members["compile_config.npy"] = archive.read("compile_config.npy")
+    with zipfile.ZipFile(edited, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"AUC with more than 100,000 thresholds is not read from a file") as caught:
+        load_model(edited)
+    assert len(str(caught.value)) < 600

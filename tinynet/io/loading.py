@@ -230,6 +230,13 @@ def _compile(model, config, custom_objects, source):
     optimizer_cls = _class_named(config["optimizer"]["class_name"], optimizers.ALL.values(), "optimizer", source)
     metrics = []
     for name in config["metrics"]:
+        if isinstance(name, dict):  # a metric object with its settings (Precision's thresholds ...)
+            try:
+                metrics.append(metrics_module.deserialize(name))
+            except (TypeError, ValueError) as error:
+                raise ModelFileError(f"{source}: the saved metric {_cut(repr(name))} is invalid "
+                                     f"({_cut(str(error))})") from error
+            continue
         if name in custom_objects:
             metrics.append(custom_objects[name])
             continue
@@ -247,7 +254,10 @@ def _compile(model, config, custom_objects, source):
         optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    try:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=config.get("loss_weights"))
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the saved compile settings are invalid ({_cut(str(error))})") from error
 
 
 def _check_state_shapes(model, declared, source):

@@ -9,8 +9,9 @@
                       class name and ``get_config()``
     weight_names      JSON: the name and shape of every weight, in ``model.weights`` order
     weight/0000 ...   the weight arrays, in ``model.weights`` order
-    compile_config    JSON: the loss and the metrics as the user spelled them, the
-                      optimizer's class name, ``get_config()`` and ``iterations``,
+    compile_config    JSON: the loss, the metrics (a name, or a metric object's class and
+                      ``get_config()``), the loss weights, the optimizer's class name,
+                      ``get_config()`` and ``iterations``,
                       and which state arrays each trainable weight has
     optimizer/0003/m  the optimizer's state arrays, per weight in ``model.trainable_weights`` order
     rng_state         JSON: the state of tinynet's random generator (shuffling, dropout)
@@ -25,6 +26,7 @@ import json
 
 import numpy as np
 
+from ..core import metrics as metrics_module
 from .atomic import atomic_write
 from .errors import ModelFileError
 from .model_files import ModelFile, cut, short, check_input_shape, check_iterations, check_path, field
@@ -118,7 +120,8 @@ def _compile_config(model):
         # A loss the model hands logits to (loss_takes_logits) is saved as the user compiled it.
         "loss": {"class_name": type(model.loss).__name__,
                  "config": {} if getattr(model, "loss_takes_logits", False) else model.loss.get_config()},
-        "metrics": [metric.name for metric in model.metrics],
+        "metrics": [metrics_module.serialize(metric) for metric in model.metrics],
+        "loss_weights": list(model.loss_weights),
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names},
     }
@@ -213,9 +216,15 @@ class NpzModelFile(ModelFile):
             field(self.path, entry, "config", dict, f"{where}.{what}")
         iterations = check_iterations(self.path, field(self.path, optimizer, "iterations", int, f"{where}.optimizer"),
                                       f"{where}.optimizer.iterations")
-        if not all(isinstance(name, str) for name in metrics):
-            raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names, "
-                                 f"but is {short(metrics)}")
+        if not all(isinstance(entry, str) or (isinstance(entry, dict) and isinstance(entry.get("class_name"), str)
+                                              and isinstance(entry.get("config"), dict)) for entry in metrics):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names or "
+                                 f"{{'class_name', 'config'}}, but is {short(metrics)}")
+        loss_weights = config.get("loss_weights")  # files before issue 22 have none: every weight 1
+        if loss_weights is not None and not (isinstance(loss_weights, list) and all(
+                type(w) in (int, float) for w in loss_weights)):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.loss_weights should be a list of numbers, "
+                                 f"but is {short(loss_weights)}")
         states = []
         for i, keys in enumerate(field(self.path, optimizer, "state", list, f"{where}.optimizer")):
             if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
@@ -223,7 +232,7 @@ class NpzModelFile(ModelFile):
                                      f"list of names, but is {short(keys)}")
             states.append(None if keys is None else {key: self._float_header(f"optimizer/{i:04d}/{key}")
                                                      for key in keys})
-        spec = {"loss": loss, "metrics": metrics,
+        spec = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
                 "optimizer": {"class_name": optimizer["class_name"], "config": optimizer["config"],
                               "iterations": iterations}}
         return spec, states

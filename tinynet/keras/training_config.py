@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core import losses, metrics as metrics_module
 from ..core.optimizers.schedules import ALL as SCHEDULES
+from ..core.checks import short_repr
 from ..io.errors import KerasFileWarning
 from . import table
 from .file_config import same, snake_case
@@ -29,14 +30,16 @@ from .table import LOSS_BY_KERAS, LOSS_BY_TINYNET, OPTIMIZER_BY_KERAS, OPTIMIZER
 
 # ================================================================= reading
 
-def compile_from_config(loss, metrics, optimizer, source):
-    """``{'loss', 'metrics', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile config.
+def compile_from_config(loss, metrics, optimizer, source, loss_weights=None):
+    """``{'loss', 'metrics', 'loss_weights', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile
+    config.
 
-    ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names,
-    ``optimizer`` ``{'class_name', 'config', 'iterations'}``. Returns ``None`` (with a warning: the
-    model loads uncompiled) when the loss or the optimizer is one tinynet lacks, or has settings tinynet's lacks;
-    ``None`` without a warning when the file says neither (Keras 3 writes ``compile_config: {}`` for an
-    uncompiled model).
+    ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names and
+    ``{'class_name', 'config'}`` (a metric object with its settings), ``optimizer`` ``{'class_name', 'config',
+    'iterations'}``. Returns ``None`` (with a warning: the model loads uncompiled) when the loss or the optimizer
+    is one tinynet lacks, or has settings tinynet's lacks; ``None`` without a warning when the file says neither
+    (Keras 3 writes ``compile_config: {}`` for an uncompiled model). A metric tinynet lacks, or whose settings
+    it lacks, is left out with a warning (never compiled with other settings).
     """
     if loss is None and optimizer is None:
         return None
@@ -44,20 +47,48 @@ def compile_from_config(loss, metrics, optimizer, source):
     optimizer = optimizer_from_keras(optimizer, source)
     if loss is None or optimizer is None:
         return None
+    loss_name = losses.ALL[loss["class_name"].lower()].name
     names, dropped = [], []
     for metric in flatten(metrics):
-        name = metric.get("config", {}).get("name") if isinstance(metric, dict) \
-            and isinstance(metric.get("config"), dict) else metric
-        name = table.METRICS.get(metric.get("class_name"), name) if isinstance(metric, dict) else name
-        try:
-            metrics_module.get(name, losses.ALL[loss["class_name"].lower()].name)
-            names.append(name)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            dropped.append(repr(name)[:60])
+        spec = metric_from_keras(metric, loss_name)
+        if spec is None:
+            dropped.append(short_repr(metric.get("class_name") if isinstance(metric, dict) else metric))
+        else:
+            names.append(spec)
     if dropped:
-        warnings.warn(f"{source}: the metrics {', '.join(dropped)} are not tinynet's; the model is compiled without "
-                      "them", KerasFileWarning, stacklevel=3)
-    return {"loss": loss, "metrics": names, "optimizer": {**optimizer, "iterations": 0}}
+        warnings.warn(f"{source}: the metrics {', '.join(dropped[:5])}{' ...' if len(dropped) > 5 else ''} are not "
+                      "tinynet's (or have settings tinynet's lack); the model is compiled without them",
+                      KerasFileWarning, stacklevel=3)
+    return {"loss": loss, "metrics": names, "loss_weights": loss_weights, "optimizer": {**optimizer, "iterations": 0}}
+
+
+# Settings of Keras's metrics that tinynet's lack, and the values that mean "not used".
+_METRIC_DEFAULTS = {"num_labels": None, "label_weights": None, "from_logits": False}
+
+
+def metric_from_keras(metric, loss_name):
+    """A metric as tinynet compiles it (a name, or ``{'class_name', 'config'}``), or None when tinynet has
+    no such metric or cannot take its settings."""
+    if isinstance(metric, dict) and metric.get("class_name") in metrics_module.OBJECTS \
+            and isinstance(metric.get("config"), dict):
+        config = dict(metric["config"])
+        for key, unused in _METRIC_DEFAULTS.items():
+            if key in config and same(config[key], unused):
+                del config[key]
+        spec = {"class_name": metric["class_name"], "config": config}
+        try:
+            metrics_module.deserialize(spec)
+        except (TypeError, ValueError):
+            return None
+        return spec
+    name = metric.get("config", {}).get("name") if isinstance(metric, dict) \
+        and isinstance(metric.get("config"), dict) else metric
+    name = table.METRICS.get(metric.get("class_name"), name) if isinstance(metric, dict) else name
+    try:
+        metrics_module.get(name, loss_name)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return name
 
 
 def uncompiled(source, why):
@@ -172,8 +203,8 @@ def keras2_training_config(model):
     loss, optimizer = loss_to_keras(model, keras3=False), optimizer_to_keras(model.optimizer, keras3=False)
     if loss is None or optimizer is None:
         return None
-    return {"loss": loss, "metrics": metrics_to_keras(model), "weighted_metrics": None, "loss_weights": None,
-            "optimizer_config": optimizer}
+    return {"loss": loss, "metrics": metrics_to_keras(model, keras3=False), "weighted_metrics": None,
+            "loss_weights": loss_weights_to_keras(model), "optimizer_config": optimizer}
 
 
 def keras3_compile_config(model):
@@ -183,7 +214,8 @@ def keras3_compile_config(model):
     loss, optimizer = loss_to_keras(model, keras3=True), optimizer_to_keras(model.optimizer, keras3=True)
     if loss is None or optimizer is None:
         return None
-    return {"optimizer": optimizer, "loss": loss, "loss_weights": None, "metrics": metrics_to_keras(model),
+    return {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights_to_keras(model),
+            "metrics": metrics_to_keras(model, keras3=True),
             "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -210,13 +242,29 @@ def loss_to_keras(model, keras3):
     return {"module": "keras.losses", "class_name": row.keras, "config": config, "registered_name": None}
 
 
-def metrics_to_keras(model):
-    names = [metric.name for metric in model.metrics]
-    unknown = [name for name in names if name not in KERAS_METRIC_NAMES]
+def loss_weights_to_keras(model):
+    """``compile(loss_weights=...)`` as Keras writes it: one number per output, or None when all are 1."""
+    weights = list(getattr(model, "loss_weights", None) or [])
+    return None if all(w == 1 for w in weights) else weights
+
+
+def metrics_to_keras(model, keras3):
+    """The metrics as Keras writes them: a metric given by name as its name, a metric object as its class
+    and settings (Keras 3 adds the module)."""
+    written, unknown = [], []
+    for metric in model.metrics:
+        spec = metrics_module.serialize(metric)
+        if isinstance(spec, dict) and spec["class_name"] in table.METRICS:
+            spec = {"class_name": spec["class_name"], "config": spec["config"]}
+            written.append({"module": "keras.metrics", **spec, "registered_name": None} if keras3 else spec)
+        elif spec in KERAS_METRIC_NAMES:
+            written.append(spec)
+        else:
+            unknown.append(repr(metric.name))
     if unknown:
-        warnings.warn(f"The metrics {', '.join(map(repr, unknown))} are not Keras's; the Keras file is written "
+        warnings.warn(f"The metrics {', '.join(unknown)} are not Keras's; the Keras file is written "
                       "without them", KerasFileWarning, stacklevel=5)
-    return [name for name in names if name in KERAS_METRIC_NAMES]
+    return written
 
 
 KERAS_METRIC_NAMES = {*table.METRICS.values(), "acc", "mean_squared_error", "mean_absolute_error"}
