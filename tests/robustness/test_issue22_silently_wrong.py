@@ -105,3 +105,47 @@ def test_a_fixed_rate_divergence_still_advises_a_lower_number():
     m.compile(optimizers.SGD(learning_rate=1e30), "sparse_categorical_crossentropy")
     with pytest.raises(tinynet.TrainingDivergedError, match=r"SGD\(learning_rate=1e\+29\) instead of 1e\+30"):
         m.fit(X * 1e10, Y, epochs=3, verbose=0)
+
+
+# ----- weighted_metrics are weighted, as Keras weighs them ---------------------------------------
+def binary_model(**compile_args):
+    tinynet.set_random_seed(0)
+    m = Sequential([layers.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    m.compile("sgd", "binary_crossentropy", **compile_args)
+    return m
+
+
+def test_weighted_metrics_take_the_sample_weights_and_plain_ones_do_not():
+    m = binary_model(metrics=["accuracy"], weighted_metrics=["accuracy"])
+    y = (X[:, :1] > 0).astype(np.float32)
+    w = np.arange(16, dtype=np.float64)
+    logs = m.evaluate(X, y, sample_weight=w, batch_size=5, verbose=0, return_dict=True)
+    right = ((m.predict(X, verbose=0) > 0.5) == (y == 1))[:, 0]
+    assert logs["accuracy"] == pytest.approx(right.mean())
+    assert logs["weighted_accuracy"] == pytest.approx((right * w).sum() / w.sum())   # Keras's name for the twin
+    assert logs["weighted_accuracy"] != pytest.approx(right.mean())
+
+
+@pytest.mark.parametrize("ext", [".npz", ".h5", ".keras"])
+def test_weighted_metrics_survive_a_round_trip(tmp_path, ext):
+    pytest.importorskip("h5py")
+    m = binary_model(metrics=["accuracy"], weighted_metrics=["accuracy", metrics.Precision(thresholds=0.4)])
+    m.save(tmp_path / f"m{ext}")
+    loaded = tinynet.models.load_model(tmp_path / f"m{ext}")
+    assert [x.name for x in loaded.metrics] == ["accuracy", "weighted_accuracy", "precision"]
+    y = (X[:, :1] > 0).astype(np.float32)
+    w = np.arange(16, dtype=np.float64)
+    before = m.evaluate(X, y, sample_weight=w, verbose=0, return_dict=True)
+    assert loaded.evaluate(X, y, sample_weight=w, verbose=0, return_dict=True) == pytest.approx(before)
+
+
+# ----- a built Dense given the wrong number of features says so ----------------------------------
+def test_a_built_dense_names_itself_the_expected_and_the_received_features():
+    dense = layers.Dense(3, name="proj")
+    dense(np.ones((2, 4), np.float32))
+    kernel = dense.kernel.data.copy()
+    with pytest.raises(ValueError, match=r"Input 0 of layer 'proj' \(Dense\) is incompatible with the layer: expected "
+                                         r"axis -1 of input shape to have value 4, but received input with shape \(2, 5\)"):
+        dense(np.ones((2, 5), np.float32))
+    np.testing.assert_array_equal(dense.kernel.data, kernel)
+    assert dense(np.ones((2, 7, 4), np.float32)).shape == (2, 7, 3)   # more axes: each position a row

@@ -228,8 +228,26 @@ def _assign(parameters, values, source):
 def _compile(model, config, custom_objects, source):
     loss_cls = _class_named(config["loss"]["class_name"], losses.ALL.values(), "loss", source)
     optimizer_cls = _class_named(config["optimizer"]["class_name"], optimizers.ALL.values(), "optimizer", source)
+    metrics = _metrics(config["metrics"], loss_cls, custom_objects, source)
+    weighted = _metrics(config.get("weighted_metrics") or [], loss_cls, custom_objects, source)
+    # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
+    try:
+        loss = loss_cls(**config["loss"]["config"])
+        optimizer = optimizer_cls(**config["optimizer"]["config"])
+        optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
+    try:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=config.get("loss_weights"),
+                      weighted_metrics=weighted or None)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the saved compile settings are invalid ({_cut(str(error))})") from error
+
+
+def _metrics(specs, loss_cls, custom_objects, source):
+    """The metrics a file lists (names, or ``{'class_name', 'config'}``) as ``compile`` takes them."""
     metrics = []
-    for name in config["metrics"]:
+    for name in specs:
         if isinstance(name, dict):  # a metric object with its settings (Precision's thresholds ...)
             try:
                 metrics.append(metrics_module.deserialize(name))
@@ -244,20 +262,10 @@ def _compile(model, config, custom_objects, source):
             metrics_module.get(name, loss_cls.name)
         except ValueError:
             raise ModelFileError(
-                f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
-                f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
+                f"{source}: the model was compiled with the metric function {_cut(repr(name))}, which a file cannot "
+                f"hold. Pass load_model(path, custom_objects={{{_cut(repr(name))}: {_cut(name)}}}).") from None
         metrics.append(name)
-    # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
-    try:
-        loss = loss_cls(**config["loss"]["config"])
-        optimizer = optimizer_cls(**config["optimizer"]["config"])
-        optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
-    except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
-    try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=config.get("loss_weights"))
-    except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{source}: the saved compile settings are invalid ({_cut(str(error))})") from error
+    return metrics
 
 
 def _check_state_shapes(model, declared, source):

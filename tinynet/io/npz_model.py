@@ -120,7 +120,9 @@ def _compile_config(model):
         # A loss the model hands logits to (loss_takes_logits) is saved as the user compiled it.
         "loss": {"class_name": type(model.loss).__name__,
                  "config": {} if getattr(model, "loss_takes_logits", False) else model.loss.get_config()},
-        "metrics": [metrics_module.serialize(metric) for metric in model.metrics],
+        "metrics": [metrics_module.serialize(metric) for metric in model.compiled_metrics()],
+        "weighted_metrics": [metrics_module.serialize(metric, weighted=True)
+                             for metric in model.compiled_metrics(weighted=True)],
         "loss_weights": list(model.loss_weights),
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names},
@@ -211,13 +213,17 @@ class NpzModelFile(ModelFile):
         loss = field(self.path, config, "loss", dict, where)
         optimizer = field(self.path, config, "optimizer", dict, where)
         metrics = field(self.path, config, "metrics", list, where)
+        weighted = config.get("weighted_metrics") or []   # files before issue 22 have none
+        if not isinstance(weighted, list):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.weighted_metrics should be a list, "
+                                 f"but is {short(weighted)}")
         for entry, what in ((loss, "loss"), (optimizer, "optimizer")):
             field(self.path, entry, "class_name", str, f"{where}.{what}")
             field(self.path, entry, "config", dict, f"{where}.{what}")
         iterations = check_iterations(self.path, field(self.path, optimizer, "iterations", int, f"{where}.optimizer"),
                                       f"{where}.optimizer.iterations")
         if not all(isinstance(entry, str) or (isinstance(entry, dict) and isinstance(entry.get("class_name"), str)
-                                              and isinstance(entry.get("config"), dict)) for entry in metrics):
+                                              and isinstance(entry.get("config"), dict)) for entry in metrics + weighted):
             raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names or "
                                  f"{{'class_name', 'config'}}, but is {short(metrics)}")
         loss_weights = config.get("loss_weights")  # files before issue 22 have none: every weight 1
@@ -232,7 +238,7 @@ class NpzModelFile(ModelFile):
                                      f"list of names, but is {short(keys)}")
             states.append(None if keys is None else {key: self._float_header(f"optimizer/{i:04d}/{key}")
                                                      for key in keys})
-        spec = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+        spec = {"loss": loss, "metrics": metrics, "weighted_metrics": weighted, "loss_weights": loss_weights,
                 "optimizer": {"class_name": optimizer["class_name"], "config": optimizer["config"],
                               "iterations": iterations}}
         return spec, states

@@ -30,7 +30,7 @@ from .table import LOSS_BY_KERAS, LOSS_BY_TINYNET, OPTIMIZER_BY_KERAS, OPTIMIZER
 
 # ================================================================= reading
 
-def compile_from_config(loss, metrics, optimizer, source, loss_weights=None):
+def compile_from_config(loss, metrics, optimizer, source, loss_weights=None, weighted_metrics=None):
     """``{'loss', 'metrics', 'loss_weights', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile
     config.
 
@@ -48,18 +48,20 @@ def compile_from_config(loss, metrics, optimizer, source, loss_weights=None):
     if loss is None or optimizer is None:
         return None
     loss_name = losses.ALL[loss["class_name"].lower()].name
-    names, dropped = [], []
-    for metric in flatten(metrics):
-        spec = metric_from_keras(metric, loss_name)
-        if spec is None:
-            dropped.append(short_repr(metric.get("class_name") if isinstance(metric, dict) else metric))
-        else:
-            names.append(spec)
+    names, weighted, dropped = [], [], []
+    for kept, listed in ((names, metrics), (weighted, weighted_metrics)):
+        for metric in flatten(listed):
+            spec = metric_from_keras(metric, loss_name)
+            if spec is None:
+                dropped.append(short_repr(metric.get("class_name") if isinstance(metric, dict) else metric))
+            else:
+                kept.append(spec)
     if dropped:
         warnings.warn(f"{source}: the metrics {', '.join(dropped[:5])}{' ...' if len(dropped) > 5 else ''} are not "
                       "tinynet's (or have settings tinynet's lack); the model is compiled without them",
                       KerasFileWarning, stacklevel=3)
-    return {"loss": loss, "metrics": names, "loss_weights": loss_weights, "optimizer": {**optimizer, "iterations": 0}}
+    return {"loss": loss, "metrics": names, "weighted_metrics": weighted, "loss_weights": loss_weights,
+            "optimizer": {**optimizer, "iterations": 0}}
 
 
 # Settings of Keras's metrics that tinynet's lack, and the values that mean "not used".
@@ -203,7 +205,8 @@ def keras2_training_config(model):
     loss, optimizer = loss_to_keras(model, keras3=False), optimizer_to_keras(model.optimizer, keras3=False)
     if loss is None or optimizer is None:
         return None
-    return {"loss": loss, "metrics": metrics_to_keras(model, keras3=False), "weighted_metrics": None,
+    return {"loss": loss, "metrics": metrics_to_keras(model, keras3=False),
+            "weighted_metrics": metrics_to_keras(model, keras3=False, weighted=True) or None,
             "loss_weights": loss_weights_to_keras(model), "optimizer_config": optimizer}
 
 
@@ -216,7 +219,7 @@ def keras3_compile_config(model):
         return None
     return {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights_to_keras(model),
             "metrics": metrics_to_keras(model, keras3=True),
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+            "weighted_metrics": metrics_to_keras(model, keras3=True, weighted=True) or None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
 def not_held(what, why):
@@ -248,12 +251,12 @@ def loss_weights_to_keras(model):
     return None if all(w == 1 for w in weights) else weights
 
 
-def metrics_to_keras(model, keras3):
-    """The metrics as Keras writes them: a metric given by name as its name, a metric object as its class
-    and settings (Keras 3 adds the module)."""
+def metrics_to_keras(model, keras3, weighted=False):
+    """The metrics (or ``weighted_metrics``) as Keras writes them: a metric given by name as its name, a
+    metric object as its class and settings (Keras 3 adds the module)."""
     written, unknown = [], []
-    for metric in model.metrics:
-        spec = metrics_module.serialize(metric)
+    for metric in model.compiled_metrics(weighted):
+        spec = metrics_module.serialize(metric, weighted)
         if isinstance(spec, dict) and spec["class_name"] in table.METRICS:
             spec = {"class_name": spec["class_name"], "config": spec["config"]}
             written.append({"module": "keras.metrics", **spec, "registered_name": None} if keras3 else spec)

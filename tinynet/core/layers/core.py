@@ -63,11 +63,19 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def forward(self, x, training=False):
+        if np.shape(x)[-1:] != self.kernel.shape[:1]:
+            raise self.incompatible(x)
         self.cache = (x,)
         z = x @ self.kernel.data                               # z = x @ w + b
         if self.use_bias:
             z += self.bias.data
         return z
+
+    def incompatible(self, x):
+        """Keras's error for an input whose last axis is not the one the kernel was built for."""
+        return ValueError(f"Input 0 of layer '{self.name}' (Dense) is incompatible with the layer: expected axis -1 "
+                          f"of input shape to have value {self.kernel.shape[0]}, but received input with shape "
+                          f"{short_repr(np.shape(x))}")
 
     def backward(self, dz):
         (x,) = self.cache

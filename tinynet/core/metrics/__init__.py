@@ -99,12 +99,15 @@ def get_metric(identifier, loss_name=None):
 MAX_FILE_THRESHOLDS = 100_000
 
 
-def serialize(metric):
+def serialize(metric, weighted=False):
     """A compiled metric as a file holds it: its name (a metric given by name or as a function), or
     ``{'class_name', 'config'}`` for one of the classes above, so its settings (Precision's thresholds,
-    TopK's k) come back with it."""
+    TopK's k) come back with it. ``weighted``: one of ``weighted_metrics``, whose name compile may have
+    prefixed with 'weighted_' (compile does it again)."""
     if type(metric) in OBJECTS.values():
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if weighted and metric.name.startswith("weighted_"):
+        return metric.name[len("weighted_"):]
     return metric.name
 
 

@@ -44,7 +44,7 @@ from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs
 
 # What compile sets: restored when it refuses an argument.
 _COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "metrics",
-             "output_metrics")
+             "output_metrics", "weighted")
 
 
 class Trainer:
@@ -58,6 +58,7 @@ class Trainer:
         self.loss_weights = None
         self.metrics = []             # tinynet.metrics.Metric objects, each accumulating over an epoch
         self.output_metrics = []      # (output index, Metric) pairs, for models with several outputs
+        self.weighted = set()         # ids of the metrics compiled as weighted_metrics
         self.stop_training = False
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
@@ -90,7 +91,7 @@ class Trainer:
         kept = {name: getattr(self, name) for name in _COMPILED}
         try:
             self.optimizer = optimizers.get(optimizer)
-            self._compiled_with = (optimizer, loss, metrics, loss_weights)
+            self._compiled_with = (optimizer, loss, metrics, loss_weights, weighted_metrics)
             self._apply_compile_settings()
         except Exception:
             self.__dict__.update(kept)  # a refused compile leaves the model as it was
@@ -99,7 +100,7 @@ class Trainer:
     def _apply_compile_settings(self):
         """(Re)build the per-output losses and metrics from the compile arguments: after compile, and when
         a Sequential's last layer changes (add / pop), so the logits pairing follows the output."""
-        _, loss, metrics, loss_weights = self._compiled_with
+        _, loss, metrics, loss_weights, weighted_metrics = self._compiled_with
         names = self.output_names
         per_output = one_per_output(loss, names, "loss")
         self.output_losses = [None if spec is None else losses_module.get(spec) for spec in per_output]
@@ -116,15 +117,26 @@ class Trainer:
                 self.output_losses[i] = type(loss_object)(from_logits=True)
                 self.paired[i] = True
         self.loss = self.output_losses[0] if self.output_losses else None
-        self.output_metrics = []
-        for i, specs in enumerate(per_output_metrics(metrics, names)):
-            loss_name = self.output_losses[i].name if self.output_losses[i] is not None else None
-            for spec in specs:
-                metric = metrics_module.get_metric(spec, loss_name)
-                if len(names) > 1:
-                    metric.name = f"{names[i]}_{metric.name}"
-                self.output_metrics.append((i, metric))
+        self.output_metrics, self.weighted = [], set()
+        for weighted, specs_per_output in ((False, metrics), (True, weighted_metrics)):
+            if isinstance(specs_per_output, str):
+                specs_per_output = [specs_per_output]
+            for i, specs in enumerate(per_output_metrics(specs_per_output, names)):
+                loss_name = self.output_losses[i].name if self.output_losses[i] is not None else None
+                for spec in specs:
+                    metric = metrics_module.get_metric(spec, loss_name)
+                    if len(names) > 1:
+                        metric.name = f"{names[i]}_{metric.name}"
+                    if weighted:  # Keras's rule: a weighted metric named as an unweighted one is 'weighted_<name>'
+                        if metric.name in {m.name for _, m in self.output_metrics}:
+                            metric.name = f"weighted_{metric.name}"
+                        self.weighted.add(id(metric))
+                    self.output_metrics.append((i, metric))
         self.metrics = [metric for _, metric in self.output_metrics]
+
+    def compiled_metrics(self, weighted=False):
+        """The metrics compiled as ``metrics`` (or, with ``weighted``, as ``weighted_metrics``), in order."""
+        return [metric for metric in self.metrics if (id(metric) in self.weighted) == weighted]
 
     @property
     def loss_takes_logits(self):
@@ -250,15 +262,17 @@ class Trainer:
             names += [f"{name}_loss" for name, loss in zip(self.output_names, self.output_losses) if loss is not None]
         return names + [metric.name for metric in self.metrics]
 
-    def _update_metrics(self, y, y_pred, reset=False):
-        """Add a batch to every metric; their values over the batches since the last reset."""
+    def _update_metrics(self, y, y_pred, reset=False, sample_weight=None):
+        """Add a batch to every metric (the ``weighted_metrics`` weighted by ``sample_weight``, as the loss
+        is); their values over the batches since the last reset."""
         if y is None:
             return {}
         targets, predictions = flat(y), flat(y_pred)
         for i, metric in self.output_metrics:
             if reset:
                 metric.reset_state()
-            metric.update_state(targets[i], predictions[i])
+            metric.update_state(targets[i], predictions[i],
+                                sample_weight=sample_weight if id(metric) in self.weighted else None)
         return {metric.name: log_value(metric.result()) for metric in self.metrics}
 
     def _batch_logs(self, loss_mean, output_means, loss, n):
@@ -311,7 +325,7 @@ class Trainer:
         w = self._sample_weights(y, sample_weight, class_weight, len(x[0]))
         loss, y_pred = self.train_step(x, y, sample_weight=w)
         logs = {**self._batch_logs(RunningMean(), running_means(self), loss, len(x[0])),
-                **self._update_metrics(y, y_pred, reset=True)}
+                **self._update_metrics(y, y_pred, reset=True, sample_weight=w)}
         return logs if return_dict else self._result(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -320,7 +334,7 @@ class Trainer:
         w = self._sample_weights(y, sample_weight, None, len(x[0]))
         loss, y_pred = self._evaluate_batch(x, y, w)
         logs = {**self._batch_logs(RunningMean(), running_means(self), loss, len(x[0])),
-                **self._update_metrics(y, y_pred, reset=True)}
+                **self._update_metrics(y, y_pred, reset=True, sample_weight=w)}
         return logs if return_dict else self._result(logs)
 
     def predict_on_batch(self, x):
@@ -364,7 +378,7 @@ class Trainer:
                     callbacks.on_train_batch_begin(step, {})
                     loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=wb)
                     logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
-                            **self._update_metrics(yb, y_pred, reset=step == 0)}
+                            **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
@@ -469,7 +483,7 @@ class Trainer:
                 callbacks.on_test_batch_begin(step, {})
             loss, y_pred = self._evaluate_batch(xb, yb, wb)
             logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
-                    **self._update_metrics(yb, y_pred, reset=step == 0)}
+                    **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
             if callbacks is not None:
                 callbacks.on_test_batch_end(step, logs)
             if progbar is not None:
