@@ -149,3 +149,69 @@ def test_a_built_dense_names_itself_the_expected_and_the_received_features():
         dense(np.ones((2, 5), np.float32))
     np.testing.assert_array_equal(dense.kernel.data, kernel)
     assert dense(np.ones((2, 7, 4), np.float32)).shape == (2, 7, 3)   # more axes: each position a row
+
+
+# ----- label_smoothing on the cross-entropies, Keras's formulas ---------------------------------
+def smoothed_ce_by_hand(y, p, s):
+    y = y * (1 - s) + s / y.shape[-1]
+    return float(np.mean(-(y * np.log(p)).sum(axis=-1)))
+
+
+def smoothed_bce_by_hand(y, p, s):
+    y = y * (1 - s) + s / 2
+    return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
+
+
+def test_label_smoothing_is_kerass_formula_and_survives_the_pairing_with_softmax():
+    y = np.eye(3)[[0, 2, 1, 1]]
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.3, 0.3, 0.4], [0.25, 0.5, 0.25]])
+    assert losses.CategoricalCrossentropy(label_smoothing=0.2)(y, p) == pytest.approx(smoothed_ce_by_hand(y, p, 0.2))
+    yb, pb = np.array([[1.0], [0.0], [1.0]]), np.array([[0.9], [0.2], [0.4]])
+    assert losses.BinaryCrossentropy(label_smoothing=0.3)(yb, pb) == pytest.approx(smoothed_bce_by_hand(yb, pb, 0.3))
+    # compile hands the softmax's logits to the loss: the smoothing must come along.
+    tinynet.set_random_seed(0)
+    m = Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
+    m.compile("sgd", losses.CategoricalCrossentropy(label_smoothing=0.2))
+    targets = np.eye(3)[np.arange(16) % 3]
+    assert m.loss.from_logits and m.loss.label_smoothing == 0.2
+    assert m.evaluate(X, targets, verbose=0) == pytest.approx(
+        smoothed_ce_by_hand(targets, m.predict(X, verbose=0).astype(np.float64), 0.2), rel=1e-5)
+
+
+@pytest.mark.parametrize("ext", [".npz", ".h5", ".keras"])
+def test_label_smoothing_survives_a_round_trip(tmp_path, ext):
+    pytest.importorskip("h5py")
+    m = binary_model()
+    m.compile("sgd", losses.BinaryCrossentropy(label_smoothing=0.1))
+    m.save(tmp_path / f"m{ext}")
+    loaded = tinynet.models.load_model(tmp_path / f"m{ext}")
+    assert loaded.loss.label_smoothing == 0.1
+    y = (X[:, :1] > 0).astype(np.float32)
+    assert loaded.evaluate(X, y, verbose=0) == pytest.approx(m.evaluate(X, y, verbose=0), rel=1e-6)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, math.nan, "0.1"])
+def test_label_smoothing_outside_zero_to_one_is_refused(value):
+    with pytest.raises(ValueError, match=r"`label_smoothing`, expected a number in \[0, 1\]"):
+        losses.CategoricalCrossentropy(label_smoothing=value)
+
+
+@pytest.mark.parametrize("loss", [losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2),
+                                  losses.CategoricalCrossentropy(label_smoothing=0.2),
+                                  losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.3),
+                                  losses.BinaryCrossentropy(label_smoothing=0.3)])
+def test_label_smoothing_gradients_match_numerical_ones(loss):
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((4, 3))
+    y = np.eye(3)[[0, 2, 1, 1]]
+    x = z if loss.from_logits else (np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+                                    if loss.name.startswith("categorical") else 1 / (1 + np.exp(-z)))
+    loss.forward(y, x)
+    analytic = loss.backward()
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += 1e-6
+        down[index] -= 1e-6
+        numeric[index] = (loss.forward(y, up) - loss.forward(y, down)) / 2e-6
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)

@@ -119,7 +119,8 @@ def _compile_config(model):
     config = {
         # A loss the model hands logits to (loss_takes_logits) is saved as the user compiled it.
         "loss": {"class_name": type(model.loss).__name__,
-                 "config": {} if getattr(model, "loss_takes_logits", False) else model.loss.get_config()},
+                 "config": (model.loss.with_settings(from_logits=False) if getattr(model, "loss_takes_logits", False)
+                            else model.loss).get_config()},
         "metrics": [metrics_module.serialize(metric) for metric in model.compiled_metrics()],
         "weighted_metrics": [metrics_module.serialize(metric, weighted=True)
                              for metric in model.compiled_metrics(weighted=True)],

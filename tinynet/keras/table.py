@@ -146,7 +146,7 @@ class Loss(NamedTuple):
         return self.tinynet.__name__
 
 
-CROSSENTROPY = {"label_smoothing": 0.0, "axis": -1}
+CROSSENTROPY = {"axis": -1}
 
 LOSSES = (
     Loss(losses.CategoricalCrossentropy, "categorical_crossentropy", CROSSENTROPY),

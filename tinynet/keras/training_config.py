@@ -231,7 +231,7 @@ def loss_to_keras(model, keras3):
     """The model's loss as Keras writes it: the function's name, or the class with its settings."""
     # With loss_takes_logits the model compiled the user's cross-entropy on probabilities as its
     # from_logits twin, to hand it the logits: the file holds what the user compiled.
-    loss = type(model.loss)() if model.loss_takes_logits else model.loss
+    loss = model.loss.with_settings(from_logits=False) if model.loss_takes_logits else model.loss
     row = LOSS_BY_TINYNET.get(type(loss))
     if row is None:
         return not_held(f"The loss {type(loss).__name__}", "Keras has no such loss")

@@ -114,7 +114,7 @@ class Trainer:
             loss_object = self.output_losses[i]
             if loss_object is not None and not loss_object.from_logits and \
                     loss_object.name in getattr(activation, "pairs_with", ()):
-                self.output_losses[i] = type(loss_object)(from_logits=True)
+                self.output_losses[i] = loss_object.logits_twin()
                 self.paired[i] = True
         self.loss = self.output_losses[0] if self.output_losses else None
         self.output_metrics, self.weighted = [], set()
