@@ -84,11 +84,12 @@ VALUES = {"learning_rate": (0.01, 0.1), "momentum": (0.5, 0.9), "nesterov": (Fal
           "epsilon": (1e-7, 0.5), "beta_1": (0.9, 0.5), "beta_2": (0.999, 0.5), "amsgrad": (False, True),
           "weight_decay": (0.004, 0.5), "initial_accumulator_value": (0.1, 1.0)}
 NOT_SETTINGS = {"self", "lr", "name", "impl", "kwargs"}
-AROUND_THE_RULE = ("decay", "clipnorm", "clipvalue", "global_clipnorm")
+AROUND_THE_RULE = ("decay", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay")
 
 
 def arguments(cls):
-    return [name for name in inspect.signature(cls).parameters if name not in NOT_SETTINGS] + list(AROUND_THE_RULE)
+    own = [name for name in inspect.signature(cls).parameters if name not in NOT_SETTINGS]
+    return own + [name for name in AROUND_THE_RULE if name not in own]
 
 
 CASES = [(name, argument) for name, cls in EIGHT.items() for argument in arguments(cls)]

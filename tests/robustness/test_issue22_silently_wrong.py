@@ -215,3 +215,37 @@ def test_label_smoothing_gradients_match_numerical_ones(loss):
         down[index] -= 1e-6
         numeric[index] = (loss.forward(y, up) - loss.forward(y, down)) / 2e-6
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+
+# ----- weight_decay on every optimizer, as Keras 3 applies it ------------------------------------
+@pytest.mark.parametrize("impl", ["fast", "naive"])
+def test_sgd_weight_decay_shrinks_the_weights_before_the_step(impl):
+    from tinynet.layers import Parameter
+    sgd = optimizers.SGD(learning_rate=0.1, momentum=0.5, weight_decay=0.2, impl=impl)
+    p = Parameter(np.array([1.0, -2.0, 0.5]), "w")
+    w, velocity = p.data.copy(), np.zeros(3)
+    for g in (np.array([0.3, 0.1, -0.2]), np.array([-0.1, 0.4, 0.0])):
+        p.grad = g
+        assert sgd.apply([p])
+        w = w - 0.1 * 0.2 * w                   # Keras 3: variable -= variable * weight_decay * lr
+        velocity = 0.5 * velocity - 0.1 * g     # then the rule, from the shrunk weights
+        w = w + velocity
+    np.testing.assert_allclose(p.data, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("ext", [".npz", ".keras"])
+def test_weight_decay_survives_a_round_trip(tmp_path, ext):
+    pytest.importorskip("h5py")
+    m = binary_model()
+    m.compile(optimizers.SGD(0.1, weight_decay=0.01), "binary_crossentropy")
+    m.save(tmp_path / f"m{ext}")
+    assert tinynet.models.load_model(tmp_path / f"m{ext}").optimizer.weight_decay == 0.01
+
+
+def test_a_keras_2_file_says_it_cannot_hold_sgds_weight_decay(tmp_path):
+    pytest.importorskip("h5py")
+    from tinynet.io.errors import KerasFileWarning
+    m = binary_model()
+    m.compile(optimizers.SGD(0.1, weight_decay=0.01), "binary_crossentropy")
+    with pytest.warns(KerasFileWarning, match=r"weight_decay=0\.01 cannot be held by a Keras 2 \.h5 file"):
+        m.save(tmp_path / "m.h5")

@@ -232,9 +232,9 @@ OPTIMIZERS = (
               keras2_scalars=("momentum_cache",), keras3_scalars=("variable",)),
 )
 # Settings every optimizer has; Keras 3 dropped ``decay`` (a schedule does its work).
-COMMON_OPTIMIZER_KEYS = ("learning_rate", "decay", "clipnorm", "clipvalue", "global_clipnorm")
+COMMON_OPTIMIZER_KEYS = ("learning_rate", "decay", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay")
 # Keras 3 settings tinynet has one value of.
-KERAS3_OPTIMIZER_FIXED = {"weight_decay": None, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+KERAS3_OPTIMIZER_FIXED = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
                           "loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 

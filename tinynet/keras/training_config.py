@@ -283,6 +283,8 @@ def optimizer_to_keras(optimizer, keras3):
     lost = sorted(key for key in settings if key not in (*table.COMMON_OPTIMIZER_KEYS, *row.keys))
     if keras3 and settings.get("decay"):
         lost.insert(0, "decay")
+    if not keras3 and settings.get("weight_decay") and "weight_decay" not in row.keys:
+        lost.append("weight_decay")  # tf.keras 2.10's optimizers have no weight decay (its AdamW has)
     if lost:
         named = ", ".join(f"{key}={settings[key]!r}" for key in lost)
         hint = " (a learning-rate schedule such as InverseTimeDecay does decay's work)" if "decay" in lost else ""
@@ -294,7 +296,7 @@ def optimizer_to_keras(optimizer, keras3):
         rate = {"module": "keras.optimizers.schedules", **rate, "registered_name": None}
     config = {"name": snake_case(row.keras) if keras3 else row.keras, "learning_rate": rate}
     if keras3:
-        config.update({key: settings.get(key) for key in ("clipnorm", "global_clipnorm", "clipvalue")})
+        config.update({key: settings.get(key) for key in ("clipnorm", "global_clipnorm", "clipvalue", "weight_decay")})
         config.update({key: value for key, value in table.KERAS3_OPTIMIZER_FIXED.items() if key not in row.keys})
     else:
         if settings.get("decay"):  # Keras 2.10 writes decay=0.0 too, which Keras 3 warns it ignores

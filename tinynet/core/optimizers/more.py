@@ -18,16 +18,15 @@ class AdamW(Adam):
 
         w = w - lr * weight_decay * w
         then Adam's update of w
-    """
 
-    def update(self, w, g, lr, **state):
-        w = w - lr * self.weight_decay * w
-        return super().update(w, g, lr, **state)
+    Every optimizer takes ``weight_decay`` (``Optimizer.update_parameter`` shrinks the weights); AdamW is
+    Adam with it on by default, as in Keras 3.
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
-        self.weight_decay = check_float(weight_decay, "weight_decay", 0, owner=self.name)
+        weight_decay = check_float(weight_decay, "weight_decay", 0, owner="AdamW")  # None too: AdamW decays
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}
