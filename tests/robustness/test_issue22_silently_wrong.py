@@ -249,3 +249,63 @@ def test_a_keras_2_file_says_it_cannot_hold_sgds_weight_decay(tmp_path):
     m.compile(optimizers.SGD(0.1, weight_decay=0.01), "binary_crossentropy")
     with pytest.warns(KerasFileWarning, match=r"weight_decay=0\.01 cannot be held by a Keras 2 \.h5 file"):
         m.save(tmp_path / "m.h5")
+
+
+# ----- a layer used in two places: its gradient is the sum over the uses, or the model is refused -------
+def relative_gradient_error(m, x, y):
+    """The worst relative error of every trainable weight's gradient against centred differences (float64)."""
+    m.compile("sgd", "mse")
+    for p in m.trainable_weights:
+        p.data = p.data.astype(np.float64)
+    m.compute_gradients(x, y)
+    worst = 0.0
+    for p, g in [(p, p.grad.copy()) for p in m.trainable_weights]:
+        numeric = np.zeros_like(p.data)
+        for index in np.ndindex(p.data.shape):
+            old = p.data[index]
+            p.data[index] = old + 1e-6
+            up, _ = m.compute_gradients(x, y)
+            p.data[index] = old - 1e-6
+            down, _ = m.compute_gradients(x, y)
+            p.data[index] = old
+            numeric[index] = (up - down) / 2e-6
+        worst = max(worst, np.abs(g - numeric).max() / np.abs(numeric).max())
+    return worst
+
+
+def shared_in_two_models():
+    dense = layers.Dense(3, activation="tanh")
+    return Sequential([layers.Input((3,)), Sequential([layers.Input((3,)), dense]),
+                       Sequential([layers.Input((3,)), dense])])
+
+
+def inner_layer_also_on_top():
+    dense = layers.Dense(3, activation="tanh")
+    return Sequential([layers.Input((3,)), Sequential([layers.Input((3,)), dense]), dense])
+
+
+def inner_model_twice_functional():
+    inner = Sequential([layers.Input((3,)), layers.Dense(3, activation="tanh")])
+    x = tinynet.Input((3,))
+    return tinynet.Model(x, inner(inner(x)))
+
+
+@pytest.mark.parametrize("build", [shared_in_two_models, inner_layer_also_on_top, inner_model_twice_functional])
+def test_a_layer_used_twice_gets_the_sum_of_its_gradients(build):
+    tinynet.set_random_seed(0)
+    m = build()
+    assert len(m.trainable_weights) == 2          # one kernel and one bias, shared
+    rng = np.random.default_rng(0)
+    assert relative_gradient_error(m, rng.standard_normal((4, 3)), rng.standard_normal((4, 3))) < 1e-6
+
+
+def test_a_model_inside_itself_or_one_object_twice_in_a_sequential_is_refused():
+    inner = Sequential([layers.Input((3,)), layers.Dense(3)])
+    with pytest.raises(ValueError, match=r"is already in model .* can appear only once in a Sequential"):
+        Sequential([layers.Input((3,)), inner, inner])
+    m = Sequential([layers.Input((3,)), layers.Dense(3)])
+    with pytest.raises(ValueError, match=r"cannot be added to itself"):
+        m.add(m)
+    with pytest.raises(ValueError, match=r"cannot be added to itself"):
+        m.add(Sequential([m]))
+    assert len(m.layers) == 1
