@@ -89,6 +89,23 @@ def test_vlen_strings_aliasing_one_heap_object_cost_no_more_than_the_limit(tmp_p
         load_weights(model, path)
 
 
+def test_attributes_keras_does_not_write_are_never_read(tmp_path, honest_cost):
+    # The same 3.3 GB of aliased strings under a name Keras never writes: listed, not read, so the
+    # file loads at the honest file's cost.
+    path = hostile.h5_aliased_names(tmp_path, n_names=50_000, object_bytes=64 * 2 ** 10, attribute="notes")
+    hdf5.LAST_CHILD.clear()
+    start = time.perf_counter()
+    model = load_model(path)
+    assert time.perf_counter() - start < honest_cost[0] + EXTRA_SECONDS
+    # Read, the attribute drove the child to its memory limit (+80 MB); listed, it costs a few MB.
+    assert hdf5.LAST_CHILD.get("peak_rss", 0) < honest_cost[1] + 20 * 2 ** 20
+    import h5py
+    with h5py.File(path, "r") as f:   # the weights are the file's (read here without the junk)
+        stored = []
+        f["model_weights"].visititems(lambda name, obj: stored.append(obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    assert sorted(a.tobytes() for a in stored) == sorted(w.tobytes() for w in model.get_weights())
+
+
 @pytest.mark.parametrize("fixed", [True, False], ids=["fixed-length", "variable-length"])
 def test_name_floods_are_refused_from_their_declared_count(tmp_path, honest_cost, fixed):
     path = hostile.h5_names(tmp_path, [b"x"] * 200_000, fixed=fixed)
