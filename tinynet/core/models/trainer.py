@@ -44,7 +44,7 @@ from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs
 
 # What compile sets: restored when it refuses an argument.
 _COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "metrics",
-             "output_metrics", "weighted")
+             "output_metrics", "_weighted_ids")
 
 
 class Trainer:
@@ -58,7 +58,7 @@ class Trainer:
         self.loss_weights = None
         self.metrics = []             # tinynet.metrics.Metric objects, each accumulating over an epoch
         self.output_metrics = []      # (output index, Metric) pairs, for models with several outputs
-        self.weighted = set()         # ids of the metrics compiled as weighted_metrics
+        self._weighted_ids = set()    # ids of the metrics compiled as weighted_metrics
         self.stop_training = False
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
@@ -117,7 +117,7 @@ class Trainer:
                 self.output_losses[i] = loss_object.logits_twin()
                 self.paired[i] = True
         self.loss = self.output_losses[0] if self.output_losses else None
-        self.output_metrics, self.weighted = [], set()
+        self.output_metrics, self._weighted_ids = [], set()
         for weighted, specs_per_output in ((False, metrics), (True, weighted_metrics)):
             if isinstance(specs_per_output, str):
                 specs_per_output = [specs_per_output]
@@ -130,13 +130,13 @@ class Trainer:
                     if weighted:  # Keras's rule: a weighted metric named as an unweighted one is 'weighted_<name>'
                         if metric.name in {m.name for _, m in self.output_metrics}:
                             metric.name = f"weighted_{metric.name}"
-                        self.weighted.add(id(metric))
+                        self._weighted_ids.add(id(metric))
                     self.output_metrics.append((i, metric))
         self.metrics = [metric for _, metric in self.output_metrics]
 
     def compiled_metrics(self, weighted=False):
         """The metrics compiled as ``metrics`` (or, with ``weighted``, as ``weighted_metrics``), in order."""
-        return [metric for metric in self.metrics if (id(metric) in self.weighted) == weighted]
+        return [metric for metric in self.metrics if (id(metric) in self._weighted_ids) == weighted]
 
     @property
     def loss_takes_logits(self):
@@ -272,7 +272,7 @@ class Trainer:
             if reset:
                 metric.reset_state()
             metric.update_state(targets[i], predictions[i],
-                                sample_weight=sample_weight if id(metric) in self.weighted else None)
+                                sample_weight=sample_weight if id(metric) in self._weighted_ids else None)
         return {metric.name: log_value(metric.result()) for metric in self.metrics}
 
     def _batch_logs(self, loss_mean, output_means, loss, n):
