@@ -1,4 +1,4 @@
-"""tinynet vs PyTorch on the CPU, side by side: the seed MLP (``cca``) and the seed CNN (``tf2``).
+"""tinynet vs PyTorch on the CPU, side by side: the ``cca`` MLP and the ``tf2`` CNN (docs/articles.md).
 
     python benchmarks/compare_torch.py                       # both models, batch 128 and 32, 3 epochs each
     python benchmarks/compare_torch.py --models cca --batch-sizes 128 --epochs 5

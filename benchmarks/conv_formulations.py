@@ -1,4 +1,5 @@
-"""Ways to compute the seed CNN's two convolutions in NumPy, timed side by side and checked against the reference.
+"""Ways to compute the tf2 CNN's two convolutions (docs/articles.md) in NumPy, timed side by side and checked
+against the reference.
 
     python benchmarks/conv_formulations.py                    # both layers, batch 32 and 128, 15 rounds
     python benchmarks/conv_formulations.py --batch-sizes 128 --rounds 30 --layers conv2

@@ -1,4 +1,5 @@
-"""Seconds per epoch of the seed-000 (``cca``) MLP: 784-512-512-10, Adam, batch 128.
+"""Seconds per epoch of the ``cca`` MLP (the Cambridge Coding Academy MNIST tutorial, docs/articles.md):
+784-512-512-10, Adam, batch 128.
 
     python benchmarks/mlp_epoch_time.py            # 54000 MNIST samples, 5 epochs, median
     python benchmarks/mlp_epoch_time.py --quick    # 5000 samples, 2 epochs: checks the script runs

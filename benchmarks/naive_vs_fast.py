@@ -1,7 +1,7 @@
 """How much faster the fast ops are than their textbook references (``impl='naive'``).
 
 The references are tinynet/core/ops/conv.py, pooling.py and normalization.py; the fast twins,
-with the same signatures, are conv_fast.py, pooling_fast.py and normalization_fast.py.
+with the same signatures, are tinynet/fast/conv.py, pooling.py and normalization.py.
 
     python benchmarks/naive_vs_fast.py            # batch 8: 8x14x14x8 images
     python benchmarks/naive_vs_fast.py --quick    # batch 2: checks the script runs

@@ -1,4 +1,4 @@
-"""The time budget of one training step of the seed CNN (``tf2``), layer by layer: tinynet against PyTorch.
+"""The time budget of one training step of the ``tf2`` CNN (docs/articles.md), layer by layer: tinynet against PyTorch.
 
     python benchmarks/op_budget.py                         # batch 32 and 128, 30 rounds each
     python benchmarks/op_budget.py --batch-sizes 128 --rounds 50

@@ -1,4 +1,5 @@
-"""Seconds per epoch of the seed-001 (b) ``tf2`` MNIST CNN, and where one epoch's time goes.
+"""Seconds per epoch of the ``tf2`` MNIST CNN (the TensorFlow 2 article's, docs/articles.md), and where one
+epoch's time goes.
 
     python benchmarks/profile_cnn.py                      # 60000 samples, batch 32 and 128, 3 epochs each
     python benchmarks/profile_cnn.py --epochs 5 --batch-sizes 128
@@ -163,7 +164,7 @@ def main(argv=None):
     samples, epochs = (2000, 2) if args.quick else (args.samples, args.epochs)
 
     x, y, source = mnist_or_random(samples)
-    print(f"tf2 CNN (seed 001 b), {len(x)} samples of {source}, NumPy {np.__version__}, "
+    print(f"tf2 CNN, {len(x)} samples of {source}, NumPy {np.__version__}, "
           f"{platform.processor() or platform.machine()}")
     for batch_size in args.batch_sizes:
         seconds = seconds_per_epoch(x, y, batch_size, epochs)

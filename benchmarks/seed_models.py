@@ -1,7 +1,7 @@
-"""The two seed models the benchmarks time, and the images they train on, in one place.
+"""The two articles' models the benchmarks time, and the images they train on, in one place (docs/articles.md).
 
-``cca_mlp()``      seed 000: 784-512-512-10 MLP with ReLU, Adam (lr 1e-3).
-``tf2_cnn()``      seed 001 (b): [Conv2D(16/32, 3, same)-BatchNorm-ReLU-MaxPool2] x 2,
+``cca_mlp()``      the Cambridge Coding Academy MNIST tutorial's 784-512-512-10 MLP with ReLU, Adam (lr 1e-3).
+``tf2_cnn()``      the TensorFlow 2 MNIST article's CNN: [Conv2D(16/32, 3, same)-BatchNorm-ReLU-MaxPool2] x 2,
                    Dense128-BatchNorm-ReLU, Dense10 softmax, Adam (lr 1e-3; the learning
                    rate does not change the speed).
 ``mnist_or_random(samples)``  MNIST training images scaled to [0, 1], or random pixels of

@@ -218,3 +218,69 @@ def test_batchnorm_removes_only_var_over_var_plus_eps_along_xhat():
 def test_mean_counts_in_the_losses_gradients_as_the_doc_says():
     assert "`1/(N K)`" in DOC and "divided by the\nnumber of entries `N K`, not by `N`" in DOC
     assert "puts a `1/N` in every gradient" not in DOC
+
+
+# ----- Forks: the gradient of a value used several times is the sum over its uses -----------------------
+
+def centred_difference(f, values, i, eps=1e-3):
+    """d f / d values[i] by (f(v + eps) - f(v - eps)) / (2 eps), the others held."""
+    up, down = list(values), list(values)
+    up[i] += eps
+    down[i] -= eps
+    return (f(*up) - f(*down)) / (2 * eps)
+
+
+def test_fork_the_same_value_twice_in_one_op():
+    import tinynet
+    from tinynet.tools.scalar import Value
+    x = tinynet.Tensor(np.array([3.0]), requires_grad=True)
+    with tinynet.GradientTape() as tape:
+        y = x * x
+    (dx,) = tape.gradient(y, [x])
+    assert dx.item() == 6.0                                     # 3 along each use: 2x
+    assert centred_difference(lambda v: v * v, [3.0], 0) == pytest.approx(6.0)
+    a = Value(3.0)
+    (a * a).backward()
+    assert a.grad == 6.0                                        # the scalar engine's += does the same
+
+
+def two_dense_layers(w1, w2, shared=False):
+    import tinynet
+    inputs = tinynet.Input((1,))
+    first = Dense(1, use_bias=False)
+    second = first if shared else Dense(1, use_bias=False)
+    h = first(inputs)
+    outputs = second(h) if shared else h + second(h)            # the skip connection: h used twice
+    model = tinynet.Model(inputs, outputs)
+    first.set_weights([np.array([[w1]])])
+    if not shared:
+        second.set_weights([np.array([[w2]])])
+    return model, first, second
+
+
+def value_and_gradients(model, x, parameters):
+    import tinynet
+    x = tinynet.Tensor(np.array([[x]], dtype=np.float32), requires_grad=True)
+    with tinynet.GradientTape() as tape:
+        y = model(x)
+    grads = tape.gradient(y, [x] + parameters)
+    return float(np.asarray(y.value).item()), [float(np.asarray(g).item()) for g in grads]
+
+
+def test_fork_a_skip_connection():
+    model, first, second = two_dense_layers(3.0, 0.5)
+    y, (dx, dw1, dw2) = value_and_gradients(model, 2.0, [first.kernel, second.kernel])
+    assert (y, dx, dw1, dw2) == (9.0, 4.5, 3.0, 6.0)           # dL/dh = 1 + w2 = 1.5: dx = 1.5 w1, dw1 = 1.5 x
+
+    def f(x, w1, w2):
+        return x * w1 + (x * w1) * w2
+    for i, expected in enumerate((4.5, 3.0, 6.0)):
+        assert centred_difference(f, [2.0, 3.0, 0.5], i) == pytest.approx(expected)
+
+
+def test_fork_a_shared_layer():
+    model, layer, _ = two_dense_layers(3.0, None, shared=True)
+    y, (dx, dw) = value_and_gradients(model, 2.0, [layer.kernel])
+    assert (y, dx, dw) == (18.0, 9.0, 12.0)                     # dw = w x (outer use) + w x (inner use)
+    assert centred_difference(lambda x, w: w * (w * x), [2.0, 3.0], 1) == pytest.approx(12.0)
+    assert "## Forks: a value used several times" in DOC and "12 = 2 w x" in DOC and "dL/dx = 1.5 * w1 = 4.5" in DOC

@@ -29,6 +29,15 @@ def test_the_stops_name_functions_and_classes_that_are_defined():
                  "CategoricalCrossentropy", "train_step", "compute_gradients", "apply", "init_state", "Adam",
                  "im2col", "col2im", "conv2d_forward", "conv2d_backward", "Conv2D", "windows",
                  "maxpool2d_forward", "maxpool2d_backward", "avgpool2d_backward", "global_avgpool2d_backward",
-                 "batch_norm_forward", "batch_norm_backward", "batch_norm_inference", "BatchNormalization"):
+                 "batch_norm_forward", "batch_norm_backward", "batch_norm_inference", "BatchNormalization",
+                 "Trainer", "Tape", "Node", "step_learning_rate", "take_step", "Value", "check_initial_loss",
+                 "check_overfit", "GradientStats"):
         assert f"`{name}" in GUIDE or f".{name}`" in GUIDE or f"{name}(" in GUIDE, name
         assert re.search(rf"^\s*(def|class) {name}\b", SOURCE, re.M), name
+
+
+def test_the_instruments_are_all_named():
+    for where in ("tinynet/tools/scalar.py", "tinynet/tools/gradcheck.py", "tinynet/tools/trace.py",
+                  "tinynet/tools/sanity.py", "tinynet/tools/gradient_stats.py", "examples/course/",
+                  "docs/backprop.md"):
+        assert f"`{where}" in GUIDE, where

@@ -11,8 +11,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.checks import check_pair
 from ..core.ops import conv, register
-from ..core.ops.conv import (Conv2DCache, check_images, check_kernel, check_padding, crop2d, geometry, pad2d,
-                             window_slice)
+from ..core.ops.checks import check_images, check_kernel, check_padding
+from ..core.ops.conv import Conv2DCache, crop2d, geometry, pad2d, window_slice
 from .linear import sum_rows_fast
 
 # NOTE: in inference a large batch is convolved in chunks of samples, so that im2col's matrix
@@ -60,7 +60,7 @@ def _single_channel_columns(xp, kh, kw, strides, out_h, out_w, ones_column):
     cols_t: (kh*kw [+ 1], N*out_h*out_w), has one long row per kernel offset: the image shifted
     by that offset, copied in runs of out_w values. cols_t.T is the same matrix as cols (same
     shape, same values, column-major memory), and matmul hands it to BLAS as a transposed
-    operand, with no copy. Measured on the seed CNN's first layer (28x28x1, 3x3, 'same'):
+    operand, with no copy. Measured on the tf2 CNN's first layer (docs/articles.md; 28x28x1, 3x3, 'same'):
     0.43 ms against 1.9 ms at N=128, 0.23 against 0.52 at N=32 (benchmarks/conv_formulations.py).
     """
     N = xp.shape[0]

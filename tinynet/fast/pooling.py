@@ -10,7 +10,8 @@ import numpy as np
 
 from ..core.ops import pooling, register
 from ..core.ops.conv import crop2d, pad2d, window_slice
-from ..core.ops.pooling import AvgPool2DCache, MaxPool2DCache, window_counts, check_dout, pool_geometry
+from ..core.ops.checks import check_dout
+from ..core.ops.pooling import AvgPool2DCache, MaxPool2DCache, pool_geometry, window_counts
 
 
 def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid"):

@@ -2,7 +2,7 @@
 
 These work on a whole test set after training (the per-batch training metrics
 live in ``metrics.py``, which re-exports everything here, so
-``tinynet.metrics.confusion_matrix`` works as in the seeds' scikit-learn code).
+``tinynet.metrics.confusion_matrix`` works as in the articles' scikit-learn code, docs/articles.md).
 
 Labels may be given as integers ``(N,)`` or one-hot / probabilities ``(N, K)``
 (then the argmax is the label), so ``model.predict(x)`` can be passed as it is.
@@ -82,7 +82,8 @@ def _safe_divide(numerator, denominator):
 def classification_report(y_true, y_pred, target_names=None, digits=2, num_classes=None, output_dict=False):
     """scikit-learn's per-class table of precision, recall, F1 and support, and their averages.
 
-    The layout is the one seed 002 prints::
+    The layout is the one the CIFAR-100 article prints ("使用 Python+Keras 进行基础深度学习。第 2 章",
+    docs/articles.md)::
 
                      precision    recall  f1-score   support
 
@@ -186,7 +187,7 @@ def roc_curves(y_true, probs):
     Class k's curve treats class k as positive and the rest as negative, scored
     by ``probs[:, k]``. ``'micro'`` pools every (sample, class) pair into one
     binary problem; ``'macro'`` averages the K curves' tpr at every fpr where
-    any of them has a point (then AUC of that mean curve), as seed 002 draws them.
+    any of them has a point (then AUC of that mean curve), as the CIFAR-100 article draws them.
 
     Args:
         y_true: ``(N,)`` integer labels or ``(N, K)`` one-hot rows.

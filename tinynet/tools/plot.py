@@ -52,7 +52,8 @@ def _history_dict(history, argument):
 
 
 def plot_history(*histories, labels=None, title=None, path=None):
-    """Accuracy and loss per epoch, training (solid) and validation (dashed), as seeds 000 and 003 draw them.
+    """Accuracy and loss per epoch, training (solid) and validation (dashed), as the Cambridge Coding Academy
+    MNIST tutorial and "Keras MNIST 手寫辨識 x 深度學習的 HelloWorld" draw them (docs/articles.md).
 
     Args:
         *histories: one or more ``History`` objects (or their ``.history`` dicts).
@@ -203,7 +204,7 @@ def plot_roc(y_true, probs, classes=None, class_names=None, title="ROC curves (o
         y_true: ``(N,)`` labels or ``(N, K)`` one-hot rows.
         probs: ``(N, K)`` predicted probabilities, e.g. ``model.predict(x)``.
         classes: which classes get their own curve; default all when K <= 10, else the first 3
-            (seed 002 draws 3 of its 100).
+            (the CIFAR-100 article draws 3 of its 100).
 
     Returns:
         the Figure; its legend gives each curve's area (AUC).

@@ -25,7 +25,7 @@ class History(Callback):
     def to_json(self, path=None):
         """The history as JSON text (``{"epoch": [...], "history": {...}}``); also written to ``path`` if given.
 
-        JSON rather than pickle (seed 002 pickles ``history.history``): anyone can read
+        JSON rather than pickle (the CIFAR-100 article, docs/articles.md, pickles ``history.history``): anyone can read
         it, and loading it never runs code.
         """
         text = json.dumps({"epoch": [int(e) for e in self.epoch],

@@ -1,6 +1,6 @@
 """All layers, importable as ``tinynet.layers.Dense`` etc."""
-from .activations import (ELU, GELU, PReLU, SELU, Exponential, HardSigmoid, LeakyReLU, Linear, ReLU, Sigmoid,
-                          Softmax, Softplus, Softsign, Swish, Tanh)
+from .activations import Linear, ReLU, Sigmoid, Softmax, Tanh
+from .activations_more import ELU, GELU, PReLU, SELU, Exponential, HardSigmoid, LeakyReLU, Softplus, Softsign, Swish
 from .base import Layer, Parameter
 from ..graph import Input
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Lambda, Reshape

@@ -1,7 +1,8 @@
 """Conv2D: the 2-D convolution layer, a Dense layer applied to im2col's patches."""
 from ..checks import check_bool, check_pair
 from ..ops import check_impl
-from ..ops.conv import check_padding, conv_output_size
+from ..ops.checks import check_padding
+from ..ops.conv import conv_output_size
 from . import activations
 from .base import Layer
 from .core import check_data_format, check_initializer, check_positive_int, check_weight_settings
@@ -38,6 +39,20 @@ class Conv2D(Layer):
     """
 
     equation = "y[n,i,j,f] = act(b[f] + sum_{di,dj,c} x[n, i*sh+di, j*sw+dj, c] * w[di,dj,c,f])"
+
+    def forward(self, x, training=False):
+        b = self.bias.data if self.use_bias else None
+        # cols = im2col(x); z = cols @ w_col + b     (in inference no backward is expected: training=False)
+        z, self.cache = self.ops.conv2d_forward(x, self.kernel.data, b, self.strides, self.padding, training)
+        return z                                   # the activation runs after, as its own step
+
+    def backward(self, dz):                       # dz: (N, out_h, out_w, F), from the activation's backward
+        # dw_col = cols.T @ dz;  db = sum of the rows of dz;  dx = col2im(dz @ w_col.T)
+        dx, dw, db = self.ops.conv2d_backward(dz, self.cache, need_dx=self.needs_input_gradient)
+        self.kernel.grad[...] = dw
+        if self.use_bias:
+            self.bias.grad[...] = db
+        return dx  # None for the first layer of a model: nobody uses dx
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", input_shape=None, impl="fast",
@@ -83,17 +98,3 @@ class Conv2D(Layer):
                 f"{H}x{W} input. Received: input_shape={tuple(input_shape)}, kernel_size={self.kernel_size}")
         return (conv_output_size(H, kh, sh, self.padding), conv_output_size(W, kw, sw, self.padding),
                 self.filters)
-
-    def forward(self, x, training=False):
-        b = self.bias.data if self.use_bias else None
-        # cols = im2col(x); z = cols @ w_col + b     (in inference no backward is expected: training=False)
-        z, self.cache = self.ops.conv2d_forward(x, self.kernel.data, b, self.strides, self.padding, training)
-        return z                                   # the activation runs after, as its own step
-
-    def backward(self, dz):                       # dz: (N, out_h, out_w, F), from the activation's backward
-        # dw_col = cols.T @ dz;  db = sum of the rows of dz;  dx = col2im(dz @ w_col.T)
-        dx, dw, db = self.ops.conv2d_backward(dz, self.cache, need_dx=self.needs_input_gradient)
-        self.kernel.grad[...] = dw
-        if self.use_bias:
-            self.bias.grad[...] = db
-        return dx  # None for the first layer of a model: nobody uses dx

@@ -1,6 +1,6 @@
 """Conv2DTranspose: the transposed convolution, small images to big ones (autoencoders' decoders, DCGAN generators)."""
 from ..checks import check_bool, check_int, check_pair, invalid, is_int
-from ..ops.conv import check_padding
+from ..ops.checks import check_padding
 from ..ops.conv_transpose import conv2d_transpose_backward, conv2d_transpose_forward, conv_transpose_output_size
 from . import activations
 from .base import Layer

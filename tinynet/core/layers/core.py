@@ -1,4 +1,8 @@
-"""The core layers: Dense, Activation, Dropout, Flatten, Reshape, InputLayer."""
+"""The core layers: Dense, Activation, Dropout, Flatten, Reshape, InputLayer, Lambda.
+
+Each class reads maths first (``forward``, ``backward``), then Keras's lifecycle (``__init__`` checks and
+stores the settings, ``build`` makes the weights); the settings' checks shared with other layers are at the end.
+"""
 import numpy as np
 
 from .. import constraints, initializers, regularizers
@@ -7,16 +11,6 @@ from ..ops import check_impl
 from ..utils import rng
 from . import activations
 from .base import Layer
-
-
-def check_positive_int(value, argument):
-    return check_int(value, argument, minimum=1)
-
-
-def check_initializer(value, argument):
-    """Refuse an unknown initializer name now, in ``__init__``, rather than at build time."""
-    initializers.get(value, f"initializer for `{argument}`")
-    return value
 
 
 class Dense(Layer):
@@ -33,6 +27,27 @@ class Dense(Layer):
     """
 
     equation = "y = act(x @ w + b)"
+
+    def forward(self, x, training=False):
+        if np.shape(x)[-1:] != self.kernel.shape[:1]:
+            raise self.incompatible(x)
+        self.cache = (x,)
+        z = x @ self.kernel.data                               # z = x @ w + b
+        if self.use_bias:
+            z += self.bias.data
+        return z
+
+    def backward(self, dz):
+        (x,) = self.cache
+        # Inputs with more axes, (N, T, D): every position is one more row. (dw is written
+        # straight into the gradient's array: no temporary the size of the kernel.)
+        x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
+        np.matmul(x2.T, dz2, out=self.kernel.grad)             # dw = x.T @ dz
+        if self.use_bias:
+            self.bias.grad[...] = self.ops.sum_rows(dz2)        # db = sum_n dz
+        if not self.needs_input_gradient:
+            return None  # the first layer of a model: nobody uses dx
+        return dz @ self.kernel.data.T                         # dx = dz @ w.T
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, input_dim=None, impl="fast", kernel_regularizer=None,
@@ -62,51 +77,11 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def forward(self, x, training=False):
-        if np.shape(x)[-1:] != self.kernel.shape[:1]:
-            raise self.incompatible(x)
-        self.cache = (x,)
-        z = x @ self.kernel.data                               # z = x @ w + b
-        if self.use_bias:
-            z += self.bias.data
-        return z
-
     def incompatible(self, x):
         """Keras's error for an input whose last axis is not the one the kernel was built for."""
         return ValueError(f"Input 0 of layer '{self.name}' (Dense) is incompatible with the layer: expected axis -1 "
                           f"of input shape to have value {self.kernel.shape[0]}, but received input with shape "
                           f"{short_repr(np.shape(x))}")
-
-    def backward(self, dz):
-        (x,) = self.cache
-        # Inputs with more axes, (N, T, D): every position is one more row. (dw is written
-        # straight into the gradient's array: no temporary the size of the kernel.)
-        x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
-        np.matmul(x2.T, dz2, out=self.kernel.grad)             # dw = x.T @ dz
-        if self.use_bias:
-            self.bias.grad[...] = self.ops.sum_rows(dz2)        # db = sum_n dz
-        if not self.needs_input_gradient:
-            return None  # the first layer of a model: nobody uses dx
-        return dz @ self.kernel.data.T                         # dx = dz @ w.T
-
-
-def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-                          bias_constraint):
-    """The regularizers and constraints of a layer's kernel, bias and output, from Keras's arguments (names,
-    objects or config dicts): ``(kernel_regularizer, bias_regularizer, activity_regularizer,
-    kernel_constraint, bias_constraint)``."""
-    return (regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer),
-            regularizers.get(activity_regularizer), constraints.get(kernel_constraint),
-            constraints.get(bias_constraint))
-
-
-def check_data_format(data_format, owner):
-    """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
-    if data_format not in (None, "channels_last"):
-        raise ValueError(
-            f"Layer '{owner}': received data_format={short_repr(data_format)}, but tinynet's layers work on channels-last "
-            "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
-            "and use data_format='channels_last'.")
 
 
 class Activation(Layer):
@@ -147,15 +122,6 @@ class Dropout(Layer):
 
     equation = "y = x * m / (1 - rate), m ~ Bernoulli(1 - rate) (training); y = x (inference)"
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = check_float(rate, "rate", 0, 1, max_open=True, expected="a float in [0, 1)")
-        if noise_shape is not None:
-            raise ValueError(f"Layer '{self.name}': `noise_shape` (masks shared along some axes) is not implemented "
-                             f"in tinynet. Received: noise_shape={noise_shape!r}")
-        self.seed = None if seed is None else check_int(seed, "seed", 0, owner=self.name)
-        self._generator = None if seed is None else np.random.default_rng(self.seed)
-
     def forward(self, x, training=False):
         if not training or self.rate == 0:
             self.cache = (None,)
@@ -169,6 +135,15 @@ class Dropout(Layer):
     def backward(self, dout):
         (scaled_mask,) = self.cache
         return dout if scaled_mask is None else dout * scaled_mask
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = check_float(rate, "rate", 0, 1, max_open=True, expected="a float in [0, 1)")
+        if noise_shape is not None:
+            raise ValueError(f"Layer '{self.name}': `noise_shape` (masks shared along some axes) is not implemented "
+                             f"in tinynet. Received: noise_shape={noise_shape!r}")
+        self.seed = None if seed is None else check_int(seed, "seed", 0, owner=self.name)
+        self._generator = None if seed is None else np.random.default_rng(self.seed)
 
 
 class Flatten(Layer):
@@ -192,6 +167,14 @@ class Reshape(Layer):
     """``(N, *input_shape) -> (N, *target_shape)``; one entry of target_shape may be -1. Cache: (x.shape,)."""
 
     equation = "y = x.reshape(N, *target_shape)"
+
+    def forward(self, x, training=False):
+        self.cache = (x.shape,)
+        return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
+
+    def backward(self, dout):
+        (x_shape,) = self.cache
+        return dout.reshape(x_shape)
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -220,19 +203,17 @@ class Reshape(Layer):
                 f"to {self.target_shape} ({known} values).")
         return self.target_shape
 
-    def forward(self, x, training=False):
-        self.cache = (x.shape,)
-        return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
-
-    def backward(self, dout):
-        (x_shape,) = self.cache
-        return dout.reshape(x_shape)
-
 
 class InputLayer(Layer):
     """Declares the model's input shape (no batch axis); passes data through."""
 
     equation = "y = x"
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, dout):
+        return dout
 
     def __init__(self, input_shape=None, shape=None, batch_input_shape=None, batch_shape=None, batch_size=None,
                  sparse=None, ragged=None, **kwargs):
@@ -245,12 +226,6 @@ class InputLayer(Layer):
         if shape is None:
             raise ValueError("InputLayer needs `input_shape`, e.g. InputLayer(input_shape=(784,)).")
         super().__init__(input_shape=check_shape(shape, "input_shape"), **kwargs)
-
-    def forward(self, x, training=False):
-        return x
-
-    def backward(self, dout):
-        return dout
 
 
 class Lambda(Layer):
@@ -277,3 +252,32 @@ class Lambda(Layer):
         raise NotImplementedError(
             f"Layer '{self.name}' (Lambda) holds Python code, which tinynet never writes to (or runs from) a file. "
             "Save the weights (model.save_weights) and rebuild the model in code.")
+
+
+def check_positive_int(value, argument):
+    return check_int(value, argument, minimum=1)
+
+
+def check_initializer(value, argument):
+    """Refuse an unknown initializer name now, in ``__init__``, rather than at build time."""
+    initializers.get(value, f"initializer for `{argument}`")
+    return value
+
+
+def check_weight_settings(kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
+                          bias_constraint):
+    """The regularizers and constraints of a layer's kernel, bias and output, from Keras's arguments (names,
+    objects or config dicts): ``(kernel_regularizer, bias_regularizer, activity_regularizer,
+    kernel_constraint, bias_constraint)``."""
+    return (regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer),
+            regularizers.get(activity_regularizer), constraints.get(kernel_constraint),
+            constraints.get(bias_constraint))
+
+
+def check_data_format(data_format, owner):
+    """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f"Layer '{owner}': received data_format={short_repr(data_format)}, but tinynet's layers work on channels-last "
+            "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
+            "and use data_format='channels_last'.")

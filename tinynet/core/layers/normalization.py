@@ -19,9 +19,10 @@ class BatchNormalization(Layer):
         moving_mean     = moving_mean * momentum     + mean * (1 - momentum)
         moving_variance = moving_variance * momentum + var  * (1 - momentum)
 
-    The forward does not write them: it lists the new values in ``self.state_updates``,
-    which the model commits when the whole training step has succeeded
-    (``Layer.commit_state_updates``). In inference (``predict``, ``evaluate``), and in a
+    The forward does not write them: it lists the new values in ``self.state_updates``, the
+    call hands them to the tape, and ``Optimizer.take_step`` commits them with the new weights
+    when the whole training step has succeeded (a ``GradientTape`` block when it ends; a layer
+    called on its own, ``Layer.commit_state_updates``). In inference (``predict``, ``evaluate``), and in a
     frozen layer (``trainable=False``, as in Keras), the moving statistics replace the
     batch's, so each sample's output no longer depends on the rest of its batch.
 
@@ -41,37 +42,6 @@ class BatchNormalization(Layer):
     """
 
     equation = "y = gamma * (x - mean) / sqrt(var + epsilon) + beta"
-
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, impl="fast", **kwargs):
-        super().__init__(**kwargs)
-        self.impl = check_impl(impl, self.name)
-        self.axis = check_int(axis, "axis")
-        self.momentum = check_float(momentum, "momentum", 0, 1)
-        self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
-        self.center = check_bool(center, "center")
-        self.scale = check_bool(scale, "scale")
-
-    def build(self, input_shape):
-        # Only the last (channels) axis is supported; Keras users often write it as a positive
-        # index, e.g. axis=3 for (N, H, W, C) images, which is the same axis.
-        if self.axis not in (-1, len(input_shape)):
-            raise ValueError(
-                f"Layer '{self.name}' (BatchNormalization) supports only the last axis: axis=-1 "
-                f"(or {len(input_shape)} for inputs of shape (None, {', '.join(map(str, input_shape))})). "
-                f"Received: axis={self.axis}")
-        C = (input_shape[-1],)
-        self.gamma = self.add_weight("gamma", C, "ones") if self.scale else None
-        self.beta = self.add_weight("beta", C, "zeros") if self.center else None
-        self.moving_mean = self.add_weight("moving_mean", C, "zeros", trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", C, "ones", trainable=False)
-        super().build(input_shape)
-
-    def _gamma_beta(self):
-        """gamma and beta, or the constants 1 and 0 that stand for them when scale/center is off."""
-        C, dtype = self.moving_mean.shape, self.moving_mean.data.dtype
-        gamma = self.gamma.data if self.scale else np.ones(C, dtype)
-        beta = self.beta.data if self.center else np.zeros(C, dtype)
-        return gamma, beta
 
     def forward(self, x, training=False):
         gamma, beta = self._gamma_beta()
@@ -103,6 +73,37 @@ class BatchNormalization(Layer):
             self.beta.grad[...] = dbeta
         return dx
 
+    def _gamma_beta(self):
+        """gamma and beta, or the constants 1 and 0 that stand for them when scale/center is off."""
+        C, dtype = self.moving_mean.shape, self.moving_mean.data.dtype
+        gamma = self.gamma.data if self.scale else np.ones(C, dtype)
+        beta = self.beta.data if self.center else np.zeros(C, dtype)
+        return gamma, beta
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, impl="fast", **kwargs):
+        super().__init__(**kwargs)
+        self.impl = check_impl(impl, self.name)
+        self.axis = check_int(axis, "axis")
+        self.momentum = check_float(momentum, "momentum", 0, 1)
+        self.epsilon = check_float(epsilon, "epsilon", 0, min_open=True)
+        self.center = check_bool(center, "center")
+        self.scale = check_bool(scale, "scale")
+
+    def build(self, input_shape):
+        # Only the last (channels) axis is supported; Keras users often write it as a positive
+        # index, e.g. axis=3 for (N, H, W, C) images, which is the same axis.
+        if self.axis not in (-1, len(input_shape)):
+            raise ValueError(
+                f"Layer '{self.name}' (BatchNormalization) supports only the last axis: axis=-1 "
+                f"(or {len(input_shape)} for inputs of shape (None, {', '.join(map(str, input_shape))})). "
+                f"Received: axis={self.axis}")
+        C = (input_shape[-1],)
+        self.gamma = self.add_weight("gamma", C, "ones") if self.scale else None
+        self.beta = self.add_weight("beta", C, "zeros") if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", C, "zeros", trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", C, "ones", trainable=False)
+        super().build(input_shape)
+
 
 class LayerNormalization(Layer):
     """Layer normalization (Ba, Kiros & Hinton, 2016): each SAMPLE normalized by its own statistics.
@@ -125,6 +126,20 @@ class LayerNormalization(Layer):
     """
 
     equation = "y = gamma * (x - mean(x)) / sqrt(var(x) + epsilon) + beta   (per sample)"
+
+    def forward(self, x, training=False):
+        gamma = self.gamma.data.reshape(self.broadcast_shape) if self.scale else x.dtype.type(1)
+        beta = self.beta.data.reshape(self.broadcast_shape) if self.center else x.dtype.type(0)
+        y, self.cache = layer_norm_forward(x, gamma, beta, self.axes, self.epsilon)
+        return y
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = layer_norm_backward(dout, self.cache)
+        if self.scale:
+            self.gamma.grad[...] = dgamma.reshape(self.gamma.shape)
+        if self.center:
+            self.beta.grad[...] = dbeta.reshape(self.beta.shape)
+        return dx
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -166,20 +181,6 @@ class LayerNormalization(Layer):
         self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
                                     constraint=self.beta_constraint) if self.center else None
         super().build(input_shape)
-
-    def forward(self, x, training=False):
-        gamma = self.gamma.data.reshape(self.broadcast_shape) if self.scale else x.dtype.type(1)
-        beta = self.beta.data.reshape(self.broadcast_shape) if self.center else x.dtype.type(0)
-        y, self.cache = layer_norm_forward(x, gamma, beta, self.axes, self.epsilon)
-        return y
-
-    def backward(self, dout):
-        dx, dgamma, dbeta = layer_norm_backward(dout, self.cache)
-        if self.scale:
-            self.gamma.grad[...] = dgamma.reshape(self.gamma.shape)
-        if self.center:
-            self.beta.grad[...] = dbeta.reshape(self.beta.shape)
-        return dx
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis if len(self.axis) > 1 else self.axis[0],

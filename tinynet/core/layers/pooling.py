@@ -2,11 +2,12 @@
 
 Each channel is pooled on its own over ph x pw windows moved by ``strides`` (default:
 ``pool_size``), with Keras/TensorFlow output sizes. The arithmetic is in ``tinynet.ops``:
-the references in ``ops/pooling.py`` (``impl='naive'``), the fast twins in ``ops/pooling_fast.py``.
+the references in ``ops/pooling.py`` (``impl='naive'``), the fast twins in ``tinynet/fast/pooling.py``.
 """
 from ..checks import check_pair
 from ..ops import check_impl
-from ..ops.conv import check_padding, conv_output_size
+from ..ops.checks import check_padding
+from ..ops.conv import conv_output_size
 from .base import Layer
 from .core import check_data_format
 

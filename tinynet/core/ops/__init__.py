@@ -4,8 +4,9 @@ Every op exists twice, with the same signature and the same return values:
 
     reference   the textbook version: it reads as the math (files conv.py, pooling.py,
                 normalization.py, linear.py), and the tests check it against the definitions
-    fast        the same op with speed tricks (files *_fast.py), each trick under a
-                ``# NOTE:`` saying what it buys, measured; the tests check it against the reference
+    fast        the same op with speed tricks (the fast ring, ``tinynet/fast/``: conv.py, pooling.py,
+                normalization.py, linear.py), each trick under a ``# NOTE:`` saying what it buys;
+                the tests check it against the reference
 
 A layer never picks one itself. It calls ``self.ops.<op>(...)``, where ``Layer.ops`` is
 ``ops.get(self.impl)``: ``impl='fast'`` (the default) gives the fast ops, ``impl='naive'`` the
@@ -21,7 +22,8 @@ kernel offset ``(di, dj)``, channel ``c``; ``@`` is the matrix product, ``*`` el
 
 softmax.py        stable softmax / log-softmax (one version: nothing to speed up)
 linear.py         sum over rows (Dense's and Conv2D's db)
-conv.py           output sizes, 'same' padding, im2col / col2im, conv2d forward / backward
+conv.py           im2col / col2im, conv2d forward / backward; output sizes, 'same' padding
+checks.py         the ops' argument checks (padding, image and kernel shapes, dout's shape)
 pooling.py        max / average / global-average / global-max pooling forward and backward
 normalization.py  batch normalization forward (training / inference) and backward; layer normalization
 conv_transpose.py the transposed convolution (conv2d's adjoint) and Keras's output sizes for it

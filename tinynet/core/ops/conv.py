@@ -24,7 +24,8 @@ adding up the gradients of every copy of an input pixel:
     dw_col = cols.T @ dz      db = sum of the rows of dz      dx = col2im(dz @ w_col.T)
 
 ``conv2d_forward`` / ``conv2d_backward`` below are exactly these lines; they are the
-references (``impl='naive'``). The fast pair with the same signatures is in conv_fast.py.
+references (``impl='naive'``). The fast pair with the same signatures is in tinynet/fast/conv.py.
+The maths comes first; the sizes and padding helpers follow, the argument checks are in checks.py.
 ``strides`` is an int or a pair (sh, sw) everywhere; ``padding`` is 'valid' or 'same'.
 Every function keeps the dtype of its inputs (float32 in training, float64 in gradient checks).
 """
@@ -32,14 +33,97 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..checks import check_choice, check_int, check_pair
+from ..checks import check_int, check_pair
+from .checks import check_conv2d, check_dcols, check_dz, check_images, check_padding, check_window
 
-PADDINGS = ("valid", "same")
+
+def im2col(x, kh, kw, strides=1, padding="valid"):
+    """Unfold every kh x kw window of x into one row.
+
+    x: (N, H, W, C) -> cols: (N*out_h*out_w, kh*kw*C)
+
+    Row (n*out_h + i)*out_w + j holds the window of output pixel (i, j) of sample n, in the
+    order (di, dj, c): the order of w.reshape(kh*kw*C, F), so the convolution is cols @ w_col.
+    Memory: cols holds each input value kh*kw times (128 images of 28x28x16 with a 3x3 kernel:
+    58 MB of float32).
+    """
+    check_images(x)
+    (kh, kw), strides = check_window(kh, kw, strides)
+    N, _, _, C = x.shape
+    out_h, out_w, pads = geometry(x.shape, kh, kw, strides, padding)
+    xp = pad2d(x, pads)
+    windows = np.empty((N, out_h, out_w, kh, kw, C), dtype=x.dtype)
+    for di in range(kh):
+        for dj in range(kw):
+            windows[:, :, :, di, dj, :] = xp[window_slice(di, dj, out_h, out_w, strides)]
+    return windows.reshape(N * out_h * out_w, kh * kw * C)
 
 
-def check_padding(padding):
-    """``padding`` lower-cased, or a ValueError unless it is 'valid' or 'same'."""
-    return check_choice(padding, "padding", PADDINGS)
+def col2im(dcols, x_shape, kh, kw, strides=1, padding="valid"):
+    """Adjoint of im2col: fold rows back onto the image, adding where windows overlap.
+
+    dcols: (N*out_h*out_w, kh*kw*C), x_shape: (N, H, W, C) -> dx: x_shape
+
+    For all x and d: sum(im2col(x) * d) == sum(x * col2im(d)), which is why the dx of a
+    convolution is col2im(dz @ w_col.T). The result may be a view into a padded buffer.
+    """
+    (kh, kw), strides = check_window(kh, kw, strides)
+    N, H, W, C = x_shape
+    out_h, out_w, pads = geometry(x_shape, kh, kw, strides, padding)
+    check_dcols(dcols, (N * out_h * out_w, kh * kw * C), x_shape, kh, kw)
+    (top, bottom), (left, right) = pads
+    dxp = np.zeros((N, H + top + bottom, W + left + right, C), dtype=dcols.dtype)
+    dwindows = dcols.reshape(N, out_h, out_w, kh, kw, C)
+    for di in range(kh):
+        for dj in range(kw):
+            dxp[window_slice(di, dj, out_h, out_w, strides)] += dwindows[:, :, :, di, dj, :]
+    return crop2d(dxp, pads)
+
+
+class Conv2DCache(NamedTuple):
+    """What conv2d_backward needs from conv2d_forward (pass it to the backward of the same impl)."""
+
+    x: np.ndarray      # (N, H, W, C) the input
+    cols: np.ndarray   # im2col(x); the fast op appends a ones column for the bias, or keeps None in inference
+    w: np.ndarray      # (kh, kw, C, F) the kernel used
+    has_bias: bool
+    strides: tuple     # (sh, sw)
+    padding: str       # 'valid' or 'same'
+
+
+def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
+    """2-D convolution: z = im2col(x) @ w_col + b.
+
+    x: (N, H, W, C), w: (kh, kw, C, F), b: (F,) or None -> z: (N, out_h, out_w, F), cache
+    ``training``: whether a backward will follow (the reference keeps cols either way).
+    """
+    strides, padding = check_conv2d(x, w, b, strides, padding)
+    N = x.shape[0]
+    kh, kw, C, F = w.shape
+    out_h, out_w, _ = geometry(x.shape, kh, kw, strides, padding)
+    cols = im2col(x, kh, kw, strides, padding)          # (N*out_h*out_w, kh*kw*C)
+    w_col = w.reshape(kh * kw * C, F)
+    z = cols @ w_col                                     # (N*out_h*out_w, F)
+    if b is not None:
+        z += b
+    return z.reshape(N, out_h, out_w, F), Conv2DCache(x, cols, w, b is not None, strides, padding)
+
+
+def conv2d_backward(dz, cache, need_dx=True):
+    """Gradients of conv2d_forward: Dense's backward on the patches, then col2im.
+
+    dz: (N, out_h, out_w, F) -> dx: (N, H, W, C) (None unless ``need_dx``), dw: w.shape, db: (F,)
+    db is returned even when the forward had no bias (the layer then ignores it).
+    """
+    x, cols, w, _, strides, padding = cache
+    kh, kw, C, F = w.shape
+    check_dz(dz, cols.shape[0], F)
+    dz = dz.reshape(-1, F)                               # (N*out_h*out_w, F)
+    w_col = w.reshape(kh * kw * C, F)
+    dw = (cols.T @ dz).reshape(w.shape)                  # dw_col = cols.T @ dz
+    db = dz.sum(axis=0)                                  # db = sum of the rows of dz
+    dx = col2im(dz @ w_col.T, x.shape, kh, kw, strides, padding) if need_dx else None
+    return dx, dw, db
 
 
 def conv_output_size(n, k, stride, padding):
@@ -110,12 +194,6 @@ def window_slice(di, dj, out_h, out_w, strides):
             slice(None))
 
 
-def check_images(x, name="x"):
-    if not isinstance(x, np.ndarray) or x.ndim != 4:
-        raise ValueError(f"Expected `{name}` to be a 4-D array (N, H, W, C). "
-                         f"Received: {name} with shape {getattr(x, 'shape', type(x).__name__)}")
-
-
 def geometry(x_shape, kh, kw, strides, padding):
     """(out_h, out_w, pads) of a kh x kw window sliding over images of shape x_shape."""
     _, H, W, _ = x_shape
@@ -123,108 +201,3 @@ def geometry(x_shape, kh, kw, strides, padding):
     out_h = conv_output_size(H, kh, sh, padding)
     out_w = conv_output_size(W, kw, sw, padding)
     return out_h, out_w, pad_widths_2d(H, W, kh, kw, (sh, sw), padding)
-
-
-def check_kernel(x, w, b):
-    if not isinstance(w, np.ndarray) or w.ndim != 4 or w.shape[2] != x.shape[3]:
-        raise ValueError(f"Expected `w` of shape (kh, kw, C={x.shape[3]}, F) for x of shape {x.shape}. "
-                         f"Received: w with shape {getattr(w, 'shape', type(w).__name__)}")
-    if b is not None and np.shape(b) != (w.shape[3],):
-        raise ValueError(f"Expected `b` of shape ({w.shape[3]},). Received: b with shape {np.shape(b)}")
-
-
-def im2col(x, kh, kw, strides=1, padding="valid"):
-    """Unfold every kh x kw window of x into one row.
-
-    x: (N, H, W, C) -> cols: (N*out_h*out_w, kh*kw*C)
-
-    Row (n*out_h + i)*out_w + j holds the window of output pixel (i, j) of sample n, in the
-    order (di, dj, c): the order of w.reshape(kh*kw*C, F), so the convolution is cols @ w_col.
-    Memory: cols holds each input value kh*kw times (128 images of 28x28x16 with a 3x3 kernel:
-    58 MB of float32).
-    """
-    check_images(x)
-    kh, kw = check_pair((kh, kw), "kernel_size")
-    strides = check_pair(strides, "strides")
-    N, _, _, C = x.shape
-    out_h, out_w, pads = geometry(x.shape, kh, kw, strides, padding)
-    xp = pad2d(x, pads)
-    windows = np.empty((N, out_h, out_w, kh, kw, C), dtype=x.dtype)
-    for di in range(kh):
-        for dj in range(kw):
-            windows[:, :, :, di, dj, :] = xp[window_slice(di, dj, out_h, out_w, strides)]
-    return windows.reshape(N * out_h * out_w, kh * kw * C)
-
-
-def col2im(dcols, x_shape, kh, kw, strides=1, padding="valid"):
-    """Adjoint of im2col: fold rows back onto the image, adding where windows overlap.
-
-    dcols: (N*out_h*out_w, kh*kw*C), x_shape: (N, H, W, C) -> dx: x_shape
-
-    For all x and d: sum(im2col(x) * d) == sum(x * col2im(d)), which is why the dx of a
-    convolution is col2im(dz @ w_col.T). The result may be a view into a padded buffer.
-    """
-    kh, kw = check_pair((kh, kw), "kernel_size")
-    strides = check_pair(strides, "strides")
-    N, H, W, C = x_shape
-    out_h, out_w, pads = geometry(x_shape, kh, kw, strides, padding)
-    if dcols.shape != (N * out_h * out_w, kh * kw * C):
-        raise ValueError(f"Expected `dcols` of shape {(N * out_h * out_w, kh * kw * C)} for x_shape={x_shape}, "
-                         f"kernel {kh}x{kw}. Received: dcols with shape {dcols.shape}")
-    (top, bottom), (left, right) = pads
-    dxp = np.zeros((N, H + top + bottom, W + left + right, C), dtype=dcols.dtype)
-    dwindows = dcols.reshape(N, out_h, out_w, kh, kw, C)
-    for di in range(kh):
-        for dj in range(kw):
-            dxp[window_slice(di, dj, out_h, out_w, strides)] += dwindows[:, :, :, di, dj, :]
-    return crop2d(dxp, pads)
-
-
-class Conv2DCache(NamedTuple):
-    """What conv2d_backward needs from conv2d_forward (pass it to the backward of the same impl)."""
-
-    x: np.ndarray      # (N, H, W, C) the input
-    cols: np.ndarray   # im2col(x); the fast op appends a ones column for the bias, or keeps None in inference
-    w: np.ndarray      # (kh, kw, C, F) the kernel used
-    has_bias: bool
-    strides: tuple     # (sh, sw)
-    padding: str       # 'valid' or 'same'
-
-
-def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
-    """2-D convolution: z = im2col(x) @ w_col + b.
-
-    x: (N, H, W, C), w: (kh, kw, C, F), b: (F,) or None -> z: (N, out_h, out_w, F), cache
-    ``training``: whether a backward will follow (the reference keeps cols either way).
-    """
-    check_images(x)
-    check_kernel(x, w, b)
-    strides, padding = check_pair(strides, "strides"), check_padding(padding)
-    N = x.shape[0]
-    kh, kw, C, F = w.shape
-    out_h, out_w, _ = geometry(x.shape, kh, kw, strides, padding)
-    cols = im2col(x, kh, kw, strides, padding)          # (N*out_h*out_w, kh*kw*C)
-    w_col = w.reshape(kh * kw * C, F)
-    z = cols @ w_col                                     # (N*out_h*out_w, F)
-    if b is not None:
-        z += b
-    return z.reshape(N, out_h, out_w, F), Conv2DCache(x, cols, w, b is not None, strides, padding)
-
-
-def conv2d_backward(dz, cache, need_dx=True):
-    """Gradients of conv2d_forward: Dense's backward on the patches, then col2im.
-
-    dz: (N, out_h, out_w, F) -> dx: (N, H, W, C) (None unless ``need_dx``), dw: w.shape, db: (F,)
-    db is returned even when the forward had no bias (the layer then ignores it).
-    """
-    x, cols, w, _, strides, padding = cache
-    kh, kw, C, F = w.shape
-    if dz.size != cols.shape[0] * F or dz.shape[-1] != F:
-        raise ValueError(f"Expected `dz` with {cols.shape[0]} pixels x {F} filters, the shape of the forward "
-                         f"output. Received: dz with shape {dz.shape}")
-    dz = dz.reshape(-1, F)                               # (N*out_h*out_w, F)
-    w_col = w.reshape(kh * kw * C, F)
-    dw = (cols.T @ dz).reshape(w.shape)                  # dw_col = cols.T @ dz
-    db = dz.sum(axis=0)                                  # db = sum of the rows of dz
-    dx = col2im(dz @ w_col.T, x.shape, kh, kw, strides, padding) if need_dx else None
-    return dx, dw, db

@@ -25,7 +25,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import check_int, check_pair
-from .conv import check_padding, col2im, conv_output_size, im2col
+from .checks import check_padding
+from .conv import col2im, conv_output_size, im2col
 
 
 def conv_transpose_output_size(n, k, stride, padding, output_padding=None):

@@ -9,7 +9,7 @@ number of values per channel (N, or N*H*W); vectors of length C broadcast over x
                 y    = gamma * xhat + beta
     inference:  the same with the moving mean and variance in place of the batch's.
 
-These are the references (``impl='naive'``); normalization_fast.py has the fast twins.
+These are the references (``impl='naive'``); tinynet/fast/normalization.py has the fast twins.
 Layer normalization (at the end) takes the same statistics per sample, over its features instead.
 """
 from typing import NamedTuple

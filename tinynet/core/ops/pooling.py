@@ -7,15 +7,17 @@ pool_size, as in Keras. Output sizes and 'same' padding follow TensorFlow exactl
 
 Each window is the set of inputs xp[n, i*sh + di, j*sw + dj, c] for the offsets (di, dj) of
 the window; ``windows`` stacks them on a last axis of ph*pw values, so every pooling below
-is a reduction over that axis. The fast max pooling is in pooling_fast.py; average and
-global average pooling have one version, registered for both impls.
+is a reduction over that axis. Fast twins (max pooling, average pooling's forward) are in
+tinynet/fast/pooling.py; the other ops run as written under both impls. The arguments are
+checked by ``checks.py``.
 """
 from typing import NamedTuple
 
 import numpy as np
 
 from ..checks import check_pair
-from .conv import check_images, check_padding, crop2d, geometry, pad2d, window_slice
+from .checks import check_dout, check_images, check_padding
+from .conv import crop2d, geometry, pad2d, window_slice
 
 
 class MaxPool2DCache(NamedTuple):
@@ -56,12 +58,6 @@ def windows(xp, pool_size, strides, out_h, out_w):
     ph, pw = pool_size
     return np.stack([xp[window_slice(di, dj, out_h, out_w, strides)] for di in range(ph) for dj in range(pw)],
                     axis=-1)
-
-
-def check_dout(dout, expected):
-    if dout.shape != tuple(expected):
-        raise ValueError(f"Expected `dout` of shape {tuple(expected)}, the shape of the forward output. "
-                         f"Received: dout with shape {dout.shape}")
 
 
 def maxpool2d_forward(x, pool_size=2, strides=None, padding="valid"):
