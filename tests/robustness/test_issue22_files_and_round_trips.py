@@ -108,3 +108,27 @@ def test_a_saved_metric_that_would_allocate_gigabytes_is_refused(tmp_path):
     with pytest.raises(ModelFileError, match=r"AUC with more than 100,000 thresholds is not read from a file") as caught:
         load_model(edited)
     assert len(str(caught.value)) < 600
+
+
+def test_nadam_resumed_from_a_file_after_a_beta_1_change_steps_as_straight_through(tmp_path):
+    """Nadam's momentum product keeps each factor's own beta_1 (as Keras's variable does): the file keeps
+    the product, so a resumed run is bit-identical to one never interrupted."""
+    def trained():
+        m = model()
+        m.compile(optimizers.Nadam(learning_rate=0.01), "binary_crossentropy")
+        m.fit(X, Y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        m.optimizer.beta_1 = 0.5
+        m.fit(X, Y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        return m
+    straight, resumed = trained(), trained()
+    resumed.save(tmp_path / "nadam.npz")
+    resumed = load_model(tmp_path / "nadam.npz")
+    assert resumed.optimizer.beta_1 == 0.5
+    assert resumed.optimizer.product_so_far == straight.optimizer.product_so_far
+    for m in (straight, resumed):
+        m.fit(X, Y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # The product is not the closed form over the current beta_1: the first four factors took 0.9.
+    from tinynet.core.optimizers.more import mu_product
+    assert straight.optimizer.product_so_far != mu_product(0.5, int(straight.optimizer.iterations))

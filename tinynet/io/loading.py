@@ -235,6 +235,8 @@ def _compile(model, config, custom_objects, source):
         loss = loss_cls(**config["loss"]["config"])
         optimizer = optimizer_cls(**config["optimizer"]["config"])
         optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
+        if config["optimizer"].get("momentum_product") is not None and hasattr(optimizer, "product_so_far"):
+            optimizer.product_so_far = config["optimizer"]["momentum_product"]
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
     try:

@@ -126,7 +126,10 @@ def _compile_config(model):
                              for metric in model.compiled_metrics(weighted=True)],
         "loss_weights": list(model.loss_weights),
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
-                      "iterations": optimizer.iterations, "state": state_names},
+                      "iterations": optimizer.iterations, "state": state_names,
+                      # Nadam's product of its momentum schedule: its factors keep the beta_1 of their step
+                      **({"momentum_product": optimizer.product_so_far} if hasattr(optimizer, "product_so_far")
+                         else {})},
     }
     return config, state_arrays
 
@@ -239,9 +242,13 @@ class NpzModelFile(ModelFile):
                                      f"list of names, but is {short(keys)}")
             states.append(None if keys is None else {key: self._float_header(f"optimizer/{i:04d}/{key}")
                                                      for key in keys})
+        product = optimizer.get("momentum_product")
+        if product is not None and not (type(product) in (int, float) and 0 <= product <= 1):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.optimizer.momentum_product should be a number in "
+                                 f"[0, 1], but is {short(product)}")
         spec = {"loss": loss, "metrics": metrics, "weighted_metrics": weighted, "loss_weights": loss_weights,
                 "optimizer": {"class_name": optimizer["class_name"], "config": optimizer["config"],
-                              "iterations": iterations}}
+                              "iterations": iterations, "momentum_product": product}}
         return spec, states
 
     def _float_header(self, key):

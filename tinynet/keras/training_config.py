@@ -331,6 +331,8 @@ def scalar(optimizer, name):
     prod_i beta_1 (1 - 0.5 * 0.96^(0.004 i)) in Keras 2 (``momentum_cache``, tinynet's schedule), and
     prod_i beta_1 (1 - 0.5 * 0.96^i) in Keras 3 (an unnamed ``variable``: Keras 3 changed the schedule)."""
     assert name in ("momentum_cache", "variable"), name
+    if name == "momentum_cache":  # tinynet's schedule: the product as the steps ran (each with its beta_1)
+        return np.asarray(optimizer.product_so_far, np.float32)
     # NOTE: each factor is below beta_1 < 1, so past a million steps the product is 0 in any float.
     steps = np.arange(1, min(optimizer.iterations, 10 ** 6) + 1, dtype=np.float64)
     exponent = 0.004 * steps if name == "momentum_cache" else steps

@@ -177,6 +177,18 @@ class Nadam(Optimizer):
         self._products = {t - 1: before, t: before * self.mu(t)}
         return self._products[t]
 
+    @property
+    def product_so_far(self):
+        """prod_{i<=iterations} mu_i over the steps taken (what a file keeps, as Keras 2's momentum_cache)."""
+        t = int(self.iterations)
+        kept = getattr(self, "_products", {})
+        return kept[t] if t in kept else mu_product(self.beta_1, t)
+
+    @product_so_far.setter
+    def product_so_far(self, value):
+        """Set from a file, after the step count: the next step multiplies on from it."""
+        self._products = {int(self.iterations): check_float(value, "momentum_product", 0, 1, owner=self.name)}
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None, impl="fast",
                  **kwargs):
         super().__init__(learning_rate, lr, name, impl, **kwargs)
