@@ -155,11 +155,23 @@ def test_model_checkpoint_save_best_only(tmp_path, capsys):
 
 
 def test_model_checkpoint_unknown_placeholder(tmp_path):
-    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{val_acc:.2f}.npz"))
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{val_accuracy:.2f}.npz"))
+    checkpoint.set_model(tiny_model())
+    # Refused before the first epoch: the model reports 'acc' (as compiled), never 'accuracy'.
+    with pytest.raises(KeyError, match="names 'val_accuracy', which is not in the logs. Available: loss, acc, val_loss, "
+                                       "val_acc, epoch"):
+        checkpoint.on_train_begin()
+    with pytest.raises(ValueError, match=r"is not a format these logs fill .* write placeholders as \{epoch:02d\}"):
+        bad = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch.npz"))
+        bad.set_model(tiny_model())
+        bad.on_train_begin()
+    # A val_ placeholder fit without validation data does not fill: refused at the first save.
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{val_loss:.2f}.npz"))
     checkpoint.set_model(tiny_model())
     checkpoint.on_train_begin()
-    with pytest.raises(KeyError, match="names 'val_acc', which is not in the logs. Available: epoch, loss"):
+    with pytest.raises(KeyError, match="names 'val_loss', which is not in the logs. Available: loss, epoch"):
         checkpoint.on_epoch_end(0, {"loss": 1.0})
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------- TerminateOnNaN

@@ -84,11 +84,12 @@ VALUES = {"learning_rate": (0.01, 0.1), "momentum": (0.5, 0.9), "nesterov": (Fal
           "epsilon": (1e-7, 0.5), "beta_1": (0.9, 0.5), "beta_2": (0.999, 0.5), "amsgrad": (False, True),
           "weight_decay": (0.004, 0.5), "initial_accumulator_value": (0.1, 1.0)}
 NOT_SETTINGS = {"self", "lr", "name", "impl", "kwargs"}
-AROUND_THE_RULE = ("decay", "clipnorm", "clipvalue", "global_clipnorm")
+AROUND_THE_RULE = ("decay", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay")
 
 
 def arguments(cls):
-    return [name for name in inspect.signature(cls).parameters if name not in NOT_SETTINGS] + list(AROUND_THE_RULE)
+    own = [name for name in inspect.signature(cls).parameters if name not in NOT_SETTINGS]
+    return own + [name for name in AROUND_THE_RULE if name not in own]
 
 
 CASES = [(name, argument) for name, cls in EIGHT.items() for argument in arguments(cls)]
@@ -111,8 +112,9 @@ def test_every_argument_changes_the_step(name, argument, impl):
 @pytest.mark.parametrize("name, argument", CASES)
 def test_a_setting_changed_between_steps_counts_from_the_next_step(name, argument, impl):
     """Two steps with one value, then the attribute set to the other, then a step: the same as an
-    optimizer made with the other value, given the first one's weights, state and step count.
-    (No rule keeps a value derived from a setting: Nadam's momentum product used to.)"""
+    optimizer made with the other value, given the first one's weights, state and step count -- and,
+    for Nadam, the product of its momentum schedule so far, which Keras keeps as state: the past
+    factors keep the beta_1 they were taken with (test_nadam_uses_a_beta_1_changed_between_steps)."""
     cls, base = EIGHT[name], BASE.get(name, {})
     a, b = VALUES[argument]
     first = cls(**{**base, argument: a, "impl": impl})
@@ -126,6 +128,8 @@ def test_a_setting_changed_between_steps_counts_from_the_next_step(name, argumen
     second = cls(**{**base, argument: b, "impl": impl})
     second.state = {param: {key: array.copy() for key, array in old.state[param].items()} for param in (r, s)}
     second.iterations = 2
+    if name == "nadam":
+        second._products = dict(old._products)
     r.grad, s.grad = np.array([0.2, 0.1, -0.4, 0.3]), np.array([[0.5, -0.1], [0.0, 0.2]])
     assert second.apply([r, s])
     assert_same(values(first, p, q), values(second, r, s))
@@ -154,14 +158,16 @@ def test_a_rule_that_computes_in_float64_still_leaves_float32_weights():
 
 # ----- Nadam's momentum product ----------------------------------------------------------------
 def nadam_by_hand(beta_1s, gradients, lr=0.1, beta_2=0.999, epsilon=1e-7):
-    """One weight through Nadam's formula, with beta_1s[t - 1] the beta_1 of step t (the product of
-    mu_i taken over the schedule of the current beta_1, as tinynet documents it)."""
-    w, m, v = 1.0, 0.0, 0.0
+    """One weight through Nadam's formula, with beta_1s[t - 1] the beta_1 of step t: the product of the
+    mu_i keeps each factor with the beta_1 of its own step (Keras keeps it as a variable multiplied by
+    mu_t at each step); mu_{t+1} in step t is taken with step t's beta_1."""
+    w, m, v, product = 1.0, 0.0, 0.0, 1.0
     for t, (beta_1, g) in enumerate(zip(beta_1s, gradients), start=1):
-        mu = [beta_1 * (1 - 0.5 * 0.96 ** (0.004 * i)) for i in range(1, t + 2)]
+        mu = lambda i: beta_1 * (1 - 0.5 * 0.96 ** (0.004 * i))  # noqa: E731
+        product *= mu(t)
         m = beta_1 * m + (1 - beta_1) * g
         v = beta_2 * v + (1 - beta_2) * g * g
-        m_hat = mu[t] * m / (1 - np.prod(mu[:t + 1])) + (1 - mu[t - 1]) * g / (1 - np.prod(mu[:t]))
+        m_hat = mu(t + 1) * m / (1 - product * mu(t + 1)) + (1 - mu(t)) * g / (1 - product)
         w -= lr * m_hat / (np.sqrt(v / (1 - beta_2 ** t)) + epsilon)
     return w
 
@@ -176,6 +182,26 @@ def test_nadam_uses_a_beta_1_changed_between_steps():
         assert nadam.apply([p])
     assert p.data[0] == pytest.approx(nadam_by_hand([0.9, 0.9, 0.5, 0.5], [0.5, -0.25, 1.0, 0.125]), rel=1e-12)
     assert p.data[0] != pytest.approx(nadam_by_hand([0.9] * 4, [0.5, -0.25, 1.0, 0.125]), rel=1e-6)
+    # The past factors keep their beta_1: the product over the current beta_1 alone steps elsewhere.
+    w, m, v = 1.0, 0.0, 0.0
+    for t, g in enumerate([0.5, -0.25, 1.0, 0.125], start=1):
+        beta_1 = 0.9 if t < 3 else 0.5
+        mu = [beta_1 * (1 - 0.5 * 0.96 ** (0.004 * i)) for i in range(1, t + 2)]
+        m = beta_1 * m + (1 - beta_1) * g
+        v = 0.999 * v + 0.001 * g * g
+        w -= 0.1 * (mu[t] * m / (1 - np.prod(mu)) + (1 - mu[t - 1]) * g / (1 - np.prod(mu[:t]))) / \
+            (np.sqrt(v / (1 - 0.999 ** t)) + 1e-7)
+    assert p.data[0] != pytest.approx(w, rel=1e-9)
+
+
+def test_nadams_product_is_not_advanced_by_a_step_that_was_not_taken():
+    nadam = optimizers.Nadam(learning_rate=0.1, beta_1=0.9)
+    p = Parameter(np.array([1.0]), "w")
+    for t, g in enumerate([0.5, -0.25, np.inf, 1.0, 0.125], start=1):
+        p.grad = np.array([g])
+        assert nadam.apply([p]) == np.isfinite(g)   # the infinite gradient's step is refused
+    assert nadam.iterations == 4
+    assert p.data[0] == pytest.approx(nadam_by_hand([0.9] * 4, [0.5, -0.25, 1.0, 0.125]), rel=1e-12)
 
 
 def test_nadams_momentum_product_is_the_product_of_its_schedule():

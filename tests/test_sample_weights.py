@@ -48,10 +48,8 @@ def test_sample_and_class_weights_multiply():
     assert sample_weights(LABELS, classes=3) is None
 
 
-def test_class_weight_read_from_json_trains_as_the_integer_keys_once_converted():
+def test_class_weight_read_from_json_trains_as_the_integer_keys():
     from_json = json.loads(json.dumps({0: 1.0, 1: 3.0, 2: 0.5}))      # {'0': 1.0, '1': 3.0, '2': 0.5}
-    with pytest.raises(ValueError, match=r"key '0' of type str.*\{int\(k\): w for k, w in"):
-        trained_model().fit(X, LABELS, class_weight=from_json, verbose=0)
     converted = {int(k): w for k, w in from_json.items()}
 
     def after_fit(**weights):
@@ -59,14 +57,19 @@ def test_class_weight_read_from_json_trains_as_the_integer_keys_once_converted()
         model = trained_model()
         model.fit(X, LABELS, epochs=1, batch_size=8, shuffle=False, verbose=0, **weights)
         return model.get_weights()[0]
-    np.testing.assert_array_equal(after_fit(class_weight=converted),
-                                  after_fit(sample_weight=keras_rule(LABELS, converted)))
+    by_rule = after_fit(sample_weight=keras_rule(LABELS, converted))
+    np.testing.assert_array_equal(after_fit(class_weight=from_json), by_rule)
+    np.testing.assert_array_equal(after_fit(class_weight=converted), by_rule)
+    assert not np.array_equal(after_fit(), by_rule)   # the weights did change the step
 
 
 # ----------------------------------------------------------------- refused before anything changes
 
 @pytest.mark.parametrize("class_weight, message", [
-    ({"0": 100, "1": 0}, r"keys must be class indices .* key '0' of type str\. JSON gives integer keys back"),
+    ({"zero": 100}, r"keys must be class indices .* key 'zero' of type str"),
+    ({"-1": 100}, r"key '-1' of type str"),
+    ({0: 1.0, "0": 2.0}, r"gives class 0 two weights"),
+    ({"3": 1.0}, r"key 3, but the model outputs 3 classes"),
     ({0.0: 1.0}, r"key 0\.0 of type float"),
     ({True: 2.0}, r"key True of type bool"),
     ({1: 1.0, 2: 1.0, 3: 5.0}, r"key 3, but the model outputs 3 classes, numbered 0 to 2"),   # 1-based classes

@@ -298,14 +298,14 @@ def _vlen_references(data, heaps):
     return found
 
 
-def h5_aliased_names(directory, n_names=500_000, object_bytes=8192):
-    """``layer_names`` of ``n_names`` variable-length strings that all point to one heap object of
-    ``object_bytes``: the file holds it once (and n_names 16-byte references), a reader that
-    believes it materialises it n_names times."""
+def h5_aliased_names(directory, n_names=500_000, object_bytes=8192, attribute="layer_names"):
+    """``layer_names`` (or another ``attribute`` of model_weights, beside it) of ``n_names`` variable-length
+    strings that all point to one heap object of ``object_bytes``: the file holds it once (and n_names
+    16-byte references), a reader that believes it materialises it n_names times."""
     # Written as one long name and empty ones, then every empty name's reference (length 0, its
     # own empty heap object) made a copy of the long one's.
-    path = _edited_h5(directory, "aliased_names.h5",
-                      lambda f: _new_names(f, [b"d" * object_bytes] + [b""] * (n_names - 1)))
+    path = _edited_h5(directory, f"aliased_{attribute}.h5",
+                      lambda f: _new_names(f, [b"d" * object_bytes] + [b""] * (n_names - 1), attribute=attribute))
     data = bytearray(path.read_bytes())
     heaps = _global_heaps(data)
     first = data.find(struct.pack("<I", object_bytes))

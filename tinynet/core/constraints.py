@@ -18,7 +18,7 @@ function may return anything) before the step commits.
 """
 import numpy as np
 
-from .checks import check_float, check_returned_array, function_name, invalid
+from .checks import check_float, check_returned_array, function_name, invalid, short_repr
 from .utils import Configurable, epsilon
 
 
@@ -128,5 +128,5 @@ def get(identifier):
         return ALL[identifier["class_name"].lower()](**identifier.get("config", {}))
     if callable(identifier) and not isinstance(identifier, (str, dict)):
         return identifier
-    raise ValueError(f"Unknown constraint: {identifier!r}. Expected one of {sorted(ALL)}, a Constraint, "
+    raise ValueError(f"Unknown constraint: {short_repr(identifier)}. Expected one of {sorted(ALL)}, a Constraint, "
                      "or a function w -> new w.")

@@ -7,6 +7,7 @@ Each initialiser is called as ``init(shape, dtype)`` and returns a new array.
 """
 import numpy as np
 
+from .checks import short_repr
 from .utils import rng
 
 
@@ -199,5 +200,5 @@ def get(identifier, argument="initializer"):
     if callable(identifier) and not isinstance(identifier, str):
         return identifier
     raise ValueError(
-        f"Unknown {argument}: {identifier!r}. Expected one of {sorted(ALL)}, a class name such as "
+        f"Unknown {argument}: {short_repr(identifier)}. Expected one of {sorted(ALL)}, a class name such as "
         "'GlorotUniform', or an Initializer.")

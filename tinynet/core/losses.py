@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import tape as tape_module
-from .checks import check_float
+from .checks import check_float, short_repr
 from .ops import log_softmax
 from .ops import math as math_ops
 from .tensor import Tensor, logits_for, record
@@ -54,11 +54,18 @@ class Loss:
 
     def logits_twin(self):
         """The same loss taking logits (``from_logits=True``): what a cross-entropy becomes when the prediction
-        it is given came out of the softmax / sigmoid it pairs with."""
-        return type(self)(from_logits=True)
+        it is given came out of the softmax / sigmoid it pairs with. Its other settings stay."""
+        return self.with_settings(from_logits=True)
+
+    def with_settings(self, **changes):
+        """A new loss of this class with these settings changed and the others kept."""
+        return type(self)(**{**self.get_config(), **changes})
 
     def get_config(self):
-        return {"from_logits": self.from_logits} if self.from_logits else {}
+        config = {"from_logits": self.from_logits} if self.from_logits else {}
+        if getattr(self, "label_smoothing", 0):
+            config["label_smoothing"] = self.label_smoothing
+        return config
 
     def __repr__(self):
         return f"{type(self).__name__}({self.get_config()})"
@@ -138,15 +145,19 @@ class CategoricalCrossentropy(Loss):
                                = (p - y) / N when each row of y sums to 1 (one-hot, soft labels)
 
     The first form holds for any targets: multi-hot rows get the gradient of the loss reported.
+    ``label_smoothing`` = s trains on y (1 - s) + s / K instead of y (Keras's formula); rows still sum to 1.
     """
 
     name = "categorical_crossentropy"
 
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
+        self.label_smoothing = check_float(label_smoothing, "label_smoothing", 0, 1, owner=type(self).__name__)
+        self.settings = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
 
     def forward(self, y_true, y_pred):
         n = y_pred.shape[0]
+        y_true = smooth(y_true, self.label_smoothing, 1 / y_pred.shape[-1])
         self.y = y_true
         if self.from_logits:
             log_p = log_softmax(y_pred)
@@ -208,15 +219,18 @@ class BinaryCrossentropy(Loss):
     From probabilities: dL/dp = (p - y) / (p (1 - p) N K)   (0 where p was clipped)
     From logits z:      L per element = max(z, 0) - z y + log(1 + exp(-|z|)),
                         dL/dz = (sigmoid(z) - y) / (N K)
+    ``label_smoothing`` = s trains on y (1 - s) + s / 2 instead of y (Keras's formula).
     """
 
     name = "binary_crossentropy"
 
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits=False, label_smoothing=0.0):
         self.from_logits = bool(from_logits)
+        self.label_smoothing = check_float(label_smoothing, "label_smoothing", 0, 1, owner=type(self).__name__)
+        self.settings = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
 
     def forward(self, y_true, y_pred):
-        self.y = np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape)
+        self.y = smooth(np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape), self.label_smoothing, 0.5)
         if self.from_logits:
             z = y_pred
             e = np.exp(-np.abs(z))
@@ -419,9 +433,15 @@ def _plus_minus_one(y):
 
 
 # ----- Keras's cross-entropy and squared-error functions: per-sample values -----------------------
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
+def smooth(y, label_smoothing, uniform):
+    """Keras's label smoothing: y (1 - s) + s * uniform (1/K for K classes, 1/2 for a binary output)."""
+    return y if not label_smoothing else y * (1 - label_smoothing) + label_smoothing * uniform
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """-sum_k y log p per sample (``from_logits``: p = softmax(y_pred))."""
     y_pred = np.asarray(y_pred)
+    y_true = smooth(_like(y_true, y_pred), label_smoothing, 1 / y_pred.shape[-1])
     log_p = log_softmax(y_pred) if from_logits else np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))
     return -(_like(y_true, y_pred) * log_p).sum(axis=-1)
 
@@ -434,10 +454,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     return -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """mean_k -(y log p + (1 - y) log(1 - p)) per sample."""
     y_pred = np.asarray(y_pred)
-    y = _like(y_true, y_pred)
+    y = smooth(_like(y_true, y_pred), label_smoothing, 0.5)
     if from_logits:
         return (np.maximum(y_pred, 0) - y_pred * y + np.log1p(np.exp(-np.abs(y_pred)))).mean(axis=-1)
     p = np.clip(y_pred, EPSILON, 1 - EPSILON)
@@ -507,7 +527,7 @@ def get(identifier):
         return _LOSS_OF_FUNCTION[identifier]()
     if callable(identifier):
         return LossFunction(identifier)
-    raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {sorted(ALL)} or a Loss instance.")
+    raise ValueError(f"Unknown loss: {short_repr(identifier)}. Expected one of {sorted(ALL)} or a Loss instance.")
 
 
 __all__ = ["Loss", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy",

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .checks import check_float, check_returned_array, describe, function_name, is_real
+from .checks import check_float, check_returned_array, describe, function_name, is_real, short_repr
 from .utils import Configurable
 
 
@@ -136,5 +136,5 @@ def get(identifier):
     if callable(identifier) and callable(getattr(identifier, "gradient", None)):
         return identifier
     raise ValueError(
-        f"Unknown regularizer: {identifier!r}. Expected one of {sorted(ALL)}, a Regularizer such as "
+        f"Unknown regularizer: {short_repr(identifier)}. Expected one of {sorted(ALL)}, a Regularizer such as "
         "regularizers.l2(0.01), or an object with __call__(w) and gradient(w) (tinynet needs the gradient).")

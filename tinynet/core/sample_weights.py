@@ -11,9 +11,9 @@ it does not list); with both, a sample's weight is the product.
 Every weight must be a finite number >= 0 and every ``class_weight`` key a class the
 model outputs, or a ValueError says which one is wrong before anything changes. A
 negative weight would make training climb the loss, a NaN or infinite one stop it as
-"diverged", and a key the labels never match -- ``{'0': 100, '1': 0}`` as JSON gives
-integer keys back, or 1-based classes -- would be ignored without a word. (tf.keras 2
-refuses such keys too; Keras 3 ignores them.)
+"diverged", and a key the labels never match -- 1-based classes, say -- would be ignored
+without a word. A key that is a string of digits is that class: ``{'0': 100, '1': 0}``
+is how JSON gives ``{0: 100, 1: 0}`` back (Keras 3 ignored such keys without a word).
 """
 import math
 
@@ -70,15 +70,17 @@ def check_class_weight(class_weight, classes):
     if not isinstance(class_weight, dict):
         raise ValueError(f"`class_weight` must be a dict {{class index: weight}}, e.g. {{0: 1.0, 1: 5.0}}. "
                         f"Received: {short_repr(class_weight)} of type {type(class_weight).__name__}.")
-    table = np.ones(classes)
+    table, seen = np.ones(classes), set()
     for key, weight in class_weight.items():
+        if isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 18:
+            key = int(key)  # '3': JSON writes every key as a string, and gives '3' back for 3
         if not is_int(key):
-            hint = ""
-            if isinstance(key, str) and key.strip().lstrip("-").isdigit():
-                hint = (" JSON gives integer keys back as strings: convert them with "
-                        "{int(k): w for k, w in class_weight.items()}.")
             raise ValueError(f"`class_weight` keys must be class indices (integers from 0 to {classes - 1}), but "
-                             f"it has the key {short_repr(key)} of type {type(key).__name__}.{hint}")
+                             f"it has the key {short_repr(key)} of type {type(key).__name__}.")
+        if int(key) in seen:
+            raise ValueError(f"`class_weight` gives class {int(key)} two weights (as {short_repr(key)} and as a "
+                             f"number or string spelling the same class): give it one.")
+        seen.add(int(key))
         if not 0 <= key < classes:
             raise ValueError(f"`class_weight` has the key {int(key)}, but the model outputs {classes} classes, "
                              f"numbered 0 to {classes - 1}: that weight would never be used.")

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from . import data_adapter
-from .checks import check_bool, check_int, invalid, is_int
+from .checks import check_bool, check_int, invalid, is_int, short_repr
 
 
 def as_float_array(x, argument, dtype=np.float32):
@@ -212,7 +212,7 @@ def check_batch_size(batch_size):
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(
             f"Received an invalid value for `batch_size`, expected a positive integer. "
-            f"Received: batch_size={batch_size!r}")
+            f"Received: batch_size={short_repr(batch_size)}")
     return int(batch_size)
 
 

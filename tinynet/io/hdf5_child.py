@@ -40,6 +40,17 @@ except ImportError:  # Windows: the parent's wall-clock limit is all there is
     resource = None
 
 
+# The attributes a Keras file has (and tinynet reads): name lists -- split into layer_names0,
+# layer_names1 ... when long -- the configurations and the versions. Every other attribute is only listed.
+KERAS_ATTRIBUTES = ("layer_names", "weight_names", "model_config", "training_config", "keras_version", "backend")
+NOT_KERAS = "not read (not an attribute Keras writes)"
+
+
+def is_keras_attribute(name):
+    base = name.rstrip("0123456789")
+    return name in KERAS_ATTRIBUTES or (base != name and base in ("layer_names", "weight_names"))
+
+
 class Refused(Exception):
     """The whole file is refused (the parent raises a KerasFileError with this message)."""
 
@@ -237,8 +248,11 @@ class Walk:
                 from None
         records = {}
         for name in names:
-            records[to_text(name)] = record = self.attribute(obj, name)
-            self.charge([to_text(name), record], strings=len(record.get("strings", ())))
+            text = to_text(name)
+            # Only what Keras writes is read: any other attribute, however large or aliased, costs its name.
+            record = self.attribute(obj, name) if is_keras_attribute(text) else {"refused": NOT_KERAS}
+            records[text] = record
+            self.charge([text, record], strings=len(record.get("strings", ())))
         return records
 
     def attribute(self, obj, name):

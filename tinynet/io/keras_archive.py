@@ -86,7 +86,9 @@ def _archive_spec(path, config_text, metadata_text, weights):
     compile_config = config.get("compile_config")
     if isinstance(compile_config, dict):
         compile_spec = training_config.compile_from_config(compile_config.get("loss"), compile_config.get("metrics"),
-                                                        compile_config.get("optimizer"), path)
+                                                        compile_config.get("optimizer"), path,
+                                                        compile_config.get("loss_weights"),
+                                                        compile_config.get("weighted_metrics"))
     with H5Reader(weights, source=f"{path}:model.weights.h5") as reader:
         group = reader.child(reader.root, "layers")
         if functional:

@@ -198,7 +198,8 @@ def _compile_and_state(reader, training_text, spec, entries):
     if not isinstance(training, dict):
         raise KerasFileError(f"{reader.source}: training_config should be a JSON object")
     compile_spec = training_config.compile_from_config(training.get("loss"), training.get("metrics"),
-                                                       training.get("optimizer_config"), reader.source)
+                                                       training.get("optimizer_config"), reader.source,
+                                                       training.get("loss_weights"), training.get("weighted_metrics"))
     if compile_spec is None or compile_spec["optimizer"] is None or not reader.has(reader.root, "optimizer_weights"):
         return compile_spec, None
     group = reader.child(reader.root, "optimizer_weights")

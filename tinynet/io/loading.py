@@ -335,33 +335,52 @@ def _compile(model, config, custom_objects, source):
     optimizer_cls = _class_named(config["optimizer"]["class_name"], optimizers.ALL.values(), "optimizer", source)
     outputs = config.get("outputs")  # a model of several outputs: a loss, a weight and metrics for each
     entries = outputs["losses"] if outputs else [config["loss"]]
-    metric_names = outputs["metrics"] if outputs else [config["metrics"]]
+    metric_specs = outputs["metrics"] if outputs else [config["metrics"]]
     # As for layers: unknown keys are TypeErrors, bad values ValueErrors from the classes' own checks.
     try:
         loss = [None if entry is None else _class_named(entry["class_name"], losses.ALL.values(), "loss", source)(
             **entry["config"]) for entry in entries]
         optimizer = optimizer_cls(**config["optimizer"]["config"])
         optimizer.iterations = config["optimizer"]["iterations"]  # checked: an integer in [0, 2**63 - 1]
+        if config["optimizer"].get("momentum_product") is not None and hasattr(optimizer, "product_so_far"):
+            optimizer.product_so_far = config["optimizer"]["momentum_product"]
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"{source}: the saved loss or optimizer settings are invalid ({_cut(str(error))})") from error
-    metrics = [[_metric(name, None if output_loss is None else output_loss.name, custom_objects, source)
-                for name in names] for names, output_loss in zip(metric_names, loss)]
-    if outputs:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=outputs["loss_weights"])
-    else:
-        model.compile(optimizer=optimizer, loss=loss[0], metrics=metrics[0])
-
-
-def _metric(name, loss_name, custom_objects, source):
-    if name in custom_objects:
-        return custom_objects[name]
+    metrics = [_metrics(specs, None if output_loss is None else output_loss.name, custom_objects, source)
+               for specs, output_loss in zip(metric_specs, loss)]
     try:
-        metrics_module.get(name, loss_name)
-    except ValueError:
-        raise ModelFileError(
-            f"{source}: the model was compiled with the metric function {name!r}, which a file cannot "
-            f"hold. Pass load_model(path, custom_objects={{{name!r}: {name}}}).") from None
-    return name
+        if outputs:
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=outputs["loss_weights"])
+        else:
+            weighted = _metrics(config.get("weighted_metrics") or [], loss[0].name, custom_objects, source)
+            model.compile(optimizer=optimizer, loss=loss[0], metrics=metrics[0],
+                          loss_weights=config.get("loss_weights"), weighted_metrics=weighted or None)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{source}: the saved compile settings are invalid ({_cut(str(error))})") from error
+
+
+def _metrics(specs, loss_name, custom_objects, source):
+    """The metrics a file lists (names, or ``{'class_name', 'config'}``) as ``compile`` takes them."""
+    metrics = []
+    for name in specs:
+        if isinstance(name, dict):  # a metric object with its settings (Precision's thresholds ...)
+            try:
+                metrics.append(metrics_module.deserialize(name))
+            except (TypeError, ValueError) as error:
+                raise ModelFileError(f"{source}: the saved metric {_cut(repr(name))} is invalid "
+                                     f"({_cut(str(error))})") from error
+            continue
+        if name in custom_objects:
+            metrics.append(custom_objects[name])
+            continue
+        try:
+            metrics_module.get(name, loss_name)
+        except ValueError:
+            raise ModelFileError(
+                f"{source}: the model was compiled with the metric function {_cut(repr(name))}, which a file cannot "
+                f"hold. Pass load_model(path, custom_objects={{{_cut(repr(name))}: {_cut(name)}}}).") from None
+        metrics.append(name)
+    return metrics
 
 
 def _check_state_shapes(model, declared, source):

@@ -11,7 +11,9 @@ model from it without knowing where it came from::
      'layers':          [{'class_name': 'Dense', 'config': {...get_config()...}}, ...],
      'weight_names':    [str, ...], in model.weights order,
      'weight_shapes':   [tuple, ...], declared by the file, in model.weights order,
-     'compile':         None, or {'loss': {'class_name', 'config'}, 'metrics': [str, ...],
+     'compile':         None, or {'loss': {'class_name', 'config'},
+                                  'metrics': [name or {'class_name', 'config'}, ...],
+                                  'loss_weights': [float, ...] or None (all 1),
                                   'optimizer': {'class_name', 'config', 'iterations'}},
      'optimizer_state': [None or {key: shape}, ...] per trainable weight (Keras's keys: m, v, ...),
      'rng_state':       a NumPy bit-generator state dict, or None}

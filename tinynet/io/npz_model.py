@@ -9,8 +9,9 @@
                       class name and ``get_config()``
     weight_names      JSON: the name and shape of every weight, in ``model.weights`` order
     weight/0000 ...   the weight arrays, in ``model.weights`` order
-    compile_config    JSON: the loss and the metrics as the user spelled them, the
-                      optimizer's class name, ``get_config()`` and ``iterations``,
+    compile_config    JSON: the loss, the metrics (a name, or a metric object's class and
+                      ``get_config()``), the loss weights, the optimizer's class name,
+                      ``get_config()`` and ``iterations``,
                       and which state arrays each trainable weight has
     optimizer/0003/m  the optimizer's state arrays, per weight in ``model.trainable_weights`` order
     rng_state         JSON: the state of tinynet's random generator (shuffling, dropout)
@@ -25,6 +26,7 @@ import json
 
 import numpy as np
 
+from ..core import metrics as metrics_module
 from . import graph_config
 from .atomic import atomic_write
 from .errors import ModelFileError
@@ -136,10 +138,17 @@ def _compile_config(model):
     config = {
         # A loss the model hands logits to (loss_takes_logits) is saved as the user compiled it.
         "loss": {"class_name": type(model.loss).__name__,
-                 "config": {} if getattr(model, "loss_takes_logits", False) else model.loss.get_config()},
-        "metrics": [metric.name for metric in model.metrics],
+                 "config": (model.loss.with_settings(from_logits=False) if getattr(model, "loss_takes_logits", False)
+                            else model.loss).get_config()},
+        "metrics": [metrics_module.serialize(metric) for metric in model.compiled_metrics()],
+        "weighted_metrics": [metrics_module.serialize(metric, weighted=True)
+                             for metric in model.compiled_metrics(weighted=True)],
+        "loss_weights": list(model.loss_weights),
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
-                      "iterations": optimizer.iterations, "state": state_names},
+                      "iterations": optimizer.iterations, "state": state_names,
+                      # Nadam's product of its momentum schedule: its factors keep the beta_1 of their step
+                      **({"momentum_product": optimizer.product_so_far} if hasattr(optimizer, "product_so_far")
+                         else {})},
     }
     output_losses = getattr(model, "output_losses", [model.loss])
     if len(output_losses) > 1:  # a model of several outputs: a loss, a weight and metrics for each
@@ -239,14 +248,24 @@ class NpzModelFile(ModelFile):
         loss = field(self.path, config, "loss", dict, where)
         optimizer = field(self.path, config, "optimizer", dict, where)
         metrics = field(self.path, config, "metrics", list, where)
+        weighted = config.get("weighted_metrics") or []   # files before issue 22 have none
+        if not isinstance(weighted, list):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.weighted_metrics should be a list, "
+                                 f"but is {short(weighted)}")
         for entry, what in ((loss, "loss"), (optimizer, "optimizer")):
             field(self.path, entry, "class_name", str, f"{where}.{what}")
             field(self.path, entry, "config", dict, f"{where}.{what}")
         iterations = check_iterations(self.path, field(self.path, optimizer, "iterations", int, f"{where}.optimizer"),
                                       f"{where}.optimizer.iterations")
-        if not all(isinstance(name, str) for name in metrics):
-            raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names, "
-                                 f"but is {short(metrics)}")
+        if not all(isinstance(entry, str) or (isinstance(entry, dict) and isinstance(entry.get("class_name"), str)
+                                              and isinstance(entry.get("config"), dict)) for entry in metrics + weighted):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.metrics should hold metric names or "
+                                 f"{{'class_name', 'config'}}, but is {short(metrics)}")
+        loss_weights = config.get("loss_weights")  # files before issue 22 have none: every weight 1
+        if loss_weights is not None and not (isinstance(loss_weights, list) and all(
+                type(w) in (int, float) for w in loss_weights)):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.loss_weights should be a list of numbers, "
+                                 f"but is {short(loss_weights)}")
         states = []
         for i, keys in enumerate(field(self.path, optimizer, "state", list, f"{where}.optimizer")):
             if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
@@ -254,9 +273,13 @@ class NpzModelFile(ModelFile):
                                      f"list of names, but is {short(keys)}")
             states.append(None if keys is None else {key: self._float_header(f"optimizer/{i:04d}/{key}")
                                                      for key in keys})
-        spec = {"loss": loss, "metrics": metrics,
+        product = optimizer.get("momentum_product")
+        if product is not None and not (type(product) in (int, float) and 0 <= product <= 1):
+            raise ModelFileError(f"{self.path} is corrupt: {where}.optimizer.momentum_product should be a number in "
+                                 f"[0, 1], but is {short(product)}")
+        spec = {"loss": loss, "metrics": metrics, "weighted_metrics": weighted, "loss_weights": loss_weights,
                 "optimizer": {"class_name": optimizer["class_name"], "config": optimizer["config"],
-                              "iterations": iterations}}
+                              "iterations": iterations, "momentum_product": product}}
         if "outputs" in config:
             outputs = field(self.path, config, "outputs", dict, where)
             per_loss = field(self.path, outputs, "losses", list, f"{where}.outputs")

@@ -6,6 +6,7 @@ in ``tinynet/core/layers/activations.py``, and passed as a layer's ``activation=
 (``Dense(64, activation=activations.relu)`` is ``Dense(64, activation='relu')``), whose backward training
 uses. They are plain NumPy here: gradients flow through layers, not through these calls.
 """
+from ..core.checks import short_repr
 from ..core.layers.activations import ACTIVATIONS, FUNCTIONS, as_function
 
 elu = FUNCTIONS["elu"]
@@ -31,7 +32,7 @@ def get(identifier):
         return linear
     if isinstance(identifier, str):
         if identifier.lower() not in FUNCTIONS:
-            raise ValueError(f"Unknown activation: {identifier!r}. Expected one of {sorted(FUNCTIONS)}.")
+            raise ValueError(f"Unknown activation: {short_repr(identifier)}. Expected one of {sorted(FUNCTIONS)}.")
         return FUNCTIONS[identifier.lower()]
     if isinstance(identifier, dict) and "class_name" in identifier:     # {'class_name': 'relu', 'config': ...}
         return get(identifier["class_name"])

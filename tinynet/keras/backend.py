@@ -8,7 +8,7 @@ refuse the settings tinynet does not support instead of silently ignoring them.
 """
 import numpy as np
 
-from ..core.checks import invalid
+from ..core.checks import invalid, short_repr
 from ..core.layers.base import clear_names
 from ..core.utils import epsilon, set_epsilon  # noqa: F401  (K.epsilon(), K.set_epsilon)
 
@@ -32,7 +32,7 @@ def set_image_data_format(data_format):
         raise ValueError(
             "Received an invalid value for `data_format`, expected 'channels_last' (tinynet's layers work on "
             "(N, H, W, C) images only; move the channel axis last with np.moveaxis(x, 1, -1)). "
-            f"Received: data_format={data_format!r}")
+            f"Received: data_format={short_repr(data_format)}")
 
 
 def image_dim_ordering():

@@ -202,7 +202,7 @@ class Loss(NamedTuple):
         return self.tinynet.__name__
 
 
-CROSSENTROPY = {"label_smoothing": 0.0, "axis": -1}
+CROSSENTROPY = {"axis": -1}
 
 LOSSES = (
     Loss(losses.CategoricalCrossentropy, "categorical_crossentropy", CROSSENTROPY),
@@ -288,9 +288,9 @@ OPTIMIZERS = (
               keras2_scalars=("momentum_cache",), keras3_scalars=("variable",)),
 )
 # Settings every optimizer has; Keras 3 dropped ``decay`` (a schedule does its work).
-COMMON_OPTIMIZER_KEYS = ("learning_rate", "decay", "clipnorm", "clipvalue", "global_clipnorm")
+COMMON_OPTIMIZER_KEYS = ("learning_rate", "decay", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay")
 # Keras 3 settings tinynet has one value of.
-KERAS3_OPTIMIZER_FIXED = {"weight_decay": None, "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+KERAS3_OPTIMIZER_FIXED = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
                           "loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 

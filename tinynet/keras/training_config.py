@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core import losses, metrics as metrics_module
 from ..core.optimizers.schedules import ALL as SCHEDULES
+from ..core.checks import short_repr
 from ..io.errors import KerasFileWarning
 from . import table
 from .file_config import same, snake_case
@@ -29,14 +30,16 @@ from .table import LOSS_BY_KERAS, LOSS_BY_TINYNET, OPTIMIZER_BY_KERAS, OPTIMIZER
 
 # ================================================================= reading
 
-def compile_from_config(loss, metrics, optimizer, source):
-    """``{'loss', 'metrics', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile config.
+def compile_from_config(loss, metrics, optimizer, source, loss_weights=None, weighted_metrics=None):
+    """``{'loss', 'metrics', 'loss_weights', 'optimizer'}`` as tinynet compiles it, from Keras's training/compile
+    config.
 
-    ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names,
-    ``optimizer`` ``{'class_name', 'config', 'iterations'}``. Returns ``None`` (with a warning: the
-    model loads uncompiled) when the loss or the optimizer is one tinynet lacks, or has settings tinynet's lacks;
-    ``None`` without a warning when the file says neither (Keras 3 writes ``compile_config: {}`` for an
-    uncompiled model).
+    ``loss`` is ``{'class_name': tinynet loss class, 'config': {...}}``, ``metrics`` a list of names and
+    ``{'class_name', 'config'}`` (a metric object with its settings), ``optimizer`` ``{'class_name', 'config',
+    'iterations'}``. Returns ``None`` (with a warning: the model loads uncompiled) when the loss or the optimizer
+    is one tinynet lacks, or has settings tinynet's lacks; ``None`` without a warning when the file says neither
+    (Keras 3 writes ``compile_config: {}`` for an uncompiled model). A metric tinynet lacks, or whose settings
+    it lacks, is left out with a warning (never compiled with other settings).
     """
     if loss is None and optimizer is None:
         return None
@@ -44,20 +47,50 @@ def compile_from_config(loss, metrics, optimizer, source):
     optimizer = optimizer_from_keras(optimizer, source)
     if loss is None or optimizer is None:
         return None
-    names, dropped = [], []
-    for metric in flatten(metrics):
-        name = metric.get("config", {}).get("name") if isinstance(metric, dict) \
-            and isinstance(metric.get("config"), dict) else metric
-        name = table.METRICS.get(metric.get("class_name"), name) if isinstance(metric, dict) else name
-        try:
-            metrics_module.get(name, losses.ALL[loss["class_name"].lower()].name)
-            names.append(name)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            dropped.append(repr(name)[:60])
+    loss_name = losses.ALL[loss["class_name"].lower()].name
+    names, weighted, dropped = [], [], []
+    for kept, listed in ((names, metrics), (weighted, weighted_metrics)):
+        for metric in flatten(listed):
+            spec = metric_from_keras(metric, loss_name)
+            if spec is None:
+                dropped.append(short_repr(metric.get("class_name") if isinstance(metric, dict) else metric))
+            else:
+                kept.append(spec)
     if dropped:
-        warnings.warn(f"{source}: the metrics {', '.join(dropped)} are not tinynet's; the model is compiled without "
-                      "them", KerasFileWarning, stacklevel=3)
-    return {"loss": loss, "metrics": names, "optimizer": {**optimizer, "iterations": 0}}
+        warnings.warn(f"{source}: the metrics {', '.join(dropped[:5])}{' ...' if len(dropped) > 5 else ''} are not "
+                      "tinynet's (or have settings tinynet's lack); the model is compiled without them",
+                      KerasFileWarning, stacklevel=3)
+    return {"loss": loss, "metrics": names, "weighted_metrics": weighted, "loss_weights": loss_weights,
+            "optimizer": {**optimizer, "iterations": 0}}
+
+
+# Settings of Keras's metrics that tinynet's lack, and the values that mean "not used".
+_METRIC_DEFAULTS = {"num_labels": None, "label_weights": None, "from_logits": False}
+
+
+def metric_from_keras(metric, loss_name):
+    """A metric as tinynet compiles it (a name, or ``{'class_name', 'config'}``), or None when tinynet has
+    no such metric or cannot take its settings."""
+    if isinstance(metric, dict) and metric.get("class_name") in metrics_module.OBJECTS \
+            and isinstance(metric.get("config"), dict):
+        config = dict(metric["config"])
+        for key, unused in _METRIC_DEFAULTS.items():
+            if key in config and same(config[key], unused):
+                del config[key]
+        spec = {"class_name": metric["class_name"], "config": config}
+        try:
+            metrics_module.deserialize(spec)
+        except (TypeError, ValueError):
+            return None
+        return spec
+    name = metric.get("config", {}).get("name") if isinstance(metric, dict) \
+        and isinstance(metric.get("config"), dict) else metric
+    name = table.METRICS.get(metric.get("class_name"), name) if isinstance(metric, dict) else name
+    try:
+        metrics_module.get(name, loss_name)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return name
 
 
 def uncompiled(source, why):
@@ -175,8 +208,9 @@ def keras2_training_config(model):
     loss, optimizer = loss_to_keras(model, keras3=False), optimizer_to_keras(model.optimizer, keras3=False)
     if loss is None or optimizer is None:
         return None
-    return {"loss": loss, "metrics": metrics_to_keras(model), "weighted_metrics": None, "loss_weights": None,
-            "optimizer_config": optimizer}
+    return {"loss": loss, "metrics": metrics_to_keras(model, keras3=False),
+            "weighted_metrics": metrics_to_keras(model, keras3=False, weighted=True) or None,
+            "loss_weights": loss_weights_to_keras(model), "optimizer_config": optimizer}
 
 
 def keras3_compile_config(model):
@@ -189,8 +223,9 @@ def keras3_compile_config(model):
     loss, optimizer = loss_to_keras(model, keras3=True), optimizer_to_keras(model.optimizer, keras3=True)
     if loss is None or optimizer is None:
         return None
-    return {"optimizer": optimizer, "loss": loss, "loss_weights": None, "metrics": metrics_to_keras(model),
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+    return {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights_to_keras(model),
+            "metrics": metrics_to_keras(model, keras3=True),
+            "weighted_metrics": metrics_to_keras(model, keras3=True, weighted=True) or None, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
 def not_held(what, why):
@@ -202,7 +237,7 @@ def loss_to_keras(model, keras3):
     """The model's loss as Keras writes it: the function's name, or the class with its settings."""
     # With loss_takes_logits the model compiled the user's cross-entropy on probabilities as its
     # from_logits twin, to hand it the logits: the file holds what the user compiled.
-    loss = type(model.loss)() if model.loss_takes_logits else model.loss
+    loss = model.loss.with_settings(from_logits=False) if model.loss_takes_logits else model.loss
     row = LOSS_BY_TINYNET.get(type(loss))
     if row is None:
         return not_held(f"The loss {type(loss).__name__}", "Keras has no such loss")
@@ -216,13 +251,29 @@ def loss_to_keras(model, keras3):
     return {"module": "keras.losses", "class_name": row.keras, "config": config, "registered_name": None}
 
 
-def metrics_to_keras(model):
-    names = [metric.name for metric in model.metrics]
-    unknown = [name for name in names if name not in KERAS_METRIC_NAMES]
+def loss_weights_to_keras(model):
+    """``compile(loss_weights=...)`` as Keras writes it: one number per output, or None when all are 1."""
+    weights = list(getattr(model, "loss_weights", None) or [])
+    return None if all(w == 1 for w in weights) else weights
+
+
+def metrics_to_keras(model, keras3, weighted=False):
+    """The metrics (or ``weighted_metrics``) as Keras writes them: a metric given by name as its name, a
+    metric object as its class and settings (Keras 3 adds the module)."""
+    written, unknown = [], []
+    for metric in model.compiled_metrics(weighted):
+        spec = metrics_module.serialize(metric, weighted)
+        if isinstance(spec, dict) and spec["class_name"] in table.METRICS:
+            spec = {"class_name": spec["class_name"], "config": spec["config"]}
+            written.append({"module": "keras.metrics", **spec, "registered_name": None} if keras3 else spec)
+        elif spec in KERAS_METRIC_NAMES:
+            written.append(spec)
+        else:
+            unknown.append(repr(metric.name))
     if unknown:
-        warnings.warn(f"The metrics {', '.join(map(repr, unknown))} are not Keras's; the Keras file is written "
+        warnings.warn(f"The metrics {', '.join(unknown)} are not Keras's; the Keras file is written "
                       "without them", KerasFileWarning, stacklevel=5)
-    return [name for name in names if name in KERAS_METRIC_NAMES]
+    return written
 
 
 KERAS_METRIC_NAMES = {*table.METRICS.values(), "acc", "mean_squared_error", "mean_absolute_error"}
@@ -238,6 +289,8 @@ def optimizer_to_keras(optimizer, keras3):
     lost = sorted(key for key in settings if key not in (*table.COMMON_OPTIMIZER_KEYS, *row.keys))
     if keras3 and settings.get("decay"):
         lost.insert(0, "decay")
+    if not keras3 and settings.get("weight_decay") and "weight_decay" not in row.keys:
+        lost.append("weight_decay")  # tf.keras 2.10's optimizers have no weight decay (its AdamW has)
     if lost:
         named = ", ".join(f"{key}={settings[key]!r}" for key in lost)
         hint = " (a learning-rate schedule such as InverseTimeDecay does decay's work)" if "decay" in lost else ""
@@ -249,7 +302,7 @@ def optimizer_to_keras(optimizer, keras3):
         rate = {"module": "keras.optimizers.schedules", **rate, "registered_name": None}
     config = {"name": snake_case(row.keras) if keras3 else row.keras, "learning_rate": rate}
     if keras3:
-        config.update({key: settings.get(key) for key in ("clipnorm", "global_clipnorm", "clipvalue")})
+        config.update({key: settings.get(key) for key in ("clipnorm", "global_clipnorm", "clipvalue", "weight_decay")})
         config.update({key: value for key, value in table.KERAS3_OPTIMIZER_FIXED.items() if key not in row.keys})
     else:
         if settings.get("decay"):  # Keras 2.10 writes decay=0.0 too, which Keras 3 warns it ignores
@@ -284,6 +337,8 @@ def scalar(optimizer, name):
     prod_i beta_1 (1 - 0.5 * 0.96^(0.004 i)) in Keras 2 (``momentum_cache``, tinynet's schedule), and
     prod_i beta_1 (1 - 0.5 * 0.96^i) in Keras 3 (an unnamed ``variable``: Keras 3 changed the schedule)."""
     assert name in ("momentum_cache", "variable"), name
+    if name == "momentum_cache":  # tinynet's schedule: the product as the steps ran (each with its beta_1)
+        return np.asarray(optimizer.product_so_far, np.float32)
     # NOTE: each factor is below beta_1 < 1, so past a million steps the product is 0 in any float.
     steps = np.arange(1, min(optimizer.iterations, 10 ** 6) + 1, dtype=np.float64)
     exponent = 0.004 * steps if name == "momentum_cache" else steps

@@ -11,7 +11,7 @@ gets a fresh instance from ``get``.
 """
 import numpy as np
 
-from ..checks import invalid, is_int
+from ..checks import invalid, is_int, short_repr
 from ..ops import softmax
 from ..tensor import PAIRS
 from .activations_more import ELU, GELU, SELU, Exponential, HardSigmoid, LeakyReLU, Softplus, Softsign, Swish
@@ -174,7 +174,7 @@ def get(identifier, owner="layer"):
             f"(one of {sorted(ACTIVATIONS)}) or as tf.nn.relu / keras.activations.relu, or wrap your function's "
             "maths in a Layer subclass with forward and backward.")
     raise ValueError(
-        f"Unknown activation: {identifier!r}. Expected one of {sorted(ACTIVATIONS)} or None.")
+        f"Unknown activation: {short_repr(identifier)}. Expected one of {sorted(ACTIVATIONS)} or None.")
 
 
 def name_of(activation):

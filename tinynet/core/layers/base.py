@@ -23,7 +23,7 @@ import re
 import numpy as np
 
 from .. import constraints, initializers, ops, regularizers
-from ..checks import check_bool, check_shape
+from ..checks import check_bool, check_shape, short_repr
 from .. import graph
 from .. import tape as tape_module
 from ..tape import Node
@@ -219,9 +219,9 @@ class Layer(metaclass=LayerType):
                  batch_input_shape=None, batch_shape=None, batch_size=None, **kwargs):
         self._trainable = True  # first: it marks the layer as initialised (see __setattr__)
         if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {short_repr(kwargs)}")
         if name is not None and not isinstance(name, str):
-            raise TypeError(f"Received an invalid value for `name`, expected a string. Received: name={name!r}")
+            raise TypeError(f"Received an invalid value for `name`, expected a string. Received: name={short_repr(name)}")
         self.name = name or unique_name(snake_case(type(self).__name__))
         if input_dim is not None:  # Keras 2: Dense(64, input_dim=784)
             input_shape = (input_dim,)

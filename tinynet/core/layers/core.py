@@ -6,7 +6,7 @@ stores the settings, ``build`` makes the weights); the settings' checks shared w
 import numpy as np
 
 from .. import constraints, initializers, regularizers
-from ..checks import check_bool, check_float, check_int, check_shape, invalid
+from ..checks import check_bool, check_float, check_int, check_shape, invalid, short_repr
 from ..ops import check_impl
 from ..utils import rng
 from . import activations
@@ -29,6 +29,8 @@ class Dense(Layer):
     equation = "y = act(x @ w + b)"
 
     def forward(self, x, training=False):
+        if np.shape(x)[-1:] != self.kernel.shape[:1]:
+            raise self.incompatible(x)
         self.cache = (x,)
         z = x @ self.kernel.data                               # z = x @ w + b
         if self.use_bias:
@@ -74,6 +76,12 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
+
+    def incompatible(self, x):
+        """Keras's error for an input whose last axis is not the one the kernel was built for."""
+        return ValueError(f"Input 0 of layer '{self.name}' (Dense) is incompatible with the layer: expected axis -1 "
+                          f"of input shape to have value {self.kernel.shape[0]}, but received input with shape "
+                          f"{short_repr(np.shape(x))}")
 
 
 class Activation(Layer):
@@ -275,6 +283,6 @@ def check_data_format(data_format, owner):
     """Accept Keras's ``data_format='channels_last'`` (and None, its default); refuse channels-first clearly."""
     if data_format not in (None, "channels_last"):
         raise ValueError(
-            f"Layer '{owner}': received data_format={data_format!r}, but tinynet's layers work on channels-last "
+            f"Layer '{owner}': received data_format={short_repr(data_format)}, but tinynet's layers work on channels-last "
             "images only, (N, H, W, C) as Keras's default. Move the channel axis last (np.moveaxis(x, 1, -1)) "
             "and use data_format='channels_last'.")

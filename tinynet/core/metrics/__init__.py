@@ -22,7 +22,7 @@ The metrics for a finished model (confusion matrix, classification report, ROC
 curves and AUC) live in ``evaluation.py`` and are re-exported here, so
 ``tinynet.metrics.confusion_matrix`` works like scikit-learn's.
 """
-from ..checks import invalid
+from ..checks import invalid, is_int, short_repr
 from .confusion import AUC, Precision, Recall
 from .functions import (accuracy, binary_accuracy, categorical_accuracy, mean_absolute_error, mean_squared_error,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
@@ -92,8 +92,42 @@ def get_metric(identifier, loss_name=None):
     if identifier in OBJECTS:
         return OBJECTS[identifier]()
     known = sorted(["accuracy", "acc", *FUNCTIONS, *CLASSES, *OBJECTS])
-    raise ValueError(f"Unknown metric: {identifier!r}. Expected one of {known}, a function or a "
+    raise ValueError(f"Unknown metric: {short_repr(identifier)}. Expected one of {known}, a function or a "
                      "tinynet.metrics.Metric object.")
+
+
+MAX_FILE_THRESHOLDS = 100_000
+
+
+def serialize(metric, weighted=False):
+    """A compiled metric as a file holds it: its name (a metric given by name or as a function), or
+    ``{'class_name', 'config'}`` for one of the classes above, so its settings (Precision's thresholds,
+    TopK's k) come back with it. ``weighted``: one of ``weighted_metrics``, whose name compile may have
+    prefixed with 'weighted_' (compile does it again)."""
+    if type(metric) in OBJECTS.values():
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if weighted and metric.name.startswith("weighted_"):
+        return metric.name[len("weighted_"):]
+    return metric.name
+
+
+def deserialize(spec):
+    """The metric ``serialize`` wrote: a name as ``compile`` takes it, or a new object of the class named,
+    built from its config (TypeError / ValueError from the class's own checks for a bad one)."""
+    if isinstance(spec, dict):
+        cls = OBJECTS.get(spec.get("class_name"))
+        if cls is None or not isinstance(spec.get("config"), dict):
+            raise ValueError(f"Unknown metric: {short_repr(spec)}. Expected one of {sorted(OBJECTS)}.")
+        config = spec["config"]
+        # A file is not trusted: AUC(num_thresholds=10**9) would allocate gigabytes before any check.
+        count = config.get("num_thresholds", 0)
+        thresholds = config.get("thresholds")
+        if (is_int(count) and count > MAX_FILE_THRESHOLDS) or \
+                (isinstance(thresholds, list) and len(thresholds) > MAX_FILE_THRESHOLDS):
+            raise ValueError(f"{spec['class_name']} with more than {MAX_FILE_THRESHOLDS:,} thresholds is not read "
+                             "from a file")
+        return cls(**config)
+    return spec
 
 
 def get(identifier, loss_name):

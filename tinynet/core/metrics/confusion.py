@@ -55,6 +55,11 @@ class _ThresholdCounts(Metric):
         self.true_positives, self.false_positives = zeros.copy(), zeros.copy()
         self.true_negatives, self.false_negatives = zeros.copy(), zeros.copy()
 
+    def get_config(self):
+        thresholds = [float(t) for t in self.thresholds]
+        return {**super().get_config(), "thresholds": thresholds[0] if len(thresholds) == 1 else thresholds,
+                "top_k": self.top_k, "class_id": self.class_id}
+
     def update_state(self, y_true, y_pred, sample_weight=None):
         tp, fp, tn, fn = _confusion_counts(y_true, y_pred, self.thresholds, sample_weight, self.class_id, self.top_k)
         self.true_positives += tp
@@ -121,7 +126,16 @@ class AUC(_ThresholdCounts):
             inner = sorted(_thresholds(thresholds, "AUC"))
         epsilon = 1e-7
         self.num_thresholds = len(inner) + 2
+        self.given_thresholds = None if thresholds is None else [float(t) for t in inner]
         super().__init__([0.0 - epsilon, *inner, 1.0 + epsilon], None, None, name, dtype)
+
+    def get_config(self):
+        config = {"name": self.name, "dtype": None if self.dtype is None else str(self.dtype),
+                  "num_thresholds": self.num_thresholds, "curve": self.curve, "summation_method": self.summation_method,
+                  "multi_label": False}
+        if self.given_thresholds is not None:
+            config["thresholds"] = self.given_thresholds
+        return config
 
     def result(self):
         tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives

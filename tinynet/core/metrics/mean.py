@@ -47,6 +47,10 @@ class Metric:
         fresh.update_state(y_true, y_pred)
         return fresh.result()
 
+    def get_config(self):
+        """The arguments that rebuild this metric (``type(m)(**m.get_config())``), as Keras names them."""
+        return {"name": self.name, "dtype": None if self.dtype is None else str(self.dtype)}
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
 
@@ -91,6 +95,9 @@ class MeanMetricWrapper(Metric):
 
     def batch_value(self, y_true, y_pred):
         return float(np.mean(self.fn(y_true, y_pred, **self.kwargs)))
+
+    def get_config(self):
+        return {**super().get_config(), **self.kwargs}   # TopK's k, BinaryAccuracy's threshold
 
 
 class Accuracy(MeanMetricWrapper):

@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from ..checks import short_repr
 from ..layers.base import Layer, unique_name
 from ..summary import print_summary
 from ..tensor import Tensor
@@ -66,8 +67,8 @@ class Model(Trainer, StepAPI, Layer):
         for layer in layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No such layer: {name!r}. Model '{self.name}' has the layers "
-                         f"{[layer.name for layer in layers]}.")
+        raise ValueError(f"No such layer: {short_repr(name)}. Model '{self.name}' has the layers "
+                         f"{short_repr([layer.name for layer in layers])}.")
 
     # ----- building -------------------------------------------------------
     def build(self, input_shape=None):

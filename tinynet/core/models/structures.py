@@ -3,6 +3,7 @@
 ``fit`` and the training step keep every input and output as a list, one entry per input (output)
 of the model; these helpers turn what the user gave into that form and back.
 """
+from ..checks import short_repr
 from ..data_adapter import unpack_validation_data
 from ..tensor import Tensor
 
@@ -74,12 +75,13 @@ def one_per_output(spec, names, argument, default=None):
     if isinstance(spec, dict):
         unknown = sorted(set(spec) - set(names))
         if unknown:
-            raise ValueError(f"compile: `{argument}` names {unknown}, which are not outputs of the model {names}.")
+            raise ValueError(f"compile: `{argument}` names {short_repr(unknown)}, which are not outputs of the model "
+                             f"{short_repr(names)}.")
         return [spec.get(name, default) for name in names]
     if isinstance(spec, (list, tuple)) and argument != "metrics":
         if len(spec) != len(names):
             raise ValueError(f"compile: `{argument}` is a list of {len(spec)}, but the model has {len(names)} "
-                             f"outputs {names}.")
+                             f"outputs {short_repr(names)}.")
         return list(spec)
     return [spec if spec is not None else default] * len(names)
 
@@ -92,7 +94,8 @@ def per_output_metrics(metrics, names):
     if isinstance(metrics, dict):
         unknown = sorted(set(metrics) - set(names))
         if unknown:
-            raise ValueError(f"compile: `metrics` names {unknown}, which are not outputs of the model {names}.")
+            raise ValueError(f"compile: `metrics` names {short_repr(unknown)}, which are not outputs of the model "
+                             f"{short_repr(names)}.")
         return [as_list(metrics.get(name)) for name in names]
     if metrics and all(isinstance(m, (list, tuple)) for m in metrics) and len(metrics) == len(names):
         return [list(m) for m in metrics]

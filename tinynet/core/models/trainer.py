@@ -24,7 +24,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
-from ..checks import check_int
+from ..checks import check_float, check_int, short_repr
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..progbar import Progbar
 from ..sample_weights import sample_weights
@@ -42,6 +42,11 @@ from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs
                        running_means, validation_epochs)
 
 
+# What compile sets: restored when it refuses an argument.
+_COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "metrics",
+             "output_metrics", "_weighted_ids")
+
+
 class Trainer:
     """compile / fit / evaluate / predict and the training step, for ``Model`` (``model.py``)."""
 
@@ -53,6 +58,7 @@ class Trainer:
         self.loss_weights = None
         self.metrics = []             # tinynet.metrics.Metric objects, each accumulating over an epoch
         self.output_metrics = []      # (output index, Metric) pairs, for models with several outputs
+        self._weighted_ids = set()    # ids of the metrics compiled as weighted_metrics
         self.stop_training = False
         self.history = None
         self._warned_unscaled = False  # the 0-255 input warning is given once per model
@@ -76,41 +82,61 @@ class Trainer:
         """
         kwargs.pop("sample_weight_mode", None)
         if kwargs:
-            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}")
+            raise TypeError(f"compile() got unexpected keyword arguments: {short_repr(sorted(kwargs))}")
         if isinstance(metrics, str):
             metrics = [metrics]
         if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
             raise TypeError(f"Received an invalid value for `metrics`, expected a list of metric names or "
                             f"functions, e.g. metrics=['accuracy']. Received: metrics={metrics!r}")
-        self.optimizer = optimizers.get(optimizer)
-        self._compiled_with = (optimizer, loss, metrics, loss_weights)
-        self._apply_compile_settings()
+        kept = {name: getattr(self, name) for name in _COMPILED}
+        try:
+            self.optimizer = optimizers.get(optimizer)
+            self._compiled_with = (optimizer, loss, metrics, loss_weights, weighted_metrics)
+            self._apply_compile_settings()
+        except Exception:
+            self.__dict__.update(kept)  # a refused compile leaves the model as it was
+            raise
 
     def _apply_compile_settings(self):
         """(Re)build the per-output losses and metrics from the compile arguments: after compile, and when
         a Sequential's last layer changes (add / pop), so the logits pairing follows the output."""
-        _, loss, metrics, loss_weights = self._compiled_with
+        _, loss, metrics, loss_weights, weighted_metrics = self._compiled_with
         names = self.output_names
         per_output = one_per_output(loss, names, "loss")
         self.output_losses = [None if spec is None else losses_module.get(spec) for spec in per_output]
-        self.loss_weights = [float(w) for w in one_per_output(loss_weights, names, "loss_weights", default=1.0)]
+        # NOTE: a negative weight turns descent into ascent, a NaN or infinite one makes every loss NaN:
+        # refused here by name, not reported later as a diverged training.
+        self.loss_weights = [check_float(w, "loss_weights", minimum=0, owner=f"compile of model '{self.name}'",
+                                         expected="finite numbers >= 0, one per output")
+                             for w in one_per_output(loss_weights, names, "loss_weights", default=1.0)]
         self.paired = [False] * len(names)   # which outputs' losses take their activation's input, the logits
         for i, activation in enumerate(self.output_activations()):
             loss_object = self.output_losses[i]
             if loss_object is not None and not loss_object.from_logits and \
                     loss_object.name in getattr(activation, "pairs_with", ()):
-                self.output_losses[i] = type(loss_object)(from_logits=True)
+                self.output_losses[i] = loss_object.logits_twin()
                 self.paired[i] = True
         self.loss = self.output_losses[0] if self.output_losses else None
-        self.output_metrics = []
-        for i, specs in enumerate(per_output_metrics(metrics, names)):
-            loss_name = self.output_losses[i].name if self.output_losses[i] is not None else None
-            for spec in specs:
-                metric = metrics_module.get_metric(spec, loss_name)
-                if len(names) > 1:
-                    metric.name = f"{names[i]}_{metric.name}"
-                self.output_metrics.append((i, metric))
+        self.output_metrics, self._weighted_ids = [], set()
+        for weighted, specs_per_output in ((False, metrics), (True, weighted_metrics)):
+            if isinstance(specs_per_output, str):
+                specs_per_output = [specs_per_output]
+            for i, specs in enumerate(per_output_metrics(specs_per_output, names)):
+                loss_name = self.output_losses[i].name if self.output_losses[i] is not None else None
+                for spec in specs:
+                    metric = metrics_module.get_metric(spec, loss_name)
+                    if len(names) > 1:
+                        metric.name = f"{names[i]}_{metric.name}"
+                    if weighted:  # Keras's rule: a weighted metric named as an unweighted one is 'weighted_<name>'
+                        if metric.name in {m.name for _, m in self.output_metrics}:
+                            metric.name = f"weighted_{metric.name}"
+                        self._weighted_ids.add(id(metric))
+                    self.output_metrics.append((i, metric))
         self.metrics = [metric for _, metric in self.output_metrics]
+
+    def compiled_metrics(self, weighted=False):
+        """The metrics compiled as ``metrics`` (or, with ``weighted``, as ``weighted_metrics``), in order."""
+        return [metric for metric in self.metrics if (id(metric) in self._weighted_ids) == weighted]
 
     @property
     def loss_takes_logits(self):
@@ -201,11 +227,27 @@ class Trainer:
         return float(loss.value), grads.get(id(inputs)) if input_gradient else None
 
     def _diverged(self, reason, loss):
-        lr = self.optimizer.learning_rate
         return TrainingDivergedError(
             reason, loss, "The model keeps the weights of the last finite step (this batch's update was not "
-            f"applied). Try a lower learning rate, e.g. {type(self.optimizer).__name__}(learning_rate={lr / 10:g}) "
-            f"instead of {lr:g}, and check that the inputs are scaled (pixels / 255).")
+            f"applied). {self._rate_advice()}, and check that the inputs are scaled (pixels / 255).")
+
+    def _rate_advice(self):
+        """What to change about the learning rate: a lower number, or -- when a schedule gives the rate --
+        a schedule that does not grow (ExponentialDecay with decay_rate > 1 grows past any float)."""
+        optimizer, name = self.optimizer, type(self.optimizer).__name__
+        schedule = optimizer.schedule
+        if schedule is None:
+            lr = float(optimizer.learning_rate)
+            return f"Try a lower learning rate, e.g. {name}(learning_rate={lr / 10:g}) instead of {lr:g}"
+        step, first = int(optimizer.iterations), float(schedule(0))
+        now = float(schedule(step))
+        kind = type(schedule).__name__
+        if not now <= first:  # grown, or overflowed to inf / nan
+            return (f"The learning rate comes from the schedule {kind}, which has grown from {first:g} at step 0 to "
+                    f"{now:g} at step {step:,}: a decay schedule should shrink the rate (ExponentialDecay needs "
+                    "decay_rate < 1). Fix the schedule")
+        return (f"The learning rate comes from the schedule {kind} ({now:g} at step {step:,}): try one that "
+                f"starts lower, e.g. initial_learning_rate={first / 10:g} instead of {first:g}")
 
     def _evaluate_batch(self, x, y, sample_weight=None):
         with Tape(record_nodes=False):  # nothing to differentiate; the layers' added losses are still counted
@@ -221,15 +263,17 @@ class Trainer:
             names += [f"{name}_loss" for name, loss in zip(self.output_names, self.output_losses) if loss is not None]
         return names + [metric.name for metric in self.metrics]
 
-    def _update_metrics(self, y, y_pred, reset=False):
-        """Add a batch to every metric; their values over the batches since the last reset."""
+    def _update_metrics(self, y, y_pred, reset=False, sample_weight=None):
+        """Add a batch to every metric (the ``weighted_metrics`` weighted by ``sample_weight``, as the loss
+        is); their values over the batches since the last reset."""
         if y is None:
             return {}
         targets, predictions = flat(y), flat(y_pred)
         for i, metric in self.output_metrics:
             if reset:
                 metric.reset_state()
-            metric.update_state(targets[i], predictions[i])
+            metric.update_state(targets[i], predictions[i],
+                                sample_weight=sample_weight if id(metric) in self._weighted_ids else None)
         return {metric.name: log_value(metric.result()) for metric in self.metrics}
 
     def _batch_logs(self, loss_mean, output_means, loss, n):
@@ -282,7 +326,7 @@ class Trainer:
         w = self._sample_weights(y, sample_weight, class_weight, len(x[0]))
         loss, y_pred = self.train_step(x, y, sample_weight=w)
         logs = {**self._batch_logs(RunningMean(), running_means(self), loss, len(x[0])),
-                **self._update_metrics(y, y_pred, reset=True)}
+                **self._update_metrics(y, y_pred, reset=True, sample_weight=w)}
         return logs if return_dict else self._result(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -291,7 +335,7 @@ class Trainer:
         w = self._sample_weights(y, sample_weight, None, len(x[0]))
         loss, y_pred = self._evaluate_batch(x, y, w)
         logs = {**self._batch_logs(RunningMean(), running_means(self), loss, len(x[0])),
-                **self._update_metrics(y, y_pred, reset=True)}
+                **self._update_metrics(y, y_pred, reset=True, sample_weight=w)}
         return logs if return_dict else self._result(logs)
 
     def predict_on_batch(self, x):
@@ -335,7 +379,7 @@ class Trainer:
                     callbacks.on_train_batch_begin(step, {})
                     loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=wb)
                     logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
-                            **self._update_metrics(yb, y_pred, reset=step == 0)}
+                            **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
@@ -440,7 +484,7 @@ class Trainer:
                 callbacks.on_test_batch_begin(step, {})
             loss, y_pred = self._evaluate_batch(xb, yb, wb)
             logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
-                    **self._update_metrics(yb, y_pred, reset=step == 0)}
+                    **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
             if callbacks is not None:
                 callbacks.on_test_batch_end(step, logs)
             if progbar is not None:

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..checks import check_int, invalid, is_int
+from ..checks import check_int, invalid, is_int, short_repr
 from ..utils import rng
 from .structures import take
 
@@ -74,7 +74,7 @@ def keras1_epochs(epochs, kwargs):
     if "nb_epoch" in kwargs:
         epochs = kwargs.pop("nb_epoch")
     if kwargs:
-        raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
+        raise TypeError(f"fit() got unexpected keyword arguments: {short_repr(sorted(kwargs))}")
     return epochs
 
 

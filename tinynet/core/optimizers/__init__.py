@@ -8,6 +8,7 @@ Read in this order:
                           clipping, constraints, and the commit, all parameters or none
     schedules.py          learning-rate schedules (``tinynet.optimizers.schedules``)
 """
+from ..checks import short_repr
 from . import schedules
 from .more import Adadelta, Adagrad, Adamax, AdamW, Nadam
 from .optimizer import Optimizer, register_fast_rule
@@ -26,7 +27,7 @@ def get(identifier):
     if isinstance(identifier, str) and identifier.lower() in ALL:
         return ALL[identifier.lower()]()
     raise ValueError(
-        f"Unknown optimizer: {identifier!r}. Expected one of {sorted(ALL)} or an Optimizer instance.")
+        f"Unknown optimizer: {short_repr(identifier)}. Expected one of {sorted(ALL)} or an Optimizer instance.")
 
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "ALL", "get",

@@ -18,16 +18,15 @@ class AdamW(Adam):
 
         w = w - lr * weight_decay * w
         then Adam's update of w
-    """
 
-    def update(self, w, g, lr, **state):
-        w = w - lr * self.weight_decay * w
-        return super().update(w, g, lr, **state)
+    Every optimizer takes ``weight_decay`` (``Optimizer.update_parameter`` shrinks the weights); AdamW is
+    Adam with it on by default, as in Keras 3.
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
-        self.weight_decay = check_float(weight_decay, "weight_decay", 0, owner=self.name)
+        weight_decay = check_float(weight_decay, "weight_decay", 0, owner="AdamW")  # None too: AdamW decays
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay=weight_decay, **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}
@@ -137,7 +136,8 @@ class Adamax(Optimizer):
 
 class Nadam(Optimizer):
     """Nadam: Adam with Nesterov momentum (Dozat, 2016; keras.io/api/optimizers/Nadam/), with the
-    paper's momentum schedule mu_t = beta_1 * (1 - 0.5 * 0.96^(t / 250)):
+    paper's momentum schedule mu_t = beta_1 * (1 - 0.5 * 0.96^(t / 250)) (the product of the mu_i
+    taken with each step's own beta_1, as Keras keeps it: ``momentum_product``):
 
         m = beta_1 * m + (1 - beta_1) * g
         v = beta_2 * v + (1 - beta_2) * g^2
@@ -151,16 +151,43 @@ class Nadam(Optimizer):
 
     def update(self, w, g, lr, m, v):
         t = self.iterations + 1
+        product_t = self.momentum_product(t)
         m = self.beta_1 * m + (1 - self.beta_1) * g
         v = self.beta_2 * v + (1 - self.beta_2) * g * g
-        m_hat = (self.mu(t + 1) * m / (1 - mu_product(self.beta_1, t + 1))
-                 + (1 - self.mu(t)) * g / (1 - mu_product(self.beta_1, t)))
+        m_hat = (self.mu(t + 1) * m / (1 - product_t * self.mu(t + 1))
+                 + (1 - self.mu(t)) * g / (1 - product_t))
         v_hat = v / (1 - self.beta_2 ** t)
         w = w - lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
         return w, {"m": m, "v": v}
 
     def mu(self, t):
         return momentum_schedule(self.beta_1, t)
+
+    def momentum_product(self, t):
+        """prod_{i<=t} mu_i, each factor with the beta_1 of its own step, as Keras keeps it (a variable
+        multiplied by mu_t at each step): a beta_1 changed between steps changes the factors from the
+        next step on, not the past ones.
+
+        The product up to the last step taken is kept; when the step count was set (a file, a
+        ``K.set_value``) there is none for it, and the closed form over the current beta_1 stands in.
+        """
+        known = getattr(self, "_products", {})
+        before = known[t - 1] if t - 1 in known else mu_product(self.beta_1, t - 1)
+        # Both kept: a step that is not committed (a divergence) is taken again from t - 1.
+        self._products = {t - 1: before, t: before * self.mu(t)}
+        return self._products[t]
+
+    @property
+    def product_so_far(self):
+        """prod_{i<=iterations} mu_i over the steps taken (what a file keeps, as Keras 2's momentum_cache)."""
+        t = int(self.iterations)
+        kept = getattr(self, "_products", {})
+        return kept[t] if t in kept else mu_product(self.beta_1, t)
+
+    @product_so_far.setter
+    def product_so_far(self, value):
+        """Set from a file, after the step count: the next step multiplies on from it."""
+        self._products = {int(self.iterations): check_float(value, "momentum_product", 0, 1, owner=self.name)}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, lr=None, name=None, impl="fast",
                  **kwargs):
@@ -186,7 +213,8 @@ def momentum_schedule(beta_1, t):
 
 @functools.lru_cache(maxsize=8)  # a step asks for t and t + 1, the next step for t + 1 and t + 2
 def mu_product(beta_1, t):
-    """prod_{i<=t} mu_i, for the current beta_1 (a function of both, so a changed beta_1 counts at once).
+    """prod_{i<=t} mu_i over the schedule of one beta_1 (the closed form ``Nadam.momentum_product`` starts
+    from when it has no product kept for the step before).
 
     NOTE: every factor is at most 1 - 0.5 * 0.96^(0.004 i) <= 0.75 for i < 4000, so the product
     falls below 2^-60 within 150 factors; from there 1 - product is 1.0 in floating point, exactly

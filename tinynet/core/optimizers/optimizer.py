@@ -58,6 +58,7 @@ class Optimizer:
         clipnorm          each gradient g is scaled to norm at most clipnorm: g * clipnorm / max(|g|, clipnorm)
         global_clipnorm   all gradients together are scaled so that their joint norm is at most this
         clipvalue         each entry of each gradient is clipped to [-clipvalue, clipvalue]
+        weight_decay      Keras 3's decoupled weight decay: before the rule, w = w - lr * weight_decay * w
 
     and after the rule, a weight's ``constraint`` (``kernel_constraint=`` of a layer) is applied.
     """
@@ -65,12 +66,14 @@ class Optimizer:
     renamed_state = {}  # older files named some state differently: {old key: Keras's key}
 
     def __init__(self, learning_rate, lr=None, name=None, impl="fast", decay=0.0, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None):
+                 global_clipnorm=None, weight_decay=None):
         self._learning_rate = None
         self.learning_rate = learning_rate if lr is None else lr
         self.name = name or type(self).__name__
         self.impl = check_choice(impl, "impl", ("fast", "naive"))
         self.decay = check_float(decay, "decay", 0, owner=self.name)
+        self.weight_decay = None if weight_decay is None else check_float(weight_decay, "weight_decay", 0,
+                                                                          owner=self.name)
         self.clipnorm = None if clipnorm is None else check_float(clipnorm, "clipnorm", 0, min_open=True)
         self.clipvalue = None if clipvalue is None else check_float(clipvalue, "clipvalue", 0, min_open=True)
         self.global_clipnorm = (None if global_clipnorm is None
@@ -183,6 +186,8 @@ class Optimizer:
         """``(new w, new state, all finite?)`` of one parameter, by the rule ``impl`` chooses, then
         the parameter's constraint. Changes nothing."""
         w, state = parameter.data, self.current_state(parameter)
+        if self.weight_decay:  # decoupled: the weights shrink first, then the rule steps from them
+            w = w - (lr * self.weight_decay) * w
         fast = FAST_RULES.get(type(self)) if self.impl == "fast" else None
         if fast is None:
             new_w, new_state = self.update(w, g, lr, **state)
@@ -233,6 +238,12 @@ class Optimizer:
         self._learning_rate = self.check_learning_rate(value)
 
     lr = learning_rate  # Keras 2's name, as argument and attribute
+
+    @property
+    def schedule(self):
+        """The ``LearningRateSchedule`` that gives the learning rate, or None for a fixed number."""
+        rate = self._learning_rate
+        return rate if isinstance(rate, LearningRateSchedule) else None
 
     def check_learning_rate(self, value):
         """``value`` as this optimizer's learning rate would take it (a schedule, or a positive float),
@@ -300,7 +311,7 @@ class Optimizer:
     def get_config(self):
         rate = self._learning_rate
         config = {"learning_rate": schedules.serialize(rate) if isinstance(rate, LearningRateSchedule) else rate}
-        for key in ("decay", "clipnorm", "clipvalue", "global_clipnorm"):
+        for key in ("decay", "clipnorm", "clipvalue", "global_clipnorm", "weight_decay"):
             if getattr(self, key):
                 config[key] = getattr(self, key)
         return config

@@ -9,7 +9,7 @@ Keras's ``optimizer.iterations``. Pass one as an optimizer's learning rate:
 """
 import math
 
-from ..checks import check_bool, check_float, check_int, invalid
+from ..checks import check_bool, check_float, check_int, invalid, short_repr
 from ..utils import Configurable
 
 
@@ -190,7 +190,7 @@ def deserialize(config):
     """A schedule from Keras's ``{'class_name': 'ExponentialDecay', 'config': {...}}``."""
     name = config.get("class_name") if isinstance(config, dict) else None
     if name not in ALL:
-        raise ValueError(f"Unknown learning-rate schedule: {config!r}. Expected one of {sorted(ALL)}.")
+        raise ValueError(f"Unknown learning-rate schedule: {short_repr(config)}. Expected one of {sorted(ALL)}.")
     return ALL[name].from_config(config.get("config", {}))
 
 

@@ -12,6 +12,9 @@ try:
 except ImportError:  # Windows: no advisory locks, so two fits sharing a backup_dir are not detected there
     fcntl = None
 
+# tinynet writes ~40 bytes; anything longer is not a training state, and is not read whole.
+MAX_STATE_BYTES = 10_000
+
 
 class BackupAndRestore(Callback):
     """Back the model up at the end of each epoch; when ``fit`` starts again, restore it and go on.
@@ -102,14 +105,17 @@ class BackupAndRestore(Callback):
         """``{'epoch': e, 'file': 'backup-e.npz'}`` from ``training_state.json``, None without one; a
         ValueError for anything tinynet did not write."""
         try:
-            with open(self.state_path, encoding="utf-8") as file:
-                text = file.read(10_000)
+            with open(self.state_path, "rb") as file:
+                data = file.read(MAX_STATE_BYTES + 1)
         except FileNotFoundError:
             return None
+        if len(data) > MAX_STATE_BYTES:
+            raise self._damaged(f"is longer than the {MAX_STATE_BYTES:,} bytes a training state takes")
         try:
-            state = json.loads(text)
-        except ValueError as error:
-            raise self._damaged(f"is not JSON ({error})") from None
+            state = json.loads(data.decode("utf-8"))
+        # UnicodeDecodeError is a ValueError: not UTF-8 text; RecursionError: deeply nested brackets.
+        except (ValueError, RecursionError) as error:
+            raise self._damaged(f"is not JSON ({short_repr(str(error))})") from None
         if not (isinstance(state, dict) and sorted(state) == ["epoch", "file"] and type(state["epoch"]) is int
                 and state["epoch"] >= 0 and state["file"] == f"backup-{state['epoch']}.npz"):
             raise self._damaged("is not a training state written by tinynet: it must be "

@@ -3,7 +3,7 @@ import math
 import os
 import warnings
 
-from ...core.checks import check_bool, check_int, check_optional_float, invalid, is_int
+from ...core.checks import check_bool, check_int, check_optional_float, invalid, is_int, short_repr
 from ...core.callbacks.base import Callback, monitor_mode, monitored
 from .. import formats
 
@@ -55,6 +55,7 @@ class ModelCheckpoint(Callback):
         self.failures = []
 
     def on_train_begin(self, logs=None):
+        self._check_placeholders()
         formats.check_writable(self.model, self.filepath, self.save_weights_only)
         if self.initial_value_threshold is not None:
             self.best = self.initial_value_threshold
@@ -78,13 +79,26 @@ class ModelCheckpoint(Callback):
         if self.save_freq == "epoch":
             self._save(epoch, None, logs)
 
+    def _check_placeholders(self):
+        """Before the first epoch: the filepath formats with the fields fit will give it (``epoch``, ``batch``
+        with an integer ``save_freq``, the loss and metrics, and their ``val_`` twins), or a KeyError /
+        ValueError names the placeholder -- not after an epoch's training is done."""
+        names = list(getattr(self.model, "metrics_names", None) or ["loss"])
+        fields = {**{name: 0.5 for name in names}, **{f"val_{name}": 0.5 for name in names}}
+        self._path(0, None if self.save_freq == "epoch" else 0, fields)
+
     def _path(self, epoch, batch, logs):
-        fields = {"epoch": epoch + 1, **({} if batch is None else {"batch": batch + 1}), **logs}
+        fields = {**logs, "epoch": epoch + 1, **({} if batch is None else {"batch": batch + 1})}
         try:
             return self.filepath.format(**fields)
         except KeyError as error:
-            raise KeyError(f"ModelCheckpoint: the filepath {self.filepath!r} names {error}, which is not in the "
-                           f"logs. Available: {', '.join(fields)}") from None
+            raise KeyError(f"ModelCheckpoint: the filepath {_cut(self.filepath)} names {short_repr(error.args[0])}, "
+                           f"which is not in the logs. Available: {', '.join(list(fields)[:20])}"
+                           f"{' ...' if len(fields) > 20 else ''}") from None
+        except (ValueError, IndexError, TypeError) as error:  # '{epoch', '{}', '{loss:d}'
+            raise ValueError(f"ModelCheckpoint: the filepath {_cut(self.filepath)} is not a format these "
+                             f"logs fill ({short_repr(str(error))}): write placeholders as {{epoch:02d}} or "
+                             "{val_loss:.2f}") from None
 
     def _save(self, epoch, batch, logs):
         logs = logs or {}
@@ -118,3 +132,8 @@ class ModelCheckpoint(Callback):
             warnings.warn(f"ModelCheckpoint could not write {path}: {error}. Training goes on; the model in "
                           "memory and the History are complete, and an earlier checkpoint file, if any, is "
                           "unchanged.", CheckpointWarning, stacklevel=2)
+
+
+def _cut(path):
+    """The filepath for a message: whole up to 300 characters (the placeholder is usually at its end)."""
+    return repr(path) if len(path) <= 300 else repr(path[:150] + "..." + path[-150:])
