@@ -19,10 +19,7 @@ HERE = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "keras_com
 sys.path.insert(0, HERE)
 from run import QUICK_EVAL, run  # noqa: E402
 
-NEEDS = {
-    "tf_quickstart_beginner.py": "TensorFlow's tensor API: model(x).numpy() and tf.nn.softmax (Keras 3 on its "
-                                 "NumPy backend has neither)",
-}
+NEEDS = {}
 
 
 def quick(script):
