@@ -100,3 +100,18 @@ def test_mean_metric_is_the_weighted_mean_of_every_value():
     assert m.name == "train_loss" and m.result() == pytest.approx((2 + 4 + 18) / 5)
     m.reset_states()
     assert m.result() == 0.0
+
+
+def test_images_to_arrays_and_png(tmp_path):
+    """keras.utils.array_to_img scales the range to [0, 255]; save_img writes a PNG that reads back the same."""
+    x = np.linspace(-1.0, 1.0, 12).reshape(3, 4, 1)
+    img = keras.utils.array_to_img(x)
+    assert img.size == (4, 3) and img.mode == "L"
+    np.testing.assert_array_equal(np.asarray(img), np.rint((x[..., 0] + 1) * 255 / 2))
+    np.testing.assert_array_equal(keras.utils.img_to_array(img), np.asarray(img, dtype="float32")[..., None])
+    keras.utils.save_img(tmp_path / "digit.png", x)
+    import matplotlib.image
+    back = matplotlib.image.imread(tmp_path / "digit.png")               # RGBA floats in [0, 1]
+    np.testing.assert_allclose(back[..., 0] * 255, np.asarray(img), atol=0.5)
+    img = tf.keras.preprocessing.image.array_to_img(np.full((2, 2, 3), 0.5) * 255.0, scale=False)
+    assert img.mode == "RGB" and np.asarray(img).max() == 128
