@@ -37,5 +37,6 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
 
 
 __all__ = ["log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
-           "sigmoid_cross_entropy_with_logits", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu", "softplus", "softsign", "silu", "swish",
+           "sigmoid_cross_entropy_with_logits", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu", "softplus",
+           "softsign", "silu", "swish",
            "leaky_relu"]

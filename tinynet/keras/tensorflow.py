@@ -135,7 +135,8 @@ def ones(shape, dtype=np.float32, name=None):
     return _ops.ones(shape, dtype)
 
 
-(square, exp, log, sqrt, abs, tanh, sigmoid, add, subtract, multiply, divide, maximum, minimum, expand_dims,  # noqa: A001
+# noqa: A001 (abs: TensorFlow's name)
+(square, exp, log, sqrt, abs, tanh, sigmoid, add, subtract, multiply, divide, maximum, minimum, expand_dims,
  squeeze, where, zeros_like, ones_like, equal) = (
     _ops.square, _ops.exp, _ops.log, _ops.sqrt, _ops.abs, _ops.tanh, _ops.sigmoid, _tensor.add, _tensor.subtract,
     _tensor.multiply, _tensor.divide, _ops.maximum, _ops.minimum, _ops.expand_dims, _ops.squeeze, _ops.where,

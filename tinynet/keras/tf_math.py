@@ -2,7 +2,7 @@
 plus the few that live only there (``tf.math.log1p``, ``tf.math.softplus``, ``tf.math.confusion_matrix``)."""
 from ..core.ops.math import log1p, softplus  # noqa: F401
 from ..tools.evaluation import confusion_matrix  # noqa: F401
-from .tensorflow import (abs, add, argmax, argmin, divide, equal, exp, log, maximum, minimum, multiply,  # noqa: F401,A004
+from .tensorflow import (abs, add, argmax, argmin, divide, equal, exp, log, maximum, minimum, multiply,  # noqa: F401
                          reduce_logsumexp, reduce_max, reduce_mean, reduce_min, reduce_sum, sigmoid, sqrt, square,
                          subtract, tanh)
 
