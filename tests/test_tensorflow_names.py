@@ -115,3 +115,22 @@ def test_images_to_arrays_and_png(tmp_path):
     np.testing.assert_allclose(back[..., 0] * 255, np.asarray(img), atol=0.5)
     img = tf.keras.preprocessing.image.array_to_img(np.full((2, 2, 3), 0.5) * 255.0, scale=False)
     assert img.mode == "RGB" and np.asarray(img).max() == 128
+
+
+def test_model_losses_hold_the_add_loss_terms_of_the_last_call():
+    """keras.io's training loop adds ``sum(model.losses)`` to its loss: the terms the layers' last call added."""
+    class Penalised(keras.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(1e-2 * tf.reduce_sum(inputs))
+            return inputs
+
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(Penalised()(inputs)))
+    x = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x, training=True)) + sum(model.losses)
+    assert [float(t) for t in model.losses] == [pytest.approx(0.06)]
+    kernel, bias = (np.asarray(w) for w in model.layers[-1].weights)
+    assert float(loss) == pytest.approx(float((x @ kernel + bias).sum()) + 0.06, rel=1e-6)
+    model(2 * x)
+    assert [float(t) for t in model.losses] == [pytest.approx(0.12)]   # replaced by the next call, not added
