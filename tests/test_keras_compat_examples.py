@@ -19,10 +19,7 @@ HERE = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "keras_com
 sys.path.insert(0, HERE)
 from run import QUICK_EVAL, run  # noqa: E402
 
-NEEDS = {
-    "tf_quickstart_beginner.py": "TensorFlow's tensor API: model(x).numpy() and tf.nn.softmax (Keras 3 on its "
-                                 "NumPy backend has neither)",
-}
+NEEDS = {}
 
 
 def quick(script):
@@ -112,3 +109,48 @@ def test_homl2_ch10_fashion_mlp(script):
     assert g["weights"].shape == (784, 300) and g["biases"].shape == (300,)
     assert set(g["history"].params) == {"verbose", "epochs", "steps"}            # as TF 2.x, as the book prints
     assert g["model"].evaluate(g["X_test"][:QUICK_EVAL], g["y_test"][:QUICK_EVAL], verbose=0)[1] > 0.2
+
+
+@pytest.mark.parametrize("script", scripts("tf_quickstart_advanced.py"))
+def test_tf_quickstart_advanced(script):
+    g = quick(script)
+    n_train, n_test = len(g["x_train"]), len(g["x_test"])
+    assert g["train_loss"].count == math.ceil(n_train / 32)        # Mean: one loss per batch of the last epoch
+    assert g["test_accuracy"].count == n_test                       # the accuracy: one value per test image
+    assert g["train_loss"].result() < 1.0 and g["test_accuracy"].result() > 0.3
+    assert g["model"].count_params() == 32 * 10 + 26 * 26 * 32 * 128 + 128 + 128 * 10 + 10
+
+
+@pytest.mark.parametrize("script", scripts("kerasio_training_loop_from_scratch.py"))
+def test_kerasio_training_loop_from_scratch(script):
+    g = quick(script)
+    assert g["val_acc"] > 0.5
+    # The guide's last train_step adds the layer's add_loss term, 1e-2 * sum(relu(x W1 + b1)), to the loss.
+    model, x, y = g["model"], g["x_test"][:64].astype("float32"), g["y_test"][:64]
+    w1, b1 = (np.array(p) for p in model.layers[1].weights)
+    expected = float(g["loss_fn"](y, model(x))) + 1e-2 * np.maximum(x @ w1 + b1, 0).sum()
+    assert float(g["train_step"](x, y)) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("script", scripts("kerasio_denoising_autoencoder.py"))
+def test_kerasio_denoising_autoencoder(script):
+    g = quick(script)
+    assert g["autoencoder"].count_params() == 28353                 # as keras.io's summary
+    predictions, noisy = g["predictions"], g["noisy_test_dataset"]
+    assert predictions.shape == noisy.shape == (len(g["test_dataset"]), 28, 28, 1)
+    assert np.all((predictions > 0) & (predictions < 1))            # the sigmoid output
+
+
+@pytest.mark.parametrize("script", scripts("kerasio_functional_api.py"))
+def test_kerasio_functional_api(script, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)                                     # the guide writes its plots and model here
+    g = quick(script)
+    assert g["test_scores"][1] > 0.4
+    # parameter counts as the guide's summaries print them
+    assert [g[name].count_params() for name in ("encoder", "decoder", "autoencoder", "model")] == \
+        [18672, 9569, 28241, 223242]
+    assert g["autoencoder"].output_shape == (None, 28, 28, 1)
+    x = np.random.default_rng(0).normal(size=(4, 128)).astype("float32")
+    mean = sum(np.asarray(g[f"model{i}"](x)) for i in (1, 2, 3)) / 3
+    np.testing.assert_allclose(np.asarray(g["ensemble_model"](x)), mean, rtol=1e-6)
+    assert (tmp_path / "mini_resnet.png").stat().st_size > 0

@@ -48,10 +48,14 @@ _LAZY = {"datasets": ("tinynet.io.datasets", None), "plot": ("tinynet.tools.plot
          # TensorFlow's names tutorials call with `import tinynet as tf`: tf.data, tf.nn.relu, tf.cast ...
          "data": ("tinynet.keras.data", None), "activations": ("tinynet.keras.activations", None),
          "nn": ("tinynet.keras.nn", None), "config": ("tinynet.keras.tf_config", None),
-         "test": ("tinynet.keras.tf_config", "test"),
+         "test": ("tinynet.keras.tf_config", "test"), "math": ("tinynet.keras.tf_math", None),
          **{name: ("tinynet.keras.tensorflow", name) for name in (
              "newaxis", "cast", "one_hot", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-             "uint8", "uint16", "uint32", "uint64", "bool")}}
+             "uint8", "uint16", "uint32", "uint64", "bool", "reduce_mean", "reduce_sum", "reduce_max", "reduce_min",
+             "reduce_logsumexp", "concat", "stack", "matmul", "reshape", "transpose", "clip_by_value", "argmax",
+             "argmin", "constant", "convert_to_tensor", "zeros", "ones", "square", "exp", "log", "sqrt", "abs", "tanh",
+             "sigmoid", "add", "subtract", "multiply", "divide", "maximum", "minimum", "expand_dims", "squeeze",
+             "where", "zeros_like", "ones_like", "equal", "Variable", "function")}}
 
 
 def __getattr__(name):

@@ -9,6 +9,10 @@ quick mode changes no line of it. Instead, before running the script, it wraps
 samples (and ``QUICK_EVAL`` validation / test samples) for one epoch at most.
 The data sets are still loaded whole, so a script's ``reshape(60000, 784)`` works.
 
+Scripts that go over the data themselves (a ``GradientTape`` loop over a ``tf.data`` pipeline, a
+``predict`` on the whole test set that a plot then indexes) are listed in ``CUT_DATA`` with how many
+training and test samples quick mode's ``load_data`` gives them (the first ones).
+
 ``run(path, quick=True)`` returns the script's global variables, which the test
 (tests/test_keras_compat_examples.py) reads to check the values the script computed.
 """
@@ -20,6 +24,9 @@ import sys
 
 QUICK_TRAIN = 600
 QUICK_EVAL = 300
+CUT_DATA = {"tf_quickstart_advanced.py": (64, 64),               # 5 epochs of GradientTape steps
+            "kerasio_training_loop_from_scratch.py": (640, 128),
+            "kerasio_denoising_autoencoder.py": (32, 32)}                  # one step of each fit
 
 
 def _cut_validation_data(validation_data):
@@ -47,20 +54,35 @@ def _quick_evaluate(evaluate):
     return quick_evaluate
 
 
+def _cut_load_data(load_data, n_train, n_test):
+    @functools.wraps(load_data)
+    def cut_load_data(*args, **kwargs):
+        (x_train, y_train), (x_test, y_test) = load_data(*args, **kwargs)
+        return (x_train[:n_train], y_train[:n_train]), (x_test[:n_test], y_test[:n_test])
+    return cut_load_data
+
+
 def run(path, quick=False):
     """Run the script at ``path`` (as ``__main__``) and return its globals."""
     os.environ.setdefault("MPLBACKEND", "Agg")  # plt.show() draws nothing and does not block
     if not quick:
         return runpy.run_path(path, run_name="__main__")
     from tinynet import models
-    originals = {name: getattr(models.Sequential, name) for name in ("fit", "evaluate")}
-    models.Sequential.fit = _quick_fit(originals["fit"])
-    models.Sequential.evaluate = _quick_evaluate(originals["evaluate"])
+    from tinynet.io.datasets import fashion_mnist, mnist
+    originals = {name: getattr(models.Model, name) for name in ("fit", "evaluate")}
+    loaders = {module: module.load_data for module in (mnist, fashion_mnist)}
+    models.Model.fit = _quick_fit(originals["fit"])
+    models.Model.evaluate = _quick_evaluate(originals["evaluate"])
+    if os.path.basename(path) in CUT_DATA:
+        for module, load_data in loaders.items():
+            module.load_data = _cut_load_data(load_data, *CUT_DATA[os.path.basename(path)])
     try:
         return runpy.run_path(path, run_name="__main__")
     finally:
         for name, method in originals.items():
-            setattr(models.Sequential, name, method)
+            setattr(models.Model, name, method)
+        for module, load_data in loaders.items():
+            module.load_data = load_data
 
 
 if __name__ == "__main__":

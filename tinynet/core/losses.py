@@ -38,14 +38,10 @@ class Loss:
     from_logits = False
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        if isinstance(y_pred, Tensor):
-            return loss_op(self, y_true, y_pred, sample_weight)
-        y_pred = np.asarray(y_pred, dtype=float) if not isinstance(y_pred, np.ndarray) else y_pred
-        y_true = _plain(y_true)
-        if sample_weight is None:
-            return self.forward(y_true, y_pred)
-        values = self.per_sample(y_true, y_pred)
-        return float(np.mean(values * np.asarray(sample_weight, dtype=float).reshape(values.shape)))
+        """The loss as a scalar tensor (``loss_fn(y, logits).numpy()``), on tensors or arrays alike."""
+        if not isinstance(y_pred, Tensor):
+            y_pred = Tensor(np.asarray(y_pred, dtype=float) if not isinstance(y_pred, np.ndarray) else y_pred)
+        return loss_op(self, y_true, y_pred, sample_weight)
 
     def per_sample(self, y_true, y_pred):
         """One loss value per sample: Keras's loss function of the same name."""

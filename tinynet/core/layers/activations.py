@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import invalid, is_int, short_repr
 from ..ops import softmax
-from ..tensor import PAIRS
+from ..tensor import PAIRS, Tensor
 from .activations_more import ELU, GELU, SELU, Exponential, HardSigmoid, LeakyReLU, Softplus, Softsign, Swish
 from .base import IDENTITY, Layer
 
@@ -134,14 +134,18 @@ ACTIVATIONS["leaky_relu"] = _LeakyReLUFunction
 
 
 def as_function(name):
-    """The activation ``name`` as a function on arrays, ``relu(x)``: what ``keras.activations.relu`` and
-    ``tf.nn.relu`` are. Its forward is the layer's; given as a layer's ``activation=``, it means that layer."""
+    """The activation ``name`` as a function, ``relu(x)``: what ``keras.activations.relu`` and ``tf.nn.relu``
+    are. It returns a Tensor computed by the layer (recorded on the tape, so a ``GradientTape`` differentiates
+    through it with the layer's backward); given as a layer's ``activation=``, it means that layer."""
     layer_class = ACTIVATIONS[name]
 
     def activation(x, **settings):
-        x = np.asarray(x)
-        return layer_class(name=f"{name}_function", **settings).forward(x if x.dtype.kind == "f" else
-                                                                        x.astype(np.float32))
+        # Called as a layer, not through its forward alone: given a tensor computed inside a GradientTape the
+        # call is a node of the tape (its backward the layer's), and the result is a Tensor (``.numpy()``).
+        if not isinstance(x, Tensor):
+            x = np.asarray(x)
+            x = x if x.dtype.kind == "f" else x.astype(np.float32)
+        return layer_class(name=f"{name}_function", **settings)(x)
     activation.__name__ = activation.__qualname__ = name
     activation.__doc__ = (f"The {name} activation of an array, ``{layer_class.equation}`` (the forward of "
                           f"``tinynet.layers.{layer_class.__name__}``); ``activation={name}`` in a layer means "

@@ -339,6 +339,7 @@ class Layer(metaclass=LayerType):
             self.built = True
         if _takes_training(self.call):
             kwargs["training"] = training
+        self.__dict__["_call_losses"] = []   # add_loss in this call replaces what the last call added
         with tape_module.training_mode(training):
             out = self.call(inputs, **kwargs)
         return check_call_output(self, out)
@@ -350,9 +351,11 @@ class Layer(metaclass=LayerType):
     def add_loss(self, loss):
         """Add a loss term computed in ``call`` (a scalar tensor), as Keras's ``add_loss``: the training step
         minimises it with the compiled loss (a VAE's KL divergence)."""
+        loss = as_tensor(loss)
         tape = tape_module.current()
         if tape is not None:
-            tape.losses.append(as_tensor(loss))
+            tape.losses.append(loss)
+        self.__dict__.setdefault("_call_losses", []).append(loss)  # what ``losses`` shows until the next call
 
     # ----- weights ---------------------------------------------------------
     def add_weight(self, name=None, shape=None, initializer=None, trainable=True, dtype=np.float32,
@@ -427,8 +430,19 @@ class Layer(metaclass=LayerType):
 
     @property
     def losses(self):
+        """As Keras's: the penalties of the regularized weights (``kernel_regularizer=``), then the terms that the
+        last call of this layer and of the layers inside it added with ``add_loss``, as tensors."""
+        return self.weight_penalties() + self.added_losses()
+
+    def weight_penalties(self):
         """The penalties of this layer's regularized weights (``kernel_regularizer=``), as tensors."""
         return [penalty(p, p.regularizer, self.name) for p in self.trainable_weights if p.regularizer is not None]
+
+    def added_losses(self):
+        """The terms ``add_loss`` was given during the last call of this layer and of the layers inside it."""
+        inside = [t for layer in _unique(list(self.__dict__.get("_layers", ())) + list(getattr(self, "layers", ())))
+                  if layer is not self for t in layer.added_losses()]
+        return list(self.__dict__.get("_call_losses", ())) + inside
 
     def __setattr__(self, name, value):
         # A layer (or a list of them) given to an attribute is tracked, as Keras does: its weights are this

@@ -26,7 +26,7 @@ from ..checks import invalid, is_int, short_repr
 from .confusion import AUC, Precision, Recall
 from .functions import (accuracy, binary_accuracy, categorical_accuracy, mean_absolute_error, mean_squared_error,
                         sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
-from .mean import (Accuracy, BinaryAccuracy, CategoricalAccuracy, MeanAbsoluteError, MeanMetricWrapper,
+from .mean import (Accuracy, BinaryAccuracy, CategoricalAccuracy, Mean, MeanAbsoluteError, MeanMetricWrapper,
                    MeanSquaredError, Metric, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
                    TopKCategoricalAccuracy)
 

@@ -100,6 +100,33 @@ class MeanMetricWrapper(Metric):
         return {**super().get_config(), **self.kwargs}   # TopK's k, BinaryAccuracy's threshold
 
 
+class Mean(Metric):
+    """The (weighted) mean of every value given: ``m.update_state(values)``, ``m.result()``; ``m(values)``
+    adds them and returns the mean so far (Keras's ``keras.metrics.Mean``, how a training loop written by
+    hand averages its batch losses).
+
+        result = sum_i w_i v_i / sum_i w_i     (w_i = 1 without ``sample_weight``)
+    """
+
+    default_name = "mean"
+
+    def reset_state(self):
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        weight = checked_sample_weight(sample_weight, len(values))
+        self.total += float(values @ weight)
+        self.count += float(weight.sum())
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+    def __call__(self, values, sample_weight=None):
+        self.update_state(values, sample_weight)
+        return self.result()
+
+
 class Accuracy(MeanMetricWrapper):
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name, dtype)

@@ -159,7 +159,7 @@ class Model(Trainer, StepAPI, Layer):
         """The sum of the penalties: of the regularized weights (``l2 * sum(w^2)`` for ``regularizers.l2(l2)``), and
         of the outputs of the last ``forward`` (``activity_regularizer``: ``r(y) / N``, as Keras divides it)."""
         recorded = self._recorded["tape"].losses if self._recorded is not None else []  # activity penalties
-        return float(sum(float(np.asarray(p.value)) for p in self.losses + list(recorded)))
+        return float(sum(float(np.asarray(p.value)) for p in self.weight_penalties() + list(recorded)))
 
     def count_params(self):
         self._check_built("count_params()")

@@ -23,6 +23,7 @@ import numpy as np
 from ...core.checks import check_bool, check_callable, check_choice, check_float, check_int, invalid, is_int, is_real
 from ...core.ops.image import warp
 from ...core.utils import rng
+from ..image_utils import array_to_img, img_to_array, save_img  # noqa: F401  (Keras 2's home for them)
 from ..py_dataset import PyDataset
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
@@ -300,4 +301,4 @@ class NumpyArrayIterator(PyDataset):
         return self._batch(rows)
 
 
-__all__ = ["ImageDataGenerator", "NumpyArrayIterator"]
+__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "array_to_img", "img_to_array", "save_img"]
