@@ -14,6 +14,12 @@ read for the whole batch, as the reference: every image's own matrix, no loop ov
                     1-D array, and interpolated on (N, out_h, out_w) arrays without broadcasting.
     resize          the points of a resize are the same for every batch of a shape: its plan (flat
                     positions and fractions) is computed once per shape and kept (a few shapes).
+
+Not done: composing consecutive RandomRotation / RandomTranslation / RandomZoom into one warp (as
+ImageDataGenerator composes its moves into one matrix). Two reads are not one read of the composed move:
+the second interpolates values the first already interpolated (a blur the single read has not), and
+the first's fill is what the second reads at the border. So a composed warp would not equal the layers'
+outputs, and only the model walk knows which layer follows which: an op cannot see it.
 """
 import functools
 
