@@ -51,6 +51,7 @@ def test_augmentation_overhead_quick_prints_each_way_against_the_plain_epoch():
         row = re.search(rf"^{name}\s+([\d.]+) s/epoch\s+x([\d.]+)$", output, re.M)
         assert row and float(row.group(1)) > 0 and float(row.group(2)) > 0, output
     assert re.search(r"^plain\s+[\d.]+ s/epoch\s+x1\.00$", output, re.M), output
+    assert re.search(r"layers alone on a batch of 32: fast [\d.]+ ms, naive [\d.]+ ms$", output, re.M), output
 
 
 def test_conv_formulations_quick_checks_every_formulation_against_the_reference():
