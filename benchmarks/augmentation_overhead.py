@@ -1,20 +1,25 @@
-"""What data augmentation costs a training step: the cca MLP (784-512-512-10) on MNIST, plain and augmented.
+"""What data augmentation costs an epoch: the MNIST CNN (seed 001 b) trained plain and with augmentation.
 
-    python benchmarks/augmentation_overhead.py              # batch 128, 20 steps a turn, 7 turns
-    python benchmarks/augmentation_overhead.py --quick      # a few steps: checks the script runs
+    python benchmarks/augmentation_overhead.py              # 6400 images an epoch, batch 128, 5 turns
+    python benchmarks/augmentation_overhead.py --quick      # 64 images, batch 32, 1 turn: checks the script runs
 
-Four ways to train the same MLP on 28x28 images, timed in turns (each variant runs ``--steps`` steps,
-then the next, the order rotating every turn) so all of them see the same machine state:
+The same random rotation (up to 18 degrees), shift (up to 10 % each way) and zoom (up to 10 %), three
+ways, each an epoch of ``fit``, against the plain epoch:
 
-    plain        fit on the arrays (a Flatten, then the MLP)
-    layers       fit with RandomRotation(0.05), RandomTranslation(0.1, 0.1), RandomZoom(0.1) before the
-                 Flatten: Keras 3's augmentation, on in training only
-    generator    ImageDataGenerator(rotation_range=18, width/height_shift_range=0.1, zoom_range=0.1).flow,
-                 read by tinynet.core.data_adapter.EpochIterator, one train_on_batch per batch
-    dataset      tf.data.Dataset.from_tensor_slices(...).shuffle(...).batch(...), read the same way (the
-                 per-batch loop without augmentation: what 'generator' costs beyond the augmentation itself)
+    plain        fit(x, y)
+    layers       fit(x, y) of the model with RandomRotation(0.05), RandomTranslation(0.1, 0.1), RandomZoom(0.1)
+                 before its first convolution: Keras 3's augmentation, on in training only
+    reference    the same, the layers computing with the textbook warp (impl='naive'): what the fast twin saves
+    generator    fit(ImageDataGenerator(rotation_range=18, width/height_shift_range=0.1, zoom_range=0.1)
+                 .flow(x, y, batch_size)): Keras 2's augmentation, one composed move per image
+    dataset      fit(tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n).batch(b)
+                 .map(lambda x, y: (augment(x, training=True), y)).prefetch(AUTOTUNE)), ``augment`` a
+                 Sequential of the three layers: the tf.data tutorials' pipeline
 
-Printed: each variant's median milliseconds per step and the median over turns of its ratio to 'plain'.
+Timed in turns: each variant trains one epoch, then the next, the order rotating every turn, so all
+of them see the same machine state. Printed: each variant's median seconds per epoch and the median
+over turns of its ratio to the plain epoch of the same turn. Then the three layers alone on one batch
+(forward only: nothing flows back into the images), fast twin and reference warp in turns.
 """
 import argparse
 import os
@@ -22,87 +27,79 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import seed_models  # noqa: E402
 import tinynet  # noqa: E402
 from tinynet import layers  # noqa: E402
-from tinynet.core.data_adapter import EpochIterator  # noqa: E402
 from tinynet.keras.preprocessing.image import ImageDataGenerator  # noqa: E402
 
 
-def mlp(front):
-    """The cca MLP after ``front`` (a list of layers on (28, 28, 1) images ending in Flatten)."""
-    model = tinynet.Sequential([layers.Input(shape=(28, 28, 1)), *front,
-                                layers.Dense(512, activation="relu"), layers.Dense(512, activation="relu"),
-                                layers.Dense(10, activation="softmax")])
-    model.compile(tinynet.optimizers.Adam(learning_rate=1e-3), "sparse_categorical_crossentropy", ["accuracy"])
-    return model
+def augmentations(impl="fast"):
+    front = [layers.RandomRotation(0.05), layers.RandomTranslation(0.1, 0.1), layers.RandomZoom(0.1)]
+    for layer in front:
+        layer.impl = impl
+    return front
 
 
 def variants(x, y, batch_size):
-    """name -> a function training ``steps`` steps on the next batches."""
-    plain = mlp([layers.Flatten()])
-    augmented = mlp([layers.RandomRotation(0.05), layers.RandomTranslation(0.1, 0.1), layers.RandomZoom(0.1),
-                     layers.Flatten()])
-    by_generator, by_dataset = mlp([layers.Flatten()]), mlp([layers.Flatten()])
+    """name -> a function training one epoch on (x, y)."""
+    def cnn(front=()):
+        return seed_models.tf2_cnn(front, input_shape=(28, 28, 1))
+
+    plain, augmented, reference, by_generator, by_dataset = (
+        cnn(), cnn(augmentations()), cnn(augmentations("naive")), cnn(), cnn())
     datagen = ImageDataGenerator(rotation_range=18, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1)
-    flow = EpochIterator(datagen.flow(x, y, batch_size=batch_size))
-    dataset = EpochIterator(tinynet.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)
-                            .repeat(), steps_per_epoch=10 ** 9)
-    streams = {"generator": iter(()), "dataset": iter(())}
-
-    def fit(model):
-        def run(steps):
-            start = int(tinynet.utils.rng().integers(len(x) - steps * batch_size + 1))
-            rows = slice(start, start + steps * batch_size)
-            model.fit(x[rows], y[rows], batch_size=batch_size, epochs=1, verbose=0)
-        return run
-
-    def loop(model, name, iterator):
-        def run(steps):
-            for _ in range(steps):
-                batch = next(streams[name], None)
-                if batch is None:                               # a new epoch of the Sequence
-                    streams[name] = iterator.epoch()
-                    batch = next(streams[name])
-                _, (xb, yb, _) = batch
-                model.train_on_batch(xb, yb)
-        return run
-
-    return {"plain": fit(plain), "layers": fit(augmented), "generator": loop(by_generator, "generator", flow),
-            "dataset": loop(by_dataset, "dataset", dataset)}
+    augment = tinynet.Sequential(augmentations())
+    dataset = (tinynet.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(batch_size)
+               .map(lambda images, labels: (augment(images, training=True), labels))
+               .prefetch(tinynet.data.AUTOTUNE))
+    return {"plain": lambda: plain.fit(x, y, batch_size=batch_size, epochs=1, verbose=0),
+            "layers": lambda: augmented.fit(x, y, batch_size=batch_size, epochs=1, verbose=0),
+            "reference": lambda: reference.fit(x, y, batch_size=batch_size, epochs=1, verbose=0),
+            "generator": lambda: by_generator.fit(datagen.flow(x, y, batch_size=batch_size), epochs=1, verbose=0),
+            "dataset": lambda: by_dataset.fit(dataset, epochs=1, verbose=0)}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=20, help="training steps per variant per turn")
-    parser.add_argument("--turns", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="2 steps, 2 turns, 2000 images: checks the script runs")
+    parser.add_argument("--samples", type=int, default=6400, help="images in an epoch")
+    parser.add_argument("--turns", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="64 images, batch 32, 1 turn: checks it runs")
     args = parser.parse_args()
     if args.quick:
-        args.steps, args.turns = 2, 2
-    x, y, source = seed_models.mnist_or_random(2000 if args.quick else 60000)
+        args.samples, args.turns, args.batch_size = 64, 1, 32
+    x, y, source = seed_models.mnist_or_random(args.samples)
     x = x[..., None]
     tinynet.set_random_seed(0)
     runs = variants(x, y, args.batch_size)
     for run in runs.values():
-        run(1)                                                  # warm up
+        run()                                                   # warm up (and build)
     times = {name: [] for name in runs}
     names = list(runs)
     for turn in range(args.turns):
         for name in names[turn % len(names):] + names[:turn % len(names)]:
             start = time.perf_counter()
-            runs[name](args.steps)
-            times[name].append((time.perf_counter() - start) / args.steps)
-    print(f"cca MLP on {source}, batch {args.batch_size}, {args.steps} steps x {args.turns} turns "
-          f"(median ms/step; ratio: median over turns of variant / plain)")
+            runs[name]()
+            times[name].append(time.perf_counter() - start)
+    print(f"tf2 CNN on {len(x)} {source} images, batch {args.batch_size}, {args.turns} turns "
+          f"(median s/epoch; ratio: median over turns of variant / plain)")
     for name in names:
         ratio = statistics.median(t / p for t, p in zip(times[name], times["plain"]))
-        print(f"{name:10s} {1000 * statistics.median(times[name]):8.1f} ms/step   x{ratio:.2f}")
+        print(f"{name:10s} {statistics.median(times[name]):8.3f} s/epoch   x{ratio:.2f}")
+    batch = x[:args.batch_size]
+    fronts = {impl: augmentations(impl) for impl in ("fast", "naive")}
+    alone = {impl: [] for impl in fronts}
+    for turn in range(3 * args.turns):
+        for impl, front in fronts.items():
+            start = time.perf_counter()
+            images = batch
+            for layer in front:
+                images = layer(images).value
+            alone[impl].append(time.perf_counter() - start)
+    print(f"the three layers alone on a batch of {len(batch)}: "
+          + ", ".join(f"{impl} {1000 * statistics.median(alone[impl]):.2f} ms" for impl in fronts))
 
 
 if __name__ == "__main__":

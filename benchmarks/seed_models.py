@@ -3,7 +3,8 @@
 ``cca_mlp()``      the Cambridge Coding Academy MNIST tutorial's 784-512-512-10 MLP with ReLU, Adam (lr 1e-3).
 ``tf2_cnn()``      the TensorFlow 2 MNIST article's CNN: [Conv2D(16/32, 3, same)-BatchNorm-ReLU-MaxPool2] x 2,
                    Dense128-BatchNorm-ReLU, Dense10 softmax, Adam (lr 1e-3; the learning
-                   rate does not change the speed).
+                   rate does not change the speed). ``front``: layers put before the first
+                   convolution (augmentations); ``input_shape=(28, 28, 1)`` takes images with a channel axis.
 ``mnist_or_random(samples)``  MNIST training images scaled to [0, 1], or random pixels of
                    the same shape when MNIST is not available (speed does not depend on them).
 
@@ -24,9 +25,9 @@ def cca_mlp():
     return model
 
 
-def tf2_cnn():
+def tf2_cnn(front=(), input_shape=(28, 28)):
     model = Sequential([
-        layers.Reshape((28, 28, 1), input_shape=(28, 28)),
+        layers.Reshape((28, 28, 1), input_shape=input_shape), *front,
         layers.Conv2D(16, 3, padding="same"), layers.BatchNormalization(), layers.ReLU(), layers.MaxPooling2D(2),
         layers.Conv2D(32, 3, padding="same"), layers.BatchNormalization(), layers.ReLU(), layers.MaxPooling2D(2),
         layers.Flatten(), layers.Dense(128), layers.BatchNormalization(), layers.ReLU(),

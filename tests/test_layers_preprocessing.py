@@ -143,3 +143,97 @@ def test_seeded_layers_draw_the_same_augmentations():
 def test_bad_settings_are_refused_by_name(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def fit_and_predict(augment, x, seed=0):
+    """The batches a layer after ``augment`` saw in one fit (one batch) and one predict, after set_random_seed."""
+    import tinynet
+    tinynet.set_random_seed(seed)
+    seen = Seen()
+    model = Sequential([Input(shape=x.shape[1:]), *augment, seen, Flatten(), Dense(2)])
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros((len(x), 2), np.float32), batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    model.predict(x, batch_size=len(x), verbose=0)
+    return seen.batches
+
+
+def test_frozen_augmentation_layers_still_follow_the_training_flag():
+    # As in Keras, trainable=False freezes weights, it does not turn training off (BatchNormalization aside):
+    # frozen augmentation layers still augment in fit, and still do nothing in predict.
+    x = images((6, 5, 5, 1)).astype(np.float32)
+    augment = [RandomFlip(seed=1), RandomRotation(0.2, seed=2), RandomTranslation(0.2, 0.2, seed=3),
+               RandomZoom(0.2, seed=4)]
+    for layer in augment:
+        layer.trainable = False
+    (trained, training), (predicted, predicting) = fit_and_predict(augment, x)
+    assert training and not predicting
+    assert trained.dtype == np.float32 and not np.allclose(trained, x)    # float32 in, float32 out
+    np.testing.assert_array_equal(predicted, x)
+
+
+def test_the_same_seed_gives_the_same_augmented_batch():
+    x = images((6, 5, 5, 1)).astype(np.float32)
+
+    def augment(seed=None):
+        return [RandomFlip(seed=seed), RandomRotation(0.2, seed=seed), RandomTranslation(0.2, 0.2, seed=seed),
+                RandomZoom(0.2, seed=seed)]
+
+    # tinynet.set_random_seed seeds the unseeded layers; a layer's own seed= seeds its own generator
+    np.testing.assert_array_equal(fit_and_predict(augment(), x, seed=3)[0][0], fit_and_predict(augment(), x, 3)[0][0])
+    assert not np.allclose(fit_and_predict(augment(), x, seed=3)[0][0], fit_and_predict(augment(), x, 4)[0][0])
+    np.testing.assert_array_equal(fit_and_predict(augment(5), x, seed=1)[0][0], fit_and_predict(augment(5), x, 2)[0][0])
+    assert not np.allclose(fit_and_predict(augment(5), x)[0][0], fit_and_predict(augment(6), x)[0][0])
+
+
+@pytest.mark.parametrize("fill_mode, expected", [
+    # Keras's docs draw each mode on a row a b c d = 1 2 3 4; shifted 2 pixels right, the output reads
+    # columns -2, -1, 0, 1 of the extended row.
+    ("reflect", [2, 1, 1, 2]),        # d c b a | a b c d | d c b a
+    ("constant", [7, 7, 1, 2]),       # k k k k | a b c d | k k k k   (k = fill_value)
+    ("nearest", [1, 1, 1, 2]),        # a a a a | a b c d | d d d d
+    ("wrap", [3, 4, 1, 2]),           # a b c d | a b c d | a b c d
+])
+def test_fill_modes_are_the_keras_docs_drawings(fill_mode, expected):
+    row = np.array([1.0, 2, 3, 4], np.float32).reshape(1, 1, 4, 1)
+    shift = RandomTranslation(0.0, (0.5, 0.5), fill_mode=fill_mode, fill_value=7.0)    # half of 4 columns: 2
+    np.testing.assert_allclose(shift(row).ravel(), expected)
+
+
+def test_interpolation_reads_between_pixels_or_the_nearest_one():
+    # Shifted 0.3 pixel right, output column j reads input column j - 0.3 (between j - 1 and j).
+    row = np.array([0.0, 10, 30, 60], np.float32).reshape(1, 1, 4, 1)
+    bilinear = RandomTranslation(0.0, (0.075, 0.075), fill_mode="nearest")            # 0.075 * 4 = 0.3 pixel
+    nearest = RandomTranslation(0.0, (0.075, 0.075), fill_mode="nearest", interpolation="nearest")
+    np.testing.assert_allclose(bilinear(row).ravel(), [0, 0.3 * 0 + 0.7 * 10, 0.3 * 10 + 0.7 * 30,
+                                                       0.3 * 30 + 0.7 * 60], rtol=1e-6)
+    np.testing.assert_array_equal(nearest(row).ravel(), [0, 10, 30, 60])               # j - 0.3 rounds to j
+
+
+def test_factors_are_fractions_drawn_over_the_whole_range():
+    # factor=0.1: angles in [-0.1, 0.1] * 2 pi; translation factors: fractions of the height and width;
+    # zoom factors: 1 + z, z in [lower, upper], one z for both axes when width_factor is None.
+    H, W, N = 20, 10, 4000
+    A, _ = RandomRotation(0.1, seed=0).transform(N, H, W)
+    angle = np.arctan2(A[:, 0, 1], A[:, 0, 0])
+    assert np.abs(angle).max() <= 0.2 * np.pi and np.abs(angle).max() > 0.199 * np.pi and angle.min() < 0
+    _, t = RandomTranslation((-0.2, 0.1), 0.3, seed=0).transform(N, H, W)
+    dy, dx = -t[:, 0], -t[:, 1]
+    assert -0.2 * H <= dy.min() < -0.199 * H and 0.099 * H < dy.max() <= 0.1 * H
+    assert -0.3 * W <= dx.min() < -0.299 * W and 0.299 * W < dx.max() <= 0.3 * W
+    A, t = RandomZoom((-0.3, 0.2), seed=0).transform(N, H, W)
+    np.testing.assert_array_equal(A[:, 0, 0], A[:, 1, 1])
+    assert 0.7 <= A[:, 0, 0].min() < 0.701 and 1.199 < A[:, 0, 0].max() <= 1.2
+    centre = np.array([(H - 1) / 2, (W - 1) / 2])                                      # the centre stays put
+    np.testing.assert_allclose(np.einsum("nij,j->ni", A, centre) + t, np.broadcast_to(centre, (N, 2)))
+
+
+@pytest.mark.parametrize("impl", ["fast", "naive"])
+def test_both_impls_augment_alike(impl):
+    # The layers call the sampling op through the registry: the textbook warp and its fast twin agree.
+    x = images((3, 7, 6, 2)).astype(np.float32)
+    outputs = []
+    for which in ("naive", impl):
+        layer = RandomRotation(0.2, seed=3, fill_mode="constant")
+        layer.impl = which
+        outputs.append(layer(x))
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-5)

@@ -101,3 +101,20 @@ def test_bad_settings_and_inputs_are_refused_by_name(make, message):
 def test_config_rebuilds_the_layer(layer):
     rebuilt = type(layer).from_config(layer.get_config())
     assert rebuilt.get_config() == layer.get_config()
+
+
+def test_bilinear_upsampling_reads_the_resize_op_of_its_impl(monkeypatch):
+    # UpSampling2D calls resize through the op registry, like every layer: impl='naive' the textbook warp,
+    # 'fast' its twin, and both give tf.image.resize's values.
+    from tinynet.core import ops as core_ops
+    calls = []
+    for impl in core_ops.IMPLS:
+        original = core_ops.get(impl).resize
+        monkeypatch.setitem(core_ops._REGISTRY[impl], "resize",
+                            lambda *args, impl=impl, original=original: calls.append(impl) or original(*args))
+    x = np.array([0.0, 1]).reshape(1, 1, 2, 1)
+    for impl in ("naive", "fast"):
+        layer = UpSampling2D((1, 2), interpolation="bilinear")
+        layer.impl = impl
+        np.testing.assert_allclose(np.asarray(layer(x)).ravel(), [0, 0.25, 0.75, 1])
+    assert calls == ["naive", "fast"]

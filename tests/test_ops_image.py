@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinynet import ops
 from tinynet.ops import image
 
 
@@ -107,3 +108,36 @@ def test_bad_modes_are_refused_by_name():
         image.check_fill_mode("edge")
     with pytest.raises(ValueError, match=r"`interpolation`.*Received: interpolation='bicubic'"):
         image.check_interpolation("bicubic")
+
+
+# ---------------------------------------------------------------- the fast twin (tinynet/fast/augment.py)
+@given(N=st.integers(1, 3), H=st.integers(1, 7), W=st.integers(1, 7), C=st.integers(1, 3), out_h=st.integers(1, 7),
+       out_w=st.integers(1, 7), fill_mode=st.sampled_from(image.FILL_MODES),
+       interpolation=st.sampled_from(image.INTERPOLATIONS), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2 ** 16))
+def test_fast_warp_and_resize_are_the_reference(N, H, W, C, out_h, out_w, fill_mode, interpolation, dtype, seed):
+    fast, naive = ops.get("fast"), ops.get("naive")
+    assert fast.warp is not naive.warp and fast.resize is not naive.resize
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C)).astype(dtype)
+    A, t = np.eye(2) + 0.8 * rng.standard_normal((N, 2, 2)), 4 * rng.standard_normal((N, 2))
+    # float32 coordinates (bilinear) move an output by about eps * |coordinate| * |slope of x|
+    atol = 1e-4 if dtype == np.float32 else 1e-12
+    y, cache = fast.warp(x, A, t, (out_h, out_w), fill_mode, 0.5, interpolation)
+    expected, expected_cache = naive.warp(x, A, t, (out_h, out_w), fill_mode, 0.5, interpolation)
+    assert y.dtype == expected.dtype == dtype and y.shape == expected.shape
+    np.testing.assert_allclose(y, expected, atol=atol)
+    d = rng.standard_normal(y.shape).astype(dtype)            # the same cache: the one backward serves both
+    np.testing.assert_allclose(naive.warp_backward(d, cache), naive.warp_backward(d, expected_cache), atol=atol)
+    for _ in range(2):                                        # the second call reads the resize's kept plan
+        y, cache = fast.resize(x, out_h, out_w, interpolation)
+        expected, expected_cache = naive.resize(x, out_h, out_w, interpolation)
+        np.testing.assert_allclose(y, expected, atol=atol)
+        np.testing.assert_allclose(naive.warp_backward(y, cache), naive.warp_backward(y, expected_cache), atol=atol)
+
+
+def test_fast_nearest_picks_the_reference_pixel_at_exact_halves():
+    # Resizing 4 pixels to 3 reads the input at 0.1667, 1.5, 2.8333: a tie at 1.5, which both round up.
+    x = np.arange(4, dtype=np.float32).reshape(1, 1, 4, 1)
+    for impl in ("fast", "naive"):
+        np.testing.assert_array_equal(ops.get(impl).resize(x, 1, 3, "nearest")[0].ravel(), [0, 2, 3])

@@ -45,10 +45,14 @@ def test_adam_step_quick_prints_the_five_ways():
     assert all(float(value) > 0 for _, value in times)
 
 
-def test_augmentation_overhead_quick_prints_the_four_variants():
+def test_augmentation_overhead_quick_prints_each_way_against_the_plain_epoch():
     output = run_example("benchmarks/augmentation_overhead.py", "--quick")
-    for name in ("plain", "layers", "generator", "dataset"):
-        assert re.search(rf"^{name}\s+[\d.]+ ms/step\s+x[\d.]+$", output, re.M), output
+    for name in ("plain", "layers", "reference", "generator", "dataset"):
+        row = re.search(rf"^{name}\s+([\d.]+) s/epoch\s+x([\d.]+)$", output, re.M)
+        assert row and float(row.group(1)) > 0 and float(row.group(2)) > 0, output
+    assert re.search(r"^plain\s+[\d.]+ s/epoch\s+x1\.00$", output, re.M), output
+    assert re.search(r"layers alone on a batch of 32: fast [\d.]+ ms, naive [\d.]+ ms$", output, re.M), output
+
 
 def test_conv_formulations_quick_checks_every_formulation_against_the_reference():
     output = run_example("benchmarks/conv_formulations.py", "--quick")

@@ -11,6 +11,8 @@ reference on random shapes and settings.
                        by image, dx by one small product per kernel offset
     pooling.py         max / average pooling on strided views
     normalization.py   batch normalization with one pass per statistic
+    augment.py         the image sampling op (random rotations, shifts, zooms; resizing) with float32
+                       coordinates, a one-channel read, and each resize's points planned once per shape
     optimizers.py      SGD's, RMSprop's and Adam's rules a block at a time, into the arrays the last step freed
 """
-from . import conv, linear, normalization, optimizers, pooling  # noqa: F401
+from . import augment, conv, linear, normalization, optimizers, pooling  # noqa: F401

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ..checks import check_choice, check_float, check_int, invalid, is_real
-from ..ops.image import check_fill_mode, check_interpolation, resize, warp, warp_backward
+from ..ops.image import check_fill_mode, check_interpolation
 from ..tensor import KerasTensor
 from .base import Layer
 from .core import check_data_format
@@ -86,11 +86,11 @@ class Resizing(ReshapingLayer):
         return self.height, self.width, input_shape[-1]
 
     def forward(self, x, training=False):
-        y, self.cache = resize(as_float(x), self.height, self.width, self.interpolation)
+        y, self.cache = self.ops.resize(as_float(x), self.height, self.width, self.interpolation)
         return y
 
     def backward(self, dout):
-        return warp_backward(dout, self.cache)
+        return self.ops.warp_backward(dout, self.cache)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
@@ -175,12 +175,12 @@ class _RandomWarp(_RandomAugmentation):
             return x
         N, H, W, _ = x.shape
         A, t = self.transform(N, H, W)
-        y, self.cache = warp(as_float(x), A, t, fill_mode=self.fill_mode, fill_value=self.fill_value,
+        y, self.cache = self.ops.warp(as_float(x), A, t, fill_mode=self.fill_mode, fill_value=self.fill_value,
                              interpolation=self.interpolation)
         return y
 
     def backward(self, dout):
-        return dout if self.cache is None else warp_backward(dout, self.cache)   # dx = S^T dout
+        return dout if self.cache is None else self.ops.warp_backward(dout, self.cache)   # dx = S^T dout
 
     def draw(self, bounds, N):
         """N numbers drawn uniformly in [lower, upper]."""

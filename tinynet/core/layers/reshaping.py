@@ -9,7 +9,7 @@ import numpy as np
 
 from ..checks import check_int, check_pair, invalid, is_int
 from ..ops.conv import crop2d, pad2d
-from ..ops.image import check_interpolation, resize, warp_backward
+from ..ops.image import check_interpolation
 from .base import Layer
 from .core import check_data_format
 
@@ -136,14 +136,14 @@ class UpSampling2D(ReshapingLayer):
     def forward(self, x, training=False):
         sh, sw = self.size
         if self.interpolation == "bilinear":
-            y, self.cache = resize(x, x.shape[1] * sh, x.shape[2] * sw, "bilinear")
+            y, self.cache = self.ops.resize(x, x.shape[1] * sh, x.shape[2] * sw, "bilinear")
             return y
         self.cache = None
         return x.repeat(sh, axis=1).repeat(sw, axis=2)
 
     def backward(self, dout):
         if self.interpolation == "bilinear":
-            return warp_backward(dout, self.cache)
+            return self.ops.warp_backward(dout, self.cache)
         sh, sw = self.size
         N, H, W, C = dout.shape
         return dout.reshape(N, H // sh, sh, W // sw, sw, C).sum(axis=(2, 4))  # each block's gradients, summed

@@ -127,7 +127,8 @@ for _name, _reference in {
         "batch_norm_backward": normalization.batch_norm_backward,
         "batch_norm_inference": normalization.batch_norm_inference,
         "batch_norm_inference_backward": normalization.batch_norm_inference_backward,
-        "sum_rows": linear.sum_rows}.items():
+        "sum_rows": linear.sum_rows,
+        "warp": image.warp, "warp_backward": image.warp_backward, "resize": image.resize}.items():
     register(_name, reference=_reference)
 
 __all__ = ["get", "register", "watching", "is_fast_twin", "check_impl", "IMPLS",

@@ -217,6 +217,13 @@ def resize_points(in_size, out_size):
     return scale, 0.5 * scale - 0.5
 
 
+def resize_matrices(N, H, W, out_h, out_w):
+    """(A, t) of N resizes from (H, W) to (out_h, out_w): ``A = diag(scale_h, scale_w)``, ``t = (shift_h, shift_w)``."""
+    (sh, th), (sw, tw) = resize_points(H, out_h), resize_points(W, out_w)
+    return (np.broadcast_to(np.array([[sh, 0.0], [0.0, sw]]), (N, 2, 2)),
+            np.broadcast_to(np.array([th, tw]), (N, 2)))
+
+
 def resize(x, out_h, out_w, interpolation="bilinear"):
     """Resize every image to (out_h, out_w): ``tf.image.resize`` without antialiasing.
 
@@ -224,7 +231,5 @@ def resize(x, out_h, out_w, interpolation="bilinear"):
     Points past the border read the border pixel ('nearest'), as TensorFlow's resize clamps them.
     """
     N, H, W, _ = x.shape
-    (sh, th), (sw, tw) = resize_points(H, out_h), resize_points(W, out_w)
-    A = np.broadcast_to(np.array([[sh, 0.0], [0.0, sw]]), (N, 2, 2))
-    t = np.broadcast_to(np.array([th, tw]), (N, 2))
+    A, t = resize_matrices(N, H, W, out_h, out_w)
     return warp(x, A, t, (out_h, out_w), fill_mode="nearest", interpolation=interpolation)

@@ -12,7 +12,8 @@ output pixel p reads the input at ``T p``, with ``T = rotation @ shift @ shear @
 degrees, shifts as fractions of the size when below 1, else pixels; ``zoom_range=z`` draws each axis's
 factor in [1 - z, 1 + z], factors above 1 zooming out), read by bilinear interpolation
 (``interpolation_order=1``) with ``fill_mode`` outside the image. That read is the sampling op of
-``tinynet/core/ops/image.py``, which the Random* layers use too: one call per batch, no loop over images.
+``tinynet/core/ops/image.py`` (its fast twin, through the op registry), which the Random* layers use too:
+one call per batch, no loop over images.
 After the move: ``channel_shift_range``, the flips, then ``standardize`` (``preprocessing_function``,
 ``rescale``, the sample-wise then feature-wise centring and scaling), in Keras's order.
 """
@@ -21,7 +22,7 @@ import math
 import numpy as np
 
 from ...core.checks import check_bool, check_callable, check_choice, check_float, check_int, invalid, is_int, is_real
-from ...core.ops.image import warp
+from ...core import ops
 from ...core.utils import rng
 from ..image_utils import array_to_img, img_to_array, save_img  # noqa: F401  (Keras 2's home for them)
 from ..py_dataset import PyDataset
@@ -139,8 +140,8 @@ class ImageDataGenerator:
         N, H, W, _ = x.shape
         moves = self.random_matrices(N, H, W, generator)
         if moves is not None:
-            x, _ = warp(x, *moves, fill_mode=self.fill_mode, fill_value=self.cval,
-                        interpolation="bilinear" if self.interpolation_order == 1 else "nearest")
+            x, _ = ops.get("fast").warp(x, *moves, fill_mode=self.fill_mode, fill_value=self.cval,
+                                        interpolation="bilinear" if self.interpolation_order == 1 else "nearest")
         if self.channel_shift_range:
             # Keras: one intensity per image added to every channel, clipped to the image's own range.
             shift = generator.uniform(-self.channel_shift_range, self.channel_shift_range, (N, 1, 1, 1))
