@@ -11,7 +11,9 @@ batches. The workers take turns of ``--steps`` training steps, A then B, then B 
 and so on, so both see the same machine state: on a shared machine the speed drifts by
 30 % or more within a minute, which swamps a 5 % change measured in two separate runs.
 Printed: each checkout's median milliseconds per step and the median over turns of the
-ratio B / A (below 1: B is faster).
+ratio B / A (below 1: B is faster); the same for the CPU time of the worker (all its threads,
+``time.process_time``), which a crowded machine inflates far less than the wall clock: at a load
+average of 10 on 2 cores a step waits most of its wall time for a core.
 """
 import argparse
 import multiprocessing as mp
@@ -40,9 +42,9 @@ def worker(checkout, model_name, batch_size, connection):
         if indices is None:
             return
         xb, yb = x[indices], y[indices]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.fit(xb, yb, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
-        connection.send(time.perf_counter() - start)
+        connection.send((time.perf_counter() - start, time.process_time() - cpu))
 
 
 def main(argv=None):
@@ -69,18 +71,22 @@ def main(argv=None):
         sizes.append(size)
         print(f"{name}: {module}")
     orders = np.random.default_rng(0)
-    per_step = [[], []]
+    per_step, cpu_per_step = [[], []], [[], []]
     for turn in range(turns):
         indices = orders.permutation(min(sizes))[:args.batch_size * steps]
         for i in (0, 1) if turn % 2 == 0 else (1, 0):
             connections[i].send(indices)
-            per_step[i].append(connections[i].recv() / steps * 1e3)
+            wall, cpu = connections[i].recv()
+            per_step[i].append(wall / steps * 1e3)
+            cpu_per_step[i].append(cpu / steps * 1e3)
     for connection in connections:
         connection.send(None)
-    a, b = (statistics.median(times) for times in per_step)
-    ratio = statistics.median(tb / ta for ta, tb in zip(*per_step))
-    print(f"{args.model}, batch {args.batch_size}, {turns} turns of {steps} steps: "
-          f"A {a:.3f} ms/step, B {b:.3f} ms/step, B / A {ratio:.3f} (median of the turns' ratios)")
+    for what, times in (("", per_step), ("CPU ", cpu_per_step)):
+        a, b = (statistics.median(t) for t in times)
+        ratio = statistics.median(tb / ta for ta, tb in zip(*times))
+        print(f"{args.model}, batch {args.batch_size}, {turns} turns of {steps} steps: "
+              f"A {a:.3f} {what}ms/step, B {b:.3f} {what}ms/step, B / A {ratio:.3f} (median of the turns' ratios)")
+    print(f"load average at the end {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -117,8 +117,10 @@ def tinynet_round(parts, timer, suffix):
         timer.run((layer.name, "forward", suffix), lambda: layer.forward(x_in, training=True))
         timer.run((layer.name, "backward", suffix), lambda: layer.backward(dout))
     z = model.forward(x, training=True, logits=True)
-    timer.run(("loss", "forward+backward", suffix), lambda: (model.compute_loss(y, z), model._loss_gradient()))
-    model.backward(model._loss_gradient())
+    # the public step API (tinynet.tools.gradcheck.loss_gradient): compute_loss, then the loss object's backward
+    timer.run(("loss", "forward+backward", suffix), lambda: (model.compute_loss(y, z), model.loss.backward()))
+    model.compute_loss(y, z)
+    model.backward(model.loss.backward())
     params = list(model.trainable_weights)
     timer.run(("Adam", "update", suffix), lambda: model.optimizer.apply(params, []))
     timer.run(("whole step", "train_step", suffix), lambda: model.train_step(x, y))

@@ -372,3 +372,11 @@ def test_fast_one_channel_columns_equal_the_reference(k, stride, padding):
     with_ones = conv_fast.im2col(x, k, k, stride, padding, ones_column=True)
     np.testing.assert_array_equal(with_ones[:, :-1], cols)
     assert np.all(with_ones[:, -1] == 1)
+
+
+@pytest.mark.parametrize("pads", [((1, 2), (0, 1)), ((0, 0), (0, 0)), ((1, 1), (1, 1)), ((0, 3), (2, 0))])
+def test_fast_zero_padding_equals_pad2d(pads):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    xp = conv_fast.zero_padded(x, pads)
+    assert xp.dtype == np.float32
+    np.testing.assert_array_equal(xp, pad2d(x, pads))

@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..core.checks import check_pair
 from ..core.ops import conv, register
 from ..core.ops.checks import check_images, check_kernel, check_padding
-from ..core.ops.conv import Conv2DCache, crop2d, geometry, pad2d, window_slice
+from ..core.ops.conv import Conv2DCache, crop2d, geometry, window_slice
 from .linear import sum_rows_fast
 
 # NOTE: in inference a large batch is convolved in chunks of samples, so that im2col's matrix
@@ -30,10 +30,14 @@ def im2col(x, kh, kw, strides=1, padding="valid", ones_column=False):
     """
     check_images(x)
     kh, kw = check_pair((kh, kw), "kernel_size")
-    strides = check_pair(strides, "strides")
+    return _columns(x, kh, kw, check_pair(strides, "strides"), check_padding(padding), ones_column)
+
+
+def _columns(x, kh, kw, strides, padding, ones_column):
+    """im2col of arguments already checked (by conv2d_forward): the checks run once per call, not twice."""
     N, _, _, C = x.shape
     out_h, out_w, pads = geometry(x.shape, kh, kw, strides, padding)
-    xp = pad2d(x, pads)
+    xp = zero_padded(x, pads)
     K = kh * kw * C
     if C == 1:
         return _single_channel_columns(xp[..., 0], kh, kw, strides, out_h, out_w, ones_column)
@@ -50,6 +54,21 @@ def im2col(x, kh, kw, strides=1, padding="valid", ones_column=False):
     windows = windows[:, ::strides[0], ::strides[1]][:, :out_h, :out_w]
     np.copyto(windows_out, windows.transpose(0, 1, 2, 4, 5, 3))
     return cols
+
+
+def zero_padded(x, pads):
+    """pad2d(x, pads) with zeros: the interior copied into an array of zeros.
+
+    NOTE: np.pad, which pad2d calls, is some forty Python-level calls; this is two. The same
+    array: zeros around x.
+    """
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    N, H, W, C = x.shape
+    xp = np.zeros((N, H + top + bottom, W + left + right, C), x.dtype)
+    xp[:, top:top + H, left:left + W] = x
+    return xp
 
 
 def _single_channel_columns(xp, kh, kw, strides, out_h, out_w, ones_column):
@@ -94,7 +113,7 @@ def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
     if has_bias:
         w_col = np.vstack([w_col, b])                    # (kh*kw*C + 1, F)
     if training:
-        cols = im2col(x, kh, kw, strides, padding, ones_column=has_bias)
+        cols = _columns(x, kh, kw, strides, padding, has_bias)
         z = per_image_product(cols, w_col, N)
     else:
         cols = None
@@ -102,7 +121,7 @@ def conv2d_forward(x, w, b=None, strides=1, padding="valid", training=True):
         pixels = out_h * out_w
         chunk = max(1, MAX_INFERENCE_COLS_BYTES // (pixels * kh * kw * C * x.itemsize))   # samples per im2col
         for start in range(0, N, chunk):
-            chunk_cols = im2col(x[start:start + chunk], kh, kw, strides, padding, ones_column=has_bias)
+            chunk_cols = _columns(x[start:start + chunk], kh, kw, strides, padding, has_bias)
             np.matmul(chunk_cols, w_col, out=z[start * pixels:start * pixels + len(chunk_cols)])
     return z.reshape(N, out_h, out_w, F), Conv2DCache(x, cols, w, has_bias, strides, padding)
 

@@ -139,15 +139,18 @@ def _outputs(out, w, state):
 def _in_blocks(kernel, inputs, outputs, *constants):
     """``kernel(*inputs, *outputs, scratch, *constants)`` on consecutive blocks of the flattened
     arrays; True when the kernel found every block's new values finite."""
-    inputs = [np.ascontiguousarray(a).reshape(-1) for a in inputs]
-    outputs = [a.reshape(-1) for a in outputs]  # views: _outputs made sure they are contiguous
-    size = inputs[0].size
-    scratch = np.empty(min(size, BLOCK), outputs[0].dtype)
+    # NOTE: a parameter of one block (a bias, a small kernel) goes straight to the kernel: the
+    # loop's slicing is Python work per block that such a parameter does not need.
+    arrays = [(a if a.flags.c_contiguous else np.ascontiguousarray(a)).reshape(-1) for a in inputs]
+    arrays += [a.reshape(-1) for a in outputs]  # views: _outputs made sure they are contiguous
+    size = arrays[0].size
+    arrays.append(np.empty(min(size, BLOCK), arrays[-1].dtype))  # the scratch row
+    if size <= BLOCK:
+        return kernel(*arrays, *constants)
     finite = True
     for start in range(0, size, BLOCK):
-        part = slice(start, start + BLOCK)
-        n = min(BLOCK, size - start)
-        finite &= kernel(*(a[part] for a in inputs), *(a[part] for a in outputs), scratch[:n], *constants)
+        stop = start + BLOCK
+        finite &= kernel(*[a[start:stop] for a in arrays[:-1]], arrays[-1][:min(BLOCK, size - start)], *constants)
     return finite
 
 
