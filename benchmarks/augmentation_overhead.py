@@ -1,4 +1,4 @@
-"""What data augmentation costs an epoch: the MNIST CNN (seed 001 b) trained plain and with augmentation.
+"""What data augmentation costs an epoch: the MNIST CNN of the `tf2` article trained plain and with augmentation.
 
     python benchmarks/augmentation_overhead.py              # 6400 images an epoch, batch 128, 5 turns
     python benchmarks/augmentation_overhead.py --quick      # 64 images, batch 32, 1 turn: checks the script runs

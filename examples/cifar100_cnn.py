@@ -1,4 +1,4 @@
-"""Seed 002: the CIFAR-100 CNN (6,850,792 parameters), built, compiled and trained as the article does.
+"""The CIFAR-100 CNN of "使用 Python+Keras 进行基础深度学习。第 2 章" (the `cifar100` article): (6,850,792 parameters), built, compiled and trained as the article does.
 
     python examples/cifar100_cnn.py              # needs cifar-100-python.tar.gz (see below); 10 epochs, batch 32
     python examples/cifar100_cnn.py --epochs 30  # the article's 10 epochs and then 20 more
@@ -110,7 +110,7 @@ def main(argv=None):
     val_acc = history["val_acc"][-1]
 
     print()
-    print(f"seed 002 CIFAR-100 CNN, SGD, batch 32, {epochs} epoch(s){' on random data (--quick)' if args.quick else ''}")
+    print(f"the cifar100 article's CIFAR-100 CNN, SGD, batch 32, {epochs} epoch(s){' on random data (--quick)' if args.quick else ''}")
     print(f"{'':28}{'published':>12}{'tinynet':>12}")
     print(f"{'val_acc after 10 epochs':28}{PUBLISHED_VAL_ACC:>12.4f}{'':>12}")
     print(f"{f'val_acc after {epochs} epoch(s)':28}{'':>12}{val_acc:>12.4f}")

@@ -1,4 +1,4 @@
-"""Fashion-MNIST with tinynet: an MLP and a small CNN, evaluated like seed 002 evaluates its models.
+"""Fashion-MNIST with tinynet: an MLP and a small CNN, evaluated as the `cifar100` article evaluates its models.
 
     python examples/fashion_mnist.py                 # MLP 784-512-256-10 with dropout, Adam, 20 epochs
     python examples/fashion_mnist.py --model cnn     # CNN 16c-32c-128 with BatchNormalization, Adam, 10 epochs

@@ -1,4 +1,4 @@
-"""Look at what an MNIST model gets wrong: what seed 000 does after training.
+"""Look at what an MNIST model gets wrong: what the `cca` article (深度學習 Keras MNIST 正確率可視化) does after training.
 
     python examples/inspect_mistakes.py                         # train a 784-512-10 MLP (5 epochs), then inspect it
     python examples/inspect_mistakes.py --model-path mlp.npz    # inspect a model saved with model.save(...)
@@ -23,7 +23,7 @@ from tinynet.models import Sequential, load_model
 
 # %%
 def train(x_train, y_train, epochs):
-    """Seed 003's MLP: 784-512-10, rmsprop, batch 128."""
+    """The `chollet` article's MLP: 784-512-10, rmsprop, batch 128."""
     model = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
                         layers.Dense(10, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -1,6 +1,6 @@
-"""Train the MNIST CNNs of seed 001 (b) and of Keras's own example with tinynet.
+"""Train the MNIST CNNs of the `tf2` article (its CNN) and of Keras's own example with tinynet.
 
-    python examples/mnist_cnn.py                       # tf2 (seed 001 b), our settings: 99.2 % in 12 epochs
+    python examples/mnist_cnn.py                       # the tf2 CNN, our settings: 99.2 % in 12 epochs
     python examples/mnist_cnn.py --article             # tf2 with the article's settings: Adam(lr=1e-4), batch 32, 100 epochs
     python examples/mnist_cnn.py --model keras         # Keras's mnist_cnn: Conv32-Conv64-MaxPool-Dropout-Dense128-Dropout
     python examples/mnist_cnn.py --quick               # 2000 samples (1000 to test), one epoch: a smoke run
@@ -30,7 +30,7 @@ from tinynet.models import Sequential
 
 # What each source publishes, and what it measures it on.
 PUBLISHED = {
-    "tf2": ("seed 001 (b): CNN 16c-32c-128 with BatchNormalization, Adam(lr=1e-4), batch 32, 100 epochs",
+    "tf2": ("the tf2 article's CNN: 16c-32c-128 with BatchNormalization, Adam(lr=1e-4), batch 32, 100 epochs",
             "best val_accuracy", 0.9923),
     "keras": ("Keras examples/mnist_cnn.py: Conv32-Conv64-MaxPool-Dropout-Dense128-Dropout, 12 epochs",
               "test accuracy", 0.9925),
@@ -39,7 +39,7 @@ PUBLISHED = {
 
 # %%
 def build_tf2():
-    """Seed 001 (b), layer for layer."""
+    """The `tf2` article's CNN, layer for layer."""
     return Sequential([
         layers.InputLayer(input_shape=(28, 28)),
         layers.Reshape((28, 28, 1)),
@@ -124,7 +124,7 @@ def main(argv=None):
     parser.add_argument("--plot", help="where to save the curves (default mnist_cnn_<model>.png)")
     args = parser.parse_args(argv)
     if args.article and args.model != "tf2":
-        parser.error("--article applies to --model tf2 (the seed article's settings)")
+        parser.error("--article applies to --model tf2 (the article's settings)")
 
     tinynet.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load(args.model, args.quick)

@@ -1,9 +1,9 @@
-"""Reproduce the seed articles' MNIST MLPs with tinynet.
+"""Reproduce the published articles' MNIST MLPs with tinynet (titles in docs/articles.md).
 
-    python examples/mnist_mlp.py                  # seed 000 (CCA): 784-512-512-10, Adam, 20 epochs
-    python examples/mnist_mlp.py --model chollet  # seed 003: 784-512-10, rmsprop, 5 epochs
-    python examples/mnist_mlp.py --model small    # seed 004: 784-64-10, RMSprop(lr=0.001, epsilon=1e-6)
-    python examples/mnist_mlp.py --model tf2      # seed 001 (a): Flatten-128-Dropout-10, Adam(lr=1e-4), 100 epochs
+    python examples/mnist_mlp.py                  # cca: 784-512-512-10, Adam, 20 epochs
+    python examples/mnist_mlp.py --model chollet  # chollet: 784-512-10, rmsprop, 5 epochs
+    python examples/mnist_mlp.py --model small    # small: 784-64-10, RMSprop(lr=0.001, epsilon=1e-6)
+    python examples/mnist_mlp.py --model tf2      # tf2 MLP: Flatten-128-Dropout-10, Adam(lr=1e-4), 100 epochs
     python examples/mnist_mlp.py --quick          # 5000 samples, one epoch: a smoke run
 
 Each model is built, compiled and fitted exactly as its article does in Keras;
@@ -22,12 +22,12 @@ from tinynet.utils import to_categorical
 
 # What each article publishes, and what it measures it on.
 PUBLISHED = {
-    "cca": ("seed 000: 784-512-512-10, Adam, batch 128, 20 epochs, validation_split=0.1",
+    "cca": ("the cca article (深度學習 Keras MNIST 正確率可視化): 784-512-512-10, Adam, batch 128, 20 epochs, validation_split=0.1",
             "best val_acc", 0.9833),
-    "chollet": ("seed 003: 784-512-10, rmsprop, batch 128, 5 epochs", "test accuracy", 0.977),
-    "small": ("seed 004: 784-64-10, RMSprop(lr=0.001, rho=0.9, epsilon=1e-06), batch 128, 10 epochs",
+    "chollet": ("the chollet article (Keras 教學 - Keras MNIST 手寫辨識): 784-512-10, rmsprop, batch 128, 5 epochs", "test accuracy", 0.977),
+    "small": ("the small article (深度學習程式設計入門(一)): 784-64-10, RMSprop(lr=0.001, rho=0.9, epsilon=1e-06), batch 128, 10 epochs",
               "test accuracy", 0.97),
-    "tf2": ("seed 001 (a): Flatten-128-Dropout(0.2)-10, Adam(lr=1e-4), batch 32, 100 epochs",
+    "tf2": ("the tf2 article's MLP: Flatten-128-Dropout(0.2)-10, Adam(lr=1e-4), batch 32, 100 epochs",
             "best val_accuracy", 0.9806),
 }
 
