@@ -263,3 +263,16 @@ def test_inputs_and_outputs_describe_the_model():
     assert spec_out.name == model.layers[-1].name
     with pytest.raises(ValueError, match="not been built"):
         tinynet.Sequential([tinynet.layers.Dense(3)]).inputs
+
+
+def test_metrics_names_before_compile_is_empty_for_chains_and_graphs():
+    """Keras lists no loss and no metric for a model not yet compiled (a loaded file without compile
+    settings is one): [] for a Sequential and for a model of two outputs, then the names once compiled."""
+    from tinynet import keras
+    chain = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    inputs = keras.Input(shape=(3,))
+    hidden = layers.Dense(4)(inputs)
+    graph = keras.Model(inputs, [layers.Dense(2, name="a")(hidden), layers.Dense(1, name="b")(hidden)])
+    assert chain.metrics_names == [] and graph.metrics_names == []
+    graph.compile(optimizer="sgd", loss=["mse", "mae"])
+    assert graph.metrics_names == ["loss", "a_loss", "b_loss"]

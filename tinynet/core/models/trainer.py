@@ -258,6 +258,8 @@ class Trainer:
     # ----- batches --------------------------------------------------------------
     @property
     def metrics_names(self):
+        if self.output_losses is None:   # not compiled: no loss and no metrics yet, as in Keras
+            return []
         names = ["loss"]
         if len(self.output_names) > 1:
             names += [f"{name}_loss" for name, loss in zip(self.output_names, self.output_losses) if loss is not None]
