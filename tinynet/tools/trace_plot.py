@@ -227,10 +227,16 @@ def unit_circuit(trace, layer=None, unit=None, sample=0, terms=4):
                 activation=type(getattr(record.layer, "activation", None)).__name__)
 
 
+def _circuit_rows(circuit):
+    """The circuit's rows: one per input drawn, one for the inputs left out (if any), one for the bias."""
+    k = len(circuit["a"])
+    return k + (1 if circuit["n_inputs"] > k else 0) + 1
+
+
 def _draw_circuit(ax, circuit):
     from matplotlib.patches import FancyArrowPatch
     k = len(circuit["a"])
-    rows = k + (1 if circuit["n_inputs"] > k else 0) + 1
+    rows = _circuit_rows(circuit)
     ax.set_xlim(-0.5, 10.5)
     ax.set_ylim(-0.8, 2 * rows + 0.6)
     ax.axis("off")
@@ -308,7 +314,8 @@ def plot_trace(trace, path=None, block=None, heatmaps=True, show_unit=True, unit
         "(red/blue).", int(width * 14))
     header = 0.2 + 0.16 * (caption.count("\n") + 1)
     graph_height = sum(heights)
-    circuit_height = 3.6 if circuit else 0
+    # about 0.8 inch per input of the unit: its two labelled wires, clear of the next input's
+    circuit_height = 0.8 * _circuit_rows(circuit) if circuit else 0
     height = graph_height + header + circuit_height
     figure = plt.figure(figsize=(width, height))
     ax = figure.add_axes((0, circuit_height / height, 1, (graph_height + header) / height))
