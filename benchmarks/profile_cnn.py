@@ -54,16 +54,20 @@ class Profiler:
     def __init__(self):
         self.seconds = collections.defaultdict(float)
         self.current = None
+        self.phase = None
 
-    def wrap(self, function, key, layer_name=None):
+    def wrap(self, function, key, layer_name=None, phase=None):
+        """``function`` timed into ``seconds[key]``; a callable key is given the layer and the phase
+        ('forward' / 'backward') of the call it happens inside."""
         def timed(*args, **kwargs):
-            outer, self.current = self.current, layer_name or self.current
+            outer = self.current, self.phase
+            self.current, self.phase = layer_name or self.current, phase or self.phase
             start = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds[key(self.current) if callable(key) else key] += time.perf_counter() - start
-                self.current = outer
+                self.seconds[key(self.current, self.phase) if callable(key) else key] += time.perf_counter() - start
+                self.current, self.phase = outer
         return timed
 
 
@@ -71,14 +75,15 @@ def install(profiler, model):
     """Wrap the model's layers, their activations, Conv2D's helpers, the loss and the optimizer."""
     for layer in model.layers:
         for method in ("forward", "backward"):
-            setattr(layer, method, profiler.wrap(getattr(layer, method), (layer.name, method), layer.name))
+            setattr(layer, method, profiler.wrap(getattr(layer, method), (layer.name, method), layer.name, method))
         activation = getattr(layer, "activation", None)
         if activation is not None:
             for method in ("forward", "backward"):
                 setattr(activation, method, profiler.wrap(getattr(activation, method), (layer.name, f"activation {method}")))
-    conv_module.im2col = profiler.wrap(conv_module.im2col, lambda name: (name, "im2col"))
+    # the fast twin builds its columns in _columns (im2col checks its arguments, then calls it)
+    conv_module._columns = profiler.wrap(conv_module._columns, lambda name, phase: (name, f"im2col {phase}"))
     conv_module.conv2d_input_gradient = profiler.wrap(
-        conv_module.conv2d_input_gradient, lambda name: (name, "dx: per-offset products + scatter (col2im)"))
+        conv_module.conv2d_input_gradient, lambda name, phase: (name, "dx: per-offset products + scatter (col2im)"))
     loss = model.loss
     loss.forward = profiler.wrap(loss.forward, ("loss", "forward"))
     loss.backward = profiler.wrap(loss.backward, ("loss", "backward"))
@@ -102,10 +107,14 @@ def breakdown(x, y, batch_size):
         fwd, bwd = s[(layer.name, "forward")], s[(layer.name, "backward")]
         act_f, act_b = s[(layer.name, "activation forward")], s[(layer.name, "activation backward")]
         if isinstance(layer, (layers.Conv2D, layers.Dense)):
-            im2col, dx = s[(layer.name, "im2col")], s[(layer.name, "dx: per-offset products + scatter (col2im)")]
+            im2col, im2col_again = s[(layer.name, "im2col forward")], s[(layer.name, "im2col backward")]
+            dx = s[(layer.name, "dx: per-offset products + scatter (col2im)")]
             if im2col:
                 rows.append((f"{layer.name} ({kind}) im2col", im2col))
             rows.append((f"{layer.name} ({kind}) forward product + bias", fwd - im2col))
+            if im2col_again:
+                rows.append((f"{layer.name} ({kind}) im2col again in backward (the columns are not kept)", im2col_again))
+                bwd -= im2col_again
             if dx:
                 note = ""
             elif layer.needs_input_gradient:
