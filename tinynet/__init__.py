@@ -53,7 +53,7 @@ _LAZY = {"datasets": ("tinynet.io.datasets", None), "plot": ("tinynet.tools.plot
              "newaxis", "cast", "one_hot", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
              "uint8", "uint16", "uint32", "uint64", "bool", "reduce_mean", "reduce_sum", "reduce_max", "reduce_min",
              "reduce_logsumexp", "concat", "stack", "matmul", "reshape", "transpose", "clip_by_value", "argmax",
-             "argmin", "constant", "convert_to_tensor", "zeros", "ones", "square", "exp", "log", "sqrt", "abs", "tanh",
+             "argmin", "shape", "constant", "convert_to_tensor", "zeros", "ones", "square", "exp", "log", "sqrt", "abs", "tanh",
              "sigmoid", "add", "subtract", "multiply", "divide", "maximum", "minimum", "expand_dims", "squeeze",
              "where", "zeros_like", "ones_like", "equal", "Variable", "function")}}
 

@@ -24,6 +24,7 @@ import sys
 
 QUICK_TRAIN = 600
 QUICK_EVAL = 300
+QUICK_STEPS = 2    # batches of an epoch when fit is given a dataset or a generator
 CUT_DATA = {"tf_quickstart_advanced.py": (64, 64),               # 5 epochs of GradientTape steps
             "kerasio_training_loop_from_scratch.py": (640, 128),
             "kerasio_denoising_autoencoder.py": (32, 32)}                  # one step of each fit
@@ -43,8 +44,17 @@ def _quick_fit(fit):
             args = (args[0], min(args[1], 1)) + tuple(args[2:])
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = _cut_validation_data(kwargs["validation_data"])
+        if kwargs.get("sample_weight") is not None:
+            kwargs["sample_weight"] = kwargs["sample_weight"][:QUICK_TRAIN]
+        if not _arrays(x):  # a dataset, a Sequence or a generator: its first QUICK_STEPS batches
+            kwargs["steps_per_epoch"] = min(kwargs.get("steps_per_epoch") or QUICK_STEPS, QUICK_STEPS)
+            return fit(self, x, y, *args, **kwargs)
         return fit(self, x[:QUICK_TRAIN], None if y is None else y[:QUICK_TRAIN], *args, **kwargs)
     return quick_fit
+
+
+def _arrays(x):
+    return x is None or hasattr(x, "shape") or isinstance(x, (list, tuple, dict))
 
 
 def _quick_evaluate(evaluate):

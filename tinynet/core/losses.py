@@ -263,6 +263,8 @@ class MeanSquaredError(Loss):
 
 def mean_absolute_error(y_true, y_pred):
     """mean_k |p - y| per sample."""
+    if isinstance(y_pred, Tensor):  # recorded, as the functions below
+        return math_ops.mean(math_ops.abs(y_pred - _like(y_true, y_pred)), axis=-1)
     return np.abs(y_pred - _like(y_true, y_pred)).mean(axis=-1)
 
 
@@ -429,6 +431,8 @@ def _plus_minus_one(y):
 
 
 # ----- Keras's cross-entropy and squared-error functions: per-sample values -----------------------
+# Given a tensor (``y_pred = self(x, training=True)`` inside a GradientTape, as a model's own train_step
+# computes its loss), they compute the same values from recorded ops, so the tape can differentiate them.
 def smooth(y, label_smoothing, uniform):
     """Keras's label smoothing: y (1 - s) + s * uniform (1/K for K classes, 1/2 for a binary output)."""
     return y if not label_smoothing else y * (1 - label_smoothing) + label_smoothing * uniform
@@ -436,6 +440,9 @@ def smooth(y, label_smoothing, uniform):
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """-sum_k y log p per sample (``from_logits``: p = softmax(y_pred))."""
+    if isinstance(y_pred, Tensor):
+        y = smooth(_like(y_true, y_pred), label_smoothing, 1 / y_pred.shape[-1])
+        return math_ops.categorical_crossentropy(y, y_pred, from_logits)
     y_pred = np.asarray(y_pred)
     y_true = smooth(_like(y_true, y_pred), label_smoothing, 1 / y_pred.shape[-1])
     log_p = log_softmax(y_pred) if from_logits else np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))
@@ -444,6 +451,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """-log p[label] per sample."""
+    if isinstance(y_pred, Tensor):
+        return math_ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
     y_pred = np.asarray(y_pred)
     log_p = log_softmax(y_pred) if from_logits else np.log(np.clip(y_pred, EPSILON, 1 - EPSILON))
     labels = np.asarray(y_true).reshape(log_p.shape[:-1]).astype(np.intp)
@@ -452,8 +461,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """mean_k -(y log p + (1 - y) log(1 - p)) per sample."""
-    y_pred = np.asarray(y_pred)
     y = smooth(_like(y_true, y_pred), label_smoothing, 0.5)
+    if isinstance(y_pred, Tensor):
+        return math_ops.mean(math_ops.binary_crossentropy(y, y_pred, from_logits), axis=-1)
+    y_pred = np.asarray(y_pred)
     if from_logits:
         return (np.maximum(y_pred, 0) - y_pred * y + np.log1p(np.exp(-np.abs(y_pred)))).mean(axis=-1)
     p = np.clip(y_pred, EPSILON, 1 - EPSILON)
@@ -462,6 +473,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
 
 def mean_squared_error(y_true, y_pred):
     """mean_k (p - y)^2 per sample."""
+    if isinstance(y_pred, Tensor):
+        return math_ops.mean(math_ops.square(y_pred - _like(y_true, y_pred)), axis=-1)
     return np.square(np.asarray(y_pred) - _like(y_true, y_pred)).mean(axis=-1)
 
 

@@ -140,9 +140,9 @@ def _compile_config(model):
         "loss": {"class_name": type(model.loss).__name__,
                  "config": (model.loss.with_settings(from_logits=False) if getattr(model, "loss_takes_logits", False)
                             else model.loss).get_config()},
-        "metrics": [metrics_module.serialize(metric) for metric in model.compiled_metrics()],
+        "metrics": [metrics_module.serialize(metric) for metric in model.metrics_of_compile()],
         "weighted_metrics": [metrics_module.serialize(metric, weighted=True)
-                             for metric in model.compiled_metrics(weighted=True)],
+                             for metric in model.metrics_of_compile(weighted=True)],
         "loss_weights": list(model.loss_weights),
         "optimizer": {"class_name": type(optimizer).__name__, "config": optimizer.get_config(),
                       "iterations": optimizer.iterations, "state": state_names,

@@ -42,6 +42,8 @@ def generator_for(seed):
 
 
 def _shape(shape):
+    if isinstance(shape, np.ndarray):  # tf.random.uniform(tf.shape(labels)): the sizes as a vector
+        shape = tuple(int(size) for size in shape.reshape(-1))
     return () if shape in ((), []) else check_shape(shape, "shape")
 
 

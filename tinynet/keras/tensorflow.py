@@ -118,6 +118,11 @@ def argmin(input, axis=None, output_type=np.int64, name=None):  # noqa: A002
     return np.argmin(np.asarray(input), axis=0 if axis is None else axis).astype(output_type)
 
 
+def shape(input, out_type=np.int32, name=None):  # noqa: A002  (TensorFlow's name)
+    """The sizes of ``input``'s axes as an int32 vector (``batch = tf.shape(z)[0]``), as TensorFlow returns them."""
+    return np.array(_ops.shape(input), dtype=out_type)
+
+
 def constant(value, dtype=None, shape=None, name=None):
     value = np.asarray(value, dtype=None if dtype is None else np.dtype(dtype))
     return _tensor.Tensor(value if shape is None else np.broadcast_to(value, shape).copy())

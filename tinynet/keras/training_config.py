@@ -261,7 +261,7 @@ def metrics_to_keras(model, keras3, weighted=False):
     """The metrics (or ``weighted_metrics``) as Keras writes them: a metric given by name as its name, a
     metric object as its class and settings (Keras 3 adds the module)."""
     written, unknown = [], []
-    for metric in model.compiled_metrics(weighted):
+    for metric in model.metrics_of_compile(weighted):
         spec = metrics_module.serialize(metric, weighted)
         if isinstance(spec, dict) and spec["class_name"] in table.METRICS:
             spec = {"class_name": spec["class_name"], "config": spec["config"]}

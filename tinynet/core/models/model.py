@@ -38,6 +38,14 @@ class Model(Trainer, StepAPI, Layer):
         return Layer.__new__(cls)
 
     def __init__(self, *args, name=None, trainable=True, **kwargs):
+        if _functional_arguments(args, kwargs):
+            # A subclass built as a graph (``CustomModel(inputs, outputs)``, keras.io's "Customizing what
+            # happens in fit()"): it becomes a Functional that keeps the subclass's own methods, as in Keras.
+            from .functional import Functional
+            if not isinstance(self, Functional):
+                self.__class__ = _functional_subclass(type(self))
+                Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+                return
         if args:
             raise TypeError(f"Model() takes `inputs` and `outputs` (the functional API) or nothing; received "
                             f"{len(args)} positional argument(s).")
@@ -87,6 +95,8 @@ class Model(Trainer, StepAPI, Layer):
     def _ensure_built(self, xs):
         """Before fit / predict: a subclassed model runs once on one sample, so its weights and output shapes
         exist (``as_targets`` checks the labels against them)."""
+        if type(self).call is Layer.call:
+            return  # no call of its own (a GAN whose train_step runs its parts): nothing to run
         if not self.built or self._output_shapes is None:
             first = [a[:1] for a in xs]
             out = self(first[0] if len(first) == 1 else first, training=False)
@@ -217,3 +227,20 @@ def _json_value(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"to_json cannot write a {type(value).__name__} ({value!r}) found in a layer's config.")
+
+
+def _functional_arguments(args, kwargs):
+    """Keras's test for ``Model.__init__`` being given a graph: ``(inputs, outputs)``, by position or name."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls):
+    """``cls`` with ``Functional`` after it: the subclass's methods first, the graph's ``call`` beneath."""
+    from .functional import Functional
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+    return _FUNCTIONAL_SUBCLASSES[cls]

@@ -35,6 +35,7 @@ from ..tensor import Tensor, logits_of
 from ..validation import (as_float_array, as_targets, check_batch_size, check_fit_arguments, check_same_length,
                           check_values)
 from ..data_adapter import EpochIterator, is_array_structure, kind_of
+from . import custom_step
 from .step_api import report_forward
 from .structures import (as_array, as_inputs, by_names, flat, one_per_output, per_output_metrics, shapes_of, take,
                          validation_parts, values_of)
@@ -43,7 +44,7 @@ from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs
 
 
 # What compile sets: restored when it refuses an argument.
-_COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "metrics",
+_COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "_metrics",
              "output_metrics", "_weighted_ids")
 
 
@@ -56,7 +57,7 @@ class Trainer:
         self.paired = []
         self.output_losses = None     # one loss object (or None) per output
         self.loss_weights = None
-        self.metrics = []             # tinynet.metrics.Metric objects, each accumulating over an epoch
+        self._metrics = []            # tinynet.metrics.Metric objects, each accumulating over an epoch
         self.output_metrics = []      # (output index, Metric) pairs, for models with several outputs
         self._weighted_ids = set()    # ids of the metrics compiled as weighted_metrics
         self.stop_training = False
@@ -132,11 +133,28 @@ class Trainer:
                             metric.name = f"weighted_{metric.name}"
                         self._weighted_ids.add(id(metric))
                     self.output_metrics.append((i, metric))
-        self.metrics = [metric for _, metric in self.output_metrics]
+        self._metrics = [metric for _, metric in self.output_metrics]
 
-    def compiled_metrics(self, weighted=False):
+    @property
+    def metrics(self):
+        """The metric objects ``compile`` made, in order (a subclass may list its own trackers instead:
+        ``fit`` resets these at the start of each epoch)."""
+        return self._metrics
+
+    def metrics_of_compile(self, weighted=False):
         """The metrics compiled as ``metrics`` (or, with ``weighted``, as ``weighted_metrics``), in order."""
-        return [metric for metric in self.metrics if (id(metric) in self._weighted_ids) == weighted]
+        return [metric for metric in self._metrics if (id(metric) in self._weighted_ids) == weighted]
+
+    @property
+    def compiled_loss(self):
+        """Keras 2's ``model.compiled_loss(y, y_pred, sample_weight=None, regularization_losses=None)``, for a
+        model's own ``train_step`` (``custom_step.py``)."""
+        return custom_step.CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self):
+        """Keras 2's ``model.compiled_metrics.update_state(y, y_pred)``, for a model's own ``train_step``."""
+        return custom_step.CompiledMetrics(self)
 
     @property
     def loss_takes_logits(self):
@@ -150,11 +168,12 @@ class Trainer:
                 "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy']).")
 
     # ----- one batch: the training step ---------------------------------------
-    def compute_loss(self, y=None, y_pred=None, sample_weight=None, x=None):
+    def compute_loss(self, y=None, y_pred=None, sample_weight=None, x=None, regularization=True):
         """The loss of a batch (a scalar tensor): each output's compiled loss (the batch mean, weighted by
         ``sample_weight`` as Keras reduces it) times its ``loss_weights`` entry, plus the losses the layers
         added (``add_loss``, ``activity_regularizer``), plus the weight penalties (``kernel_regularizer=``).
         A loss paired with its output's softmax / sigmoid is handed that activation's input, the logits.
+        ``regularization=False`` leaves out the added losses and penalties (``model.compiled_loss``).
         """
         if self._recorded is not None and self._recorded.get("target_value") is y_pred:
             return self._recorded_loss(y, sample_weight)   # the public step API: forward(..., logits=True)
@@ -170,7 +189,7 @@ class Trainer:
             self._output_loss_values.append(float(np.asarray(term)))
             term = term if self.loss_weights[i] == 1 else term * self.loss_weights[i]
             total = term if total is None else total + term
-        added = self._weight_penalties() + _tape_losses()
+        added = self._weight_penalties() + _tape_losses() if regularization else []
         if not self._output_loss_values and not added and self.optimizer is not None:
             raise ValueError(f"Model '{self.name}' has no loss to compute: compile needs a `loss`, e.g. "
                              "model.compile(optimizer='adam', loss='categorical_crossentropy') (or a model whose call "
@@ -263,7 +282,7 @@ class Trainer:
         names = ["loss"]
         if len(self.output_names) > 1:
             names += [f"{name}_loss" for name, loss in zip(self.output_names, self.output_losses) if loss is not None]
-        return names + [metric.name for metric in self.metrics]
+        return names + [metric.name for metric in self._metrics]
 
     def _update_metrics(self, y, y_pred, reset=False, sample_weight=None):
         """Add a batch to every metric (the ``weighted_metrics`` weighted by ``sample_weight``, as the loss
@@ -276,7 +295,7 @@ class Trainer:
                 metric.reset_state()
             metric.update_state(targets[i], predictions[i],
                                 sample_weight=sample_weight if id(metric) in self._weighted_ids else None)
-        return {metric.name: log_value(metric.result()) for metric in self.metrics}
+        return {metric.name: log_value(metric.result()) for metric in self._metrics}
 
     def _batch_logs(self, loss_mean, output_means, loss, n):
         logs = {"loss": loss_mean.add(loss, n)}
@@ -369,19 +388,18 @@ class Trainer:
                                                           "steps": data.num_batches})
         self.stop_training = False
         on_layer = layer_watch(callbacks)
+        own_step = custom_step.user_step(self, "train_step")   # a subclass's train_step(data), as Keras's
         self._initial_epoch = initial_epoch
         callbacks.on_train_begin({})
         with TrainingGuard(self, callbacks) as guard:
             # After on_train_begin, as Keras's trainer: BackupAndRestore may move the start on.
             for epoch in range(self._initial_epoch, epochs):
                 callbacks.on_epoch_begin(epoch, {})
-                loss_mean, output_means, logs = RunningMean(), running_means(self), {}
+                means, logs = (RunningMean(), running_means(self)), {}
                 for step, (xb, yb, wb) in data.epoch():
                     guard.at(epoch, step)
                     callbacks.on_train_batch_begin(step, {})
-                    loss, y_pred = self.train_step(xb, yb, on_layer, sample_weight=wb)
-                    logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
-                            **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
+                    logs = self._fit_step(own_step, xb, yb, wb, step == 0, on_layer, means)
                     callbacks.on_train_batch_end(step, logs)
                     guard.check()
                     if self.stop_training:
@@ -396,6 +414,17 @@ class Trainer:
                 if self.stop_training:
                     break
         return self.history
+
+    def _fit_step(self, own_step, x, y, sample_weight, first, on_layer, means):
+        """One batch of ``fit``: the model's own ``train_step(data)`` if it has one (``custom_step.py``; the
+        metrics it lists reset at an epoch's first batch, as Keras does), else tinynet's. Returns the logs."""
+        if own_step is not None:
+            if first:
+                custom_step.reset_metrics(self)
+            return custom_step.run_step(own_step, x, y, sample_weight)
+        loss, y_pred = self.train_step(x, y, on_layer, sample_weight=sample_weight)
+        return {**self._batch_logs(*means, loss, len(x[0])),
+                **self._update_metrics(y, y_pred, reset=first, sample_weight=sample_weight)}
 
     def _callbacks(self, callbacks, verbose, params):
         """The user's callbacks (checked by CallbackList), after the progress bar and before the History."""
@@ -479,14 +508,20 @@ class Trainer:
     def _evaluate_batches(self, data, progbar=None, steps=None, callbacks=None):
         """``{'loss': ..., metric: ...}`` over the batches of ``data`` (its first ``steps``), in inference mode."""
         loss_mean, output_means, logs = RunningMean(), running_means(self), {}
+        own_step = custom_step.user_step(self, "test_step")   # a subclass's test_step(data), as Keras's
+        if own_step is not None:
+            custom_step.reset_metrics(self)
         for step, (xb, yb, wb) in data.epoch():
             if step == steps:
                 break
             if callbacks is not None:
                 callbacks.on_test_batch_begin(step, {})
-            loss, y_pred = self._evaluate_batch(xb, yb, wb)
-            logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
-                    **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
+            if own_step is not None:
+                logs = custom_step.run_step(own_step, xb, yb, wb)
+            else:
+                loss, y_pred = self._evaluate_batch(xb, yb, wb)
+                logs = {**self._batch_logs(loss_mean, output_means, loss, len(xb[0])),
+                        **self._update_metrics(yb, y_pred, reset=step == 0, sample_weight=wb)}
             if callbacks is not None:
                 callbacks.on_test_batch_end(step, logs)
             if progbar is not None:
