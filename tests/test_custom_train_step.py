@@ -55,18 +55,56 @@ def test_fit_runs_the_models_own_step_and_gives_the_weights_of_tinynets_step():
     plain.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(custom.get_weights(), plain.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    # The logs are what the step returned: the compiled metric, averaged over the last epoch's batches
-    # (reset at the start of the epoch). Recompute it from the weights each batch started from.
-    assert set(history.history) == {"mae"}
+    # The logs are what the step returned: the loss tracker (which compiled_loss updates) and the compiled
+    # metric, averaged over the last epoch's batches (reset at the start of the epoch), as Keras 2 logs them.
+    # Recompute both from the weights each batch started from.
+    assert list(history.history) == ["loss", "mae"]
     replay = _graph(tf.Model)
     replay.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
     replay.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
-    errors = []
+    errors, losses = [], []
     for start in range(0, 64, 16):
         xb, yb = x[start:start + 16], y[start:start + 16]
         errors.append(np.abs(np.asarray(replay(xb)) - yb).mean())
+        losses.append(((np.asarray(replay(xb)) - yb) ** 2).mean())
         replay.train_on_batch(xb, yb)
     assert history.history["mae"][1] == pytest.approx(np.mean(errors), rel=1e-5)
+    assert history.history["loss"][1] == pytest.approx(np.mean(losses), rel=1e-5)
+
+
+class Keras3StepModel(keras.Model):
+    """Keras 3's spelling of the same step: compute_loss, optimizer.apply(grads, variables), and the loss
+    tracker found in self.metrics by its name; the step's dict may nest (a metric whose result is a dict)."""
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        variables = self.trainable_variables
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {"loss": self.metrics[0].result(), "compile_metrics": {"mae": self.metrics[1].result()}}
+
+
+def test_keras3s_spelling_of_the_step_gives_the_same_weights_and_flat_logs():
+    x, y = _regression(seed=4)
+    custom, plain = _graph(Keras3StepModel), _graph(tf.Model)
+    for model in (custom, plain):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=["mae"])
+    assert [m.name for m in custom.metrics] == ["loss", "mae"] and [m.name for m in plain.metrics] == ["mae"]
+    history = custom.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    plain_history = plain.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(custom.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert list(history.history) == ["loss", "mae"]
+    # two equal batches: the mean of the batch losses is tinynet's epoch loss
+    np.testing.assert_allclose(history.history["loss"], plain_history.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(history.history["mae"], plain_history.history["mae"], rtol=1e-5)
 
 
 class TrackerModel(keras.Model):
@@ -125,7 +163,8 @@ def test_evaluate_runs_the_models_own_test_step():
     model = _graph(ScaledTestStep)
     model.compile(loss="mse", metrics=["mae"])
     result = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
-    assert result == {"mae": pytest.approx(np.abs(np.asarray(model(x)) - y).mean(), rel=1e-5)}
+    # the loss tracker was reset and this step does not update it: 0, as Keras reports it
+    assert result == {"loss": 0.0, "mae": pytest.approx(np.abs(np.asarray(model(x)) - y).mean(), rel=1e-5)}
 
 
 def test_compiled_loss_adds_the_regularization_losses_given():

@@ -42,6 +42,11 @@ def user_step(model, name):
     return method
 
 
+def has_own_step(model):
+    """Whether the model has Keras's ``train_step(data)`` or ``test_step(data)`` of its own."""
+    return user_step(model, "train_step") is not None or user_step(model, "test_step") is not None
+
+
 def batch_data(x, y, sample_weight):
     """What Keras hands ``train_step``: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``, each input (target)
     list of one array unwrapped to that array."""
@@ -58,7 +63,16 @@ def run_step(step, x, y, sample_weight):
     if not isinstance(logs, dict):
         raise TypeError(f"{step.__qualname__} must return a dict of the batch's logs, e.g. "
                         f"{{'loss': loss_tracker.result()}}, as Keras's train_step does. Received: {logs!r}")
-    return {name: log_value(value) for name, value in logs.items()}
+    return flat_logs(logs)
+
+
+def flat_logs(logs):
+    """The logs as plain numbers; a dict among the values (Keras 3's ``compile_metrics`` result) is spread
+    into the logs, as Keras spreads it."""
+    flat = {}
+    for name, value in logs.items():
+        flat.update(flat_logs(value) if isinstance(value, dict) else {name: log_value(value)})
+    return flat
 
 
 def reset_metrics(model):
@@ -70,7 +84,8 @@ def reset_metrics(model):
 class CompiledLoss:
     """``model.compiled_loss(y, y_pred, sample_weight=None, regularization_losses=None)``: the loss of the
     outputs as compiled (each output's loss, weighted by ``loss_weights``), plus the sum of
-    ``regularization_losses`` (a step passes ``self.losses``), as a recorded scalar tensor."""
+    ``regularization_losses`` (a step passes ``self.losses``), as a recorded scalar tensor. The model's loss
+    tracker (``model.metrics[0]``) adds the value, weighted by the batch size, as Keras 2's does."""
 
     def __init__(self, model):
         self.model = model
@@ -79,6 +94,9 @@ class CompiledLoss:
         total = self.model.compute_loss(y_true, y_pred, sample_weight, regularization=False)
         for term in regularization_losses or ():
             total = total + term
+        tracker = self.model._loss_tracker
+        if tracker is not None:
+            tracker.update_state([float(np.asarray(total))], sample_weight=[len(flat(y_pred)[0])])
         return total
 
 

@@ -44,7 +44,7 @@ from .training import (ArrayBatches, PreparedBatches, RunningMean, keras1_epochs
 
 
 # What compile sets: restored when it refuses an argument.
-_COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "_metrics",
+_COMPILED = ("optimizer", "_compiled_with", "loss", "paired", "output_losses", "loss_weights", "_metrics", "_loss_tracker",
              "output_metrics", "_weighted_ids")
 
 
@@ -58,6 +58,7 @@ class Trainer:
         self.output_losses = None     # one loss object (or None) per output
         self.loss_weights = None
         self._metrics = []            # tinynet.metrics.Metric objects, each accumulating over an epoch
+        self._loss_tracker = None     # Mean('loss'), for a model's own train_step (see `metrics`)
         self.output_metrics = []      # (output index, Metric) pairs, for models with several outputs
         self._weighted_ids = set()    # ids of the metrics compiled as weighted_metrics
         self.stop_training = False
@@ -92,6 +93,7 @@ class Trainer:
         kept = {name: getattr(self, name) for name in _COMPILED}
         try:
             self.optimizer = optimizers.get(optimizer)
+            self._loss_tracker = metrics_module.Mean(name="loss")
             self._compiled_with = (optimizer, loss, metrics, loss_weights, weighted_metrics)
             self._apply_compile_settings()
         except Exception:
@@ -137,8 +139,11 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The metric objects ``compile`` made, in order (a subclass may list its own trackers instead:
-        ``fit`` resets these at the start of each epoch)."""
+        """The metric objects ``compile`` made, in order. A model with its own ``train_step`` / ``test_step``
+        (``custom_step.py``) finds, as in Keras, the loss tracker ``Mean('loss')`` first: its step updates it
+        (``compiled_loss`` does), and fit resets them all at each epoch. A subclass may list its own instead."""
+        if self._loss_tracker is not None and custom_step.has_own_step(self):
+            return [self._loss_tracker] + self._metrics
         return self._metrics
 
     def metrics_of_compile(self, weighted=False):

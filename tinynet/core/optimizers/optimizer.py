@@ -113,9 +113,12 @@ class Optimizer:
         update raises (a second Ctrl-C), nothing changes either and the exception goes up.
 
         Each parameter's ``data`` is a new array after a step: keep a copy, not a reference.
-        (Keras 3's ``apply(grads, variables)`` is ``apply_gradients(zip(grads, variables))`` here.)
+        Keras 3's ``apply(grads, trainable_variables)`` (gradient arrays first, as a model's own
+        ``train_step`` calls it) is ``apply_gradients(zip(grads, trainable_variables))``.
         """
         parameters = list(parameters)
+        if parameters and not hasattr(parameters[0], "grad"):   # arrays, not weights: Keras 3's order
+            return self.apply_gradients(zip(parameters, state_updates))
         return self.take_step(parameters, [parameter.grad for parameter in parameters], state_updates)
 
     def take_step(self, parameters, gradients, state_updates=()):
