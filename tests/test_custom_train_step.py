@@ -272,3 +272,44 @@ def test_tf_shape_is_the_sizes_as_an_int32_vector():
     shape = tf.shape(np.zeros((4, 7)))
     assert shape.dtype == np.int32 and shape.tolist() == [4, 7]
     assert tf.random.uniform(shape).shape == (4, 7)
+
+
+class SquaredErrorRoot(keras.metrics.Metric):
+    """A metric as Keras's guides write one: state variables from add_weight, changed with assign_add."""
+
+    def __init__(self, name="root_sq", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.sq_sum = self.add_weight(name="sq_sum", initializer="zeros")
+        self.seen = self.add_weight(name="seen", initializer="zeros", dtype="int32")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        one_hot = tf.one_hot(np.asarray(y_true).astype("int64"), depth=tf.shape(y_pred)[1])
+        self.sq_sum.assign_add(tf.reduce_sum(tf.square(one_hot - y_pred)))
+        self.seen.assign_add(tf.shape(y_pred)[0])
+
+    def result(self):
+        return tf.sqrt(self.sq_sum / tf.cast(self.seen, tf.float32))
+
+
+def test_a_metric_with_add_weight_state_accumulates_and_is_reset():
+    rng = np.random.default_rng(6)
+    labels, probabilities = rng.integers(0, 3, 10), rng.dirichlet(np.ones(3), size=10).astype("float32")
+    metric = SquaredErrorRoot()
+    assert [v.name for v in metric.variables] == ["sq_sum", "seen"] and float(metric.seen.data) == 0
+    metric.update_state(labels[:4], probabilities[:4])
+    metric.update_state(labels[4:], probabilities[4:])
+    expected = np.sqrt(((np.eye(3)[labels] - probabilities) ** 2).sum() / 10)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
+    metric.reset_state()
+    assert float(metric.sq_sum.data) == 0 and int(metric.seen.data) == 0
+
+
+def test_fit_logs_a_metric_with_add_weight_state():
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(32, 4)).astype("float32"), rng.integers(0, 3, 32)
+    tf.set_random_seed(8)
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=[SquaredErrorRoot()])
+    result = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    p = np.asarray(model.predict(x, verbose=0))
+    assert result["root_sq"] == pytest.approx(np.sqrt(((np.eye(3)[y] - p) ** 2).sum() / 32), rel=1e-5)

@@ -49,6 +49,7 @@ class _ThresholdCounts(Metric):
         self.top_k = None if top_k is None else check_int(top_k, "top_k", minimum=1, owner=owner)
         self.class_id = None if class_id is None else check_int(class_id, "class_id", minimum=0, owner=owner)
         super().__init__(name, dtype)
+        self.reset_state()
 
     def reset_state(self):
         zeros = np.zeros(len(self.thresholds))

@@ -14,6 +14,11 @@ class Metric:
 
     ``m(y_true, y_pred)`` is ``m.update_state(y_true, y_pred)`` then ``m.result()``, as in Keras.
     ``m.batch_value(y_true, y_pred)`` is the value on that batch alone, and leaves the state alone.
+
+    A metric written as Keras's guides write one keeps its state in variables made in ``__init__``
+    (after ``super().__init__``) with ``self.add_weight(name, initializer="zeros")`` and changed with
+    ``assign_add``; the default ``reset_state`` sets every such variable back to zeros. tinynet's own
+    metrics keep plain arrays, made by their ``reset_state`` at the end of their ``__init__``.
     """
 
     default_name = "metric"
@@ -23,10 +28,25 @@ class Metric:
             raise invalid("name", "a string", name, type(self).__name__)
         self.name = name or self.default_name
         self.dtype = dtype
-        self.reset_state()
+        self._variables = []
+
+    def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None):
+        """A state variable of this metric (a non-trainable ``Parameter``: ``assign``, ``assign_add``, usable
+        in ops), ``zeros`` of ``shape`` -- the only initializer Keras's metrics use."""
+        if initializer != "zeros":
+            raise invalid("initializer", "'zeros' (a metric's state starts empty)", initializer, type(self).__name__)
+        from ..layers.base import Parameter   # a metric's state is a variable, as a layer's weight is
+        variable = Parameter(np.zeros(shape, dtype=np.dtype(dtype or "float32")), name or "variable", trainable=False)
+        self._variables.append(variable)
+        return variable
+
+    @property
+    def variables(self):
+        return list(self._variables)
 
     def reset_state(self):
-        raise NotImplementedError
+        for variable in self._variables:
+            variable.assign(np.zeros_like(variable.data))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
@@ -78,6 +98,7 @@ class MeanMetricWrapper(Metric):
             raise invalid("fn", "a function (y_true, y_pred) -> values", fn, "MeanMetricWrapper", error=TypeError)
         self.fn, self.kwargs = fn, kwargs
         super().__init__(name or getattr(fn, "__name__", None), dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total, self.count = 0.0, 0.0
@@ -109,6 +130,10 @@ class Mean(Metric):
     """
 
     default_name = "mean"
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name, dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total, self.count = 0.0, 0.0
