@@ -42,6 +42,15 @@ def check_int(value, argument, minimum=None, maximum=None, owner=None):
     return int(value)
 
 
+def check_steps(value, argument):
+    """A count of batches (``steps_per_epoch``, ``validation_steps``): a positive int, or a positive float such
+    as ``len(x_train) / 32`` (TensorFlow's tutorials pass one), which Keras's ``while step < steps`` loop
+    rounds up: ``ceil(value)`` batches."""
+    if is_real(value) and not is_int(value) and math.isfinite(value) and value > 0:
+        return math.ceil(value)
+    return check_int(value, argument, 1)
+
+
 def _int_expected(minimum, maximum):
     if minimum == 1 and maximum is None:
         return "a positive integer"

@@ -37,7 +37,7 @@ import warnings
 
 import numpy as np
 
-from .checks import check_bool, check_int, invalid
+from .checks import check_bool, check_int, check_steps, invalid
 from .utils import rng
 
 ARRAY, SEQUENCE, DATASET, GENERATOR = "arrays", "Sequence", "dataset", "generator"
@@ -228,7 +228,7 @@ class EpochIterator:
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
                  class_weight=None):
         self.kind = kind_of(x)
-        self.steps_per_epoch = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
+        self.steps_per_epoch = None if steps_per_epoch is None else check_steps(steps_per_epoch, "steps_per_epoch")
         self.shuffle = check_bool(shuffle, "shuffle")
         self.exhausted = False
         self._iterator = None             # a dataset's or generator's pass, kept across epochs

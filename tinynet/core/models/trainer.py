@@ -24,7 +24,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
-from ..checks import check_float, check_int, short_repr
+from ..checks import check_float, check_int, check_steps, short_repr
 from ..guards import TrainingDivergedError, TrainingGuard
 from ..progbar import Progbar
 from ..sample_weights import sample_weights
@@ -386,7 +386,7 @@ class Trainer:
             batch_size, epochs, initial_epoch, shuffle, verbose, validation_split, validation_data)
         data, val = self._training_data(x, y, batch_size, split, validation_data, sample_weight, class_weight,
                                         steps_per_epoch, shuffle)
-        validation_steps = None if validation_steps is None else check_int(validation_steps, "validation_steps", 1)
+        validation_steps = None if validation_steps is None else check_steps(validation_steps, "validation_steps")
         validate_after = validation_epochs(validation_freq, epochs)
         self.history = History()
         callbacks = self._callbacks(callbacks, verbose, {"verbose": verbose, "epochs": epochs,
@@ -603,6 +603,28 @@ class Trainer:
             raise ValueError("predict received no batch: the dataset or generator is empty.")
         result = [np.concatenate([batch[i] for batch in outputs]) for i in range(len(outputs[0]))]
         return result[0] if len(result) == 1 else result
+
+
+    # ----- Keras 2's spellings for generators, deprecated there in favour of fit / evaluate / predict --------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """``fit`` on a generator or Sequence, as Keras 2's ``fit_generator`` (which calls ``fit``). tinynet
+        reads batches in this thread: ``max_queue_size``, ``workers``, ``use_multiprocessing`` change nothing."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                           use_multiprocessing=False, verbose=0):
+        """``evaluate`` on a generator or Sequence, as Keras 2's ``evaluate_generator``."""
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0):
+        """``predict`` on a generator or Sequence, as Keras 2's ``predict_generator``."""
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
 
 
 def _tape_losses():

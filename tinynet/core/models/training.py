@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..checks import check_int, invalid, is_int, short_repr
+from ..checks import check_int, check_steps, invalid, is_int, short_repr
 from ..utils import rng
 from .structures import take
 
@@ -54,7 +54,7 @@ def epoch_steps(n, batch_size, epochs, steps_per_epoch, validation_steps, valida
     the cap on validation batches, and the epochs (from 1) after which fit validates."""
     steps = math.ceil(n / batch_size)
     if steps_per_epoch is not None:
-        steps = min(steps, check_int(steps_per_epoch, "steps_per_epoch", 1))
+        steps = min(steps, check_steps(steps_per_epoch, "steps_per_epoch"))
     if validation_steps is not None:
         validation_steps = check_int(validation_steps, "validation_steps", 1)
     return steps, validation_steps, validation_epochs(validation_freq, epochs)
@@ -87,7 +87,7 @@ class ArrayBatches:
     def __init__(self, x, y, w, batch_size, shuffle=False, steps_per_epoch=None):
         self.x, self.y, self.w, self.batch_size, self.shuffle = x, y, w, batch_size, shuffle
         self.n = len(x[0])
-        self.steps = None if steps_per_epoch is None else check_int(steps_per_epoch, "steps_per_epoch", 1)
+        self.steps = None if steps_per_epoch is None else check_steps(steps_per_epoch, "steps_per_epoch")
         self.num_batches = math.ceil(self.n / batch_size) if self.steps is None else \
             min(self.steps, math.ceil(self.n / batch_size))
 
