@@ -42,7 +42,9 @@ def _quick_fit(fit):
                 kwargs[name] = min(kwargs[name], 1)
         if len(args) >= 2:  # fit(x, y, batch_size, epochs, ...) given by position
             args = (args[0], min(args[1], 1)) + tuple(args[2:])
-        if kwargs.get("validation_data") is not None:
+        if kwargs.get("validation_data") is not None and not _arrays(kwargs["validation_data"]):
+            kwargs["validation_steps"] = min(kwargs.get("validation_steps") or QUICK_STEPS, QUICK_STEPS)
+        elif kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = _cut_validation_data(kwargs["validation_data"])
         if kwargs.get("sample_weight") is not None:
             kwargs["sample_weight"] = kwargs["sample_weight"][:QUICK_TRAIN]
