@@ -313,3 +313,16 @@ def test_fit_logs_a_metric_with_add_weight_state():
     result = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
     p = np.asarray(model.predict(x, verbose=0))
     assert result["root_sq"] == pytest.approx(np.sqrt(((np.eye(3)[y] - p) ** 2).sum() / 32), rel=1e-5)
+
+
+class NoLogsModel(keras.Model):
+    def train_step(self, data):
+        return 0.5
+
+
+def test_a_step_that_returns_no_dict_is_told_what_keras_expects():
+    x, y = _regression(n=8)
+    model = _graph(NoLogsModel)
+    model.compile(optimizer="sgd")
+    with pytest.raises(TypeError, match=r"NoLogsModel.train_step must return a dict .* Received: 0.5"):
+        model.fit(x, y, verbose=0)

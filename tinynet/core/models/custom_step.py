@@ -69,10 +69,10 @@ def run_step(step, x, y, sample_weight):
 def flat_logs(logs):
     """The logs as plain numbers; a dict among the values (Keras 3's ``compile_metrics`` result) is spread
     into the logs, as Keras spreads it."""
-    flat = {}
+    spread = {}
     for name, value in logs.items():
-        flat.update(flat_logs(value) if isinstance(value, dict) else {name: log_value(value)})
-    return flat
+        spread.update(flat_logs(value) if isinstance(value, dict) else {name: log_value(value)})
+    return spread
 
 
 def reset_metrics(model):
