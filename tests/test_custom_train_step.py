@@ -326,3 +326,14 @@ def test_a_step_that_returns_no_dict_is_told_what_keras_expects():
     model.compile(optimizer="sgd")
     with pytest.raises(TypeError, match=r"NoLogsModel.train_step must return a dict .* Received: 0.5"):
         model.fit(x, y, verbose=0)
+
+
+class DoubledPrediction(keras.Model):
+    def predict_step(self, data):
+        return 2 * self(data, training=False)
+
+
+def test_predict_gathers_what_the_models_own_predict_step_returns():
+    x, _ = _regression(n=20)
+    model = _graph(DoubledPrediction)
+    np.testing.assert_allclose(model.predict(x, batch_size=8), 2 * np.asarray(model(x)), rtol=1e-6)

@@ -1,4 +1,5 @@
-"""A model's own training step: Keras's ``train_step(self, data)`` and ``test_step(self, data)``.
+"""A model's own training step: Keras's ``train_step(self, data)`` and ``test_step(self, data)`` (and
+``predict_step(self, data)``, whose outputs ``predict`` gathers).
 
 A subclass of ``Model`` may replace what happens to one batch and keep the rest of ``fit`` (the
 epochs, the batches, the callbacks, the progress bar), as keras.io's guide "Customizing what

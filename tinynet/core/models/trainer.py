@@ -588,10 +588,12 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_predict_begin({})
         outputs = []
+        own_step = custom_step.user_step(self, "predict_step")   # a subclass's predict_step(data), as Keras's
         for step, (xb, _, _) in data.epoch():
             if callbacks is not None:
                 callbacks.on_predict_batch_begin(step, {})
-            out = flat(values_of(self(as_inputs(xb), training=False)))
+            out = flat(values_of(own_step(custom_step.batch_data(xb, None, None)) if own_step is not None
+                                 else self(as_inputs(xb), training=False)))
             outputs.append(out)
             if callbacks is not None:
                 callbacks.on_predict_batch_end(step, {"outputs": out[0] if len(out) == 1 else out})
