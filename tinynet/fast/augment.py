@@ -159,8 +159,9 @@ def separable_warp(x, A, t, out_shape, fill_mode, fill_value, interpolation, dty
     y = read_lines(by_rows.reshape(N, -1, out_w * C), r0 + top, fr, row_source).reshape(N, out_h, out_w, C)
     # the reference's cache: the top-left neighbour in the extended batch, the fractions broadcast
     Hp, Wp = top + H + bottom, left + W + right
-    row_start = (np.arange(N)[:, None] * (Hp * Wp) + (r0 + top) * Wp + left)
-    k = row_start[:, :, None] + c0[:, None, :]
+    itype = np.int32 if N * Hp * Wp < 2 ** 31 else np.int64          # the backward reads it once: half the bytes
+    row_start = (np.arange(N)[:, None] * (Hp * Wp) + (r0 + top) * Wp + left).astype(itype)
+    k = row_start[:, :, None] + c0[:, None, :].astype(itype)
     weights = None if fr is None else (np.broadcast_to(fr[:, :, None, None], (N, out_h, out_w, 1)),
                                        np.broadcast_to(fc[:, None, :, None], (N, out_h, out_w, 1)))
     return y, WarpCache(k, weights, (N, Hp, Wp, C), (rows, cols), x.shape)
@@ -185,32 +186,30 @@ def grid_terms(A, t, out_h, out_w, dtype):
 
 
 def extremes(rows, cols, nearest):
-    """The least and greatest first neighbour over the grid ``rows + cols``. NOTE: a rounded sum is monotone
-    in each term, so the extremes are the sums of the terms' extremes: the grid's corners."""
-    low = rows.min(axis=(1, 2)) + cols.min(axis=(1, 2))
-    high = rows.max(axis=(1, 2)) + cols.max(axis=(1, 2))
+    """The least and greatest first neighbour over the grid ``rows + cols``. NOTE: each term is monotone in its
+    index and a rounded sum is monotone in each term, so the extremes are at the grid's four corners."""
+    corners = rows[:, [0, -1]] + cols[:, :, [0, -1]]               # (N, 2, 2), summed as the grid is
     if nearest:
-        low, high = low + 0.5, high + 0.5
-    return int(np.floor(low.min())), int(np.floor(high.max()))
+        corners += 0.5
+    return int(np.floor(corners.min())), int(np.floor(corners.max()))
 
 
 def first_neighbours(rows, cols, n, fill_mode, nearest):
-    """The grid's first neighbours (N, out_h, out_w) as integers after ``in_one_period``, the fractions (or
-    None), and the margins."""
+    """The grid's first neighbours (N, out_h, out_w) after ``in_one_period``, as whole numbers in the grid's
+    float dtype; the fractions (or None); the margins."""
     coordinate = rows + cols
     first = np.floor(coordinate + 0.5 if nearest else coordinate)
     fraction = None
     if not nearest:
         coordinate -= first                                        # the fractions, in place of the coordinates
         fraction = coordinate
-    first = first.astype(np.intp)
     low, high = extremes(rows, cols, nearest)
     period = {"reflect": 2 * n, "mirror": max(2 * n - 2, 1), "wrap": n}.get(fill_mode)
     if period is None:                                             # nearest / constant: clipped just outside
         np.clip(first, -2, n, out=first)
         low, high = min(max(low, -2), n), min(max(high, -2), n)
     elif low < -period or high >= period:                          # rare: a point a period away, fold all
-        first = in_one_period(first, n, fill_mode)
+        first = in_one_period(first, n, fill_mode)                 # (np.mod of whole floats is exact)
         low, high = int(first.min()), int(first.max())
     return first, fraction, (max(0, -low), max(0, high + 2 - n))
 
@@ -224,12 +223,18 @@ def plan(x_shape, A, t, out_shape, fill_mode, interpolation, dtype):
     (r_rows, r_cols), (c_rows, c_cols) = grid_terms(A, t, out_h, out_w, np.float64 if nearest else dtype)
     r0, fr, (top, bottom) = first_neighbours(r_rows, r_cols, H, fill_mode, nearest)
     c0, fc, (left, right) = first_neighbours(c_rows, c_cols, W, fill_mode, nearest)
-    Wp = left + W + right
-    first_pixel = (np.arange(N) * ((top + H + bottom) * Wp) + top * Wp + left)[:, None, None]
-    r0 *= Wp
-    r0 += c0
-    r0 += first_pixel                                      # k = first pixel + r0 Wp + c0
-    return r0, None if nearest else (fr, fc), ((top, bottom), (left, right))
+    Hp, Wp = top + H + bottom, left + W + right
+    first_pixel = np.arange(N) * (Hp * Wp) + top * Wp + left
+    # NOTE: k = first pixel + r0 Wp + c0 summed in the floats r0 and c0 already are (4-byte passes for
+    # float32), which is exact while every k is below 2 ** (mantissa bits + 1); then one conversion.
+    if N * Hp * Wp < 2 ** (np.finfo(r0.dtype).nmant + 1):
+        r0 *= Wp
+        r0 += c0
+        r0 += first_pixel.astype(r0.dtype)[:, None, None]
+        k = r0.astype(np.intp)
+    else:
+        k = r0.astype(np.intp) * Wp + c0.astype(np.intp) + first_pixel[:, None, None]
+    return k, None if nearest else (fr, fc), ((top, bottom), (left, right))
 
 
 def sample(x, k, fractions, pads, fill_mode, fill_value, dtype):
