@@ -24,6 +24,8 @@ what ``benchmarks/augmentation_overhead.py`` measures. Two paths:
                 - the margins read off the four corners of each image's grid (the points are an
                   affine map of (i, j), so their extremes are at the corners) instead of min / max
                   passes over every point;
+                - k = first pixel + r0 Wp + c0 summed in the float coordinates' own passes (exact for
+                  whole numbers below 2 ** 24 in float32), then converted once;
                 - the extension copied as slices (``extend``): each margin is a run of lines copied
                   forwards, backwards or repeated, not a gather of every pixel;
                 - the three neighbours of k read through shifted views (``pixels[1:]`` at k is
@@ -31,6 +33,11 @@ what ``benchmarks/augmentation_overhead.py`` measures. Two paths:
                   indices are NumPy's own integer type (``np.take`` converts any other first).
     resize      the points of a resize are the same for every batch of a shape: its plan (flat
                 positions and fractions) is computed once per shape and kept (a few shapes).
+
+Tried and not kept (no faster inside ``fit`` on the shared machine, CPU time per step): reading the
+two horizontal neighbours as one 8-byte pair (2 gathers instead of 4, after building the pairs);
+sampling 32 images at a time so the temporaries stay in the L2 cache; the separable path as two
+batched matrix products ``Wr @ x @ Wc^T``.
 
 Not done: composing consecutive RandomRotation / RandomTranslation / RandomZoom into one warp (as
 ImageDataGenerator composes its moves into one matrix). Two reads are not one read of the composed move:
