@@ -1,6 +1,8 @@
 """The two articles' models the benchmarks time, and the images they train on, in one place (docs/articles.md).
 
 ``cca_mlp()``      the Cambridge Coding Academy MNIST tutorial's 784-512-512-10 MLP with ReLU, Adam (lr 1e-3).
+                   ``front`` / ``input_shape`` as tf2_cnn's: the images reshaped to (28, 28, 1), the
+                   front layers, then Flatten to the 784 inputs.
 ``tf2_cnn()``      the TensorFlow 2 MNIST article's CNN: [Conv2D(16/32, 3, same)-BatchNorm-ReLU-MaxPool2] x 2,
                    Dense128-BatchNorm-ReLU, Dense10 softmax, Adam (lr 1e-3; the learning
                    rate does not change the speed). ``front``: layers put before the first
@@ -18,8 +20,11 @@ from tinynet import layers, optimizers
 from tinynet.models import Sequential
 
 
-def cca_mlp():
-    model = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
+def cca_mlp(front=(), input_shape=(784,)):
+    # images (28, 28[, 1]) or augmentation layers in front: they go to (28, 28, 1), then Flatten to 784
+    head = ([] if input_shape == (784,) and not front else
+            [layers.Reshape((28, 28, 1), input_shape=input_shape), *front, layers.Flatten()])
+    model = Sequential([*head, layers.Dense(512, activation="relu", input_shape=(784,)),
                         layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
     model.compile(optimizers.Adam(learning_rate=1e-3), "sparse_categorical_crossentropy", ["accuracy"])
     return model

@@ -61,6 +61,28 @@ def test_the_geometry_is_kerass_matrix_about_the_centre():
     assert zoom[0, 0, 0, 0] == 0 and zoom[0, 2:4, 2:4, 0].min() == 1  # a factor above 1 zooms out
 
 
+def test_the_move_is_kerass_product_of_four_3x3_matrices():
+    # Keras's apply_affine_transform: rotation @ shift @ shear @ zoom, then conjugated by the move to the centre.
+    datagen = ImageDataGenerator(rotation_range=40, width_shift_range=0.2, height_shift_range=0.3, shear_range=25,
+                                 zoom_range=(0.7, 1.4))
+    N, H, W = 6, 9, 7
+    A, t = datagen.random_matrices(N, H, W, np.random.default_rng(3))
+    draws = np.random.default_rng(3)                             # the same draws, in the same order
+    theta = np.deg2rad(draws.uniform(-40, 40, N))
+    tx, ty = draws.uniform(-0.3, 0.3, N) * H, draws.uniform(-0.2, 0.2, N) * W
+    shear = np.deg2rad(draws.uniform(-25, 25, N))
+    zx, zy = draws.uniform(0.7, 1.4, (2, N))
+    centre = np.array([[1, 0, H / 2 - 0.5], [0, 1, W / 2 - 0.5], [0, 0, 1]])
+    for n in range(N):
+        c, s = np.cos(theta[n]), np.sin(theta[n])
+        move = (np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ np.array([[1, 0, tx[n]], [0, 1, ty[n]], [0, 0, 1]])
+                @ np.array([[1, -np.sin(shear[n]), 0], [0, np.cos(shear[n]), 0], [0, 0, 1]])
+                @ np.diag([zx[n], zy[n], 1]))
+        expected = centre @ move @ np.linalg.inv(centre)
+        np.testing.assert_allclose(A[n], expected[:2, :2], atol=1e-12)
+        np.testing.assert_allclose(t[n], expected[:2, 2], atol=1e-12)
+
+
 def test_standardize_in_kerass_order():
     x = np.full((4, 3, 3, 2), 255.0, np.float32)
     x[:, :, :, 1] = 0

@@ -136,6 +136,43 @@ def test_fast_warp_and_resize_are_the_reference(N, H, W, C, out_h, out_w, fill_m
         np.testing.assert_allclose(naive.warp_backward(y, cache), naive.warp_backward(y, expected_cache), atol=atol)
 
 
+@given(N=st.integers(1, 3), H=st.integers(1, 7), W=st.integers(1, 7), C=st.integers(1, 3), out_h=st.integers(1, 7),
+       out_w=st.integers(1, 7), fill_mode=st.sampled_from(image.FILL_MODES),
+       interpolation=st.sampled_from(image.INTERPOLATIONS), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2 ** 16))
+def test_fast_warp_of_a_shift_or_zoom_is_the_reference_bit_for_bit(N, H, W, C, out_h, out_w, fill_mode,
+                                                                   interpolation, dtype, seed):
+    # A diagonal A (RandomTranslation, RandomZoom) takes the separable path: lines read in two passes, with the
+    # reference's float64 coordinates and its lerps in its order, so not one bit differs.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, H, W, C)).astype(dtype)
+    A = np.zeros((N, 2, 2))
+    A[:, 0, 0], A[:, 1, 1] = rng.uniform(-2, 2, (2, N))
+    t = 4 * rng.standard_normal((N, 2))
+    y, cache = ops.get("fast").warp(x, A, t, (out_h, out_w), fill_mode, 0.5, interpolation)
+    expected, expected_cache = image.warp(x, A, t, (out_h, out_w), fill_mode, 0.5, interpolation)
+    assert y.dtype == expected.dtype and y.shape == expected.shape
+    np.testing.assert_array_equal(y, expected)
+    d = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(image.warp_backward(d, cache), image.warp_backward(d, expected_cache),
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@given(H=st.integers(1, 6), W=st.integers(1, 6), pads=st.lists(st.integers(0, 14), min_size=4, max_size=4),
+       fill_mode=st.sampled_from(image.FILL_MODES), seed=st.integers(0, 2 ** 16))
+def test_fast_extension_by_slices_is_the_reference_gather(H, W, pads, fill_mode, seed):
+    # margins of up to two periods on each side: runs forwards, backwards and repeated, and the corners
+    from tinynet.fast import augment
+    x = np.random.default_rng(seed).standard_normal((2, H, W, 2))
+    pads = ((pads[0], pads[1]), (pads[2], pads[3]))
+    xp, maps = augment.extend(x, pads, fill_mode, 0.5)
+    expected, expected_maps = image.extend(x, pads, fill_mode, 0.5)
+    np.testing.assert_array_equal(xp, expected)
+    for got, want in zip(maps, expected_maps):
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
 def test_fast_nearest_picks_the_reference_pixel_at_exact_halves():
     # Resizing 4 pixels to 3 reads the input at 0.1667, 1.5, 2.8333: a tie at 1.5, which both round up.
     x = np.arange(4, dtype=np.float32).reshape(1, 1, 4, 1)

@@ -35,8 +35,10 @@ UNKNOWN_CARDINALITY = -2
 # ----- elements: an array, or a tuple / dict of them (as tf.nest: a list is one array) ----------------
 def structure_of(value):
     """``value`` with tuples and dicts kept and every other leaf made a NumPy array (a list is one array)."""
+    if type(value) is np.ndarray:                 # the common leaf first: this runs once per element of a map
+        return value
     if isinstance(value, tuple):
-        return tuple(structure_of(v) for v in value)
+        return tuple([structure_of(v) for v in value])
     if isinstance(value, dict):
         return {key: structure_of(v) for key, v in value.items()}
     return np.asarray(value)
@@ -44,7 +46,7 @@ def structure_of(value):
 
 def map_leaves(function, value):
     if isinstance(value, tuple):
-        return tuple(map_leaves(function, v) for v in value)
+        return tuple([map_leaves(function, v) for v in value])
     if isinstance(value, dict):
         return {key: map_leaves(function, v) for key, v in value.items()}
     return function(value)
@@ -136,7 +138,7 @@ class Dataset:
         if rows is None:
             return self.elements()
         arrays, indices = rows
-        return (gather(arrays, i) for chunk in indices for i in chunk)
+        return (gather(arrays, i) for chunk in indices for i in chunk.tolist())     # Python ints index faster
 
     def as_numpy_iterator(self):
         """The elements as NumPy arrays (they already are)."""

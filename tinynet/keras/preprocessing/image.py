@@ -117,20 +117,15 @@ class ImageDataGenerator:
         ty = self._shift(self.width_shift_range, W, N, generator)
         shear = np.deg2rad(generator.uniform(-self.shear_range, self.shear_range, N))
         zx, zy = (generator.uniform(*self.zoom_range, (2, N)) if self.zoom_range != (1.0, 1.0) else np.ones((2, N)))
-        zeros, ones = np.zeros(N), np.ones(N)
-
-        def matrices(rows):                                          # N 3x3 matrices from 3 rows of 3 arrays
-            return np.stack([np.stack(row, -1) for row in rows], 1)
-
-        rotation = matrices([[np.cos(theta), -np.sin(theta), zeros], [np.sin(theta), np.cos(theta), zeros],
-                             [zeros, zeros, ones]])
-        shift = matrices([[ones, zeros, tx], [zeros, ones, ty], [zeros, zeros, ones]])
-        shearing = matrices([[ones, -np.sin(shear), zeros], [zeros, np.cos(shear), zeros], [zeros, zeros, ones]])
-        zoom = matrices([[zx, zeros, zeros], [zeros, zy, zeros], [zeros, zeros, ones]])
-        move = rotation @ shift @ shearing @ zoom
+        # move = rotation @ shift @ shearing @ zoom (3x3, Keras's order), multiplied out: its 2x2 part is
+        # rotation @ shearing @ zoom, its translation rotation @ (tx, ty) (shearing and zoom do not move the origin).
+        cos, sin = np.cos(theta), np.sin(theta)
+        m01 = cos * -np.sin(shear) + -sin * np.cos(shear)         # (rotation @ shearing)[0, 1]
+        m11 = sin * -np.sin(shear) + cos * np.cos(shear)          # (rotation @ shearing)[1, 1]
+        A = np.stack([np.stack([cos * zx, m01 * zy], -1), np.stack([sin * zx, m11 * zy], -1)], 1)
+        moved = np.stack([cos * tx + -sin * ty, sin * tx + cos * ty], -1)
         centre = np.array([H / 2 - 0.5, W / 2 - 0.5])               # about the centre: T = O @ move @ O^-1
-        A = move[:, :2, :2]
-        t = move[:, :2, 2] + centre - A @ centre
+        t = moved + centre - A @ centre
         return A, t
 
     def augment(self, x, generator=None):
