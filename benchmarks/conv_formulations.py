@@ -24,7 +24,9 @@ z = conv(x, w) + b and the backward (dw, db, and dx for conv2; the first layer n
       (C, N, H, W) image, z_T = w_col^T @ cols_T; "f chain" takes and gives (C, N, H, W)
       memory (as a fast path would pass it from op to op), "f" pays the transposes in and out
   g   dx as a full convolution of dz with the flipped, transposed kernel (im2col of dz, one
-      product) against col2im of dz @ w_col^T and against today's per-offset products
+      product) against col2im of dz @ w_col^T and against the per-offset products: today's, each
+      offset's product into one reused buffer and added onto the part of dx it reaches, and the
+      previous one, a fresh product per offset added into a zero-padded image
   torch  PyTorch's conv2d forward and autograd backward on the same shapes (its own process)
 
 Every formulation's z, dw, db, dx are compared with the reference computed in float64 from the
@@ -304,6 +306,18 @@ def g_offsets_dx(dz, w):
     return today.conv2d_input_gradient(dz.reshape(-1, w.shape[3]), w, dz.shape[:3] + (w.shape[2],), 1, "same")
 
 
+def g_offsets_padded_dx(dz, w):
+    """The per-offset products as the fast op made them before: a fresh array per offset, added into
+    a zero-padded image that is cropped at the end (the unpadded version is today's op)."""
+    N, H, W, F = dz.shape
+    dzr = dz.reshape(-1, F)
+    dxp = np.zeros((N, H + 2, W + 2, w.shape[2]), dtype=dz.dtype)
+    for di in range(3):
+        for dj in range(3):
+            dxp[:, di:di + H, dj:dj + W] += today.per_image_product(dzr, w[di, dj].T, N).reshape(N, H, W, -1)
+    return dxp[:, 1:H + 1, 1:W + 1]
+
+
 # ----- timing ---------------------------------------------------------------------------
 SHAPES = {"conv1": ((28, 28, 1), 16), "conv2": ((14, 14, 16), 32)}
 
@@ -333,7 +347,8 @@ def formulations(layer):
 
 
 DX_FORMULATIONS = {"g full convolution of dz": g_full_dx, "g col2im (reference)": g_col2im_dx,
-                   "g per-offset (today)": g_offsets_dx}
+                   "g per-offset, unpadded (today)": g_offsets_dx,
+                   "g per-offset, padded image": g_offsets_padded_dx}
 
 
 def relative_error(value, truth):
