@@ -175,7 +175,8 @@ def test_fast_pooling_matches_the_reference(N, H, W, C, ph, pw, sh, sw, padding,
         np.testing.assert_array_equal(fast.maxpool2d_argmax(cache_fast), naive.maxpool2d_argmax(cache))
 
 
-@pytest.mark.parametrize("N, H, W, C, pool", [(1, 28, 28, 16, 2), (3, 14, 14, 32, 2), (2, 9, 9, 2, 3), (1, 6, 8, 1, (2, 4))])
+@pytest.mark.parametrize("N, H, W, C, pool", [(1, 28, 28, 16, 2), (3, 14, 14, 32, 2), (2, 9, 9, 2, 3),
+                                              (1, 6, 8, 1, (2, 4))])
 def test_fast_maxpool_first_maximum_on_relu_outputs(N, H, W, C, pool):
     # After a ReLU most windows hold several zeros (ties at the maximum 0); with float32 cells the fast
     # twin's running maxima must send every window's gradient to the reference's cell.
