@@ -19,12 +19,16 @@ z = conv(x, w) + b and the backward (dw, db, and dx for conv2; the first layer n
   d   Winograd F(2x2, 3x3): 4x4 input tiles transformed (B^T d B), 16 products (T, C) @ (C, F),
       2x2 output tiles transformed back (A^T m A); 2.25x fewer multiplications. Forward only.
   e   the batch as a matmul batch axis (N, HW, K) @ (K, F) against one 2-D product; and im2col
-      and the product written into buffers kept from step to step (``out=``)
+      and the product written into buffers kept from step to step (``out=``); and "kernel rows":
+      the kw-wide windows of every padded row once (3.4x the input instead of im2col's 9x), one
+      product per kernel row (K = kw*C) on a contiguous block of them, dx as today's
   f   channels-first inside the op: the columns built transposed, cols_T (K, N*H*W), from the
       (C, N, H, W) image, z_T = w_col^T @ cols_T; "f chain" takes and gives (C, N, H, W)
       memory (as a fast path would pass it from op to op), "f" pays the transposes in and out
   g   dx as a full convolution of dz with the flipped, transposed kernel (im2col of dz, one
-      product) against col2im of dz @ w_col^T and against today's per-offset products
+      product) against col2im of dz @ w_col^T and against the per-offset products: today's, each
+      offset's product into one reused buffer and added onto the part of dx it reaches, and the
+      previous one, a fresh product per offset added into a zero-padded image
   torch  PyTorch's conv2d forward and autograd backward on the same shapes (its own process)
 
 Every formulation's z, dw, db, dx are compared with the reference computed in float64 from the
@@ -237,6 +241,35 @@ def e_buffers_backward(dz, cache, need_dx):
     return dx, dwb[:-1].reshape(w.shape), dwb[-1].copy()
 
 
+def rows_forward(x, w, b):
+    """Kernel rows: one (N, Hp, W, kw*C) matrix R of every padded row's kw-wide windows (3.4x x instead of
+    im2col's 9x); kernel row di's columns are R's rows di .. di+H-1, a contiguous block per image, so
+    z = sum over di of 3 products with K = kw*C, the batch of images as matmul's batch axis."""
+    N, H, W, C = x.shape
+    kh, kw, _, F = w.shape
+    xp = today.zero_padded(x, ((1, 1), (1, 1)))
+    R = np.empty((N, H + 2, W, kw * C), dtype=x.dtype)
+    np.copyto(R.reshape(N, H + 2, W, kw, C),
+              np.lib.stride_tricks.sliding_window_view(xp, kw, axis=2).transpose(0, 1, 2, 4, 3))
+    w_rows = w.reshape(kh, kw * C, F)
+    z = np.matmul(R[:, :H].reshape(N, H * W, kw * C), w_rows[0])
+    part = np.empty_like(z)
+    for di in range(1, kh):
+        z += np.matmul(R[:, di:di + H].reshape(N, H * W, kw * C), w_rows[di], out=part)
+    z += b
+    return z.reshape(N, H, W, F), (R, w, x.shape)
+
+
+def rows_backward(dz, cache, need_dx):
+    R, w, x_shape = cache
+    N, H, W, F = dz.shape
+    d3 = dz.reshape(N, H * W, F)
+    dw = np.stack([np.matmul(R[:, di:di + H].reshape(N, H * W, -1).transpose(0, 2, 1), d3).sum(axis=0)
+                   for di in range(w.shape[0])])
+    dx = today.conv2d_input_gradient(dz.reshape(-1, F), w, x_shape, 1, "same") if need_dx else None
+    return dx, dw.reshape(w.shape), today.sum_rows_fast(dz.reshape(-1, F))
+
+
 def cols_t(xp_t, kh, kw, H, W, ones_row):
     """Channels-first im2col: (C, N, Hp, Wp) -> (kh*kw*C [+ 1], N*H*W), rows in w_col's (di, dj, c) order."""
     C, N = xp_t.shape[:2]
@@ -304,6 +337,18 @@ def g_offsets_dx(dz, w):
     return today.conv2d_input_gradient(dz.reshape(-1, w.shape[3]), w, dz.shape[:3] + (w.shape[2],), 1, "same")
 
 
+def g_offsets_padded_dx(dz, w):
+    """The per-offset products as the fast op made them before: a fresh array per offset, added into
+    a zero-padded image that is cropped at the end (the unpadded version is today's op)."""
+    N, H, W, F = dz.shape
+    dzr = dz.reshape(-1, F)
+    dxp = np.zeros((N, H + 2, W + 2, w.shape[2]), dtype=dz.dtype)
+    for di in range(3):
+        for dj in range(3):
+            dxp[:, di:di + H, dj:dj + W] += today.per_image_product(dzr, w[di, dj].T, N).reshape(N, H, W, -1)
+    return dxp[:, 1:H + 1, 1:W + 1]
+
+
 # ----- timing ---------------------------------------------------------------------------
 SHAPES = {"conv1": ((28, 28, 1), 16), "conv2": ((14, 14, 16), 32)}
 
@@ -326,14 +371,16 @@ def formulations(layer):
              "e batch axis (forward)": (e_batch_forward, None, False),
              "e buffers + out=": (e_buffers_forward, e_buffers_backward, False),
              "f channels-first": (f_forward, f_backward, False),
-             "f chain (C, N, H, W) memory": (f_chain_forward, f_chain_backward, True)}
+             "f chain (C, N, H, W) memory": (f_chain_forward, f_chain_backward, True),
+             "e kernel rows (3 products, K = kw*C)": (rows_forward, rows_backward, False)}
     if layer == "conv1":
         table["c direct 9-tap"] = (c_forward, c_backward, False)
     return table
 
 
 DX_FORMULATIONS = {"g full convolution of dz": g_full_dx, "g col2im (reference)": g_col2im_dx,
-                   "g per-offset (today)": g_offsets_dx}
+                   "g per-offset, unpadded (today)": g_offsets_dx,
+                   "g per-offset, padded image": g_offsets_padded_dx}
 
 
 def relative_error(value, truth):

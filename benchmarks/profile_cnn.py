@@ -83,7 +83,7 @@ def install(profiler, model):
     # the fast twin builds its columns in _columns (im2col checks its arguments, then calls it)
     conv_module._columns = profiler.wrap(conv_module._columns, lambda name, phase: (name, f"im2col {phase}"))
     conv_module.conv2d_input_gradient = profiler.wrap(
-        conv_module.conv2d_input_gradient, lambda name, phase: (name, "dx: per-offset products + scatter (col2im)"))
+        conv_module.conv2d_input_gradient, lambda name, phase: (name, "dx"))
     loss = model.loss
     loss.forward = profiler.wrap(loss.forward, ("loss", "forward"))
     loss.backward = profiler.wrap(loss.backward, ("loss", "backward"))
@@ -108,7 +108,7 @@ def breakdown(x, y, batch_size):
         act_f, act_b = s[(layer.name, "activation forward")], s[(layer.name, "activation backward")]
         if isinstance(layer, (layers.Conv2D, layers.Dense)):
             im2col, im2col_again = s[(layer.name, "im2col forward")], s[(layer.name, "im2col backward")]
-            dx = s[(layer.name, "dx: per-offset products + scatter (col2im)")]
+            dx = s[(layer.name, "dx")]
             if im2col:
                 rows.append((f"{layer.name} ({kind}) im2col", im2col))
             rows.append((f"{layer.name} ({kind}) forward product + bias", fwd - im2col))
@@ -123,7 +123,7 @@ def breakdown(x, y, batch_size):
                 note = " (dx skipped: first layer)"
             rows.append((f"{layer.name} ({kind}) backward dW, db products{note}", bwd - dx))
             if dx:
-                rows.append((f"{layer.name} ({kind}) dx: per-offset products + col2im scatter", dx))
+                rows.append((f"{layer.name} ({kind}) dx: per-offset products added into dx", dx))
             if act_f + act_b > 1e-3:
                 rows.append((f"{layer.name} activation ({type(layer.activation).__name__}) fwd + bwd", act_f + act_b))
         elif fwd + bwd > 0:

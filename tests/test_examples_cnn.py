@@ -46,7 +46,7 @@ def test_profile_cnn_quick():
     output = run_example("benchmarks/profile_cnn.py", "--quick")
     medians = re.findall(r"batch +(\d+): median: ([\d.]+) s/epoch", output)
     assert [size for size, _ in medians] == ["32", "128"] and all(float(s) > 0 for _, s in medians)
-    for operation in ("im2col", "dx: per-offset products + col2im scatter", "(MaxPooling2D) backward",
+    for operation in ("im2col", "dx: per-offset products added into dx", "(MaxPooling2D) backward",
                       "(BatchNormalization) forward", "(ReLU) backward", "optimizer"):
         assert operation in output, operation
     assert re.search(r"predict \+ evaluate on 2000 images at batch_size=2000: peak resident memory \d+ MB", output)

@@ -380,3 +380,20 @@ def test_fast_zero_padding_equals_pad2d(pads):
     xp = conv_fast.zero_padded(x, pads)
     assert xp.dtype == np.float32
     np.testing.assert_array_equal(xp, pad2d(x, pads))
+
+
+@pytest.mark.parametrize("N, H, W, k, stride, padding", [
+    (1, 5, 5, 3, 1, "same"), (2, 7, 6, 3, 1, "valid"), (2, 7, 8, 2, 1, "same"), (3, 9, 7, 3, 2, "same"),
+    (2, 8, 9, 3, 3, "valid"), (1, 4, 4, 5, 1, "same"), (2, 6, 5, 4, 2, "same"), (1, 3, 3, 1, 1, "valid")])
+def test_fast_input_gradient_equals_col2im(N, H, W, k, stride, padding):
+    # The fast dx adds each kernel offset's product onto the part of dx it reaches (no padded image);
+    # the reference is col2im(dz @ w_col.T). Kernels larger than the image reach only some inputs.
+    rng = np.random.default_rng(H * W + k)
+    C, F = 3, 4
+    w = rng.standard_normal((k, k, C, F))
+    out_h, out_w = (conv_output_size(H, k, stride, padding), conv_output_size(W, k, stride, padding))
+    dz = rng.standard_normal((N * out_h * out_w, F))
+    expected = col2im(dz @ w.reshape(-1, F).T, (N, H, W, C), k, k, stride, padding)
+    got = conv_fast.conv2d_input_gradient(dz, w, (N, H, W, C), stride, padding)
+    assert got.shape == (N, H, W, C)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

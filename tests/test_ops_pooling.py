@@ -171,6 +171,25 @@ def test_fast_pooling_matches_the_reference(N, H, W, C, ph, pw, sh, sw, padding,
     dout = rng.standard_normal(out.shape)
     np.testing.assert_allclose(getattr(fast, f"{name}_backward")(dout, cache_fast),
                                getattr(naive, f"{name}_backward")(dout, cache), atol=1e-12)
+    if kind == "max":   # the fast twin finds the first maximum from its running maxima, not by argmax
+        np.testing.assert_array_equal(fast.maxpool2d_argmax(cache_fast), naive.maxpool2d_argmax(cache))
+
+
+@pytest.mark.parametrize("N, H, W, C, pool", [(1, 28, 28, 16, 2), (3, 14, 14, 32, 2), (2, 9, 9, 2, 3),
+                                              (1, 6, 8, 1, (2, 4))])
+def test_fast_maxpool_first_maximum_on_relu_outputs(N, H, W, C, pool):
+    # After a ReLU most windows hold several zeros (ties at the maximum 0); with float32 cells the fast
+    # twin's running maxima must send every window's gradient to the reference's cell.
+    rng = np.random.default_rng(H + C)
+    x = np.maximum(rng.standard_normal((N, H, W, C)), 0).astype(np.float32)
+    x[0, :2] = 0                                                   # whole windows of zeros
+    fast, naive = ops.get("fast"), ops.get("naive")
+    out, cache = naive.maxpool2d_forward(x, pool)
+    out_fast, cache_fast = fast.maxpool2d_forward(x, pool)
+    np.testing.assert_array_equal(out_fast, out)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    np.testing.assert_array_equal(fast.maxpool2d_backward(dout, cache_fast), naive.maxpool2d_backward(dout, cache))
+    np.testing.assert_array_equal(fast.maxpool2d_argmax(cache_fast), naive.maxpool2d_argmax(cache))
 
 
 # ---------------------------------------------------------------- global average pooling

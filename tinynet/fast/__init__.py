@@ -8,8 +8,9 @@ reference on random shapes and settings.
 
     linear.py          sum_rows over rows folded to 512-1024 values
     conv.py            im2col with the bias column (one-channel columns built transposed), products cut
-                       by image, dx by one small product per kernel offset
-    pooling.py         max / average pooling on strided views
+                       by image, dx by one small product per kernel offset added onto the part of dx it reaches
+    pooling.py         max / average pooling on strided views; max pooling's backward and argmax from the
+                       forward's running maxima
     normalization.py   batch normalization with one pass per statistic
     augment.py         the image sampling op (random rotations, shifts, zooms; resizing) with float32
                        coordinates, a one-channel read, and each resize's points planned once per shape

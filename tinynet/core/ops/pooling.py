@@ -21,7 +21,7 @@ from .conv import crop2d, geometry, pad2d, window_slice
 
 
 class MaxPool2DCache(NamedTuple):
-    """What maxpool2d_backward needs (the same for both impls)."""
+    """What maxpool2d_backward needs (the fast twin's cache adds each window's running maxima)."""
 
     xp: np.ndarray     # (N, Hp, Wp, C) the input padded with -inf (x itself if unpadded)
     out: np.ndarray    # (N, out_h, out_w, C) each window's maximum
