@@ -173,7 +173,7 @@ def _finite(a, b):
     """Whether every entry of the blocks ``a`` and ``b`` is finite, checked while they are in cache."""
     # NOTE: one dot product reads both; it is NaN or infinite when any entry is, and it also
     # overflows for large finite values: only then is each entry looked at.
-    return math.isfinite(np.dot(a, b)) or bool(np.isfinite(a).all() and np.isfinite(b).all())
+    return math.isfinite(a @ b) or bool(np.isfinite(a).all() and np.isfinite(b).all())
 
 
 register_fast_rule(SGD, sgd_update)
