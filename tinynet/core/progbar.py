@@ -23,6 +23,10 @@ def format_value(value):
     return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
 
 
+def _metrics_text(values):
+    return "".join(f" - {name}: {format_value(value)}" for name, value in values)
+
+
 def format_time_per_unit(seconds, unit):
     if seconds >= 1 or seconds == 0:
         return f"{seconds:.0f}s/{unit}"
@@ -64,9 +68,9 @@ class Progbar:
             return
         now = time.perf_counter()
         elapsed = now - self.start
-        metrics = "".join(f" - {name}: {format_value(value)}" for name, value in values)
         if self.verbose == 2:
             if finalize:
+                metrics = _metrics_text(values)
                 # Keras picks the unit of each time on its own: "- 186ms/epoch - 594us/step".
                 per_epoch = format_time_per_unit(elapsed, "epoch")
                 per_step = format_time_per_unit(elapsed / max(current, 1), self.unit_name)
@@ -77,6 +81,7 @@ class Progbar:
         if not finalize and (not self.dynamic or now - self.last_draw < self.interval):
             return
         self.last_draw = now
+        metrics = _metrics_text(values)   # formatted only for a line drawn: most batches draw none
         if self.target is None:
             line = f"{current}/Unknown"
         else:

@@ -1,7 +1,7 @@
 """The speed ring: fast twins of the core's ops, each with the signature of its textbook reference.
 
 Importing this package registers every twin: the ops' in the op registry (``tinynet/core/ops/__init__.py``),
-the optimizer rules' with ``tinynet.core.optimizers.register_fast_rule``;
+the optimizer rules' with ``tinynet.core.optimizers.register_fast_rule`` (and ``register_fast_step``);
 ``tinynet/__init__.py`` is the only module that imports it. A layer never knows which ran: it calls
 ``self.ops.<op>``, and ``impl='naive'`` gives the references. The tests compare each twin with its
 reference on random shapes and settings.
@@ -15,5 +15,6 @@ reference on random shapes and settings.
     augment.py         the image sampling op (random rotations, shifts, zooms; resizing) with float32
                        coordinates, a one-channel read, and each resize's points planned once per shape
     optimizers.py      SGD's, RMSprop's and Adam's rules a block at a time, into the arrays the last step freed
+    optimizer_step.py  the same rules over all the parameters at once, kept in flat buffers
 """
-from . import augment, conv, linear, normalization, optimizers, pooling  # noqa: F401
+from . import augment, conv, linear, normalization, optimizer_step, optimizers, pooling  # noqa: F401

@@ -30,12 +30,19 @@ BLOCK = 2 ** 16
 def sgd_update(optimizer, w, g, lr, momentum=None, out=None):
     """SGD.update: w - lr * g; with momentum, velocity = momentum * velocity - lr * g and
     w + velocity (w + momentum * velocity - lr * g with nesterov)."""
+    kernel, constants = sgd_kernel(optimizer, lr, momentum is not None)
     if momentum is None:
         w_new, new = _outputs(out, w, {})
-        return w_new, new, _in_blocks(_sgd, (w, g), (w_new,), lr)
+        return w_new, new, _in_blocks(kernel, (w, g), (w_new,), *constants)
     w_new, new = _outputs(out, w, {"momentum": momentum})
-    kernel = _sgd_nesterov if optimizer.nesterov else _sgd_momentum
-    return w_new, new, _in_blocks(kernel, (w, g, momentum), (w_new, new["momentum"]), lr, optimizer.momentum)
+    return w_new, new, _in_blocks(kernel, (w, g, momentum), (w_new, new["momentum"]), *constants)
+
+
+def sgd_kernel(optimizer, lr, with_momentum=None):
+    """``(kernel, constants)`` of SGD's rule for this step: the block function and its numbers."""
+    if not (optimizer.momentum if with_momentum is None else with_momentum):
+        return _sgd, (lr,)
+    return (_sgd_nesterov if optimizer.nesterov else _sgd_momentum), (lr, optimizer.momentum)
 
 
 def _sgd(w, g, w_new, scratch, lr):
@@ -65,8 +72,13 @@ def _sgd_nesterov(w, g, velocity, w_new, velocity_new, scratch, lr, momentum):
 def rmsprop_update(optimizer, w, g, lr, velocity, out=None):
     """RMSprop.update: velocity = rho * velocity + (1 - rho) * g^2; w - lr * g / sqrt(velocity + epsilon)."""
     w_new, new = _outputs(out, w, {"velocity": velocity})
-    finite = _in_blocks(_rmsprop, (w, g, velocity), (w_new, new["velocity"]), lr, optimizer.rho, optimizer.epsilon)
-    return w_new, new, finite
+    kernel, constants = rmsprop_kernel(optimizer, lr)
+    return w_new, new, _in_blocks(kernel, (w, g, velocity), (w_new, new["velocity"]), *constants)
+
+
+def rmsprop_kernel(optimizer, lr):
+    """``(kernel, constants)`` of RMSprop's rule."""
+    return _rmsprop, (lr, optimizer.rho, optimizer.epsilon)
 
 
 def _rmsprop(w, g, velocity, w_new, velocity_new, scratch, lr, rho, epsilon):
@@ -85,17 +97,20 @@ def _rmsprop(w, g, velocity, w_new, velocity_new, scratch, lr, rho, epsilon):
 def adam_update(optimizer, w, g, lr, m, v, vhat=None, out=None):
     """Adam.update: m and v as running means of g and g^2; w - lr_t * m / (sqrt(v) + epsilon)
     (sqrt(vhat), vhat = max(vhat, v), with amsgrad)."""
-    beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
-    t = optimizer.iterations + 1
-    lr_t = lr * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
     state = {"m": m, "v": v} if vhat is None else {"m": m, "v": v, "vhat": vhat}
     w_new, new = _outputs(out, w, state)
-    constants = (beta_1, beta_2, lr_t, optimizer.epsilon)
-    if vhat is None:
-        finite = _in_blocks(_adam, (w, g, m, v), (w_new, new["m"], new["v"]), *constants)
-    else:
-        finite = _in_blocks(_amsgrad, (w, g, m, v, vhat), (w_new, new["m"], new["v"], new["vhat"]), *constants)
-    return w_new, new, finite
+    kernel, constants = adam_kernel(optimizer, lr, vhat is not None)
+    names = list(state)  # the kernel's order, whatever order ``out``'s dict has
+    return w_new, new, _in_blocks(kernel, (w, g, *state.values()), (w_new, *[new[k] for k in names]), *constants)
+
+
+def adam_kernel(optimizer, lr, amsgrad=None):
+    """``(kernel, constants)`` of Adam's rule for this step: lr_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)."""
+    beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
+    t = optimizer._iterations + 1
+    lr_t = lr * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    amsgrad = optimizer.amsgrad if amsgrad is None else amsgrad
+    return (_amsgrad if amsgrad else _adam), (beta_1, beta_2, lr_t, optimizer.epsilon)
 
 
 def _moments(g, m, v, w_new, m_new, v_new, beta_1, beta_2):
@@ -158,7 +173,7 @@ def _finite(a, b):
     """Whether every entry of the blocks ``a`` and ``b`` is finite, checked while they are in cache."""
     # NOTE: one dot product reads both; it is NaN or infinite when any entry is, and it also
     # overflows for large finite values: only then is each entry looked at.
-    return math.isfinite(np.dot(a, b)) or bool(np.isfinite(a).all() and np.isfinite(b).all())
+    return math.isfinite(a @ b) or bool(np.isfinite(a).all() and np.isfinite(b).all())
 
 
 register_fast_rule(SGD, sgd_update)

@@ -106,10 +106,11 @@ class MeanMetricWrapper(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         n = len(y_pred)
         values = np.asarray(self.fn(y_true, y_pred, **self.kwargs), dtype=np.float64)
-        values = np.full(n, float(values)) if values.ndim == 0 else values.reshape(n, -1).mean(axis=1)
+        if values.shape != (n,):
+            values = np.full(n, float(values)) if values.ndim == 0 else values.reshape(n, -1).mean(axis=1)
         weight = checked_sample_weight(sample_weight, n)
         self.total += float(values @ weight)
-        self.count += float(weight.sum())
+        self.count += float(n if sample_weight is None else weight.sum())
 
     def result(self):
         return self.total / self.count if self.count else 0.0

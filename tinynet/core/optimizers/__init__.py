@@ -11,7 +11,7 @@ Read in this order:
 from ..checks import short_repr
 from . import schedules
 from .more import Adadelta, Adagrad, Adamax, AdamW, Nadam
-from .optimizer import Optimizer, register_fast_rule
+from .optimizer import Optimizer, register_fast_rule, register_fast_step
 from .sgd_rmsprop_adam import SGD, Adam, RMSprop
 
 ALL = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "nadam": Nadam, "adamax": Adamax,
@@ -31,4 +31,4 @@ def get(identifier):
 
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam", "ALL", "get",
-           "schedules", "register_fast_rule"]
+           "schedules", "register_fast_rule", "register_fast_step"]

@@ -18,7 +18,9 @@ Keras's spelling for a ``GradientTape`` loop.
 
 Speed: by default (``impl='fast'``) a rule may run as a fast twin registered by the speed ring
 (``tinynet/fast/optimizers.py``) through ``register_fast_rule``: same numbers, written into the
-arrays the previous step replaced. ``impl='naive'`` runs the rules as written.
+arrays the previous step replaced; and the ring may register a twin of the whole update of all the
+parameters at once (``register_fast_step``, ``tinynet/fast/optimizer_step.py``: the rule over
+flat buffers). ``impl='naive'`` runs the rules as written.
 """
 import math
 import warnings
@@ -35,12 +37,21 @@ from .schedules import LearningRateSchedule
 # {optimizer class: its fast twin}, filled by the speed ring. A twin takes the rule's arguments plus
 # ``out`` (the arrays to write into, or None), and returns ``(new w, new state, all finite?)``.
 FAST_RULES = {}
+# {optimizer class: its fast twin of ``update_parameters``}, filled by the speed ring.
+FAST_STEPS = {}
 
 
 def register_fast_rule(optimizer_class, fast_update):
     """Run ``fast_update(optimizer, w, g, lr, out=None, **state)`` in place of ``optimizer_class.update``
     when ``impl='fast'``. Only that exact class uses it (a subclass with its own rule runs its rule)."""
     FAST_RULES[optimizer_class] = fast_update
+
+
+def register_fast_step(optimizer_class, fast_step):
+    """Run ``fast_step(optimizer, parameters, gradients, lr)`` in place of ``update_parameters`` when
+    ``impl='fast'`` (that exact class only). It returns what ``update_parameters`` would, or None when it
+    cannot take this step (then each parameter goes through ``update_parameter``)."""
+    FAST_STEPS[optimizer_class] = fast_step
 
 
 class Optimizer:
@@ -128,7 +139,7 @@ class Optimizer:
         if not math.isfinite(lr):  # a schedule that overflowed: no step can be finite
             return False
         gradients = self.clip_gradients(gradients)
-        steps = [self.update_parameter(parameter, g, lr) for parameter, g in zip(parameters, gradients)]
+        steps = self.update_parameters(parameters, gradients, lr)
         if not (all(finite for _, _, finite in steps) and all(all_finite(value) for _, value in state_updates)):
             return False
         for parameter, (w, state, _) in zip(parameters, steps):
@@ -184,6 +195,15 @@ class Optimizer:
         if self.clipvalue is not None:
             gradients = [np.clip(g, -self.clipvalue, self.clipvalue) for g in gradients]
         return gradients
+
+    def update_parameters(self, parameters, gradients, lr):
+        """``[(new w, new state, all finite?)]``, one per parameter, by ``update_parameter``; changes nothing.
+        With ``impl='fast'``, a twin registered for the whole step may compute them all at once."""
+        fast = FAST_STEPS.get(type(self)) if self.impl == "fast" else None
+        steps = None if fast is None else fast(self, parameters, gradients, lr)
+        if steps is None:
+            steps = [self.update_parameter(parameter, g, lr) for parameter, g in zip(parameters, gradients)]
+        return steps
 
     def update_parameter(self, parameter, g, lr):
         """``(new w, new state, all finite?)`` of one parameter, by the rule ``impl`` chooses, then
