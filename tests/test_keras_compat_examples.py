@@ -45,9 +45,12 @@ def scripts(*names):
 @pytest.mark.parametrize("script", scripts("keras2_mnist_mlp.py"))
 def test_keras2_mnist_mlp(script):
     g = quick(script)
-    assert g["model"].count_params() == 669706                     # as the published summary
-    assert g["score"][1] > 0.4
-    assert g["history"].history["loss"][0] > 0 and math.isfinite(g["score"][0])
+    assert g["mlp"].count_params() == 669706                       # as the published summary
+    assert g["loss_and_accuracy"][1] > 0.4
+    assert g["log"].history["loss"][0] > 0 and math.isfinite(g["loss_and_accuracy"][0])
+
+
+MODEL_NAME = {"keras2_mnist_cnn.py": "convnet", "keras1_mnist_cnn.py": "net"}
 
 
 @pytest.mark.parametrize("script", scripts("keras2_mnist_cnn.py", "keras1_mnist_cnn.py"))
@@ -55,15 +58,16 @@ def test_keras_mnist_cnn(script):
     g = quick(script)
     # Adadelta at tf.keras's learning rate 0.001 barely moves in 5 quick steps: check it ran to the end
     # with finite numbers and the published architecture.
-    assert math.isfinite(g["score"][0]) and 0 <= g["score"][1] <= 1
-    assert g["model"].count_params() in (1199882, 600810)          # Keras 2 (32-64 filters) / Keras 1 (32-32)
+    assert math.isfinite(g["test_scores"][0]) and 0 <= g["test_scores"][1] <= 1
+    expected = {"keras2_mnist_cnn.py": 1199882, "keras1_mnist_cnn.py": 600810}[script]  # 32-64 / 32-32 filters
+    assert g[MODEL_NAME[script]].count_params() == expected
 
 
 @pytest.mark.parametrize("script", scripts("kerasio_mnist_convnet.py"))
 def test_kerasio_mnist_convnet(script):
     g = quick(script)
-    assert g["model"].count_params() == 34826                      # as keras.io's summary
-    assert g["score"][1] > 0.15
+    assert g["classifier"].count_params() == 34826                 # as keras.io's summary
+    assert g["results"][1] > 0.15
 
 
 @pytest.mark.parametrize("script", scripts("tf_quickstart_beginner.py"))
