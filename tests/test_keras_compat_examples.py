@@ -73,37 +73,38 @@ def test_kerasio_mnist_convnet(script):
 @pytest.mark.parametrize("script", scripts("tf_quickstart_beginner.py"))
 def test_tf_quickstart_beginner(script):
     g = quick(script)
-    probabilities = np.asarray(g["probability_model"](g["x_test"][:5]))
+    probabilities = np.asarray(g["softmax_model"](g["test_images"][:5]))
     assert probabilities.shape == (5, 10) and np.allclose(probabilities.sum(axis=1), 1)
-    assert g["model"].evaluate(g["x_test"], g["y_test"], verbose=0)[1] > 0.4
+    assert g["logits_model"].evaluate(g["test_images"], g["test_labels"], verbose=0)[1] > 0.4
 
 
 @pytest.mark.parametrize("script", scripts("tf_classification_fashion.py"))
 def test_tf_classification_fashion(script):
     g = quick(script)
-    assert g["test_acc"] > 0.3
-    assert g["predictions"].shape == (10000, 10) and np.allclose(g["predictions"].sum(axis=1), 1, atol=1e-5)
-    assert g["predictions_single"].shape == (1, 10)
+    assert g["test_accuracy"] > 0.3
+    probabilities = g["test_probabilities"]
+    assert probabilities.shape == (10000, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert g["one_probabilities"].shape == (1, 10)
 
 
 @pytest.mark.parametrize("script", scripts("dlwp1_ch2_first_network.py"))
 def test_dlwp1_ch2_first_network(script):
     g = quick(script)
-    assert g["test_acc"] > 0.4
+    assert g["held_out_acc"] > 0.4
 
 
 @pytest.mark.parametrize("script", scripts("dlwp1_ch5_convnet.py"))
 def test_dlwp1_ch5_convnet(script):
     g = quick(script)
-    assert g["model"].count_params() == 93322                      # as the book's summary
-    assert g["test_acc"] > 0.15
+    assert g["cnn"].count_params() == 93322                        # as the book's summary
+    assert g["test_accuracy"] > 0.15
 
 
 @pytest.mark.parametrize("script", scripts("dlwp3_ch2_first_network.py"))
 def test_dlwp3_ch2_first_network(script):
     g = quick(script)
-    assert g["predictions"].shape == (10, 10)
-    assert g["test_acc"] > 0.4
+    assert g["probabilities"].shape == (10, 10)
+    assert g["check_acc"] > 0.4
 
 
 @pytest.mark.parametrize("script", scripts("homl2_ch10_fashion_mlp.py"))
