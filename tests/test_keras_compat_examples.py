@@ -110,16 +110,16 @@ def test_dlwp3_ch2_first_network(script):
 @pytest.mark.parametrize("script", scripts("homl2_ch10_fashion_mlp.py"))
 def test_homl2_ch10_fashion_mlp(script):
     g = quick(script)
-    assert g["hidden1"].name == "dense"                            # clear_session reset the names
-    assert g["weights"].shape == (784, 300) and g["biases"].shape == (300,)
-    assert set(g["history"].params) == {"verbose", "epochs", "steps"}            # as TF 2.x, as the book prints
-    assert g["model"].evaluate(g["X_test"][:QUICK_EVAL], g["y_test"][:QUICK_EVAL], verbose=0)[1] > 0.2
+    assert g["first_hidden"].name == "dense"                       # clear_session reset the names
+    assert g["kernel"].shape == (784, 300) and g["bias"].shape == (300,)
+    assert set(g["training_log"].params) == {"verbose", "epochs", "steps"}       # as TF 2.x, as the book prints
+    assert g["mlp"].evaluate(g["X_test"][:QUICK_EVAL], g["y_test"][:QUICK_EVAL], verbose=0)[1] > 0.2
 
 
 @pytest.mark.parametrize("script", scripts("tf_quickstart_advanced.py"))
 def test_tf_quickstart_advanced(script):
     g = quick(script)
-    n_train, n_test = len(g["x_train"]), len(g["x_test"])
+    n_train, n_test = len(g["train_x"]), len(g["test_x"])
     assert g["train_loss"].count == math.ceil(n_train / 32)        # Mean: one loss per batch of the last epoch
     assert g["test_accuracy"].count == n_test                       # the accuracy: one value per test image
     assert g["train_loss"].result() < 1.0 and g["test_accuracy"].result() > 0.3
