@@ -129,12 +129,12 @@ def test_tf_quickstart_advanced(script):
 @pytest.mark.parametrize("script", scripts("kerasio_training_loop_from_scratch.py"))
 def test_kerasio_training_loop_from_scratch(script):
     g = quick(script)
-    assert g["val_acc"] > 0.5
-    # The guide's last train_step adds the layer's add_loss term, 1e-2 * sum(relu(x W1 + b1)), to the loss.
-    model, x, y = g["model"], g["x_test"][:64].astype("float32"), g["y_test"][:64]
+    assert g["validation_accuracy"] > 0.5
+    # The last step adds the layer's add_loss term, 1e-2 * sum(relu(x W1 + b1)), to the loss, as the guide's.
+    model, x, y = g["net"], g["test_pixels"][:64].astype("float32"), g["test_digits"][:64]
     w1, b1 = (np.array(p) for p in model.layers[1].weights)
-    expected = float(g["loss_fn"](y, model(x))) + 1e-2 * np.maximum(x @ w1 + b1, 0).sum()
-    assert float(g["train_step"](x, y)) == pytest.approx(expected, rel=1e-5)
+    expected = float(g["xent"](y, model(x))) + 1e-2 * np.maximum(x @ w1 + b1, 0).sum()
+    assert float(g["penalized_step"](x, y)) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("script", scripts("kerasio_denoising_autoencoder.py"))
