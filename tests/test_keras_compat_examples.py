@@ -141,9 +141,9 @@ def test_kerasio_training_loop_from_scratch(script):
 def test_kerasio_denoising_autoencoder(script):
     g = quick(script)
     assert g["autoencoder"].count_params() == 28353                 # as keras.io's summary
-    predictions, noisy = g["predictions"], g["noisy_test_dataset"]
-    assert predictions.shape == noisy.shape == (len(g["test_dataset"]), 28, 28, 1)
-    assert np.all((predictions > 0) & (predictions < 1))            # the sigmoid output
+    denoised, noisy = g["denoised"], g["noisy_test"]
+    assert denoised.shape == noisy.shape == (len(g["clean_test"]), 28, 28, 1)
+    assert np.all((denoised > 0) & (denoised < 1))                  # the sigmoid output
 
 
 @pytest.mark.parametrize("script", scripts("kerasio_functional_api.py"))
