@@ -1,6 +1,7 @@
-"""The published Keras scripts in examples/keras_compat/ run, in quick mode, and learn something.
+"""The Keras-style scripts in examples/keras_compat/ run, in quick mode, and learn something.
 
-Each script is the original with only its imports changed (see its docstring). Quick mode
+Each script is our own, written as a published Keras script is (the same Keras / TensorFlow calls in
+the same order, imports naming tinynet; its docstring cites the one it mirrors). Quick mode
 (examples/keras_compat/run.py) lets ``fit`` see 600 training samples for one epoch and
 ``evaluate`` 300 test samples; the assertions are on the values the script itself computed.
 Chance level is 0.1 on MNIST and Fashion-MNIST.
