@@ -61,7 +61,7 @@ print([layer.name for layer in mlp.layers])
 mlp.summary()
 
 first_hidden = mlp.layers[1]
-assert mlp.get_layer(first_hidden.name) is first_hidden
+print("get_layer finds it by name:", mlp.get_layer(first_hidden.name) is first_hidden)
 kernel, bias = first_hidden.get_weights()
 print(first_hidden.name, "kernel", kernel.shape, "bias", bias.shape, "(biases start at zero:", not bias.any(), ")")
 
