@@ -1,6 +1,7 @@
-"""The published Keras scripts in examples/keras_compat/ run, in quick mode, and learn something.
+"""The Keras-style scripts in examples/keras_compat/ run, in quick mode, and learn something.
 
-Each script is the original with only its imports changed (see its docstring). Quick mode
+Each script is our own, written as a published Keras script is (the same Keras / TensorFlow calls in
+the same order, imports naming tinynet; its docstring cites the one it mirrors). Quick mode
 (examples/keras_compat/run.py) lets ``fit`` see 600 training samples for one epoch and
 ``evaluate`` 300 test samples; the assertions are on the values the script itself computed.
 Chance level is 0.1 on MNIST and Fashion-MNIST.
@@ -45,9 +46,12 @@ def scripts(*names):
 @pytest.mark.parametrize("script", scripts("keras2_mnist_mlp.py"))
 def test_keras2_mnist_mlp(script):
     g = quick(script)
-    assert g["model"].count_params() == 669706                     # as the published summary
-    assert g["score"][1] > 0.4
-    assert g["history"].history["loss"][0] > 0 and math.isfinite(g["score"][0])
+    assert g["mlp"].count_params() == 669706                       # as the published summary
+    assert g["loss_and_accuracy"][1] > 0.4
+    assert g["log"].history["loss"][0] > 0 and math.isfinite(g["loss_and_accuracy"][0])
+
+
+MODEL_NAME = {"keras2_mnist_cnn.py": "convnet", "keras1_mnist_cnn.py": "net"}
 
 
 @pytest.mark.parametrize("script", scripts("keras2_mnist_cnn.py", "keras1_mnist_cnn.py"))
@@ -55,66 +59,68 @@ def test_keras_mnist_cnn(script):
     g = quick(script)
     # Adadelta at tf.keras's learning rate 0.001 barely moves in 5 quick steps: check it ran to the end
     # with finite numbers and the published architecture.
-    assert math.isfinite(g["score"][0]) and 0 <= g["score"][1] <= 1
-    assert g["model"].count_params() in (1199882, 600810)          # Keras 2 (32-64 filters) / Keras 1 (32-32)
+    assert math.isfinite(g["test_scores"][0]) and 0 <= g["test_scores"][1] <= 1
+    expected = {"keras2_mnist_cnn.py": 1199882, "keras1_mnist_cnn.py": 600810}[script]  # 32-64 / 32-32 filters
+    assert g[MODEL_NAME[script]].count_params() == expected
 
 
 @pytest.mark.parametrize("script", scripts("kerasio_mnist_convnet.py"))
 def test_kerasio_mnist_convnet(script):
     g = quick(script)
-    assert g["model"].count_params() == 34826                      # as keras.io's summary
-    assert g["score"][1] > 0.15
+    assert g["classifier"].count_params() == 34826                 # as keras.io's summary
+    assert g["results"][1] > 0.15
 
 
 @pytest.mark.parametrize("script", scripts("tf_quickstart_beginner.py"))
 def test_tf_quickstart_beginner(script):
     g = quick(script)
-    probabilities = np.asarray(g["probability_model"](g["x_test"][:5]))
+    probabilities = np.asarray(g["softmax_model"](g["test_images"][:5]))
     assert probabilities.shape == (5, 10) and np.allclose(probabilities.sum(axis=1), 1)
-    assert g["model"].evaluate(g["x_test"], g["y_test"], verbose=0)[1] > 0.4
+    assert g["logits_model"].evaluate(g["test_images"], g["test_labels"], verbose=0)[1] > 0.4
 
 
 @pytest.mark.parametrize("script", scripts("tf_classification_fashion.py"))
 def test_tf_classification_fashion(script):
     g = quick(script)
-    assert g["test_acc"] > 0.3
-    assert g["predictions"].shape == (10000, 10) and np.allclose(g["predictions"].sum(axis=1), 1, atol=1e-5)
-    assert g["predictions_single"].shape == (1, 10)
+    assert g["test_accuracy"] > 0.3
+    probabilities = g["test_probabilities"]
+    assert probabilities.shape == (10000, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert g["one_probabilities"].shape == (1, 10)
 
 
 @pytest.mark.parametrize("script", scripts("dlwp1_ch2_first_network.py"))
 def test_dlwp1_ch2_first_network(script):
     g = quick(script)
-    assert g["test_acc"] > 0.4
+    assert g["held_out_acc"] > 0.4
 
 
 @pytest.mark.parametrize("script", scripts("dlwp1_ch5_convnet.py"))
 def test_dlwp1_ch5_convnet(script):
     g = quick(script)
-    assert g["model"].count_params() == 93322                      # as the book's summary
-    assert g["test_acc"] > 0.15
+    assert g["cnn"].count_params() == 93322                        # as the book's summary
+    assert g["test_accuracy"] > 0.15
 
 
 @pytest.mark.parametrize("script", scripts("dlwp3_ch2_first_network.py"))
 def test_dlwp3_ch2_first_network(script):
     g = quick(script)
-    assert g["predictions"].shape == (10, 10)
-    assert g["test_acc"] > 0.4
+    assert g["probabilities"].shape == (10, 10)
+    assert g["check_acc"] > 0.4
 
 
 @pytest.mark.parametrize("script", scripts("homl2_ch10_fashion_mlp.py"))
 def test_homl2_ch10_fashion_mlp(script):
     g = quick(script)
-    assert g["hidden1"].name == "dense"                            # clear_session reset the names
-    assert g["weights"].shape == (784, 300) and g["biases"].shape == (300,)
-    assert set(g["history"].params) == {"verbose", "epochs", "steps"}            # as TF 2.x, as the book prints
-    assert g["model"].evaluate(g["X_test"][:QUICK_EVAL], g["y_test"][:QUICK_EVAL], verbose=0)[1] > 0.2
+    assert g["first_hidden"].name == "dense"                       # clear_session reset the names
+    assert g["kernel"].shape == (784, 300) and g["bias"].shape == (300,)
+    assert set(g["training_log"].params) == {"verbose", "epochs", "steps"}       # as TF 2.x, as the book prints
+    assert g["mlp"].evaluate(g["X_test"][:QUICK_EVAL], g["y_test"][:QUICK_EVAL], verbose=0)[1] > 0.2
 
 
 @pytest.mark.parametrize("script", scripts("tf_quickstart_advanced.py"))
 def test_tf_quickstart_advanced(script):
     g = quick(script)
-    n_train, n_test = len(g["x_train"]), len(g["x_test"])
+    n_train, n_test = len(g["train_x"]), len(g["test_x"])
     assert g["train_loss"].count == math.ceil(n_train / 32)        # Mean: one loss per batch of the last epoch
     assert g["test_accuracy"].count == n_test                       # the accuracy: one value per test image
     assert g["train_loss"].result() < 1.0 and g["test_accuracy"].result() > 0.3
@@ -124,33 +130,33 @@ def test_tf_quickstart_advanced(script):
 @pytest.mark.parametrize("script", scripts("kerasio_training_loop_from_scratch.py"))
 def test_kerasio_training_loop_from_scratch(script):
     g = quick(script)
-    assert g["val_acc"] > 0.5
-    # The guide's last train_step adds the layer's add_loss term, 1e-2 * sum(relu(x W1 + b1)), to the loss.
-    model, x, y = g["model"], g["x_test"][:64].astype("float32"), g["y_test"][:64]
+    assert g["validation_accuracy"] > 0.5
+    # The last step adds the layer's add_loss term, 1e-2 * sum(relu(x W1 + b1)), to the loss, as the guide's.
+    model, x, y = g["net"], g["test_pixels"][:64].astype("float32"), g["test_digits"][:64]
     w1, b1 = (np.array(p) for p in model.layers[1].weights)
-    expected = float(g["loss_fn"](y, model(x))) + 1e-2 * np.maximum(x @ w1 + b1, 0).sum()
-    assert float(g["train_step"](x, y)) == pytest.approx(expected, rel=1e-5)
+    expected = float(g["xent"](y, model(x))) + 1e-2 * np.maximum(x @ w1 + b1, 0).sum()
+    assert float(g["penalized_step"](x, y)) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("script", scripts("kerasio_denoising_autoencoder.py"))
 def test_kerasio_denoising_autoencoder(script):
     g = quick(script)
     assert g["autoencoder"].count_params() == 28353                 # as keras.io's summary
-    predictions, noisy = g["predictions"], g["noisy_test_dataset"]
-    assert predictions.shape == noisy.shape == (len(g["test_dataset"]), 28, 28, 1)
-    assert np.all((predictions > 0) & (predictions < 1))            # the sigmoid output
+    denoised, noisy = g["denoised"], g["noisy_test"]
+    assert denoised.shape == noisy.shape == (len(g["clean_test"]), 28, 28, 1)
+    assert np.all((denoised > 0) & (denoised < 1))                  # the sigmoid output
 
 
 @pytest.mark.parametrize("script", scripts("kerasio_functional_api.py"))
 def test_kerasio_functional_api(script, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)                                     # the guide writes its plots and model here
     g = quick(script)
-    assert g["test_scores"][1] > 0.4
+    assert g["scores"][1] > 0.4
     # parameter counts as the guide's summaries print them
-    assert [g[name].count_params() for name in ("encoder", "decoder", "autoencoder", "model")] == \
+    assert [g[name].count_params() for name in ("encoder", "decoder", "autoencoder", "resnet")] == \
         [18672, 9569, 28241, 223242]
     assert g["autoencoder"].output_shape == (None, 28, 28, 1)
     x = np.random.default_rng(0).normal(size=(4, 128)).astype("float32")
-    mean = sum(np.asarray(g[f"model{i}"](x)) for i in (1, 2, 3)) / 3
-    np.testing.assert_allclose(np.asarray(g["ensemble_model"](x)), mean, rtol=1e-6)
-    assert (tmp_path / "mini_resnet.png").stat().st_size > 0
+    mean = sum(np.asarray(member(x)) for member in g["members"]) / 3
+    np.testing.assert_allclose(np.asarray(g["ensemble"](x)), mean, rtol=1e-6)
+    assert (tmp_path / "small_resnet.png").stat().st_size > 0

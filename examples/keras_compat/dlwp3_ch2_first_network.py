@@ -1,62 +1,50 @@
-"""Deep Learning with Python (3rd edition, Keras 3), chapter 2 "A first look at a neural network".
+"""A first MNIST network in Keras 3 style, written the way *Deep Learning with Python* (3rd ed.) chapter 2 writes it.
 
-A model given no input shape (built on the first batch), integer labels, ``predict`` on ten digits.
+Mirrors: *Deep Learning with Python*, 3rd edition (Keras 3), chapter 2, its first section,
+github.com/fchollet/deep-learning-with-python-notebooks, chapter02_mathematical-building-blocks.ipynb,
+commit 131e0d256288f96477036a7db7b7882534b8b40b (MIT licence).
 
-Source: github.com/fchollet/deep-learning-with-python-notebooks, chapter02_mathematical-building-blocks.ipynb,
-commit 131e0d256288f96477036a7db7b7882534b8b40b (MIT licence). The first section's code cells, in order
-(the notebook's setup cells, which pick a Keras backend, are left out).
-
-Changed from the original: the imports only.
-    from keras.datasets import mnist           -> from tinynet.datasets import mnist
-    import keras                               -> import tinynet as keras
-    from keras import layers                   -> from tinynet import layers
+This is tinynet's own script, not a copy of that notebook: the published text is not ours to
+commit. It makes the section's Keras calls in the same order, with ``keras`` swapped for
+``tinynet`` in the imports: ``mnist.load_data()``; ``keras.Sequential([layers.Dense(512,
+activation="relu"), layers.Dense(10, activation="softmax")])`` given no input shape, so it is
+built on its first batch; ``compile(optimizer="adam", loss="sparse_categorical_crossentropy")`` with
+integer labels; reshaping to ``(N, 784)``; ``fit(epochs=5, batch_size=128)``; ``predict`` on ten
+test digits; ``evaluate``. (The notebook's setup cells, which choose a Keras backend, have no
+counterpart.)
 
 Run: python examples/keras_compat/run.py dlwp3_ch2_first_network.py [--quick]
 """
-
 from tinynet.datasets import mnist
 
-(train_images, train_labels), (test_images, test_labels) = mnist.load_data()
-
-train_images.shape
-len(train_labels)
-train_labels
-test_images.shape
-len(test_labels)
-test_labels
+(x_fit, y_fit), (x_check, y_check) = mnist.load_data()
+print("training:", x_fit.shape, len(y_fit), "labels; test:", x_check.shape, len(y_check), "labels")
 
 import tinynet as keras
 from tinynet import layers
 
-model = keras.Sequential(
+# No input shape: the first Dense layer makes its kernel when it first sees data.
+classifier = keras.Sequential(
     [
         layers.Dense(512, activation="relu"),
         layers.Dense(10, activation="softmax"),
     ]
 )
-
-model.compile(
+classifier.compile(
     optimizer="adam",
     loss="sparse_categorical_crossentropy",
     metrics=["accuracy"],
 )
 
-train_images = train_images.reshape((60000, 28 * 28))
-train_images = train_images.astype("float32") / 255
-test_images = test_images.reshape((10000, 28 * 28))
-test_images = test_images.astype("float32") / 255
+x_fit = x_fit.reshape((60000, 28 * 28)).astype("float32") / 255
+x_check = x_check.reshape((10000, 28 * 28)).astype("float32") / 255
 
-model.fit(train_images, train_labels, epochs=5, batch_size=128)
+classifier.fit(x_fit, y_fit, epochs=5, batch_size=128)
 
-test_digits = test_images[0:10]
-predictions = model.predict(test_digits)
-predictions[0]
+first_ten = x_check[0:10]
+probabilities = classifier.predict(first_ten)
+best = probabilities[0].argmax()
+print(f"first test digit: labelled {y_check[0]}, predicted {best} with probability {probabilities[0][best]:.3f}")
 
-predictions[0].argmax()
-
-predictions[0][7]
-
-test_labels[0]
-
-test_loss, test_acc = model.evaluate(test_images, test_labels)
-print(f"test_acc: {test_acc}")
+check_loss, check_acc = classifier.evaluate(x_check, y_check)
+print(f"accuracy on the test digits: {check_acc}")

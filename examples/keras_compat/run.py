@@ -1,10 +1,11 @@
 """Run one of the Keras scripts in this folder, in full or in quick mode.
 
-    python examples/keras_compat/run.py keras2_mnist_cnn.py            # as published (minutes to hours)
+    python examples/keras_compat/run.py keras2_mnist_cnn.py            # in full (minutes to hours)
     python examples/keras_compat/run.py keras2_mnist_cnn.py --quick    # a few seconds
 
-Each script here is a published Keras script with only its imports changed, so
-quick mode changes no line of it. Instead, before running the script, it wraps
+Each script here is tinynet's own, written as a published Keras script is (the same
+Keras calls, imports naming tinynet), and quick mode changes no line of it. Instead,
+before running the script, it wraps
 ``fit`` and ``evaluate`` so that they see the first ``QUICK_TRAIN`` training
 samples (and ``QUICK_EVAL`` validation / test samples) for one epoch at most.
 The data sets are still loaded whole, so a script's ``reshape(60000, 784)`` works.

@@ -1,54 +1,50 @@
-"""TensorFlow 2 quickstart for beginners: logits, a loss object called on arrays, and a nested Sequential.
+"""MNIST with logits and a softmax wrapper, written the way TensorFlow's beginner quickstart is written.
 
-Source: github.com/tensorflow/docs, site/en/tutorials/quickstart/beginner.ipynb, commit
-01284fc39d29e7e78832c9fdf3fd177279ae132b (Apache 2.0; tensorflow.org/tutorials/quickstart/beginner).
-Published: about 98 % test accuracy after 5 epochs. The notebook's code cells, in order.
+Mirrors: TensorFlow 2 quickstart for beginners, github.com/tensorflow/docs,
+site/en/tutorials/quickstart/beginner.ipynb, commit 01284fc39d29e7e78832c9fdf3fd177279ae132b
+(Apache 2.0; tensorflow.org/tutorials/quickstart/beginner), which reports about 98 % test accuracy
+after 5 epochs.
 
-Changed from the original: the imports only.
-    import tensorflow as tf                    -> import tinynet as tf
-
-What it asks of tinynet besides Keras's layers: ``tf.keras`` (tinynet as its own ``keras``),
-``model(x)`` returning an array with a ``.numpy()`` method (as a TensorFlow tensor has),
-``tf.nn.softmax``, a loss object called on arrays, and ``tf.keras.Sequential([model, Softmax()])``.
+This is tinynet's own script, not a copy of that notebook: the published text is not ours to
+commit. It makes the same TensorFlow calls in the same order, with ``import tinynet as tf`` in place
+of ``import tensorflow as tf``: ``tf.__version__``, ``tf.keras.datasets.mnist.load_data()``,
+``tf.keras.models.Sequential([Flatten(input_shape=), Dense, Dropout, Dense(10)])``, calling the
+untrained model on one image and ``.numpy()`` on the result, ``tf.nn.softmax(...).numpy()``, a
+``tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)`` object called on labels and
+logits, ``compile(optimizer='adam', loss=<that object>, metrics=['accuracy'])``, ``fit(epochs=5)``,
+``evaluate(verbose=2)``, and ``tf.keras.Sequential([model, tf.keras.layers.Softmax()])`` called on images.
 
 Run: python examples/keras_compat/run.py tf_quickstart_beginner.py [--quick]
 """
-
 import tinynet as tf
-print("TensorFlow version:", tf.__version__)
 
-mnist = tf.keras.datasets.mnist
+print("tinynet, standing in for TensorFlow", tf.__version__)
 
-(x_train, y_train), (x_test, y_test) = mnist.load_data()
-x_train, x_test = x_train / 255.0, x_test / 255.0
+digits = tf.keras.datasets.mnist
+(train_images, train_labels), (test_images, test_labels) = digits.load_data()
+train_images, test_images = train_images / 255.0, test_images / 255.0
 
-model = tf.keras.models.Sequential([
-  tf.keras.layers.Flatten(input_shape=(28, 28)),
-  tf.keras.layers.Dense(128, activation='relu'),
-  tf.keras.layers.Dropout(0.2),
-  tf.keras.layers.Dense(10)
+# The last layer has no activation: the model outputs one logit per class.
+logits_model = tf.keras.models.Sequential([
+    tf.keras.layers.Flatten(input_shape=(28, 28)),
+    tf.keras.layers.Dense(128, activation='relu'),
+    tf.keras.layers.Dropout(0.2),
+    tf.keras.layers.Dense(10),
 ])
 
-predictions = model(x_train[:1]).numpy()
-print(predictions)
+# Before training: logits for one image, and the near-uniform probabilities they give.
+first_logits = logits_model(train_images[:1]).numpy()
+print("logits of the first image:", first_logits)
+print("as probabilities:", tf.nn.softmax(first_logits).numpy())
 
-tf.nn.softmax(predictions).numpy()
+cross_entropy = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+# About -log(1/10) = 2.3 while the classes are equally likely.
+print("untrained loss on it:", cross_entropy(train_labels[:1], first_logits).numpy())
 
-loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+logits_model.compile(optimizer='adam', loss=cross_entropy, metrics=['accuracy'])
+logits_model.fit(train_images, train_labels, epochs=5)
+logits_model.evaluate(test_images, test_labels, verbose=2)
 
-loss_fn(y_train[:1], predictions).numpy()
-
-model.compile(optimizer='adam',
-              loss=loss_fn,
-              metrics=['accuracy'])
-
-model.fit(x_train, y_train, epochs=5)
-
-model.evaluate(x_test,  y_test, verbose=2)
-
-probability_model = tf.keras.Sequential([
-  model,
-  tf.keras.layers.Softmax()
-])
-
-probability_model(x_test[:5])
+# Wrap the trained model so that calling it gives probabilities.
+softmax_model = tf.keras.Sequential([logits_model, tf.keras.layers.Softmax()])
+print(softmax_model(test_images[:5]))
