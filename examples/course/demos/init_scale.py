@@ -78,7 +78,7 @@ def main():
     figure.suptitle("Activations of a 10-layer network at initialisation (one batch of N(0, 1) inputs); "
                     "share of the values per bin, the end bins holding everything beyond them", fontsize=11)
     save(figure, args.plot)
-    small, large = stds["tanh, N(0, 0.01^2): too small"], stds["tanh, N(0, 1): too large"]
+    small = stds["tanh, N(0, 0.01^2): too small"]
     glorot, he = stds["tanh, Glorot (Var = 2 / (fan_in + fan_out))"], stds["ReLU, He (Var = 2 / fan_in)"]
     saturated = float(np.mean(np.abs(activations("tanh", initializers.RandomNormal(stddev=1.0), x)[-1]) > 0.99))
     result(small_last_std=small[-1], large_saturated=saturated, glorot_last_std=glorot[-1], he_last_std=he[-1])
